@@ -1,0 +1,1 @@
+process.stdout.write("vigil: not built yet\n");

@@ -1,0 +1,3 @@
+export * from './package.js';
+export * from './os.js';
+export * from './unknown.js';
