@@ -57,7 +57,7 @@ export class EngineError extends Error {
     this.code = code;
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return isEngineError(value);
   }
 }
