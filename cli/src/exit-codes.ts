@@ -1,0 +1,47 @@
+/**
+ * Exit codes of the `vigil` command (documented in docs/cli.md). Findings above the threshold
+ * exit with the user's `--exit-code`; errors use the fixed codes below.
+ */
+import { isEngineError, type EngineErrorCode } from '@vigil/engine';
+
+export const EXIT = {
+  ok: 0,
+  /** unexpected internal error */
+  internal: 1,
+  /** invalid command line or options */
+  usage: 2,
+  /** the image or path does not exist */
+  notFound: 4,
+  /** registry refused our credentials */
+  auth: 5,
+  /** network: unreachable, timeout, rate limited, server errors */
+  network: 6,
+  /** the image is invalid, corrupt, unsupported or over a size limit */
+  badImage: 7,
+  /** interrupted (SIGINT / abort) */
+  aborted: 130,
+} as const;
+
+const BY_CODE: Partial<Record<EngineErrorCode, number>> = {
+  ENG_INVALID_ARGUMENT: EXIT.usage,
+  ENG_IMAGE_REF_INVALID: EXIT.usage,
+  ENG_FORMAT_UNSUPPORTED: EXIT.usage,
+  ENG_ABORTED: EXIT.aborted,
+  ENG_IMAGE_SOURCE_NOT_FOUND: EXIT.notFound,
+  ENG_REGISTRY_NOT_FOUND: EXIT.notFound,
+  ENG_REGISTRY_UNAUTHORIZED: EXIT.auth,
+  ENG_REGISTRY_FORBIDDEN: EXIT.auth,
+  ENG_CREDENTIALS_HELPER_FAILED: EXIT.auth,
+  ENG_REGISTRY_RATE_LIMITED: EXIT.network,
+  ENG_REGISTRY_SERVER_ERROR: EXIT.network,
+  ENG_REGISTRY_UNREACHABLE: EXIT.network,
+  ENG_REGISTRY_TIMEOUT: EXIT.network,
+  ENG_REGISTRY_PROTOCOL: EXIT.network,
+  ENG_REGISTRY_INSECURE_REFUSED: EXIT.network,
+};
+
+/** Exit code for an error thrown by a command. Engine errors not listed above are image problems. */
+export function exitCodeFor(error: unknown): number {
+  if (!isEngineError(error)) return EXIT.internal;
+  return BY_CODE[error.code] ?? (error.code === 'ENG_CACHE_IO' ? EXIT.internal : EXIT.badImage);
+}
