@@ -1,0 +1,198 @@
+/**
+ * Package URLs: the single place Vigil makes them. Spec:
+ * https://github.com/package-url/purl-spec (PURL-SPECIFICATION.rst, PURL-TYPES.rst).
+ *
+ * Conventions beyond the spec, chosen to match what syft and trivy emit so SBOM consumers
+ * (grype, Dependency-Track) recognise them:
+ * - OS packages carry `distro=<os family>-<os version>` (e.g. `debian-12.5`, `alpine-3.19.1`,
+ *   `rhel-9.3`) and `arch` when known.
+ * - `upstream=<source name>[@<source version>]` when an OS package was built from a source
+ *   package of another name (dpkg `Source:`, apk origin, rpm SOURCERPM) or another version.
+ * - rpm: the epoch becomes the `epoch` qualifier and leaves the version (PURL-TYPES rpm); an
+ *   explicit epoch 0 is dropped since rpm treats a missing epoch as 0. deb versions keep their
+ *   epoch (`1:2.3-4`): PURL-TYPES defines no deb epoch qualifier and syft keeps it in place.
+ */
+import { PackageURL } from 'packageurl-js';
+import type { OsRelease } from '../model/os.js';
+import type { Package } from '../model/package.js';
+import type { ScannedArtifact } from '../model/scan.js';
+import { parseReference, type ImageReference } from '../image/registry/reference.js';
+
+type Qualifiers = Record<string, string>;
+
+interface PurlParts {
+  type: string;
+  namespace?: string;
+  name: string;
+  version?: string;
+  qualifiers?: Qualifiers;
+}
+
+/** OS families (os-release ID as normalised in OsRelease) → rpm purl namespace (the vendor). */
+const RPM_VENDORS: Readonly<Record<string, string>> = {
+  rhel: 'redhat',
+  redhat: 'redhat',
+  centos: 'centos',
+  rocky: 'rocky',
+  almalinux: 'almalinux',
+  fedora: 'fedora',
+  amzn: 'amazon',
+  amazon: 'amazon',
+  ol: 'oracle',
+  oracle: 'oracle',
+  opensuse: 'opensuse',
+  'opensuse-leap': 'opensuse',
+  'opensuse-tumbleweed': 'opensuse',
+  sles: 'sles',
+  sles_sap: 'sles',
+  mariner: 'mariner',
+  azurelinux: 'azurelinux',
+  photon: 'photon',
+};
+
+const APK_VENDORS: ReadonlySet<string> = new Set(['alpine', 'wolfi', 'chainguard']);
+
+function distroQualifier(os: OsRelease | undefined): Qualifiers {
+  const family = os?.family.trim().toLowerCase();
+  if (!family) return {};
+  const version = os?.version.trim();
+  return { distro: version ? `${family}-${version}` : family };
+}
+
+/** `upstream` value when the source package differs from the binary package (see module doc). */
+function upstream(pkg: Package): string | undefined {
+  const src = pkg.srcName?.trim();
+  if (!src) return undefined;
+  const srcVersion = pkg.srcVersion?.trim();
+  const otherVersion = srcVersion && srcVersion !== pkg.version ? srcVersion : undefined;
+  if (src === pkg.name && !otherVersion) return undefined;
+  return otherVersion ? `${src}@${otherVersion}` : src;
+}
+
+function osQualifiers(pkg: Package, os: OsRelease | undefined): Qualifiers {
+  const q: Qualifiers = { ...distroQualifier(os) };
+  if (pkg.arch) q.arch = pkg.arch;
+  const up = upstream(pkg);
+  if (up) q.upstream = up;
+  return q;
+}
+
+/** Splits at the last `/` (Go module paths, `@scope/name`, `vendor/name`); no `/` → name only. */
+function splitLast(path: string, sep: string): { namespace?: string; name: string } {
+  const i = path.lastIndexOf(sep);
+  if (i <= 0 || i === path.length - 1) return { name: path };
+  return { namespace: path.slice(0, i), name: path.slice(i + 1) };
+}
+
+function parts(pkg: Package, os: OsRelease | undefined): PurlParts {
+  const { name, version } = pkg;
+  switch (pkg.ecosystem) {
+    case 'deb':
+      return {
+        type: 'deb',
+        namespace: os?.family.toLowerCase() === 'ubuntu' ? 'ubuntu' : 'debian',
+        name,
+        version,
+        qualifiers: osQualifiers(pkg, os),
+      };
+    case 'apk': {
+      const family = os?.family.toLowerCase() ?? '';
+      return {
+        type: 'apk',
+        namespace: APK_VENDORS.has(family) ? family : 'alpine',
+        name,
+        version,
+        qualifiers: osQualifiers(pkg, os),
+      };
+    }
+    case 'rpm': {
+      const family = os?.family.toLowerCase() ?? '';
+      const qualifiers = osQualifiers(pkg, os);
+      const m = /^(\d+):(.+)$/.exec(version);
+      if (m && Number(m[1]) !== 0) qualifiers.epoch = String(Number(m[1]));
+      const vendor = RPM_VENDORS[family] ?? (/^[a-z0-9][a-z0-9._-]*$/.test(family) ? family : undefined);
+      return { type: 'rpm', namespace: vendor, name, version: m ? m[2]! : version, qualifiers };
+    }
+    case 'npm':
+      return name.startsWith('@')
+        ? { type: 'npm', ...splitLast(name, '/'), version }
+        : { type: 'npm', name, version };
+    case 'golang':
+      return { type: 'golang', ...splitLast(name, '/'), version };
+    case 'maven': {
+      const [group, artifact] = name.split(':');
+      return group && artifact
+        ? { type: 'maven', namespace: group, name: artifact, version }
+        : { type: 'maven', name, version };
+    }
+    case 'composer': {
+      const i = name.indexOf('/');
+      return i > 0
+        ? { type: 'composer', namespace: name.slice(0, i), name: name.slice(i + 1), version }
+        : { type: 'composer', name, version };
+    }
+    case 'pypi':
+    case 'gem':
+    case 'cargo':
+    case 'nuget':
+      return { type: pkg.ecosystem, name, version };
+  }
+}
+
+/** Encodes parts with the library's component encoders but without its validators (fallback). */
+function encodeUnchecked(p: PurlParts): string {
+  const C = PackageURL.Component;
+  // apply the type's normalisation (lowercasing, pypi `_`→`-`) on a plain copy
+  const norm = { ...p, namespace: p.namespace, qualifiers: p.qualifiers } as unknown as PackageURL;
+  PackageURL.Type[p.type as keyof typeof PackageURL.Type]?.normalize(norm);
+  let out = `pkg:${p.type}/`;
+  if (norm.namespace) out += `${C.namespace.encode(norm.namespace)}/`;
+  out += C.name.encode(norm.name);
+  if (norm.version) out += `@${C.version.encode(norm.version)}`;
+  const q = C.qualifiers.normalize(p.qualifiers);
+  if (q && Object.keys(q).length > 0) out += `?${C.qualifiers.encode(q)}`;
+  return out;
+}
+
+function build(p: PurlParts): string {
+  if (!p.name.trim()) return '';
+  const qualifiers = p.qualifiers && Object.keys(p.qualifiers).length > 0 ? p.qualifiers : undefined;
+  try {
+    return new PackageURL(p.type, p.namespace, p.name, p.version || undefined, qualifiers).toString();
+  } catch {
+    // The library rejects what the spec's type rules forbid (a maven purl without a group) and
+    // its golang validator throws a ReferenceError on `v`-prefixed non-semver versions
+    // (packageurl-js 2.0.1). A best-effort purl is more use to matching than none.
+    return encodeUnchecked({ ...p, ...(qualifiers ? { qualifiers } : { qualifiers: undefined }) });
+  }
+}
+
+/**
+ * The canonical package-url of `pkg`. `os` (the image's OS release) supplies the namespace of
+ * OS packages (deb: debian|ubuntu; apk: alpine|wolfi|chainguard; rpm: the vendor) and the
+ * `distro` qualifier. Never throws: returns `''` when no purl can be made (an empty name),
+ * and a best-effort unvalidated purl when the input breaks a type rule of the spec.
+ */
+export function toPurl(pkg: Package, os?: OsRelease): string {
+  return build(parts(pkg, os));
+}
+
+/**
+ * `pkg:oci` purl of a registry image (PURL-TYPES oci): name = last repository path segment,
+ * version = manifest digest, `repository_url` = domain/repository (Docker Hub names expanded,
+ * `docker.io/library/alpine`) and `tag`. Undefined for non-registry artifacts, artifacts
+ * without a manifest digest, and names that do not parse as image references.
+ */
+export function imagePurl(artifact: ScannedArtifact): string | undefined {
+  if (artifact.kind !== 'registry' || !artifact.digest) return undefined;
+  let ref: ImageReference;
+  try {
+    ref = parseReference(artifact.name);
+  } catch {
+    return undefined;
+  }
+  const name = ref.repository.slice(ref.repository.lastIndexOf('/') + 1);
+  const qualifiers: Qualifiers = { repository_url: `${ref.domain}/${ref.repository}` };
+  if (ref.tag) qualifiers.tag = ref.tag;
+  return build({ type: 'oci', name, version: artifact.digest, qualifiers });
+}
