@@ -1,0 +1,3 @@
+package greet
+
+func Greet() string { return "hello" }
