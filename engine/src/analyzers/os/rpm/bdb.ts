@@ -32,7 +32,9 @@ const MAX_BLOB = 256 * 1024 * 1024;
 /** True when `head` (the first 26+ bytes of a file) starts like a Berkeley DB hash database. */
 export function isBdbHash(head: Buffer): boolean {
   if (head.length < 26) return false;
-  return (head.readUInt32LE(12) === HASH_MAGIC || head.readUInt32BE(12) === HASH_MAGIC) && head[25] === P_HASHMETA;
+  return (
+    (head.readUInt32LE(12) === HASH_MAGIC || head.readUInt32BE(12) === HASH_MAGIC) && head[25] === P_HASHMETA
+  );
 }
 
 interface Layout {
@@ -40,6 +42,8 @@ interface Layout {
   pages: number;
   le: boolean;
   overhead: number;
+  /** overflow pages already read: each belongs to one chain, so a crafted file cannot make us reread them */
+  used: Set<number>;
 }
 
 /**
@@ -58,7 +62,10 @@ export async function* readBdb(source: ByteSource): AsyncGenerator<DbRecord> {
   }
   const { pageSize, pages, le } = layout;
   if (pages * pageSize > source.size) {
-    yield { kind: 'problem', message: `truncated: ${pages} pages of ${pageSize} bytes expected, ${source.size} bytes present` };
+    yield {
+      kind: 'problem',
+      message: `truncated: ${pages} pages of ${pageSize} bytes expected, ${source.size} bytes present`,
+    };
   }
   const available = Math.min(pages, Math.floor(source.size / pageSize));
   const seen = new Set<number>();
@@ -90,12 +97,13 @@ function parseMeta(meta: Buffer, size: number): Layout | string {
   if (!isBdbHash(meta) || meta.length < 36) return 'not a Berkeley DB hash database';
   const le = meta.readUInt32LE(12) === HASH_MAGIC;
   const pageSize = u32(meta, 20, le);
-  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return `bad page size ${pageSize}`;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+    return `bad page size ${pageSize}`;
   if (meta[24] !== 0) return 'encrypted Berkeley DB databases are not supported';
   const lastPgno = u32(meta, 32, le);
   if (size < pageSize) return `truncated: smaller than one ${pageSize}-byte page`;
   const overhead = (meta[26]! & 0x01) !== 0 ? PAGE_HEADER + CHECKSUM_AREA : PAGE_HEADER;
-  return { pageSize, pages: lastPgno + 1, le, overhead };
+  return { pageSize, pages: lastPgno + 1, le, overhead, used: new Set() };
 }
 
 /** Reads the key/value pair at item index `i` (key) and `i + 1` (value). */
@@ -137,18 +145,26 @@ function item(page: Buffer, offsets: number[], i: number, layout: Layout): Buffe
 }
 
 /** Concatenates an overflow page chain; returns a reason string when the chain is broken. */
-async function readOverflow(source: ByteSource, layout: Layout, first: number, total: number): Promise<Buffer | string> {
+async function readOverflow(
+  source: ByteSource,
+  layout: Layout,
+  first: number,
+  total: number,
+): Promise<Buffer | string> {
   if (total > MAX_BLOB || total > source.size) return `overflow length ${total} too large`;
   const parts: Buffer[] = [];
   let have = 0;
   let pgno = first;
-  for (let hops = 0; have < total; hops++) {
-    if (pgno === 0 || pgno >= layout.pages || hops >= layout.pages) return `broken overflow chain at page ${pgno}`;
+  while (have < total) {
+    if (pgno === 0 || pgno >= layout.pages) return `broken overflow chain at page ${pgno}`;
+    if (layout.used.has(pgno)) return `overflow page ${pgno} is already part of another chain`;
+    layout.used.add(pgno);
     const page = await source.readAt(pgno * layout.pageSize, layout.pageSize);
     if (page.length < layout.pageSize) return `overflow page ${pgno} beyond end of file`;
     if (page[25] !== P_OVERFLOW) return `page ${pgno} is not an overflow page (type ${page[25]})`;
     const len = u16(page, 22, layout.le);
-    if (len === 0 || layout.overhead + len > layout.pageSize) return `overflow page ${pgno}: bad length ${len}`;
+    if (len === 0 || layout.overhead + len > layout.pageSize)
+      return `overflow page ${pgno}: bad length ${len}`;
     parts.push(page.subarray(layout.overhead, layout.overhead + len));
     have += len;
     pgno = u32(page, 16, layout.le);

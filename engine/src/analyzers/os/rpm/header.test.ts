@@ -64,12 +64,21 @@ describe('parseHeader', () => {
     ['too short', (b) => b.subarray(0, 5), 'header blob too short (5 bytes)'],
     ['no entries', (b) => (b.writeUInt32BE(0, 0), b), 'bad index entry count 0'],
     ['truncated data', (b) => b.subarray(0, b.length - 1), 'header blob truncated: needs 120 bytes, has 119'],
-    ['offset past the data', (b) => (b.writeInt32BE(48, 8 + 16 + 8), b), 'tag 1000: offset 48 outside data (48)'],
+    [
+      'offset past the data',
+      (b) => (b.writeInt32BE(48, 8 + 16 + 8), b),
+      'tag 1000: offset 48 outside data (48)',
+    ],
     ['negative offset', (b) => (b.writeInt32BE(-4, 8 + 16 + 8), b), 'tag 1000: offset -4 outside data (48)'],
     ['misaligned int32', (b) => (b.writeInt32BE(6, 8 + 32 + 8), b), 'tag 1116: misaligned offset 6'],
     ['int32 overrun', (b) => (b.writeUInt32BE(11, 8 + 32 + 12), b), 'tag 1116: 11 integers overrun the data'],
     ['string count ≠ 1', (b) => (b.writeUInt32BE(2, 8 + 16 + 12), b), 'tag 1000: string with count 2'],
     ['unknown type', (b) => (b.writeUInt32BE(12, 8 + 16 + 4), b), 'tag 1000: unknown type 12'],
+    [
+      'overlapping data',
+      (b) => (b.writeInt32BE(4, 8 + 32 + 8), b),
+      'tag 1116: data at 4 overlaps the previous entry (ends at 5)',
+    ],
     ['unterminated string', (b) => (b.fill(0x41, b.length - 32), b), 'tag 1117: unterminated string'],
   ];
   test.each(corrupt)('%s → RpmHeaderError', (_name, damage, message) => {

@@ -14,7 +14,8 @@
  * 61 HEADERIMAGE in old databases) whose value is a trailer describing the signed region; rpm
  * appends "dribble" entries after the region (install-time tags) that override region tags of
  * the same number. We skip the region marker and read every entry in order, so a later
- * (dribble) entry wins. Nothing here trusts a length or an offset before checking it.
+ * (dribble) entry wins. As in rpm's hdrblobVerifyInfo, entries must be in data order without
+ * overlapping. Nothing here trusts a length or an offset before checking it.
  */
 
 /** rpm tag data types (rpmTagType). */
@@ -79,6 +80,7 @@ export function parseHeader(blob: Uint8Array): Map<number, HeaderValue> {
   }
   const data = buf.subarray(dataStart, dataEnd);
   const tags = new Map<number, HeaderValue>();
+  let end = 0;
   for (let i = 0; i < il; i++) {
     const at = 8 + i * ENTRY_SIZE;
     const tag = buf.readInt32BE(at);
@@ -87,41 +89,63 @@ export function parseHeader(blob: Uint8Array): Map<number, HeaderValue> {
     const count = buf.readUInt32BE(at + 12);
     if (i === 0 && REGION_TAGS.has(tag)) continue;
     if (type === RPM_TYPE.NULL) continue;
-    tags.set(tag, readValue(data, tag, type, offset, count));
+    const [value, length] = readValue(data, tag, type, offset, count);
+    if (offset < end)
+      throw new RpmHeaderError(`tag ${tag}: data at ${offset} overlaps the previous entry (ends at ${end})`);
+    tags.set(tag, value);
+    end = offset + length;
   }
   return tags;
 }
 
-function readValue(data: Buffer, tag: number, type: number, offset: number, count: number): HeaderValue {
+/** Decodes one entry; returns the value and the number of data bytes it spans. */
+function readValue(
+  data: Buffer,
+  tag: number,
+  type: number,
+  offset: number,
+  count: number,
+): [HeaderValue, number] {
   const where = `tag ${tag}`;
-  if (offset < 0 || offset >= data.length) throw new RpmHeaderError(`${where}: offset ${offset} outside data (${data.length})`);
+  if (offset < 0 || offset >= data.length)
+    throw new RpmHeaderError(`${where}: offset ${offset} outside data (${data.length})`);
   // every element takes at least one byte, so a larger count cannot fit
   if (count < 1 || count > data.length - offset) throw new RpmHeaderError(`${where}: bad count ${count}`);
   switch (type) {
     case RPM_TYPE.STRING: {
       if (count !== 1) throw new RpmHeaderError(`${where}: string with count ${count}`);
-      return { type, value: readStrings(data, offset, 1, where)[0]! };
+      const [strings, length] = readStrings(data, offset, 1, where);
+      return [{ type, value: strings[0]! }, length];
     }
     case RPM_TYPE.STRING_ARRAY:
-    case RPM_TYPE.I18NSTRING:
-      return { type, value: readStrings(data, offset, count, where) };
+    case RPM_TYPE.I18NSTRING: {
+      const [strings, length] = readStrings(data, offset, count, where);
+      return [{ type, value: strings }, length];
+    }
     case RPM_TYPE.BIN:
-      return { type, value: Buffer.from(data.subarray(offset, offset + count)) };
+      return [{ type, value: Buffer.from(data.subarray(offset, offset + count)) }, count];
     case RPM_TYPE.CHAR:
     case RPM_TYPE.INT8:
     case RPM_TYPE.INT16:
     case RPM_TYPE.INT32:
     case RPM_TYPE.INT64:
-      return { type, value: readInts(data, type, offset, count, where) };
+      return [{ type, value: readInts(data, type, offset, count, where) }, TYPE_SIZE[type]! * count];
     default:
       throw new RpmHeaderError(`${where}: unknown type ${type}`);
   }
 }
 
-function readInts(data: Buffer, type: 1 | 2 | 3 | 4 | 5, offset: number, count: number, where: string): number[] {
+function readInts(
+  data: Buffer,
+  type: 1 | 2 | 3 | 4 | 5,
+  offset: number,
+  count: number,
+  where: string,
+): number[] {
   const size = TYPE_SIZE[type]!;
   if (offset % size !== 0) throw new RpmHeaderError(`${where}: misaligned offset ${offset}`);
-  if (offset + size * count > data.length) throw new RpmHeaderError(`${where}: ${count} integers overrun the data`);
+  if (offset + size * count > data.length)
+    throw new RpmHeaderError(`${where}: ${count} integers overrun the data`);
   const out = new Array<number>(count);
   for (let i = 0, p = offset; i < count; i++, p += size) {
     out[i] =
@@ -136,7 +160,7 @@ function readInts(data: Buffer, type: 1 | 2 | 3 | 4 | 5, offset: number, count: 
   return out;
 }
 
-function readStrings(data: Buffer, offset: number, count: number, where: string): string[] {
+function readStrings(data: Buffer, offset: number, count: number, where: string): [string[], number] {
   const out = new Array<string>(count);
   let p = offset;
   for (let i = 0; i < count; i++) {
@@ -145,5 +169,5 @@ function readStrings(data: Buffer, offset: number, count: number, where: string)
     out[i] = data.toString('utf8', p, end);
     p = end + 1;
   }
-  return out;
+  return [out, p - offset];
 }

@@ -93,7 +93,11 @@ function toUnknowns(path: string, problems: string[]): Unknown[] {
   const shown = problems.length > MAX_UNKNOWNS ? problems.slice(0, MAX_UNKNOWNS - 1) : problems;
   const out = shown.map((p): Unknown => ({ path, message: `rpm database: ${p}`, source: NAME }));
   if (shown.length < problems.length) {
-    out.push({ path, message: `rpm database: ${problems.length - shown.length} more problems`, source: NAME });
+    out.push({
+      path,
+      message: `rpm database: ${problems.length - shown.length} more problems`,
+      source: NAME,
+    });
   }
   return out;
 }

@@ -32,7 +32,7 @@ export function isNdb(head: Buffer): boolean {
 }
 
 /**
- * Reads every header blob of an ndb `Packages.db`, in slot order.
+ * Reads every header blob of an ndb `Packages.db`, in blob order.
  *
  * Yields a `problem` for a bad database header (and stops), and for each bad slot or blob (and
  * goes on). Never throws for bad content (only if `source.readAt` itself fails).
@@ -57,6 +57,7 @@ export async function* readNdb(source: ByteSource): AsyncGenerator<DbRecord> {
   const firstDataBlock = (slotPages * PAGE_SIZE) / BLK_SIZE;
   const slots = await source.readAt(0, slotPages * PAGE_SIZE);
   let badMagic = 0;
+  const used: Slot[] = [];
   for (let slot = HEADER_SLOTS; slot < slots.length / SLOT_SIZE; slot++) {
     const at = slot * SLOT_SIZE;
     if (slots.readUInt32LE(at) !== SLOT_MAGIC) {
@@ -67,16 +68,37 @@ export async function* readNdb(source: ByteSource): AsyncGenerator<DbRecord> {
     const blkOff = slots.readUInt32LE(at + 8);
     const blkCnt = slots.readUInt32LE(at + 12);
     if (blkOff === 0) continue;
-    const where = `slot ${slot} (package ${pkgIndex})`;
     if (pkgIndex === 0 || blkCnt === 0 || blkOff < firstDataBlock || blkOff + blkCnt > fileBlocks) {
-      yield { kind: 'problem', message: `${where}: bad slot (blocks ${blkOff}+${blkCnt} of ${fileBlocks})` };
+      yield {
+        kind: 'problem',
+        message: `slot ${slot} (package ${pkgIndex}): bad slot (blocks ${blkOff}+${blkCnt} of ${fileBlocks})`,
+      };
       continue;
     }
+    used.push({ slot, pkgIndex, blkOff, blkCnt });
+  }
+  if (badMagic > 0) yield { kind: 'problem', message: `${badMagic} slots with a bad magic were skipped` };
+  // in blob order (as rpm lists them); blobs never overlap, so each byte is read at most once
+  used.sort((a, b) => a.blkOff - b.blkOff);
+  let end = firstDataBlock;
+  for (const { slot, pkgIndex, blkOff, blkCnt } of used) {
+    const where = `slot ${slot} (package ${pkgIndex})`;
+    if (blkOff < end) {
+      yield { kind: 'problem', message: `${where}: blob overlaps the previous one` };
+      continue;
+    }
+    end = blkOff + blkCnt;
     const blob = checkBlob(await source.readAt(blkOff * BLK_SIZE, blkCnt * BLK_SIZE), pkgIndex);
     if (typeof blob === 'string') yield { kind: 'problem', message: `${where}: ${blob}` };
     else yield { kind: 'blob', key: pkgIndex, blob };
   }
-  if (badMagic > 0) yield { kind: 'problem', message: `${badMagic} slots with a bad magic were skipped` };
+}
+
+interface Slot {
+  slot: number;
+  pkgIndex: number;
+  blkOff: number;
+  blkCnt: number;
 }
 
 /** Verifies one blob (head, length, tail, adler32) and returns the header bytes, or why not. */
@@ -89,7 +111,8 @@ function checkBlob(area: Buffer, pkgIndex: number): Buffer | string {
     return `blob length ${len} does not match its ${area.length / BLK_SIZE} blocks`;
   }
   const tail = area.length - TAIL_SIZE;
-  if (area.readUInt32LE(tail + 8) !== TAIL_MAGIC || area.readUInt32LE(tail + 4) !== len) return 'bad blob tail';
+  if (area.readUInt32LE(tail + 8) !== TAIL_MAGIC || area.readUInt32LE(tail + 4) !== len)
+    return 'bad blob tail';
   if (adler32(area.subarray(0, tail)) !== area.readUInt32LE(tail)) return 'blob checksum mismatch';
   return Buffer.from(area.subarray(HEAD_SIZE, HEAD_SIZE + len));
 }
@@ -99,7 +122,7 @@ export function adler32(data: Uint8Array): number {
   let a = 1;
   let b = 0;
   const n = data.length;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     // 5552 is the largest run that cannot overflow before the modulo
     const end = Math.min(n, i + 5552);
     for (; i < end; i++) {

@@ -8,7 +8,10 @@ const info = (blob: Buffer) => headerToPackage(parseHeader(blob), 'os/rpm');
 describe('parseSourceRpm', () => {
   test.each([
     ['openssl-3.0.7-16.el9.src.rpm', { name: 'openssl', version: '3.0.7', release: '16.el9' }],
-    ['gcc12-12.2.1+git416-150000.1.5.1.src.rpm', { name: 'gcc12', version: '12.2.1+git416', release: '150000.1.5.1' }],
+    [
+      'gcc12-12.2.1+git416-150000.1.5.1.src.rpm',
+      { name: 'gcc12', version: '12.2.1+git416', release: '150000.1.5.1' },
+    ],
     ['kernel-rt-5.14.0-70.nosrc.rpm', { name: 'kernel-rt', version: '5.14.0', release: '70' }],
     ['openssl-3.0.7.src.rpm', undefined],
     ['openssl-3.0.7-16.el9.x86_64.rpm', undefined],
@@ -20,7 +23,14 @@ describe('parseSourceRpm', () => {
 describe('headerToPackage', () => {
   test('epoch > 0 is printed on the version and the source version; metadata keeps it', () => {
     const blob = packageHeader(
-      { name: 'openssl-libs', version: '3.0.7', release: '16.el9', epoch: 1, arch: 'x86_64', sourceRpm: 'openssl-3.0.7-16.el9.src.rpm' },
+      {
+        name: 'openssl-libs',
+        version: '3.0.7',
+        release: '16.el9',
+        epoch: 1,
+        arch: 'x86_64',
+        sourceRpm: 'openssl-3.0.7-16.el9.src.rpm',
+      },
       [
         { tag: TAG.LICENSE, type: 6, value: 'ASL 2.0' },
         { tag: TAG.VENDOR, type: 6, value: 'Red Hat, Inc.' },
@@ -48,7 +58,13 @@ describe('headerToPackage', () => {
   });
 
   test('an explicit epoch 0 is not printed but kept in metadata', () => {
-    const blob = packageHeader({ name: 'bash', version: '5.1.8', release: '6.el9', epoch: 0, arch: 'x86_64' });
+    const blob = packageHeader({
+      name: 'bash',
+      version: '5.1.8',
+      release: '6.el9',
+      epoch: 0,
+      arch: 'x86_64',
+    });
     expect(info(blob)?.package).toEqual({
       name: 'bash',
       version: '5.1.8-6.el9',
@@ -84,7 +100,9 @@ describe('headerToPackage', () => {
   });
 
   test('gpg-pubkey pseudo packages are skipped', () => {
-    expect(info(packageHeader({ name: 'gpg-pubkey', version: 'fd431d51', release: '4ae0493b' }))).toBeUndefined();
+    expect(
+      info(packageHeader({ name: 'gpg-pubkey', version: 'fd431d51', release: '4ae0493b' })),
+    ).toBeUndefined();
   });
 
   test('a header without NAME/VERSION/RELEASE is not a package', () => {

@@ -56,7 +56,9 @@ function strs(h: RpmHeader, tag: number): string[] | undefined {
 
 function ints(h: RpmHeader, tag: number): number[] | undefined {
   const v = h.get(tag);
-  return v?.type === RPM_TYPE.INT32 || v?.type === RPM_TYPE.INT16 || v?.type === RPM_TYPE.INT8 ? v.value : undefined;
+  return v?.type === RPM_TYPE.INT32 || v?.type === RPM_TYPE.INT16 || v?.type === RPM_TYPE.INT8
+    ? v.value
+    : undefined;
 }
 
 /**
