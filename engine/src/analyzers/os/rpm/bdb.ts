@@ -4,11 +4,10 @@
  * Layout (Berkeley DB 4.x-6.x, src/dbinc/db_page.h; the approach follows knqyf263/go-rpmdb's
  * pkg/bdb, re-implemented here):
  * - page 0 is the hash metadata page: magic 0x061561 at 12 (its byte order gives the file's
- *   byte order), page size at 20, encryption algorithm at 24, page type 8 at 25, metaflags at
- *   26 (bit 0: page checksums), last page number at 32;
+ *   byte order), page size at 20, encryption algorithm at 24, page type 8 at 25, last page number at 32;
  * - every page starts with a 26-byte header: pgno 8, prev 12, next 16, entries 20,
- *   hf_offset 22 (on overflow pages: bytes of data on the page), type 25; with checksums a
- *   20-byte checksum area follows;
+ *   hf_offset 22 (on overflow pages: bytes of data on the page), type 25 (Berkeley DB page
+ *   checksums would widen it; rpm databases are not seen with them, and go-rpmdb assumes 26 too);
  * - hash pages (type 13, or 2 for unsorted pages of old databases) hold `entries` u16 item
  *   offsets right after the header, as key/value pairs; an item is H_KEYDATA (type 1, inline
  *   bytes up to the previous item) or H_OFFPAGE (type 3: pgno u32 at 4, total length u32 at 8)
@@ -26,7 +25,6 @@ const P_HASH = 13;
 const H_KEYDATA = 1;
 const H_OFFPAGE = 3;
 const PAGE_HEADER = 26;
-const CHECKSUM_AREA = 20;
 const MAX_BLOB = 256 * 1024 * 1024;
 
 /** True when `head` (the first 26+ bytes of a file) starts like a Berkeley DB hash database. */
@@ -102,8 +100,7 @@ function parseMeta(meta: Buffer, size: number): Layout | string {
   if (meta[24] !== 0) return 'encrypted Berkeley DB databases are not supported';
   const lastPgno = u32(meta, 32, le);
   if (size < pageSize) return `truncated: smaller than one ${pageSize}-byte page`;
-  const overhead = (meta[26]! & 0x01) !== 0 ? PAGE_HEADER + CHECKSUM_AREA : PAGE_HEADER;
-  return { pageSize, pages: lastPgno + 1, le, overhead, used: new Set() };
+  return { pageSize, pages: lastPgno + 1, le, overhead: PAGE_HEADER, used: new Set() };
 }
 
 /** Reads the key/value pair at item index `i` (key) and `i + 1` (value). */
