@@ -19,7 +19,8 @@ import {
   type NugetResult,
 } from './nuget-common.js';
 
-const PACKAGE_TAG = /<package(?=[\s/>])([^>]*)>/g;
+/** A `<package …>` start tag; attributes never contain `<`, which keeps the scan linear. */
+const PACKAGE_TAG = /<package(?=[\s/>])([^<>]*)>/g;
 const ATTRIBUTE = /([A-Za-z_:][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 

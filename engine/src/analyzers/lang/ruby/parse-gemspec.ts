@@ -73,8 +73,8 @@ export function parseGemspec(text: string): GemspecInfo {
     const field = a[2]!;
     let expr = a[3]!;
     let lit = rubyLiterals(expr);
-    // a licenses array may run over several lines
-    while (lit.open && field === 'licenses' && i + 1 < lines.length && expr.length < 10_000) {
+    // a licenses array may run over several lines (bounded: real ones are a few lines long)
+    for (let more = 0; lit.open && field === 'licenses' && i + 1 < lines.length && more < 100; more++) {
       expr += '\n' + lines[++i]!;
       lit = rubyLiterals(expr);
     }
