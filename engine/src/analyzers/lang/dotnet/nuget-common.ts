@@ -23,6 +23,7 @@ export function isToken(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && !/[\s/]/.test(value);
 }
 
+/** A plain JSON object (not null, not an array). */
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -36,6 +37,7 @@ export function parseJson(text: string, what: string): unknown {
   }
 }
 
+/** One problem line summarising `skipped` unreadable entries, or none. */
 export function skippedProblem(what: string, skipped: number): string[] {
   return skipped > 0
     ? [`${what}: ${skipped} entr${skipped === 1 ? 'y' : 'ies'} without a valid name and version skipped`]
