@@ -75,7 +75,7 @@ export interface Analyzer {
 }
 
 /** Helper to declare an analyzer with type checking (syft `generic.NewCataloger`). */
-export function defineAnalyzer<const T extends Analyzer>(analyzer: T): T {
+export function defineAnalyzer<const N extends string>(analyzer: Analyzer & { readonly name: N }): Analyzer & { readonly name: N } {
   return analyzer;
 }
 

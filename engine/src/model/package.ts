@@ -25,7 +25,7 @@ export const OS_ECOSYSTEMS: ReadonlySet<Ecosystem> = new Set(['apk', 'deb', 'rpm
  *
  * `version` is the full version in the ecosystem's own notation, comparable with that
  * ecosystem's scheme: deb `1:2.36-9+deb12u4`, apk `1.1.1d-r0`, rpm `1:3.0.7-16.el9` (epoch
- * only when the header has one), Go `v1.2.3` (the Go toolchain as name `stdlib`), Maven
+ * only when above 0, since rpm compares a missing epoch as 0; the header's own value is in metadata.epoch), Go `v1.2.3` (the Go toolchain as name `stdlib`), Maven
  * name `groupId:artifactId`, Composer `vendor/name`.
  */
 export interface Package {

@@ -45,7 +45,8 @@ export async function openTarget(target: ScanTarget, options: Pick<ScanImageOpti
 export async function scanImage(target: ScanTarget, options: ScanImageOptions = {}): Promise<ScanResult> {
   const mode: ScanMode = 'dir' in target ? target.mode : 'image';
   const analyzers = options.analyzers ?? selectAnalyzers(mode, options.analyzerSelectors);
-  options.onEvent?.({ type: 'source-open', name: 'ref' in target && target.ref ? target.ref : 'input' in target ? target.input : target.dir });
+  const name = 'dir' in target ? target.dir : 'input' in target ? target.input : target.ref;
+  options.onEvent?.({ type: 'source-open', name });
   const source = await openTarget(target, options);
   try {
     return await scanSource(source, { ...options, analyzers });
