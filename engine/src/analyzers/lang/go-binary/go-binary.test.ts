@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGo, goToolchainVersion, hasGo, writeGoProxy } from '../../../../../test/support/build-go.js';
-import { inputFromBuffer } from '../../types.js';
+import { inputFromBuffer, type FileContent } from '../../types.js';
 import { goBinaryAnalyzer } from './index.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
@@ -70,10 +70,34 @@ describe.skipIf(!hasGo)('goBinaryAnalyzer on binaries built by the system go', (
     expect(result).toEqual({ packages: deps('v1.4.2') });
   });
 
-  it('ignores a non-Go ELF (the node executable) without an unknown', async () => {
-    const node = readFileSync(process.execPath);
-    if (node.readUInt32BE(0) !== 0x7f454c46) return expect(node.length).toBeGreaterThan(0);
-    const result = await goBinaryAnalyzer.analyze(inputFromBuffer('usr/bin/node', node, 0o755));
-    expect(result).toEqual({});
+  it('finds the build info through the data segment when the section headers are removed (sstrip)', async () => {
+    const sstripped = Buffer.from(plain);
+    // ELF64 little endian (GOOS=linux on amd64/arm64): e_shoff at 40, e_shnum at 60, e_shstrndx at 62
+    sstripped.writeBigUInt64LE(0n, 40);
+    sstripped.writeUInt16LE(0, 60);
+    sstripped.writeUInt16LE(0, 62);
+    const result = await goBinaryAnalyzer.analyze(inputFromBuffer('usr/local/bin/hello', sstripped, 0o755));
+    expect(result).toEqual({ packages: deps('') });
+  });
+
+  it('ignores a non-Go ELF (the node executable, read through readAt only) without an unknown', async () => {
+    const fd = openSync(process.execPath, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const content: FileContent = {
+        size,
+        read: () => Promise.reject(new Error('whole-file read not expected')),
+        readAt: (offset, length) => {
+          const buf = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+          readSync(fd, buf, 0, buf.length, offset);
+          return Promise.resolve(buf);
+        },
+      };
+      const result = await goBinaryAnalyzer.analyze({ path: 'usr/bin/node', size, mode: 0o755, content });
+      // ELF on Linux; on macOS node is Mach-O, which is ignored the same way
+      expect(result).toEqual({});
+    } finally {
+      closeSync(fd);
+    }
   });
 });
