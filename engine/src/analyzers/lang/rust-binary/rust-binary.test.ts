@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fuzz } from '../../../../../test/support/fuzz.js';
@@ -8,17 +9,9 @@ import { rustBinaryAnalyzer } from './index.js';
 const analyze = (buf: Buffer) =>
   rustBinaryAnalyzer.analyze(inputFromBuffer('usr/local/bin/myapp', buf, 0o755));
 
-// Shaped like `cargo auditable build` output: runtime deps have no "kind", the root crate has
-// "root": true, build-only deps (cc for a build script) have "kind": "build".
-const AUDIT = {
-  packages: [
-    { name: 'adler', version: '1.0.2', source: 'crates.io' },
-    { name: 'cc', version: '1.0.83', source: 'crates.io', kind: 'build' },
-    { name: 'libc', version: '0.2.150', source: 'crates.io' },
-    { name: 'broken', source: 'crates.io' },
-    { name: 'myapp', version: '0.1.0', source: 'local', dependencies: [0, 1, 2], root: true },
-  ],
-};
+// Shaped like `cargo auditable build` output (testdata/audit-data.json): runtime deps have no "kind", the root
+// crate has "root": true, build-only deps (cc for a build script) have "kind": "build", one entry lacks a version.
+const AUDIT: unknown = JSON.parse(readFileSync(new URL('./testdata/audit-data.json', import.meta.url), 'utf8'));
 const depSection = (doc: unknown) => ({ name: '.dep-v0', data: deflateSync(JSON.stringify(doc)) });
 const auditable = makeElf({ sections: [{ name: '.text', data: Buffer.alloc(32, 0xc3) }, depSection(AUDIT)] });
 const auditable32be = makeElf({ bits: 32, bigEndian: true, sections: [depSection(AUDIT)] });
