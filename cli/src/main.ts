@@ -25,11 +25,20 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     const code = exitCodeFor(e);
-    const message = isEngineError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? (e.stack ?? e.message) : String(e);
+    const message = isEngineError(e)
+      ? `${e.code}: ${e.message}`
+      : e instanceof Error
+        ? (e.stack ?? e.message)
+        : String(e);
     process.stderr.write(`vigil: ${message}\n`);
     return code;
   }

@@ -15,7 +15,14 @@ describe('engine error catalogue', () => {
   });
 
   it('recognises errors from another copy of the module by brand', () => {
-    const foreign = Object.assign(new Error('x'), { [Symbol.for('vigil.engine.error')]: true, code: 'ENG_ABORTED' });
-    expect([isEngineError(foreign), foreign instanceof EngineError, isEngineError(new Error('y'))]).toEqual([true, true, false]);
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('vigil.engine.error')]: true,
+      code: 'ENG_ABORTED',
+    });
+    expect([isEngineError(foreign), foreign instanceof EngineError, isEngineError(new Error('y'))]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });

@@ -3,11 +3,24 @@
  */
 export * from './model/index.js';
 export { EngineError, isEngineError, ENGINE_ERROR_CODES, type EngineErrorCode } from './errors.js';
-export type { Analyzer, AnalyzerInput, AnalysisResult, AnalyzerTag, FileContent, FileInfo } from './analyzers/types.js';
+export type {
+  Analyzer,
+  AnalyzerInput,
+  AnalysisResult,
+  AnalyzerTag,
+  FileContent,
+  FileInfo,
+} from './analyzers/types.js';
 export { ANALYZERS, selectAnalyzers, type AnalyzerName, type ScanMode } from './analyzers/index.js';
 export type { ImageSource, ImageConfig, LayerDescriptor, Platform } from './image/types.js';
 export { parsePlatform, DEFAULT_PLATFORM } from './image/types.js';
-export { scanImage, openTarget, type ScanTarget, type ScanImageOptions, type RegistryOptions } from './scan/scan-image.js';
+export {
+  scanImage,
+  openTarget,
+  type ScanTarget,
+  type ScanImageOptions,
+  type RegistryOptions,
+} from './scan/scan-image.js';
 export { scanSource, type ScanSourceOptions, type ScanLimits } from './scan/scan-source.js';
 export type { ScanEvent, ScanEventListener } from './scan/events.js';
 export type { LayerCache } from './cache/types.js';

@@ -17,7 +17,10 @@ interface Expected {
   srcName: string;
 }
 
-async function installedFromImage(archive: string, work: string): Promise<{ packages: Expected[]; alpineRelease: string }> {
+async function installedFromImage(
+  archive: string,
+  work: string,
+): Promise<{ packages: Expected[]; alpineRelease: string }> {
   execFileSync('tar', ['-xzf', archive, '-C', work]);
   const manifest = JSON.parse(await readFile(join(work, 'manifest.json'), 'utf8')) as { Layers: string[] }[];
   const packages: Expected[] = [];
@@ -29,13 +32,19 @@ async function installedFromImage(archive: string, work: string): Promise<{ pack
     if (files.includes('installed')) {
       packages.length = 0;
       for (const stanza of (await readFile(join(dir, 'lib/apk/db/installed'), 'utf8')).split('\n\n')) {
-        const field = (k: string) => stanza.split('\n').find((l) => l.startsWith(`${k}:`))?.slice(2);
+        const field = (k: string) =>
+          stanza
+            .split('\n')
+            .find((l) => l.startsWith(`${k}:`))
+            ?.slice(2);
         const name = field('P');
         if (!name) continue;
         packages.push({ name, version: field('V')!, srcName: field('o') ?? name });
       }
     }
-    alpineRelease = (await readFile(join(dir, 'etc/alpine-release'), 'utf8').catch(() => alpineRelease)).trim();
+    alpineRelease = (
+      await readFile(join(dir, 'etc/alpine-release'), 'utf8').catch(() => alpineRelease)
+    ).trim();
   }
   return { packages: packages.sort((a, b) => a.name.localeCompare(b.name)), alpineRelease };
 }

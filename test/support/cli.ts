@@ -11,7 +11,10 @@ export interface CliResult {
 
 export const VIGIL_BIN = join(REPO_ROOT, 'cli/bin/vigil.js');
 
-export function runVigil(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runVigil(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [VIGIL_BIN, ...args], {
       cwd: options.cwd ?? REPO_ROOT,
@@ -26,7 +29,11 @@ export function runVigil(args: string[], options: { env?: Record<string, string>
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
   });
 }

@@ -62,7 +62,10 @@ export function mutate(input: Uint8Array, rand: () => number, seeds: readonly Ui
       case 6: {
         const other = seeds.length ? seeds[pick(seeds.length)]! : buf;
         const s = pick(other.length);
-        buf = Buffer.concat([buf.subarray(0, pick(buf.length)), Buffer.from(other.subarray(s, s + pick(512)))]);
+        buf = Buffer.concat([
+          buf.subarray(0, pick(buf.length)),
+          Buffer.from(other.subarray(s, s + pick(512))),
+        ]);
         break;
       }
       default: {

@@ -45,7 +45,9 @@ interface ImageOpts extends CommonOpts {
 }
 
 export function defaultCacheDir(): string {
-  return process.env.VIGIL_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vigil');
+  return (
+    process.env.VIGIL_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vigil')
+  );
 }
 
 function addCommon(cmd: Command): Command {
@@ -55,7 +57,11 @@ function addCommon(cmd: Command): Command {
     .option('-q, --quiet', 'no progress output')
     .option('--cache-dir <dir>', 'layer cache directory (default $VIGIL_CACHE_DIR or ~/.cache/vigil)')
     .option('--no-cache', 'do not read or write the layer cache')
-    .option('--analyzers <list>', 'analyzer selectors: names or tags, +x adds, -x removes (e.g. -lang/java)', collectList)
+    .option(
+      '--analyzers <list>',
+      'analyzer selectors: names or tags, +x adds, -x removes (e.g. -lang/java)',
+      collectList,
+    )
     .option('--max-file-size <size>', 'largest file handed to an analyzer (default 512MiB)', parseSize)
     .option('--max-image-size <size>', 'largest uncompressed image (default 64GiB)', parseSize)
     .option('--timeout <duration>', 'give up after this long (e.g. 10m)', parseDuration);
@@ -76,7 +82,12 @@ async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
   const controller = new AbortController();
   const onSignal = () => controller.abort(new EngineError('ENG_ABORTED', 'interrupted'));
   process.once('SIGINT', onSignal);
-  const timer = opts.timeout ? setTimeout(() => controller.abort(new EngineError('ENG_ABORTED', `timed out after ${opts.timeout} ms`)), opts.timeout) : undefined;
+  const timer = opts.timeout
+    ? setTimeout(
+        () => controller.abort(new EngineError('ENG_ABORTED', `timed out after ${opts.timeout} ms`)),
+        opts.timeout,
+      )
+    : undefined;
   const registry: NonNullable<ScanImageOptions['registry']> = {};
   if (opts.insecureRegistry?.length) registry.insecureRegistries = opts.insecureRegistry;
   const username = opts.username ?? process.env.VIGIL_USERNAME;
@@ -86,7 +97,8 @@ async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
   else if (token) registry.auth = { token };
   if (opts.insecure && 'ref' in target && !('input' in target)) {
     const host = target.ref.split('/')[0]!;
-    if (host.includes('.') || host.includes(':') || host === 'localhost') registry.insecureRegistries = [...(registry.insecureRegistries ?? []), host];
+    if (host.includes('.') || host.includes(':') || host === 'localhost')
+      registry.insecureRegistries = [...(registry.insecureRegistries ?? []), host];
   }
   let scan: ScanResult;
   try {
@@ -103,32 +115,51 @@ async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
       onEvent: progress.onEvent,
     });
   } catch (e) {
-    if (controller.signal.aborted && controller.signal.reason instanceof EngineError) throw controller.signal.reason;
+    if (controller.signal.aborted && controller.signal.reason instanceof EngineError)
+      throw controller.signal.reason;
     throw e;
   } finally {
     progress.done();
     process.off('SIGINT', onSignal);
     if (timer) clearTimeout(timer);
   }
-  const text = opts.format === 'table' ? renderTable(scan, !opts.output && process.stdout.isTTY === true) : renderInventory(scan, opts.format);
+  const text =
+    opts.format === 'table'
+      ? renderTable(scan, !opts.output && process.stdout.isTTY === true)
+      : renderInventory(scan, opts.format);
   await writeOutput(text, opts.output);
 }
 
 export function imageCommand(): Command {
   return addCommon(
     new Command('image')
-      .description('scan a container image: a registry reference, or --input with a docker-archive or OCI layout')
-      .argument('[ref]', 'image reference (alpine:3.19, ghcr.io/o/r@sha256:…), or docker-archive:PATH / oci:PATH')
+      .description(
+        'scan a container image: a registry reference, or --input with a docker-archive or OCI layout',
+      )
+      .argument(
+        '[ref]',
+        'image reference (alpine:3.19, ghcr.io/o/r@sha256:…), or docker-archive:PATH / oci:PATH',
+      )
       .option('-i, --input <path>', 'docker-archive (.tar, .tar.gz) or OCI layout (directory or tar)')
-      .option('--platform <os/arch[/variant]>', 'platform to pick from a multi-arch image (default linux/amd64)')
-      .option('--insecure-registry <host>', 'allow plain HTTP for this registry host (repeatable)', collectList)
+      .option(
+        '--platform <os/arch[/variant]>',
+        'platform to pick from a multi-arch image (default linux/amd64)',
+      )
+      .option(
+        '--insecure-registry <host>',
+        'allow plain HTTP for this registry host (repeatable)',
+        collectList,
+      )
       .option('--insecure', 'allow plain HTTP for the registry of the reference')
       .option('--username <user>', 'registry user name (or VIGIL_USERNAME)')
       .option('--password <password>', 'registry password (or VIGIL_PASSWORD)')
       .option('--registry-token <token>', 'registry bearer token (or VIGIL_REGISTRY_TOKEN)'),
   ).action(async (ref: string | undefined, opts: ImageOpts) => {
-    if (!ref && !opts.input) throw new EngineError('ENG_INVALID_ARGUMENT', 'give an image reference or --input PATH');
-    const target: ScanTarget = opts.input ? { input: opts.input, ...(ref ? { ref } : {}) } : targetFromRef(ref!);
+    if (!ref && !opts.input)
+      throw new EngineError('ENG_INVALID_ARGUMENT', 'give an image reference or --input PATH');
+    const target: ScanTarget = opts.input
+      ? { input: opts.input, ...(ref ? { ref } : {}) }
+      : targetFromRef(ref!);
     await run(target, opts);
   });
 }
@@ -143,6 +174,8 @@ export function fsCommand(): Command {
 
 export function rootfsCommand(): Command {
   return addCommon(
-    new Command('rootfs').description('scan an unpacked root filesystem: installed packages only').argument('<dir>', 'directory'),
+    new Command('rootfs')
+      .description('scan an unpacked root filesystem: installed packages only')
+      .argument('<dir>', 'directory'),
   ).action(async (dir: string, opts: CommonOpts) => run({ dir, mode: 'rootfs' }, opts));
 }

@@ -6,7 +6,11 @@ import type { Package, ScanResult } from '@vigil/engine';
 
 function table(rows: string[][], header: string[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
@@ -24,7 +28,12 @@ export function renderTable(scan: ScanResult, color: boolean): string {
   }
   for (const [title, pkgs] of groups) {
     out.push(bold(title));
-    const rows = pkgs.map((p) => [p.name, p.version, p.srcName && p.srcName !== p.name ? p.srcName : '', p.layer ? p.layer.slice(7, 19) : '']);
+    const rows = pkgs.map((p) => [
+      p.name,
+      p.version,
+      p.srcName && p.srcName !== p.name ? p.srcName : '',
+      p.layer ? p.layer.slice(7, 19) : '',
+    ]);
     out.push(table(rows, ['PACKAGE', 'VERSION', 'SOURCE', 'LAYER']), '');
   }
   if (scan.unknowns.length > 0) {

@@ -4,7 +4,9 @@ import { rename, writeFile } from 'node:fs/promises';
 export async function writeOutput(text: string, file: string | undefined): Promise<void> {
   const body = text.endsWith('\n') ? text : text + '\n';
   if (!file || file === '-') {
-    await new Promise<void>((resolve, reject) => process.stdout.write(body, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      process.stdout.write(body, (e) => (e ? reject(e) : resolve())),
+    );
     return;
   }
   const tmp = `${file}.tmp-${process.pid}`;

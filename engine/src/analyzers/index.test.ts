@@ -26,15 +26,23 @@ describe('analyzer list', () => {
   it('has unique names, integer versions and a testdata folder per plugin', () => {
     const names = ANALYZERS.map((a) => a.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(ANALYZERS.filter((a) => !Number.isInteger(a.version) || a.version < 0).map((a) => a.name)).toEqual([]);
-    const missing = ANALYZERS.map((a) => FOLDERS[a.name] ?? a.name).filter((f) => !existsSync(join(HERE, f, 'testdata')));
+    expect(ANALYZERS.filter((a) => !Number.isInteger(a.version) || a.version < 0).map((a) => a.name)).toEqual(
+      [],
+    );
+    const missing = ANALYZERS.map((a) => FOLDERS[a.name] ?? a.name).filter(
+      (f) => !existsSync(join(HERE, f, 'testdata')),
+    );
     expect(missing).toEqual([]);
   });
 
   it('selects by scan mode: images read installed packages, directory scans add lock files', () => {
     const names = (mode: 'image' | 'fs') => selectAnalyzers(mode).map((a) => a.name);
     expect(names('image').filter((n) => n.endsWith('-lock'))).toEqual([]);
-    expect(names('fs').filter((n) => n.endsWith('-lock')).sort()).toEqual([
+    expect(
+      names('fs')
+        .filter((n) => n.endsWith('-lock'))
+        .sort(),
+    ).toEqual([
       'lang/cargo-lock',
       'lang/composer-lock',
       'lang/gemfile-lock',
@@ -46,8 +54,19 @@ describe('analyzer list', () => {
   });
 
   it('applies selectors and rejects unknown ones with the valid names', () => {
-    expect(selectAnalyzers('image', ['os']).map((a) => a.name)).toEqual(['release/os', 'os/apk', 'os/dpkg', 'os/dpkg-files', 'os/rpm']);
-    expect(selectAnalyzers('image', ['-lang', '-os/rpm']).map((a) => a.name)).toEqual(['release/os', 'os/apk', 'os/dpkg', 'os/dpkg-files']);
+    expect(selectAnalyzers('image', ['os']).map((a) => a.name)).toEqual([
+      'release/os',
+      'os/apk',
+      'os/dpkg',
+      'os/dpkg-files',
+      'os/rpm',
+    ]);
+    expect(selectAnalyzers('image', ['-lang', '-os/rpm']).map((a) => a.name)).toEqual([
+      'release/os',
+      'os/apk',
+      'os/dpkg',
+      'os/dpkg-files',
+    ]);
     expect(selectAnalyzers('image', ['+lang/npm-lock']).map((a) => a.name)).toContain('lang/npm-lock');
     let err: unknown;
     try {

@@ -62,19 +62,28 @@ const MODE_TAGS: Record<ScanMode, readonly AnalyzerTag[]> = {
 export function selectAnalyzers(mode: ScanMode, selectors: readonly string[] = []): Analyzer[] {
   const tags = MODE_TAGS[mode];
   const all: readonly Analyzer[] = ANALYZERS;
-  const matches = (a: Analyzer, sel: string) => a.name === sel || a.name.startsWith(sel + '/') || (a.tags as readonly string[]).includes(sel);
+  const matches = (a: Analyzer, sel: string) =>
+    a.name === sel || a.name.startsWith(sel + '/') || (a.tags as readonly string[]).includes(sel);
   const known = (sel: string) => all.some((a) => matches(a, sel));
-  let chosen = all.filter((a) => a.tags.some((t) => tags.includes(t)) && a.tags.every((t) => t !== 'declared' || tags.includes('declared')));
+  let chosen = all.filter(
+    (a) =>
+      a.tags.some((t) => tags.includes(t)) &&
+      a.tags.every((t) => t !== 'declared' || tags.includes('declared')),
+  );
   const plain = selectors.filter((s) => !s.startsWith('+') && !s.startsWith('-'));
   for (const s of selectors.map((x) => x.replace(/^[+-]/, ''))) {
     if (!known(s)) {
       const names = all.map((a) => a.name).join(', ');
-      throw new EngineError('ENG_INVALID_ARGUMENT', `unknown analyzer or tag "${s}"; analyzers: ${names}; tags: release, os, lang, installed, declared, binary`);
+      throw new EngineError(
+        'ENG_INVALID_ARGUMENT',
+        `unknown analyzer or tag "${s}"; analyzers: ${names}; tags: release, os, lang, installed, declared, binary`,
+      );
     }
   }
   if (plain.length > 0) chosen = all.filter((a) => plain.some((s) => matches(a, s)));
   for (const s of selectors) {
-    if (s.startsWith('+')) for (const a of all.filter((x) => matches(x, s.slice(1)))) if (!chosen.includes(a)) chosen.push(a);
+    if (s.startsWith('+'))
+      for (const a of all.filter((x) => matches(x, s.slice(1)))) if (!chosen.includes(a)) chosen.push(a);
     if (s.startsWith('-')) chosen = chosen.filter((a) => !matches(a, s.slice(1)));
   }
   // the release analyzer is always needed to name the OS

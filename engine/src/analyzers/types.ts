@@ -75,7 +75,9 @@ export interface Analyzer {
 }
 
 /** Helper to declare an analyzer with type checking (syft `generic.NewCataloger`). */
-export function defineAnalyzer<const N extends string>(analyzer: Analyzer & { readonly name: N }): Analyzer & { readonly name: N } {
+export function defineAnalyzer<const N extends string>(
+  analyzer: Analyzer & { readonly name: N },
+): Analyzer & { readonly name: N } {
   return analyzer;
 }
 

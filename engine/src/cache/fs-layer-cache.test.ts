@@ -28,16 +28,27 @@ describe('FsLayerCache', () => {
     const dir = await mkdtemp(join(tmpdir(), 'vigil-cache-'));
     dirs.push(dir);
     const cache = new FsLayerCache({ dir });
-    const key = layerCacheKey('sha256:a', [{ name: 'os/apk', version: 1, tags: [], required: () => false, analyze: () => ({}) }], {
-      maxFileSize: 1,
-    });
+    const key = layerCacheKey(
+      'sha256:a',
+      [{ name: 'os/apk', version: 1, tags: [], required: () => false, analyze: () => ({}) }],
+      {
+        maxFileSize: 1,
+      },
+    );
     await cache.put(key, analysis('sha256:a'));
-    expect({ hit: await cache.get(key), miss: await cache.get('0'.repeat(64)) }).toEqual({ hit: analysis('sha256:a'), miss: undefined });
+    expect({ hit: await cache.get(key), miss: await cache.get('0'.repeat(64)) }).toEqual({
+      hit: analysis('sha256:a'),
+      miss: undefined,
+    });
   });
 
   it('keys change with analyzer versions', () => {
-    const a = (version: number) => [{ name: 'os/apk', version, tags: [], required: () => false, analyze: () => ({}) }];
-    expect(layerCacheKey('sha256:a', a(1), { maxFileSize: 1 })).not.toBe(layerCacheKey('sha256:a', a(2), { maxFileSize: 1 }));
+    const a = (version: number) => [
+      { name: 'os/apk', version, tags: [], required: () => false, analyze: () => ({}) },
+    ];
+    expect(layerCacheKey('sha256:a', a(1), { maxFileSize: 1 })).not.toBe(
+      layerCacheKey('sha256:a', a(2), { maxFileSize: 1 }),
+    );
   });
 
   it('treats a damaged entry as a miss and evicts the least recently used past its bound', async () => {
@@ -62,6 +73,8 @@ describe('FsLayerCache', () => {
 
   it('rejects keys that are not hex digests', async () => {
     const cache = new FsLayerCache({ dir: tmpdir() });
-    await expect(cache.put('../../etc/passwd', analysis('x'))).rejects.toMatchObject({ code: 'ENG_INVALID_ARGUMENT' });
+    await expect(cache.put('../../etc/passwd', analysis('x'))).rejects.toMatchObject({
+      code: 'ENG_INVALID_ARGUMENT',
+    });
   });
 });

@@ -54,7 +54,11 @@ export class FsLayerCache implements LayerCache {
       await rename(tmp, file);
       await this.evict();
     } catch (e) {
-      throw new EngineError('ENG_CACHE_IO', `cannot write layer cache entry in ${this.dir}: ${(e as Error).message}`, { cause: e });
+      throw new EngineError(
+        'ENG_CACHE_IO',
+        `cannot write layer cache entry in ${this.dir}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 

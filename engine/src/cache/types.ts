@@ -16,7 +16,11 @@ export interface LayerCache {
 }
 
 /** Cache key of a layer analysed by these analyzers under these limits. */
-export function layerCacheKey(diffId: string, analyzers: readonly Analyzer[], limits: Pick<WalkLimits, 'maxFileSize'>): string {
+export function layerCacheKey(
+  diffId: string,
+  analyzers: readonly Analyzer[],
+  limits: Pick<WalkLimits, 'maxFileSize'>,
+): string {
   const versions = analyzers.map((a) => `${a.name}@${a.version}`).sort();
   const h = createHash('sha256');
   h.update(JSON.stringify({ walk: WALK_VERSION, diffId, versions, maxFileSize: limits.maxFileSize }));

@@ -65,7 +65,8 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
       links.set(path, target);
       state.delete(path);
     }
-    for (const u of layer.unknowns) walkUnknowns.push({ ...u, layer: u.layer ?? (layer.diffId || undefined) });
+    for (const u of layer.unknowns)
+      walkUnknowns.push({ ...u, layer: u.layer ?? (layer.diffId || undefined) });
   }
 
   const osCandidates: OsRelease[] = [];
@@ -91,7 +92,10 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
       const hist = history.get(path) ?? [];
       for (const p of r.packages) {
         const pkg: Package = { ...p, path: p.path || path };
-        if (entry.layer) pkg.layer = OS_ECOSYSTEMS.has(p.ecosystem) ? introducedIn(p, a.analyzer, hist) ?? entry.layer : entry.layer;
+        if (entry.layer)
+          pkg.layer = OS_ECOSYSTEMS.has(p.ecosystem)
+            ? (introducedIn(p, a.analyzer, hist) ?? entry.layer)
+            : entry.layer;
         packages.push(pkg);
       }
     }
@@ -107,7 +111,9 @@ function introducedIn(p: Package, analyzer: string, hist: readonly FileState[]):
   const key = pkgKey(p);
   let since: string | undefined;
   for (const h of hist) {
-    const has = h.analyses.some((a) => a.analyzer === analyzer && a.result.packages?.some((q) => pkgKey(q) === key));
+    const has = h.analyses.some(
+      (a) => a.analyzer === analyzer && a.result.packages?.some((q) => pkgKey(q) === key),
+    );
     if (has) since ??= h.layer;
     else since = undefined;
   }
@@ -117,7 +123,11 @@ function introducedIn(p: Package, analyzer: string, hist: readonly FileState[]):
 /** Deterministic package order: ecosystem, name, version, path. */
 export function comparePackages(a: Package, b: Package): number {
   return (
-    cmp(a.ecosystem, b.ecosystem) || cmp(a.name, b.name) || cmp(a.version, b.version) || cmp(a.path ?? '', b.path ?? '') || cmp(a.arch ?? '', b.arch ?? '')
+    cmp(a.ecosystem, b.ecosystem) ||
+    cmp(a.name, b.name) ||
+    cmp(a.version, b.version) ||
+    cmp(a.path ?? '', b.path ?? '') ||
+    cmp(a.arch ?? '', b.arch ?? '')
   );
 }
 

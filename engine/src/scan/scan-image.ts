@@ -21,7 +21,8 @@ export type RegistryOptions = NonNullable<Parameters<typeof openRegistryImage>[1
  *   `ref` picks an image inside an archive holding several;
  * - `{ dir, mode }`: a root filesystem (`rootfs`: what is installed) or a project (`fs`: also lock files).
  */
-export type ScanTarget = { ref: string } | { input: string; ref?: string } | { dir: string; mode: 'rootfs' | 'fs' };
+export type ScanTarget =
+  { ref: string } | { input: string; ref?: string } | { dir: string; mode: 'rootfs' | 'fs' };
 
 export interface ScanImageOptions extends Omit<ScanSourceOptions, 'analyzers'> {
   /** analyzers to run; default: those of the target's mode adjusted by `analyzerSelectors` */
@@ -32,12 +33,25 @@ export interface ScanImageOptions extends Omit<ScanSourceOptions, 'analyzers'> {
 }
 
 /** Opens the source a target names. The caller closes it. */
-export async function openTarget(target: ScanTarget, options: Pick<ScanImageOptions, 'platform' | 'registry' | 'signal' | 'tmpDir'> = {}): Promise<ImageSource> {
+export async function openTarget(
+  target: ScanTarget,
+  options: Pick<ScanImageOptions, 'platform' | 'registry' | 'signal' | 'tmpDir'> = {},
+): Promise<ImageSource> {
   if ('dir' in target) return openRootfs(target.dir);
   if ('input' in target) {
-    return openLocalImage(target.input, { platform: options.platform, ref: target.ref, signal: options.signal, tmpDir: options.tmpDir });
+    return openLocalImage(target.input, {
+      platform: options.platform,
+      ref: target.ref,
+      signal: options.signal,
+      tmpDir: options.tmpDir,
+    });
   }
-  if ('ref' in target) return openRegistryImage(target.ref, { ...options.registry, platform: options.platform, signal: options.signal });
+  if ('ref' in target)
+    return openRegistryImage(target.ref, {
+      ...options.registry,
+      platform: options.platform,
+      signal: options.signal,
+    });
   throw new EngineError('ENG_INVALID_ARGUMENT', 'scan target needs ref, input or dir');
 }
 

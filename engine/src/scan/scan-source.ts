@@ -34,7 +34,11 @@ export interface ScanSourceOptions {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects on the first failure. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -77,7 +81,14 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
       const key = cache ? layerCacheKey(layer.diffId, analyzers, limits) : '';
       const hit = cache ? await cache.get(key, controller.signal) : undefined;
       if (hit && hit.complete && hit.diffId === layer.diffId) {
-        onEvent?.({ type: 'layer-done', index, diffId: layer.diffId, cached: true, files: hit.files.length, complete: true });
+        onEvent?.({
+          type: 'layer-done',
+          index,
+          diffId: layer.diffId,
+          cached: true,
+          files: hit.files.length,
+          complete: true,
+        });
         return hit;
       }
       const blob = await layer.open(controller.signal);
@@ -92,14 +103,24 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
           seen.set(layer.diffId + index, bytes);
           if (imageBytes > limits.maxImageBytes) {
             controller.abort(
-              new EngineError('ENG_IMAGE_TOO_LARGE', `image expands past ${limits.maxImageBytes} bytes (raise the limit to scan it)`),
+              new EngineError(
+                'ENG_IMAGE_TOO_LARGE',
+                `image expands past ${limits.maxImageBytes} bytes (raise the limit to scan it)`,
+              ),
             );
           }
           onEvent?.({ type: 'layer-progress', diffId: layer.diffId, bytes });
         },
       });
       if (cache && result.complete) await cache.put(key, result, controller.signal).catch(() => undefined);
-      onEvent?.({ type: 'layer-done', index, diffId: layer.diffId, cached: false, files: result.files.length, complete: result.complete });
+      onEvent?.({
+        type: 'layer-done',
+        index,
+        diffId: layer.diffId,
+        cached: false,
+        files: result.files.length,
+        complete: result.complete,
+      });
       return result;
     };
     try {
@@ -107,7 +128,8 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
     } catch (e) {
       const reason: unknown = controller.signal.reason;
       if (isEngineError(reason) && reason.code === 'ENG_IMAGE_TOO_LARGE') throw reason;
-      if (options.signal?.aborted) throw new EngineError('ENG_ABORTED', 'scan aborted', { cause: options.signal.reason });
+      if (options.signal?.aborted)
+        throw new EngineError('ENG_ABORTED', 'scan aborted', { cause: options.signal.reason });
       controller.abort(e);
       throw e;
     } finally {
@@ -126,7 +148,15 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
       ...(source.repoTags.length ? { repoTags: source.repoTags } : {}),
       ...(source.repoDigests.length ? { repoDigests: source.repoDigests } : {}),
       ...(source.configDigest ? { configDigest: source.configDigest } : {}),
-      ...(source.layers.length ? { layers: source.layers.map((l) => ({ diffId: l.diffId, digest: l.digest, ...(l.size !== undefined ? { size: l.size } : {}) })) } : {}),
+      ...(source.layers.length
+        ? {
+            layers: source.layers.map((l) => ({
+              diffId: l.diffId,
+              digest: l.digest,
+              ...(l.size !== undefined ? { size: l.size } : {}),
+            })),
+          }
+        : {}),
     },
     ...(os ? { os } : {}),
     packages: merged.packages,

@@ -38,7 +38,11 @@ export async function analyzeFile(
     } catch (e) {
       if (isEngineError(e) && e.code === 'ENG_ABORTED') throw e;
       const message = e instanceof Error ? e.message : String(e);
-      unknowns.push({ path: file.path, message: `${analyzer.name} failed: ${message}`, source: analyzer.name });
+      unknowns.push({
+        path: file.path,
+        message: `${analyzer.name} failed: ${message}`,
+        source: analyzer.name,
+      });
     }
   }
   return out;

@@ -57,7 +57,10 @@ export async function collect(stream: Readable, size: number): Promise<Buffer> {
 }
 
 /** Writes a stream to a new temp file; returns its path and a remover. */
-export async function spool(stream: Readable, tmpDir: string): Promise<{ path: string; remove: () => Promise<void> }> {
+export async function spool(
+  stream: Readable,
+  tmpDir: string,
+): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = join(tmpDir, `vigil-spool-${randomUUID()}`);
   await pipeline(stream, createWriteStream(path));
   return { path, remove: () => rm(path, { force: true }) };

@@ -12,7 +12,8 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 /** Detects the compression of a blob from its first bytes. */
 export function sniffCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
+    return 'zstd';
   return 'none';
 }
 
@@ -53,7 +54,9 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
  * Returns the decompressed byte stream of a layer blob and the compression found.
  * Errors of the source stream (e.g. a digest mismatch) are forwarded to the returned stream.
  */
-export async function decompressLayer(blob: Readable): Promise<{ stream: Readable; compression: Compression }> {
+export async function decompressLayer(
+  blob: Readable,
+): Promise<{ stream: Readable; compression: Compression }> {
   const head = await peek(blob, 4);
   const compression = sniffCompression(head);
   let out: Readable;

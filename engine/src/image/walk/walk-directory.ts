@@ -19,7 +19,8 @@ export interface WalkDirectoryOptions {
   onProgress?: (files: number) => void;
 }
 
-const DEFAULT_SKIP = (rel: string, name: string) => name === '.git' || rel === 'proc' || rel === 'sys' || rel === 'dev';
+const DEFAULT_SKIP = (rel: string, name: string) =>
+  name === '.git' || rel === 'proc' || rel === 'sys' || rel === 'dev';
 
 /** Walks `root` and analyzes the files analyzers want. Unreadable entries become unknowns. */
 export async function walkDirectory(root: string, options: WalkDirectoryOptions): Promise<LayerAnalysis> {
@@ -39,12 +40,17 @@ export async function walkDirectory(root: string, options: WalkDirectoryOptions)
   const stack: string[] = [''];
   while (stack.length > 0) {
     const rel = stack.pop()!;
-    if (options.signal?.aborted) throw new EngineError('ENG_ABORTED', 'scan aborted', { cause: options.signal.reason });
+    if (options.signal?.aborted)
+      throw new EngineError('ENG_ABORTED', 'scan aborted', { cause: options.signal.reason });
     let dir;
     try {
       dir = await opendir(join(root, rel));
     } catch (e) {
-      result.unknowns.push({ path: rel || '.', message: `cannot read directory: ${(e as Error).message}`, source: 'walk' });
+      result.unknowns.push({
+        path: rel || '.',
+        message: `cannot read directory: ${(e as Error).message}`,
+        source: 'walk',
+      });
       continue;
     }
     const subdirs: string[] = [];
@@ -68,11 +74,20 @@ export async function walkDirectory(root: string, options: WalkDirectoryOptions)
         const wanted = options.analyzers.filter((a) => a.required(path, info));
         if (wanted.length === 0) continue;
         if (st.size > limits.maxFileSize) {
-          result.unknowns.push({ path, message: `file of ${st.size} bytes exceeds the ${limits.maxFileSize}-byte cap; skipped`, source: 'walk' });
+          result.unknowns.push({
+            path,
+            message: `file of ${st.size} bytes exceeds the ${limits.maxFileSize}-byte cap; skipped`,
+            source: 'walk',
+          });
           continue;
         }
         result.stats.analyzedFiles++;
-        const found = await analyzeFile(wanted, { path, ...info, content: diskContent(abs, st.size) }, result.unknowns, options.signal);
+        const found = await analyzeFile(
+          wanted,
+          { path, ...info, content: diskContent(abs, st.size) },
+          result.unknowns,
+          options.signal,
+        );
         result.files.push(...found);
         options.onProgress?.(result.stats.analyzedFiles);
       } catch (e) {

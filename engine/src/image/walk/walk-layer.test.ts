@@ -24,7 +24,13 @@ const pkgAnalyzer = defineAnalyzer({
   },
 });
 
-type Entry = { name: string; body?: string; type?: 'file' | 'symlink' | 'link' | 'directory'; linkname?: string; mode?: number };
+type Entry = {
+  name: string;
+  body?: string;
+  type?: 'file' | 'symlink' | 'link' | 'directory';
+  linkname?: string;
+  mode?: number;
+};
 
 async function makeTar(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -55,9 +61,14 @@ const summary = (r: Awaited<ReturnType<typeof walk>>) => ({
 
 describe('walkLayer', () => {
   it('finds wanted files in plain, gzip and zstd layers alike', async () => {
-    const raw = await makeTar([{ name: 'app/a.pkg', body: 'a 1.0' }, { name: 'app/readme', body: 'x' }]);
+    const raw = await makeTar([
+      { name: 'app/a.pkg', body: 'a 1.0' },
+      { name: 'app/readme', body: 'x' },
+    ]);
     const expected = {
-      files: [['app/a.pkg', { packages: [{ name: 'a', version: '1.0', ecosystem: 'npm', foundBy: 'test/pkg' }] }]],
+      files: [
+        ['app/a.pkg', { packages: [{ name: 'a', version: '1.0', ecosystem: 'npm', foundBy: 'test/pkg' }] }],
+      ],
       whiteouts: [],
       opaqueDirs: [],
       symlinks: {},
@@ -77,7 +88,9 @@ describe('walkLayer', () => {
       { name: '/usr//lib/./x.pkg', body: 'x 2' },
     ]);
     expect(summary(await walk(raw))).toEqual({
-      files: [['usr/lib/x.pkg', { packages: [{ name: 'x', version: '2', ecosystem: 'npm', foundBy: 'test/pkg' }] }]],
+      files: [
+        ['usr/lib/x.pkg', { packages: [{ name: 'x', version: '2', ecosystem: 'npm', foundBy: 'test/pkg' }] }],
+      ],
       whiteouts: ['etc/old.pkg'],
       opaqueDirs: ['var/cache'],
       symlinks: { 'etc/os-release': '../usr/lib/os-release' },
@@ -128,7 +141,10 @@ describe('walkLayer', () => {
   });
 
   it('keeps what it read from a truncated gzip layer and marks it incomplete', async () => {
-    const raw = await makeTar([{ name: 'a.pkg', body: 'a 1' }, { name: 'pad', body: 'p'.repeat(200_000) }]);
+    const raw = await makeTar([
+      { name: 'a.pkg', body: 'a 1' },
+      { name: 'pad', body: 'p'.repeat(200_000) },
+    ]);
     const gz = gzipSync(raw);
     const r = await walk(gz.subarray(0, Math.floor(gz.length / 2)));
     expect(r.complete).toBe(false);
@@ -138,7 +154,11 @@ describe('walkLayer', () => {
 
   it('marks a layer that is not a tar as incomplete instead of failing', async () => {
     const r = await walk(Buffer.from('this is not a tar archive at all, just text'.repeat(20)));
-    expect({ complete: r.complete, files: r.files.length, code: r.unknowns[0]?.message.split(':')[0] }).toEqual({
+    expect({
+      complete: r.complete,
+      files: r.files.length,
+      code: r.unknowns[0]?.message.split(':')[0],
+    }).toEqual({
       complete: false,
       files: 0,
       code: 'ENG_LAYER_CORRUPT',
@@ -149,9 +169,11 @@ describe('walkLayer', () => {
     const raw = await makeTar([{ name: 'a.pkg', body: 'a 1' }]);
     const controller = new AbortController();
     controller.abort();
-    const err = await walkLayer(Readable.from([raw]), { diffId: 'x', analyzers: [pkgAnalyzer], signal: controller.signal }).catch(
-      (e: unknown) => e,
-    );
+    const err = await walkLayer(Readable.from([raw]), {
+      diffId: 'x',
+      analyzers: [pkgAnalyzer],
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
     expect(isEngineError(err) && err.code).toBe('ENG_ABORTED');
   });
 
@@ -166,10 +188,15 @@ describe('walkLayer', () => {
       ]),
     ];
     seeds.push(gzipSync(seeds[0]!));
-    const failures = await fuzz(seeds, 10_000, async (input) => {
-      const r = await walk(input);
-      mergeLayers([r]);
-    }, { allowed: (e) => isEngineError(e) && e.code === 'ENG_LAYER_TOO_LARGE' });
+    const failures = await fuzz(
+      seeds,
+      10_000,
+      async (input) => {
+        const r = await walk(input);
+        mergeLayers([r]);
+      },
+      { allowed: (e) => isEngineError(e) && e.code === 'ENG_LAYER_TOO_LARGE' },
+    );
     expect(failures.map((f) => String(f.error))).toEqual([]);
   }, 120_000);
 });
@@ -211,7 +238,11 @@ describe('mergeLayers', () => {
     );
     const withRealFile = { ...l1, files: l1.files.map((f) => ({ ...f, path: f.path })) };
     // usr/lib/os-release is not wanted by the test analyzer, so give the merge a result for it by hand
-    withRealFile.files.push({ path: 'usr/lib/os-release', analyzer: 'test/pkg', result: { os: { family: 'test', version: '2.0' } } });
+    withRealFile.files.push({
+      path: 'usr/lib/os-release',
+      analyzer: 'test/pkg',
+      result: { os: { family: 'test', version: '2.0' } },
+    });
     expect(mergeLayers([withRealFile]).osCandidates).toEqual([
       { family: 'test', version: '2.0', source: 'etc/os-release -> ../../../../usr/lib/os-release' },
       { family: 'test', version: '2.0' },

@@ -17,7 +17,13 @@ import { analyzeFile } from './analyze-file.js';
 import { collect, diskContent, spool } from './content.js';
 import { decompressLayer, layerError } from './decompress.js';
 import { normalizeEntryPath } from './paths.js';
-import { DEFAULT_WALK_LIMITS, WALK_VERSION, type FileAnalysis, type LayerAnalysis, type WalkLimits } from './types.js';
+import {
+  DEFAULT_WALK_LIMITS,
+  WALK_VERSION,
+  type FileAnalysis,
+  type LayerAnalysis,
+  type WalkLimits,
+} from './types.js';
 
 export interface WalkLayerOptions {
   diffId: string;
@@ -63,7 +69,8 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
   // content of wanted files in this layer, for hard links that point at them
   const kept = new Map<string, Kept>();
   const removers: (() => Promise<void>)[] = [];
-  const onAbort = () => blob.destroy(new EngineError('ENG_ABORTED', 'scan aborted', { cause: signal?.reason }));
+  const onAbort = () =>
+    blob.destroy(new EngineError('ENG_ABORTED', 'scan aborted', { cause: signal?.reason }));
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const analyze = async (path: string, file: Kept) => {
@@ -95,7 +102,12 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
       const path = normalizeEntryPath(header.name);
       if (path === undefined) {
         if (header.name.replace(/^\.?\/+/, '') !== '') {
-          unknowns.push({ path: header.name, message: 'entry name leaves the image root; skipped', layer: diffId, source: 'walk' });
+          unknowns.push({
+            path: header.name,
+            message: 'entry name leaves the image root; skipped',
+            layer: diffId,
+            source: 'walk',
+          });
         }
         entry.resume();
         continue;
@@ -105,7 +117,10 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
       const dir = slash < 0 ? '' : path.slice(0, slash);
       if (base.startsWith(WHITEOUT_PREFIX)) {
         if (base === OPAQUE) result.opaqueDirs.push(dir);
-        else result.whiteouts.push(dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length));
+        else
+          result.whiteouts.push(
+            dir ? `${dir}/${base.slice(WHITEOUT_PREFIX.length)}` : base.slice(WHITEOUT_PREFIX.length),
+          );
         entry.resume();
         continue;
       }
@@ -121,7 +136,12 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
           const file = target === undefined ? undefined : kept.get(target);
           if (file) await analyze(path, file);
           else if (options.analyzers.some((a) => a.required(path, { size: 1, mode }))) {
-            unknowns.push({ path, message: `hard link to ${header.linkname} whose content was not kept`, layer: diffId, source: 'walk' });
+            unknowns.push({
+              path,
+              message: `hard link to ${header.linkname} whose content was not kept`,
+              layer: diffId,
+              source: 'walk',
+            });
           }
           break;
         }
@@ -133,7 +153,12 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
             break;
           }
           if (size > limits.maxFileSize) {
-            unknowns.push({ path, message: `file of ${size} bytes exceeds the ${limits.maxFileSize}-byte cap; skipped`, layer: diffId, source: 'walk' });
+            unknowns.push({
+              path,
+              message: `file of ${size} bytes exceeds the ${limits.maxFileSize}-byte cap; skipped`,
+              layer: diffId,
+              source: 'walk',
+            });
             entry.resume();
             break;
           }
@@ -155,11 +180,20 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
       }
     }
   } catch (e) {
-    if (isEngineError(e) && (e.code === 'ENG_ABORTED' || e.code === 'ENG_DIGEST_MISMATCH' || e.code === 'ENG_LAYER_TOO_LARGE')) throw e;
+    if (
+      isEngineError(e) &&
+      (e.code === 'ENG_ABORTED' || e.code === 'ENG_DIGEST_MISMATCH' || e.code === 'ENG_LAYER_TOO_LARGE')
+    )
+      throw e;
     if (signal?.aborted) throw new EngineError('ENG_ABORTED', 'scan aborted', { cause: signal.reason });
     const err = isEngineError(e) ? e : layerError(e, `layer ${diffId} is corrupt`);
     result.complete = false;
-    unknowns.push({ path: `layer:${diffId}`, message: `${err.code}: ${err.message}`, layer: diffId, source: 'walk' });
+    unknowns.push({
+      path: `layer:${diffId}`,
+      message: `${err.code}: ${err.message}`,
+      layer: diffId,
+      source: 'walk',
+    });
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!blob.destroyed) blob.destroy();
