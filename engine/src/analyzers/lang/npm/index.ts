@@ -5,10 +5,11 @@
  *   `node_modules/@scope/<name>/package.json`, at any nesting depth, which also covers global
  *   installs under `usr/lib/node_modules` and `usr/local/lib/node_modules`.
  *   Decision: a package.json deeper inside a package (`node_modules/foo/test/package.json`) is
- *   NOT read. Such files are test fixtures, examples or sub-builds whose name/version are not
- *   an installed package (syft's image cataloger and scalibr's packagejson extractor draw the
- *   same line in practice; trivy reads any package.json with name+version and reports these
- *   fixtures, which are false positives). Manifests without name or version are skipped
+ *   NOT read. Such files are test fixtures, examples or sub-builds whose name/version do not
+ *   name an installed package. trivy reads any package.json under node_modules that has a
+ *   name and a version and so reports those fixtures too; we take the false-negative risk
+ *   (a package vendoring another one outside node_modules) over those false positives.
+ *   Manifests without name or version (private workspaces, folder markers) are skipped
  *   silently; only a manifest that is not JSON becomes an unknown.
  * - `lang/npm-lock` (declared): package-lock.json, npm-shrinkwrap.json, yarn.lock (v1 and
  *   berry), pnpm-lock.yaml (v5, v6, v9) and bun.lock, outside node_modules (lock files shipped

@@ -1,6 +1,6 @@
 /**
  * pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x.
- * Format: https://github.com/pnpm/spec/tree/master/lockfile (5.2.md, 6.0.md, 9.0.md).
+ * Format: https://github.com/pnpm/spec/tree/master/lockfile (5.2, 6.0); v9 as written by pnpm 9.
  * Package keys (dependency paths):
  * - v5: `/name/1.0.0`, `/@scope/name/1.0.0_peer@2.0.0` (peers after `_`)
  * - v6: `/name@1.0.0`, `/@scope/name@1.0.0(peer@2.0.0)` (peers in parentheses)
