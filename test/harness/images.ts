@@ -25,10 +25,14 @@
  * - `files` / `delete`: `umoci unpack` + change the rootfs + `umoci repack`; repack diffs the tree
  *   and writes gzip layers where a removed path `d/x` becomes the whiteout `d/.wh.x`.
  *   Deleting a directory whites out each of its entries (`d/.wh.x`, `d/.wh.y`), not `d` itself.
- * - `replaceDir`: `umoci insert --opaque`: one layer holding `dir/.wh..wh..opq` followed by the new
- *   content of `dir` (earlier content of `dir` is hidden).
+ * - `replaceDir`: a layer written with GNU tar (`--sort=name`, owner 0/0) holding the parent
+ *   directories, `dir/.wh..wh..opq` and the new content of `dir`, appended with `umoci raw add-layer`
+ *   (earlier content of `dir` is hidden). `umoci insert --opaque` is not used: umoci 0.4.7 leaves
+ *   the tar of an inserted layer unterminated (no final padding or end-of-archive blocks).
+ * - `tarFile`: an uncompressed tar you wrote yourself, appended verbatim (`umoci raw add-layer`).
  * - Owners are 0/0 (rootless unpack), layers are gzip, mtimes are "now" so digests differ per run.
- * - Turning a directory into a file is not offered: umoci 0.4.7 writes a broken layer for it.
+ * - Turning a directory into a file is not offered through `files`: umoci 0.4.7's repack writes
+ *   a broken layer for it (write such a layer as a `tarFile`).
  */
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -52,7 +56,7 @@ export type FileSpec =
 /** Paths are relative to the image root (`etc/os-release`; a leading `/` is ignored). */
 export type FileTree = Record<string, FileSpec>;
 
-/** One layer on top of the previous ones. `replaceDir` cannot be combined with `files`/`delete` (one umoci command each). */
+/** One layer on top of the previous ones. `replaceDir` and `tarFile` each make a layer on their own (no `files`/`delete` beside them). */
 export interface LayerSpec {
   /** Files added or overwritten. */
   files?: FileTree;
@@ -60,6 +64,8 @@ export interface LayerSpec {
   delete?: string[];
   /** Directory whose lower content is hidden (opaque whiteout) and replaced by `files` (relative to it). */
   replaceDir?: { path: string; files: FileTree };
+  /** Path of an uncompressed layer tar to append as is. */
+  tarFile?: string;
 }
 
 export interface BuildOptions {
@@ -81,7 +87,7 @@ async function tool(cmd: string, args: string[]): Promise<string> {
     return stdout;
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr || e.message}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr || e.message}`, { cause: error });
   }
 }
 
@@ -92,7 +98,11 @@ export async function makeTempDir(prefix = 'vigil-img-'): Promise<string> {
 
 /** Removes temp paths made by these helpers (files or directories; a path inside a temp dir removes that dir). */
 export async function removeTemp(...paths: string[]): Promise<void> {
-  for (const p of paths) await rm(p.includes('/vigil-img-') ? p.replace(/(\/vigil-img-[^/]+).*$/, '$1') : p, { recursive: true, force: true });
+  for (const p of paths)
+    await rm(p.includes('/vigil-img-') ? p.replace(/(\/vigil-img-[^/]+).*$/, '$1') : p, {
+      recursive: true,
+      force: true,
+    });
 }
 
 async function writeTree(root: string, tree: FileTree): Promise<void> {
@@ -115,15 +125,42 @@ async function writeTree(root: string, tree: FileTree): Promise<void> {
   }
 }
 
-async function addLayer(layout: string, tag: string, work: string, layer: LayerSpec, n: number): Promise<void> {
+async function addLayer(
+  layout: string,
+  tag: string,
+  work: string,
+  layer: LayerSpec,
+  n: number,
+): Promise<void> {
   const image = `${layout}:${tag}`;
-  if (layer.replaceDir) {
-    if (layer.files || layer.delete) throw new TypeError('a layer with replaceDir cannot also have files or delete');
-    const staging = join(work, `stage-${n}`);
-    await mkdir(staging, { recursive: true });
-    await writeTree(staging, layer.replaceDir.files);
-    await tool('umoci', ['insert', '--rootless', '--image', image, '--opaque', staging, `/${layer.replaceDir.path.replace(/^\/+/, '')}`]);
-    await rm(staging, { recursive: true, force: true });
+  if (layer.replaceDir || layer.tarFile) {
+    if (layer.files || layer.delete || (layer.replaceDir && layer.tarFile)) {
+      throw new TypeError('a layer with replaceDir or tarFile cannot have anything else');
+    }
+    let tarFile = layer.tarFile;
+    if (layer.replaceDir) {
+      const staging = join(work, `stage-${n}`);
+      const dir = layer.replaceDir.path.replace(/^\/+|\/+$/g, '');
+      await mkdir(join(staging, dir), { recursive: true });
+      await writeFile(join(staging, dir, '.wh..wh..opq'), '');
+      await writeTree(join(staging, dir), layer.replaceDir.files);
+      tarFile = join(work, `layer-${n}.tar`);
+      const top = dir.split('/')[0]!;
+      await tool('tar', [
+        '-C',
+        staging,
+        '--sort=name',
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        '-cf',
+        tarFile,
+        top,
+      ]);
+      await rm(staging, { recursive: true, force: true });
+    }
+    await tool('umoci', ['raw', 'add-layer', '--image', image, tarFile!]);
+    if (layer.replaceDir) await rm(tarFile!, { force: true });
     return;
   }
   const bundle = join(work, `bundle-${n}`);
@@ -152,14 +189,25 @@ export async function buildOciLayout(options: BuildOptions): Promise<string> {
   const layers = [...(options.files ? [{ files: options.files }] : []), ...(options.layers ?? [])];
   for (const [i, layer] of layers.entries()) await addLayer(layout, tag, work, layer, i);
   if (options.platform) {
-    await tool('umoci', ['config', '--no-history', '--image', `${layout}:${tag}`, '--os', options.platform.os, '--architecture', options.platform.architecture]);
+    await tool('umoci', [
+      'config',
+      '--no-history',
+      '--image',
+      `${layout}:${tag}`,
+      '--os',
+      options.platform.os,
+      '--architecture',
+      options.platform.architecture,
+    ]);
   }
   await tool('umoci', ['gc', '--layout', layout]);
   return layout;
 }
 
 async function onlyTag(layoutDir: string): Promise<string> {
-  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] };
+  const index = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as {
+    manifests: { annotations?: Record<string, string> }[];
+  };
   const tag = index.manifests[0]?.annotations?.['org.opencontainers.image.ref.name'];
   if (!tag) throw new Error(`${layoutDir}: no tagged manifest`);
   return tag;
@@ -179,7 +227,13 @@ export async function toDockerArchive(
   const out = options.out ?? join(dirname(layoutDir), 'image-docker.tar');
   const tag = options.ociTag ?? (await onlyTag(layoutDir));
   await rm(out, { force: true });
-  await tool('skopeo', ['--insecure-policy', 'copy', '--quiet', `oci:${layoutDir}:${tag}`, `docker-archive:${out}:${ref}`]);
+  await tool('skopeo', [
+    '--insecure-policy',
+    'copy',
+    '--quiet',
+    `oci:${layoutDir}:${tag}`,
+    `docker-archive:${out}:${ref}`,
+  ]);
   return out;
 }
 
@@ -187,11 +241,20 @@ export async function toDockerArchive(
  * Writes the layout's image as an OCI archive (a tar of an OCI layout) with
  * `skopeo copy oci:DIR:tag oci-archive:FILE:tag`. Returns its path (default `<layout>/../image-oci.tar`).
  */
-export async function toOciArchive(layoutDir: string, options: { out?: string; ociTag?: string; tag?: string } = {}): Promise<string> {
+export async function toOciArchive(
+  layoutDir: string,
+  options: { out?: string; ociTag?: string; tag?: string } = {},
+): Promise<string> {
   const out = options.out ?? join(dirname(layoutDir), 'image-oci.tar');
   const tag = options.ociTag ?? (await onlyTag(layoutDir));
   await rm(out, { force: true });
-  await tool('skopeo', ['--insecure-policy', 'copy', '--quiet', `oci:${layoutDir}:${tag}`, `oci-archive:${out}:${options.tag ?? tag}`]);
+  await tool('skopeo', [
+    '--insecure-policy',
+    'copy',
+    '--quiet',
+    `oci:${layoutDir}:${tag}`,
+    `oci-archive:${out}:${options.tag ?? tag}`,
+  ]);
   return out;
 }
 

@@ -23,11 +23,15 @@ export interface LocalImageOptions {
 
 async function kindOfStore(store: BlobStore): Promise<LocalSourceKind | undefined> {
   if ((await store.size('manifest.json')) !== undefined) return 'docker-archive';
-  if ((await store.size('index.json')) !== undefined && (await store.size('oci-layout')) !== undefined) return 'oci-layout';
+  if ((await store.size('index.json')) !== undefined && (await store.size('oci-layout')) !== undefined)
+    return 'oci-layout';
   return undefined;
 }
 
-type Probe = { kind: 'rootfs' } | { kind: 'oci-dir'; store: BlobStore } | { kind: LocalSourceKind; archive: PreparedArchive };
+type Probe =
+  | { kind: 'rootfs' }
+  | { kind: 'oci-dir'; store: BlobStore }
+  | { kind: LocalSourceKind; archive: PreparedArchive };
 
 async function probe(path: string, options: LocalImageOptions): Promise<Probe> {
   const st = await statSource(path);
@@ -39,7 +43,10 @@ async function probe(path: string, options: LocalImageOptions): Promise<Probe> {
   const kind = await kindOfStore(archive.store);
   if (!kind) {
     await archive.cleanup();
-    throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: a tar archive, but neither a docker-archive (manifest.json) nor an OCI layout (oci-layout, index.json)`);
+    throw new EngineError(
+      'ENG_IMAGE_FORMAT_UNKNOWN',
+      `${path}: a tar archive, but neither a docker-archive (manifest.json) nor an OCI layout (oci-layout, index.json)`,
+    );
   }
   return { kind, archive };
 }
@@ -51,7 +58,10 @@ async function probe(path: string, options: LocalImageOptions): Promise<Probe> {
  * index.json only → 'oci-layout'.
  * Errors: ENG_IMAGE_SOURCE_NOT_FOUND, ENG_IMAGE_FORMAT_UNKNOWN, ENG_IMAGE_ARCHIVE_CORRUPT, ENG_ABORTED.
  */
-export async function detectLocalSource(path: string, options: Pick<LocalImageOptions, 'signal' | 'tmpDir'> = {}): Promise<LocalSourceKind> {
+export async function detectLocalSource(
+  path: string,
+  options: Pick<LocalImageOptions, 'signal' | 'tmpDir'> = {},
+): Promise<LocalSourceKind> {
   const found = await probe(path, options);
   if (found.kind === 'oci-dir') return 'oci-layout';
   if ('archive' in found) await found.archive.cleanup();
@@ -65,11 +75,17 @@ export async function detectLocalSource(path: string, options: Pick<LocalImageOp
 export async function openLocalImage(path: string, options: LocalImageOptions = {}): Promise<ImageSource> {
   const found = await probe(path, options);
   if (found.kind === 'rootfs') return openRootfs(path);
-  if (found.kind === 'oci-dir') return ociSourceFromStore(found.store, { ...options, name: path, cleanup: async () => {} });
+  if (found.kind === 'oci-dir')
+    return ociSourceFromStore(found.store, { ...options, name: path, cleanup: async () => {} });
   const { archive } = found;
   try {
     if (found.kind === 'docker-archive') {
-      return await dockerSourceFromStore(archive.store, { ...options, name: path, kind: 'docker-archive', cleanup: archive.cleanup });
+      return await dockerSourceFromStore(archive.store, {
+        ...options,
+        name: path,
+        kind: 'docker-archive',
+        cleanup: archive.cleanup,
+      });
     }
     return await ociSourceFromStore(archive.store, { ...options, name: path, cleanup: archive.cleanup });
   } catch (error) {

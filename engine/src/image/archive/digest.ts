@@ -21,7 +21,10 @@ export function isDigest(value: unknown): value is string {
 /** Splits a digest. Throws ENG_DIGEST_INVALID for anything but canonical sha256/sha512 digests. */
 export function parseDigest(value: unknown, what = 'digest'): ParsedDigest {
   if (!isDigest(value)) {
-    throw new EngineError('ENG_DIGEST_INVALID', `${what} ${JSON.stringify(value)} is not a sha256/sha512 digest`);
+    throw new EngineError(
+      'ENG_DIGEST_INVALID',
+      `${what} ${JSON.stringify(value)} is not a sha256/sha512 digest`,
+    );
   }
   const [algorithm, hex] = value.split(':') as ['sha256' | 'sha512', string];
   return { algorithm, hex };
@@ -61,7 +64,14 @@ export function verifyingStream(source: Readable, digest: string, what: string):
     },
     flush(done) {
       const actual = `${algorithm}:${hash.digest('hex')}`;
-      done(actual === digest ? null : new EngineError('ENG_DIGEST_MISMATCH', `${what}: content has digest ${actual}, expected ${digest}`));
+      done(
+        actual === digest
+          ? null
+          : new EngineError(
+              'ENG_DIGEST_MISMATCH',
+              `${what}: content has digest ${actual}, expected ${digest}`,
+            ),
+      );
     },
   });
   pipeline(source, check, () => {
@@ -73,7 +83,8 @@ export function verifyingStream(source: Readable, digest: string, what: string):
 /** Destroys `stream` with ENG_ABORTED when `signal` fires; returns the stream. */
 export function abortable<T extends Readable>(stream: T, signal: AbortSignal | undefined): T {
   if (!signal) return stream;
-  const onAbort = () => stream.destroy(new EngineError('ENG_ABORTED', 'operation aborted', { cause: signal.reason }));
+  const onAbort = () =>
+    stream.destroy(new EngineError('ENG_ABORTED', 'operation aborted', { cause: signal.reason }));
   if (signal.aborted) {
     queueMicrotask(onAbort);
     return stream;

@@ -29,10 +29,18 @@ export interface DockerArchiveOptions {
  * ENG_DIGEST_MISMATCH (config), ENG_ABORTED. Layer streams fail with ENG_DIGEST_MISMATCH when
  * the layer does not hash to its digest. close() removes the temp copy of a gzipped archive.
  */
-export async function openDockerArchive(path: string, options: DockerArchiveOptions = {}): Promise<ImageSource> {
+export async function openDockerArchive(
+  path: string,
+  options: DockerArchiveOptions = {},
+): Promise<ImageSource> {
   const prepared = await prepareArchive(path, options);
   try {
-    return await dockerSourceFromStore(prepared.store, { name: path, kind: 'docker-archive', ...options, cleanup: prepared.cleanup });
+    return await dockerSourceFromStore(prepared.store, {
+      name: path,
+      kind: 'docker-archive',
+      ...options,
+      cleanup: prepared.cleanup,
+    });
   } catch (error) {
     await prepared.cleanup();
     throw error;
@@ -56,7 +64,8 @@ async function hashStored(store: BlobStore, name: string, signal?: AbortSignal):
 }
 
 const isCompressed = (head: Buffer) =>
-  (head[0] === 0x1f && head[1] === 0x8b) || (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd);
+  (head[0] === 0x1f && head[1] === 0x8b) ||
+  (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd);
 
 /**
  * Builds a docker-archive source from an archive store (also used for Docker 25+ OCI layouts
@@ -64,7 +73,13 @@ const isCompressed = (head: Buffer) =>
  */
 export async function dockerSourceFromStore(
   store: BlobStore,
-  options: { name: string; kind: ImageSource['kind']; ref?: string; signal?: AbortSignal; cleanup: () => Promise<void> },
+  options: {
+    name: string;
+    kind: ImageSource['kind'];
+    ref?: string;
+    signal?: AbortSignal;
+    cleanup: () => Promise<void>;
+  },
 ): Promise<ImageSource> {
   const where = store.label;
   if ((await store.size('manifest.json')) === undefined) {

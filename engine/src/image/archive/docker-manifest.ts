@@ -29,13 +29,15 @@ export interface DockerManifestEntry {
  * list, or a Config/Layers path that is absolute or climbs out with `..`.
  */
 export function parseDockerManifest(value: unknown, where: string): DockerManifestEntry[] {
-  const invalid = (why: string) => new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: manifest.json ${why}`);
+  const invalid = (why: string) =>
+    new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: manifest.json ${why}`);
   if (!Array.isArray(value)) throw invalid('is not a JSON array');
   if (value.length === 0) throw invalid('lists no images');
   const safePath = (p: unknown, field: string) => {
     if (typeof p !== 'string') throw invalid(`${field} is not a string`);
     const norm = normalizeArchivePath(p);
-    if (norm === undefined) throw invalid(`${field} path ${JSON.stringify(p)} is absolute, empty or leaves the archive`);
+    if (norm === undefined)
+      throw invalid(`${field} path ${JSON.stringify(p)} is absolute, empty or leaves the archive`);
     return norm;
   };
   return value.map((item, i) => {
@@ -44,11 +46,13 @@ export function parseDockerManifest(value: unknown, where: string): DockerManife
     if (!Array.isArray(item.Layers)) throw invalid(`entry ${i} Layers is not a list`);
     const layers = item.Layers.map((l, j) => safePath(l, `entry ${i} Layers[${j}]`));
     const tags = item.RepoTags ?? [];
-    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) throw invalid(`entry ${i} RepoTags is not a list of strings`);
+    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string'))
+      throw invalid(`entry ${i} RepoTags is not a list of strings`);
     const layerSources = new Map<string, LayerSource>();
     if (isObject(item.LayerSources)) {
       for (const [diffId, src] of Object.entries(item.LayerSources)) {
-        if (!isObject(src) || !isDigest(src.digest)) throw invalid(`entry ${i} LayerSources[${diffId}] has no valid digest`);
+        if (!isObject(src) || !isDigest(src.digest))
+          throw invalid(`entry ${i} LayerSources[${diffId}] has no valid digest`);
         layerSources.set(diffId, {
           digest: src.digest,
           mediaType: typeof src.mediaType === 'string' ? src.mediaType : '',
@@ -77,7 +81,11 @@ export function normalizeRef(ref: string): string {
 }
 
 /** Picks the entry tagged `ref` (or the first when no ref). Errors: ENG_IMAGE_SOURCE_NOT_FOUND. */
-export function selectDockerEntry(entries: DockerManifestEntry[], where: string, ref?: string): DockerManifestEntry {
+export function selectDockerEntry(
+  entries: DockerManifestEntry[],
+  where: string,
+  ref?: string,
+): DockerManifestEntry {
   if (ref === undefined) return entries[0]!;
   const wanted = normalizeRef(ref);
   const found = entries.find((e) => e.repoTags.some((t) => normalizeRef(t) === wanted));

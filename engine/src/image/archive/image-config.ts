@@ -18,12 +18,17 @@ export function validateImageConfig(value: unknown, where: string, layerCount?: 
   const rootfs = value.rootfs;
   if (!isObject(rootfs)) throw invalid('image config has no rootfs object');
   const diffIds = rootfs.diff_ids ?? [];
-  if (!Array.isArray(diffIds) || !diffIds.every(isDigest)) throw invalid('rootfs.diff_ids must be a list of sha256/sha512 digests');
+  if (!Array.isArray(diffIds) || !diffIds.every(isDigest))
+    throw invalid('rootfs.diff_ids must be a list of sha256/sha512 digests');
   if (layerCount !== undefined && diffIds.length !== layerCount) {
     throw invalid(`image config lists ${diffIds.length} diff_ids for ${layerCount} layers`);
   }
-  if (value.history !== undefined && value.history !== null && !Array.isArray(value.history)) throw invalid('history is not a list');
-  const config: Record<string, unknown> = { ...value, rootfs: { type: typeof rootfs.type === 'string' ? rootfs.type : 'layers', diff_ids: diffIds } };
+  if (value.history !== undefined && value.history !== null && !Array.isArray(value.history))
+    throw invalid('history is not a list');
+  const config: Record<string, unknown> = {
+    ...value,
+    rootfs: { type: typeof rootfs.type === 'string' ? rootfs.type : 'layers', diff_ids: diffIds },
+  };
   if (config.history === null) delete config.history;
   return config as unknown as ImageConfig;
 }

@@ -37,7 +37,11 @@ export interface OciLayoutOptions {
 export async function openOciLayout(path: string, options: OciLayoutOptions = {}): Promise<ImageSource> {
   const st = await statSource(path);
   if (st.isDirectory()) {
-    return ociSourceFromStore(await dirBlobStore(path, path), { ...options, name: path, cleanup: async () => {} });
+    return ociSourceFromStore(await dirBlobStore(path, path), {
+      ...options,
+      name: path,
+      cleanup: async () => {},
+    });
   }
   const prepared = await prepareArchive(path, options);
   try {
@@ -80,13 +84,15 @@ export async function ociSourceFromStore(
   }
 
   const fetchJson = async (d: Descriptor, what: string) =>
-    (await readJson(store, blobPath(d.digest), {
-      what,
-      maxBytes: MAX_MANIFEST_BYTES,
-      tooLarge: 'ENG_IMAGE_MANIFEST_TOO_LARGE',
-      invalid: 'ENG_IMAGE_MANIFEST_INVALID',
-      digest: d.digest,
-    })).value;
+    (
+      await readJson(store, blobPath(d.digest), {
+        what,
+        maxBytes: MAX_MANIFEST_BYTES,
+        tooLarge: 'ENG_IMAGE_MANIFEST_TOO_LARGE',
+        invalid: 'ENG_IMAGE_MANIFEST_INVALID',
+        digest: d.digest,
+      })
+    ).value;
   const selected = await selectManifest(top, {
     ...(options.ref !== undefined ? { ref: options.ref } : {}),
     ...(platform ? { platform } : {}),
@@ -96,7 +102,11 @@ export async function ociSourceFromStore(
   });
   const { descriptor } = selected;
   const manifestWhere = `${where}: manifest ${descriptor.digest}`;
-  const manifest = parseImageManifest(await fetchJson(descriptor, 'manifest'), descriptor.mediaType, manifestWhere);
+  const manifest = parseImageManifest(
+    await fetchJson(descriptor, 'manifest'),
+    descriptor.mediaType,
+    manifestWhere,
+  );
 
   const configBlob = await readJson(store, blobPath(manifest.config.digest), {
     what: 'image config',
@@ -105,11 +115,22 @@ export async function ociSourceFromStore(
     invalid: 'ENG_IMAGE_CONFIG_INVALID',
     digest: manifest.config.digest,
   });
-  const config = validateImageConfig(configBlob.value, `${where}: config ${manifest.config.digest}`, manifest.layers.length);
+  const config = validateImageConfig(
+    configBlob.value,
+    `${where}: config ${manifest.config.digest}`,
+    manifest.layers.length,
+  );
   if (platform && !descriptor.platform && config.os && config.architecture) {
-    const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+    const have: Platform = {
+      os: config.os,
+      architecture: config.architecture,
+      ...(config.variant ? { variant: config.variant } : {}),
+    };
     if (!platformMatches(have, platform)) {
-      throw new EngineError('ENG_IMAGE_PLATFORM_NOT_FOUND', `${where}: the image is ${formatPlatform(have)}, not ${formatPlatform(platform)}`);
+      throw new EngineError(
+        'ENG_IMAGE_PLATFORM_NOT_FOUND',
+        `${where}: the image is ${formatPlatform(have)}, not ${formatPlatform(platform)}`,
+      );
     }
   }
 
@@ -125,7 +146,8 @@ export async function ociSourceFromStore(
       },
       {
         verify: true,
-        onMissing: () => new EngineError('ENG_IMAGE_BLOB_MISSING', `${where}: layer blob ${layer.digest} is missing`),
+        onMissing: () =>
+          new EngineError('ENG_IMAGE_BLOB_MISSING', `${where}: layer blob ${layer.digest} is missing`),
       },
     ),
   );

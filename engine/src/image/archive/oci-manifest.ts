@@ -23,7 +23,8 @@ export interface ImageManifest {
 }
 
 function parsePlatform(value: unknown): Platform | undefined {
-  if (!isObject(value) || typeof value.os !== 'string' || typeof value.architecture !== 'string') return undefined;
+  if (!isObject(value) || typeof value.os !== 'string' || typeof value.architecture !== 'string')
+    return undefined;
   return typeof value.variant === 'string' && value.variant
     ? { os: value.os, architecture: value.architecture, variant: value.variant }
     : { os: value.os, architecture: value.architecture };
@@ -31,9 +32,13 @@ function parsePlatform(value: unknown): Platform | undefined {
 
 /** Parses one descriptor. Errors: ENG_IMAGE_MANIFEST_INVALID (shape), ENG_DIGEST_INVALID. */
 export function parseDescriptor(value: unknown, where: string): Descriptor {
-  if (!isObject(value)) throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: descriptor is not an object`);
+  if (!isObject(value))
+    throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: descriptor is not an object`);
   if (!isDigest(value.digest)) {
-    throw new EngineError('ENG_DIGEST_INVALID', `${where}: descriptor digest ${JSON.stringify(value.digest)} is not a sha256/sha512 digest`);
+    throw new EngineError(
+      'ENG_DIGEST_INVALID',
+      `${where}: descriptor digest ${JSON.stringify(value.digest)} is not a sha256/sha512 digest`,
+    );
   }
   const annotations: Record<string, string> = {};
   if (isObject(value.annotations)) {
@@ -43,7 +48,8 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
   return {
     mediaType: typeof value.mediaType === 'string' ? value.mediaType : '',
     digest: value.digest,
-    size: typeof value.size === 'number' && Number.isSafeInteger(value.size) && value.size >= 0 ? value.size : -1,
+    size:
+      typeof value.size === 'number' && Number.isSafeInteger(value.size) && value.size >= 0 ? value.size : -1,
     annotations,
     ...(platform ? { platform } : {}),
     ...(typeof value.artifactType === 'string' ? { artifactType: value.artifactType } : {}),
@@ -52,9 +58,11 @@ export function parseDescriptor(value: unknown, where: string): Descriptor {
 
 /** Descriptors listed by an index (index.json or a nested image index); `manifests: null` is an empty list. */
 export function parseIndex(value: unknown, where: string): Descriptor[] {
-  if (!isObject(value)) throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: index is not a JSON object`);
+  if (!isObject(value))
+    throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: index is not a JSON object`);
   const manifests = value.manifests ?? [];
-  if (!Array.isArray(manifests)) throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: manifests is not a list`);
+  if (!Array.isArray(manifests))
+    throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: manifests is not a list`);
   return manifests.map((m, i) => parseDescriptor(m, `${where} manifests[${i}]`));
 }
 
@@ -81,13 +89,21 @@ export function parseImageManifest(value: unknown, descriptorType: string, where
   if (!isObject(value)) throw invalid('manifest is not a JSON object');
   const type = typeof value.mediaType === 'string' ? value.mediaType : descriptorType;
   if (DOCKER_MANIFEST_V1.includes(type) || value.schemaVersion === 1) {
-    throw new EngineError('ENG_IMAGE_MANIFEST_UNSUPPORTED', `${where}: Docker schema 1 manifests are not supported`);
+    throw new EngineError(
+      'ENG_IMAGE_MANIFEST_UNSUPPORTED',
+      `${where}: Docker schema 1 manifests are not supported`,
+    );
   }
   if (type !== '' && !MANIFEST_TYPES.includes(type)) {
-    throw new EngineError('ENG_IMAGE_MEDIA_TYPE_UNSUPPORTED', `${where}: media type ${type} is not a container image manifest`);
+    throw new EngineError(
+      'ENG_IMAGE_MEDIA_TYPE_UNSUPPORTED',
+      `${where}: media type ${type} is not a container image manifest`,
+    );
   }
-  if (value.schemaVersion !== 2) throw invalid(`schemaVersion ${JSON.stringify(value.schemaVersion)} is not 2`);
-  const configType = isObject(value.config) && typeof value.config.mediaType === 'string' ? value.config.mediaType : '';
+  if (value.schemaVersion !== 2)
+    throw invalid(`schemaVersion ${JSON.stringify(value.schemaVersion)} is not 2`);
+  const configType =
+    isObject(value.config) && typeof value.config.mediaType === 'string' ? value.config.mediaType : '';
   if (typeof value.artifactType === 'string' || (configType !== '' && !CONFIG_TYPES.includes(configType))) {
     const kind = typeof value.artifactType === 'string' ? value.artifactType : configType;
     throw new EngineError(

@@ -23,7 +23,8 @@ export interface Selection {
 }
 
 function normArch(p: Platform): Platform {
-  const variant = p.variant ?? (p.architecture === 'arm64' ? 'v8' : p.architecture === 'arm' ? 'v7' : undefined);
+  const variant =
+    p.variant ?? (p.architecture === 'arm64' ? 'v8' : p.architecture === 'arm' ? 'v7' : undefined);
   return variant ? { ...p, variant } : p;
 }
 
@@ -85,13 +86,15 @@ export async function selectManifest(
       candidates.push({ descriptor: d, top: root });
       return;
     }
-    if (depth >= MAX_INDEX_DEPTH) throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: image indexes nested too deeply`);
+    if (depth >= MAX_INDEX_DEPTH)
+      throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: image indexes nested too deeply`);
     doc ??= await fetch(d, 'image index');
     const children = parseIndex(doc, `${where} index ${d.digest}`);
     for (const child of children) await expand(child, root, depth + 1);
   };
   for (const d of roots) await expand(d, d, 0);
-  if (candidates.length === 0) throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: the layout holds no image manifest`);
+  if (candidates.length === 0)
+    throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${where}: the layout holds no image manifest`);
 
   // Artifacts attached to an image are listed beside it; prefer plain images.
   const images = candidates.filter((c) => c.descriptor.artifactType === undefined);
@@ -99,12 +102,18 @@ export async function selectManifest(
   const want = options.platform ?? options.defaultPlatform;
   const match = pool.find((c) => c.descriptor.platform && platformMatches(c.descriptor.platform, want));
   if (match) return match;
-  if (pool.length === 1 && (options.platform === undefined || pool[0]!.descriptor.platform === undefined)) return pool[0]!;
+  if (pool.length === 1 && (options.platform === undefined || pool[0]!.descriptor.platform === undefined))
+    return pool[0]!;
   if (pool.every((c) => c.descriptor.platform === undefined)) {
     const names = pool.map((c) => c.top.annotations[REF_NAME] ?? c.descriptor.digest);
-    throw new EngineError('ENG_INVALID_ARGUMENT', `${where}: the layout holds ${pool.length} images; choose one by ref (${names.join(', ')})`);
+    throw new EngineError(
+      'ENG_INVALID_ARGUMENT',
+      `${where}: the layout holds ${pool.length} images; choose one by ref (${names.join(', ')})`,
+    );
   }
-  const available = pool.map((c) => (c.descriptor.platform ? formatPlatform(c.descriptor.platform) : 'unknown'));
+  const available = pool.map((c) =>
+    c.descriptor.platform ? formatPlatform(c.descriptor.platform) : 'unknown',
+  );
   throw new EngineError(
     'ENG_IMAGE_PLATFORM_NOT_FOUND',
     `${where}: no image for platform ${formatPlatform(want)} (available: ${available.join(', ')})`,

@@ -47,7 +47,9 @@ export async function statSource(path: string) {
   try {
     return await stat(path);
   } catch (error) {
-    throw new EngineError('ENG_IMAGE_SOURCE_NOT_FOUND', `${path}: no such file or directory`, { cause: error });
+    throw new EngineError('ENG_IMAGE_SOURCE_NOT_FOUND', `${path}: no such file or directory`, {
+      cause: error,
+    });
   }
 }
 
@@ -62,7 +64,10 @@ export async function prepareArchive(path: string, options: PrepareOptions = {})
   throwIfAborted(options.signal);
   const magic = await sniff(path);
   if (startsWith(magic, ZSTD_MAGIC)) {
-    throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: zstd-compressed archives are not supported; decompress it first`);
+    throw new EngineError(
+      'ENG_IMAGE_FORMAT_UNKNOWN',
+      `${path}: zstd-compressed archives are not supported; decompress it first`,
+    );
   }
   if (!startsWith(magic, GZIP_MAGIC)) {
     const index = await indexTar(path, options.signal);
@@ -79,16 +84,25 @@ export async function prepareArchive(path: string, options: PrepareOptions = {})
   try {
     const tarPath = join(dir, 'archive.tar');
     try {
-      await pipeline(createReadStream(path), createGunzip(), createWriteStream(tarPath), { signal: options.signal });
+      await pipeline(createReadStream(path), createGunzip(), createWriteStream(tarPath), {
+        signal: options.signal,
+      });
     } catch (error) {
       throwIfAborted(options.signal);
-      throw new EngineError('ENG_IMAGE_ARCHIVE_CORRUPT', `${path}: gzip stream is corrupt: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new EngineError(
+        'ENG_IMAGE_ARCHIVE_CORRUPT',
+        `${path}: gzip stream is corrupt: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     const index = await indexTar(tarPath, options.signal).catch((error: unknown) => {
       // messages should name the user's file, not our temp copy
-      if (isEngineError(error)) throw new EngineError(error.code, error.message.replace(tarPath, `${path} (decompressed)`), { cause: error });
+      if (isEngineError(error))
+        throw new EngineError(error.code, error.message.replace(tarPath, `${path} (decompressed)`), {
+          cause: error,
+        });
       throw error;
     });
     return { index, store: tarBlobStore(index, path), cleanup };

@@ -25,7 +25,11 @@ export interface ReadJsonOptions {
  * Errors: ENG_IMAGE_BLOB_MISSING (naming the digest when known), options.tooLarge,
  * ENG_DIGEST_MISMATCH, options.invalid.
  */
-export async function readJson(store: BlobStore, name: string, options: ReadJsonOptions): Promise<{ value: unknown; bytes: Buffer }> {
+export async function readJson(
+  store: BlobStore,
+  name: string,
+  options: ReadJsonOptions,
+): Promise<{ value: unknown; bytes: Buffer }> {
   const { what } = options;
   const size = await store.size(name);
   if (size === undefined) {
@@ -33,14 +37,19 @@ export async function readJson(store: BlobStore, name: string, options: ReadJson
     throw new EngineError('ENG_IMAGE_BLOB_MISSING', `${store.label}: ${what} ${id} is missing`);
   }
   if (size > options.maxBytes) {
-    throw new EngineError(options.tooLarge, `${store.label}: ${what} ${name} is ${size} bytes, over the ${options.maxBytes}-byte limit`);
+    throw new EngineError(
+      options.tooLarge,
+      `${store.label}: ${what} ${name} is ${size} bytes, over the ${options.maxBytes}-byte limit`,
+    );
   }
   const bytes = await store.read(name);
   if (options.digest) verifyBytes(bytes, options.digest, `${store.label}: ${what}`);
   try {
     return { value: JSON.parse(bytes.toString('utf8')) as unknown, bytes };
   } catch (error) {
-    throw new EngineError(options.invalid, `${store.label}: ${what} ${name} is not valid JSON`, { cause: error });
+    throw new EngineError(options.invalid, `${store.label}: ${what} ${name} is not valid JSON`, {
+      cause: error,
+    });
   }
 }
 

@@ -29,7 +29,9 @@ export function storedLayer(
       throwIfAborted(signal);
       if ((await store.size(name)) === undefined) throw options.onMissing();
       const raw = await store.open(name);
-      const stream = options.verify ? verifyingStream(raw, fields.digest, `${store.label}: layer ${fields.digest}`) : raw;
+      const stream = options.verify
+        ? verifyingStream(raw, fields.digest, `${store.label}: layer ${fields.digest}`)
+        : raw;
       return abortable(stream, signal);
     },
   };

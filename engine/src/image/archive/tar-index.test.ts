@@ -47,7 +47,11 @@ describe('tar header fields', () => {
 
 describe('indexTar on archives written by GNU tar', () => {
   const long = `deep/${'d'.repeat(90)}/${'n'.repeat(60)}.txt`; // 160 chars: needs a long-name mechanism
-  const files: Record<string, string> = { 'short.txt': 'short body\n', [long]: 'long body\n', 'dir/empty': '' };
+  const files: Record<string, string> = {
+    'short.txt': 'short body\n',
+    [long]: 'long body\n',
+    'dir/empty': '',
+  };
 
   for (const format of ['gnu', 'pax', 'ustar', 'posix']) {
     it(`finds every file body at its offset (--format=${format})`, async () => {
@@ -81,7 +85,11 @@ describe('indexTar on hand-written headers', () => {
       ]),
     );
     const index = await indexTar(path);
-    expect([...index.entries.keys()]).toEqual(['some/prefix/file.txt', `gnu/${'l'.repeat(120)}`, 'pax/ünïcode name.txt']);
+    expect([...index.entries.keys()]).toEqual([
+      'some/prefix/file.txt',
+      `gnu/${'l'.repeat(120)}`,
+      'pax/ünïcode name.txt',
+    ]);
     expect(await bodyOf(index, 'pax/ünïcode name.txt')).toBe('pax long');
     expect(await bodyOf(index, `gnu/${'l'.repeat(120)}`)).toBe('gnu long');
   });
@@ -100,7 +108,13 @@ describe('indexTar on hand-written headers', () => {
       await fh.close();
     }
     const index = await indexTar(path);
-    expect(index.entries.get('big.bin')).toEqual({ name: 'big.bin', type: 'file', offset: 512, size, linkname: '' });
+    expect(index.entries.get('big.bin')).toEqual({
+      name: 'big.bin',
+      type: 'file',
+      offset: 512,
+      size,
+      linkname: '',
+    });
     expect(index.entries.get('after.txt')?.offset).toBe(512 + Math.ceil(size / 512) * 512 + 512);
   });
 
@@ -116,7 +130,11 @@ describe('indexTar on hand-written headers', () => {
     );
     const index = await indexTar(path);
     expect([...index.entries.keys()]).toEqual(['ok/fine']);
-    expect([index.resolve('../evil'), index.resolve('/etc/passwd'), index.resolve('b')]).toEqual([undefined, undefined, undefined]);
+    expect([index.resolve('../evil'), index.resolve('/etc/passwd'), index.resolve('b')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(await bodyOf(index, 'ok/fine')).toBe('ok');
   });
 
@@ -136,11 +154,17 @@ describe('indexTar on hand-written headers', () => {
     const index = await indexTar(path);
     expect(await bodyOf(index, 'id1/layer.tar')).toBe('layer');
     expect(await bodyOf(index, 'id2/layer.tar')).toBe('layer');
-    expect([index.resolve('escape'), index.resolve('absolute'), index.resolve('loop1')]).toEqual([undefined, undefined, undefined]);
+    expect([index.resolve('escape'), index.resolve('absolute'), index.resolve('loop1')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('accepts an archive without end-of-archive blocks', async () => {
-    const index = await indexTar(await writeTmp('noend.tar', tar([{ name: 'a', body: 'abc' }], { end: false })));
+    const index = await indexTar(
+      await writeTmp('noend.tar', tar([{ name: 'a', body: 'abc' }], { end: false })),
+    );
     expect(await bodyOf(index, 'a')).toBe('abc');
   });
 });
@@ -153,13 +177,41 @@ describe('indexTar on hostile or foreign files', () => {
 
   it.each([
     // first: header at 0, 600-byte body padded to 1024 at 512; second header at 1536
-    ['truncated in a body', whole.subarray(0, 700), 'ENG_IMAGE_ARCHIVE_CORRUPT', /truncated: entry at offset 0 needs 1024 bytes, 188 remain/],
-    ['truncated in the padding', whole.subarray(0, 1200), 'ENG_IMAGE_ARCHIVE_CORRUPT', /truncated: entry at offset 0 needs 1024 bytes, 688 remain/],
-    ['truncated in a header', whole.subarray(0, 1536 + 100), 'ENG_IMAGE_ARCHIVE_CORRUPT', /truncated tar header at offset 1536/],
-    ['a JSON file', Buffer.from(JSON.stringify({ hello: 'x'.repeat(600) })), 'ENG_IMAGE_FORMAT_UNKNOWN', /not a tar archive/],
+    [
+      'truncated in a body',
+      whole.subarray(0, 700),
+      'ENG_IMAGE_ARCHIVE_CORRUPT',
+      /truncated: entry at offset 0 needs 1024 bytes, 188 remain/,
+    ],
+    [
+      'truncated in the padding',
+      whole.subarray(0, 1200),
+      'ENG_IMAGE_ARCHIVE_CORRUPT',
+      /truncated: entry at offset 0 needs 1024 bytes, 688 remain/,
+    ],
+    [
+      'truncated in a header',
+      whole.subarray(0, 1536 + 100),
+      'ENG_IMAGE_ARCHIVE_CORRUPT',
+      /truncated tar header at offset 1536/,
+    ],
+    [
+      'a JSON file',
+      Buffer.from(JSON.stringify({ hello: 'x'.repeat(600) })),
+      'ENG_IMAGE_FORMAT_UNKNOWN',
+      /not a tar archive/,
+    ],
     ['a short text file', Buffer.from('hello'), 'ENG_IMAGE_FORMAT_UNKNOWN', /shorter than one block/],
     ['an empty file', Buffer.alloc(0), 'ENG_IMAGE_FORMAT_UNKNOWN', /empty file/],
-    ['a bad checksum after the first entry', tar([{ name: 'a', body: 'a' }, { name: 'b', badChecksum: true }]), 'ENG_IMAGE_ARCHIVE_CORRUPT', /bad tar header at offset 1024: header checksum mismatch/],
+    [
+      'a bad checksum after the first entry',
+      tar([
+        { name: 'a', body: 'a' },
+        { name: 'b', badChecksum: true },
+      ]),
+      'ENG_IMAGE_ARCHIVE_CORRUPT',
+      /bad tar header at offset 1024: header checksum mismatch/,
+    ],
   ])('rejects %s', async (_case, bytes, code, message) => {
     const path = await writeTmp(`hostile-${code}-${bytes.length}.tar`, bytes);
     await expect(indexTar(path)).rejects.toMatchObject({ code, message: expect.stringMatching(message) });

@@ -71,7 +71,8 @@ export async function indexTar(path: string, signal?: AbortSignal): Promise<TarI
     let globalPax: Record<string, string> = {};
 
     const readBody = async (at: number, size: number): Promise<Buffer> => {
-      if (size > MAX_META_BODY) throw corrupt(path, `extended header at offset ${at - BLOCK} is too large (${size} bytes)`);
+      if (size > MAX_META_BODY)
+        throw corrupt(path, `extended header at offset ${at - BLOCK} is too large (${size} bytes)`);
       const body = Buffer.alloc(size);
       const { bytesRead } = await fh.read(body, 0, size, at);
       if (bytesRead < size) throw corrupt(path, `truncated extended header at offset ${at - BLOCK}`);
@@ -81,12 +82,17 @@ export async function indexTar(path: string, signal?: AbortSignal): Promise<TarI
     for (;;) {
       throwIfAborted(signal);
       if (pos >= fileSize) {
-        if (pos === 0) throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: empty file, not a tar archive`);
+        if (pos === 0)
+          throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: empty file, not a tar archive`);
         break; // no end-of-archive blocks: accepted, as GNU tar does
       }
       const { bytesRead } = await fh.read(block, 0, BLOCK, pos);
       if (bytesRead < BLOCK) {
-        if (pos === 0) throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: not a tar archive (shorter than one block)`);
+        if (pos === 0)
+          throw new EngineError(
+            'ENG_IMAGE_FORMAT_UNKNOWN',
+            `${path}: not a tar archive (shorter than one block)`,
+          );
         throw corrupt(path, `truncated tar header at offset ${pos}`);
       }
       if (isZeroBlock(block)) break;
@@ -94,19 +100,27 @@ export async function indexTar(path: string, signal?: AbortSignal): Promise<TarI
       try {
         header = parseHeader(block);
       } catch (error) {
-        if (pos === 0) throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: not a tar archive`, { cause: error });
+        if (pos === 0)
+          throw new EngineError('ENG_IMAGE_FORMAT_UNKNOWN', `${path}: not a tar archive`, { cause: error });
         const message = error instanceof TarHeaderError ? error.message : String(error);
         throw corrupt(path, `bad tar header at offset ${pos}: ${message}`);
       }
       const bodyAt = pos + BLOCK;
       let size = header.size;
-      const meta = header.typeflag === 'x' || header.typeflag === 'g' || header.typeflag === 'L' || header.typeflag === 'K';
+      const meta =
+        header.typeflag === 'x' ||
+        header.typeflag === 'g' ||
+        header.typeflag === 'L' ||
+        header.typeflag === 'K';
       if (!meta) {
         const paxSize = pax.size ?? globalPax.size;
         if (paxSize !== undefined && /^\d+$/.test(paxSize)) size = Number(paxSize);
       }
       if (!Number.isSafeInteger(size) || bodyAt + paddedSize(size) > fileSize) {
-        throw corrupt(path, `truncated: entry at offset ${pos} needs ${paddedSize(size)} bytes, ${Math.max(0, fileSize - bodyAt)} remain`);
+        throw corrupt(
+          path,
+          `truncated: entry at offset ${pos} needs ${paddedSize(size)} bytes, ${Math.max(0, fileSize - bodyAt)} remain`,
+        );
       }
       switch (header.typeflag) {
         case 'x':

@@ -17,7 +17,8 @@ export async function openRootfs(dir: string): Promise<ImageSource> {
   } catch (error) {
     throw new EngineError('ENG_IMAGE_SOURCE_NOT_FOUND', `${dir}: no such directory`, { cause: error });
   }
-  if (!(await stat(rootDir)).isDirectory()) throw new EngineError('ENG_INVALID_ARGUMENT', `${dir}: not a directory`);
+  if (!(await stat(rootDir)).isDirectory())
+    throw new EngineError('ENG_INVALID_ARGUMENT', `${dir}: not a directory`);
   return {
     kind: 'rootfs',
     name: dir,

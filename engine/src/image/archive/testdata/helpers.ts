@@ -1,5 +1,8 @@
 /** Test helpers: hashing streams, hand-made docker archives, temp files. */
 import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { ImageSource } from '../../types.js';
 import { tar, type RawEntry } from './tar-writer.js';
@@ -70,4 +73,55 @@ export function handDockerArchive(images: HandImage[], mutate?: (entries: RawEnt
   mutate?.(entries, manifest);
   if (!entries.some((e) => e.name === 'manifest.json')) entries.push({ name: 'manifest.json', body: JSON.stringify(manifest) });
   return tar(entries);
+}
+
+/** Copies a directory tree with fresh, writable files (realdata is read-only). */
+export async function copyWritable(src: string, dst: string): Promise<void> {
+  await mkdir(dst, { recursive: true });
+  for (const entry of await readdir(src, { withFileTypes: true })) {
+    if (entry.isDirectory()) await copyWritable(join(src, entry.name), join(dst, entry.name));
+    else await writeFile(join(dst, entry.name), await readFile(join(src, entry.name)));
+  }
+}
+
+export interface LayoutImage {
+  manifest: Buffer;
+  /** Descriptor of the manifest for index.json. */
+  descriptor: { mediaType: string; digest: string; size: number; annotations?: Record<string, string>; platform?: Record<string, string> };
+  blobs: Buffer[];
+}
+
+/** An OCI image (gzip layers) as blobs: config, manifest and layer blobs with consistent digests. */
+export function ociImage(layerFiles: Record<string, string>[], options: { arch?: string; annotations?: Record<string, string>; platform?: Record<string, string> } = {}): LayoutImage {
+  const plain = layerFiles.map(layerTar);
+  const layers = plain.map((p) => gzipSync(p));
+  const config = Buffer.from(JSON.stringify({ architecture: options.arch ?? 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: plain.map((p) => sha256(p)) } }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(l), size: l.length })),
+    }),
+  );
+  return {
+    manifest,
+    descriptor: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(manifest),
+      size: manifest.length,
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+      ...(options.platform ? { platform: options.platform } : {}),
+    },
+    blobs: [config, manifest, ...layers],
+  };
+}
+
+/** Writes an OCI layout directory: oci-layout, blobs/sha256/<hex> for each blob, index.json. */
+export async function writeLayout(dir: string, index: unknown, blobs: Buffer[]): Promise<string> {
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  for (const blob of blobs) await writeFile(join(dir, 'blobs', 'sha256', sha256(blob).slice(7)), blob);
+  await writeFile(join(dir, 'index.json'), typeof index === 'string' ? index : JSON.stringify(index));
+  return dir;
 }
