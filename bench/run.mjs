@@ -1,0 +1,127 @@
+/**
+ * Inventory benchmarks (ARCHITECTURE.md §6), each against a floor measured in the same run:
+ * - B1 cold scan (`vigil image --input b1.tar --no-cache`, in a child process) vs `gzip -dc` of
+ *   each layer blob to /dev/null (blobs extracted from the archive beforehand). Best of 3. ≤ 1.3×.
+ * - B2 warm scan (layer cache filled by an earlier run into a fresh cache dir) vs the cold scan. ≤ 0.10×.
+ * - B3 peak RSS of a cold scan of a 1 GiB and a 2 GiB image: ≤ 300 MiB at 2 GiB, and
+ *   |rss2 − rss1| / rss1 ≤ 20 %.
+ *
+ * Usage: `node bench/run.mjs [B1] [B2] [B3] [--no-fail] [--runs N]` (default: all, 3 runs).
+ * Prints a markdown table, writes bench/.work/results.json, exits 1 when a target fails
+ * (unless --no-fail). Fixture images are built on first use (see fixtures.mjs).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WORK, b1Image, b3Image, fixtureRecords } from './fixtures.mjs';
+import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'cli', 'dist', 'main.js');
+
+const argv = process.argv.slice(2);
+const noFail = argv.includes('--no-fail');
+const runsAt = argv.indexOf('--runs');
+const RUNS = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
+const asked = argv.filter((a, i) => /^B\d$/i.test(a) && argv[i - 1] !== '--runs').map((a) => a.toUpperCase());
+const selected = asked.length ? asked : ['B1', 'B2', 'B3'];
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 'json', '-q', ...extra];
+
+/** One cold scan run; its report goes to bench/.work/report-<tag>.json for the package summary. */
+function coldScan(input, tag) {
+  return runChild(process.execPath, scanArgs(input, ['--no-cache']), { stdoutFile: join(WORK, `report-${tag}.json`), workDir: WORK });
+}
+
+let coldCache; // B1's cold measurement, reused by B2 in the same run
+async function measureCold(image) {
+  if (coldCache) return coldCache;
+  await warmPageCache(image);
+  const best = await bestOf(RUNS, () => coldScan(image, 'b1-cold'));
+  coldCache = { ...best, report: summarizeReport(join(WORK, 'report-b1-cold.json')) };
+  log(`cold scan: ${best.all.map(fmtSeconds).join(', ')} → ${JSON.stringify(coldCache.report)}`);
+  return coldCache;
+}
+
+async function benchB1() {
+  const image = await b1Image();
+  const blobs = join(WORK, 'b1-blobs');
+  rmSync(blobs, { recursive: true, force: true });
+  mkdirSync(blobs, { recursive: true });
+  await runChild('tar', ['-xf', image, '-C', blobs, '--wildcards', '*/layer.tar.gz']);
+  const layerFiles = ['0', '1'].map((i) => join(blobs, i, 'layer.tar.gz')).filter(existsSync);
+  for (const f of layerFiles) await warmPageCache(f);
+  const floor = await bestOf(RUNS, async () => {
+    let ms = 0;
+    for (const f of layerFiles) ms += (await runChild('gzip', ['-dc', f])).ms;
+    return { ms };
+  });
+  log(`floor gzip -dc: ${floor.all.map(fmtSeconds).join(', ')}`);
+  const cold = await measureCold(image);
+  rmSync(blobs, { recursive: true, force: true });
+  const ratio = cold.ms / floor.ms;
+  return [{ bench: 'B1 cold scan (≥300 MB image)', floor: `gzip -dc ${fmtSeconds(floor.ms)}`, measured: fmtSeconds(cold.ms), value: `${ratio.toFixed(2)}×`, target: '≤ 1.3×', pass: ratio <= 1.3, raw: { floorMs: floor.ms, floorAll: floor.all, coldMs: cold.ms, coldAll: cold.all, ratio, report: cold.report } }];
+}
+
+async function benchB2() {
+  const image = await b1Image();
+  const cold = await measureCold(image);
+  const cacheDir = mkdtempSync(join(WORK, 'cache-'));
+  try {
+    const fill = await runChild(process.execPath, scanArgs(image, ['--cache-dir', cacheDir]), { stdoutFile: join(WORK, 'report-b2-fill.json'), workDir: WORK });
+    log(`cache fill scan: ${fmtSeconds(fill.ms)}`);
+    const warm = await bestOf(RUNS, () => runChild(process.execPath, scanArgs(image, ['--cache-dir', cacheDir]), { stdoutFile: join(WORK, 'report-b2-warm.json'), workDir: WORK }));
+    const report = summarizeReport(join(WORK, 'report-b2-warm.json'));
+    log(`warm scan: ${warm.all.map(fmtSeconds).join(', ')} → ${JSON.stringify(report)}`);
+    const same = report.packages === cold.report.packages;
+    const ratio = warm.ms / cold.ms;
+    return [{ bench: 'B2 warm rescan (layers cached)', floor: `cold ${fmtSeconds(cold.ms)}`, measured: fmtSeconds(warm.ms), value: `${ratio.toFixed(3)}×${same ? '' : ' (package count differs!)'}`, target: '≤ 0.10×', pass: ratio <= 0.1 && same, raw: { coldMs: cold.ms, fillMs: fill.ms, warmMs: warm.ms, warmAll: warm.all, ratio, report } }];
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+async function benchB3() {
+  const results = {};
+  for (const gib of [1, 2]) {
+    const image = await b3Image(gib);
+    await warmPageCache(image);
+    const run = await coldScan(image, `b3-${gib}g`);
+    if (run.maxRssKiB === null) throw new Error('B3 needs /usr/bin/time (apt-get install time)');
+    results[gib] = { ...run, report: summarizeReport(join(WORK, `report-b3-${gib}g.json`)) };
+    log(`B3 ${gib} GiB: ${fmtSeconds(run.ms)}, peak RSS ${fmtMiB(run.maxRssKiB)} → ${JSON.stringify(results[gib].report)}`);
+  }
+  const rss1 = results[1].maxRssKiB;
+  const rss2 = results[2].maxRssKiB;
+  const drift = Math.abs(rss2 - rss1) / rss1;
+  return [
+    { bench: 'B3 peak RSS, 2 GiB image', floor: '—', measured: `${fmtMiB(rss2)} (${fmtSeconds(results[2].ms)})`, value: fmtMiB(rss2), target: '≤ 300 MiB', pass: rss2 <= 300 * 1024, raw: results[2] },
+    { bench: 'B3 RSS flat in image size', floor: `1 GiB: ${fmtMiB(rss1)} (${fmtSeconds(results[1].ms)})`, measured: `2 GiB: ${fmtMiB(rss2)}`, value: `${(drift * 100).toFixed(1)} %`, target: '≤ 20 %', pass: drift <= 0.2, raw: { rss1, rss2, drift } },
+  ];
+}
+
+const BENCHES = { B1: benchB1, B2: benchB2, B3: benchB3 };
+
+if (!existsSync(CLI)) {
+  log(`${CLI} is missing: run npm run build first`);
+  process.exit(2);
+}
+mkdirSync(WORK, { recursive: true });
+const rows = [];
+for (const name of selected) {
+  if (!BENCHES[name]) throw new Error(`unknown bench ${name} (known: ${Object.keys(BENCHES).join(', ')})`);
+  log(`running ${name}`);
+  rows.push(...(await BENCHES[name]()));
+}
+
+const lines = ['| bench | floor | measured | ratio/value | target | pass |', '|---|---|---|---|---|---|'];
+for (const r of rows) lines.push(`| ${r.bench} | ${r.floor} | ${r.measured} | ${r.value} | ${r.target} | ${r.pass ? 'yes' : 'NO'} |`);
+process.stdout.write(`\n${lines.join('\n')}\n\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString()}\n`);
+writeFileSync(join(WORK, 'results.json'), `${JSON.stringify({ at: new Date().toISOString(), rows, fixtures: fixtureRecords() }, null, 2)}\n`);
+const failed = rows.filter((r) => !r.pass);
+if (failed.length && !noFail) {
+  process.stderr.write(`[bench] ${failed.length} target(s) failed: ${failed.map((r) => r.bench).join('; ')}\n`);
+  process.exit(1);
+}
