@@ -84,6 +84,10 @@ describe.skipIf(!hasRealdata)('docker save archives from realdata', () => {
       await source.close();
       await source.close(); // idempotent
       expect(await readdir(tmpDir)).toEqual([]);
+      await expect(source.layers[0]!.open()).rejects.toMatchObject({
+        code: 'ENG_INVALID_ARGUMENT',
+        message: expect.stringContaining('image source is closed'),
+      });
     },
   );
 

@@ -1,5 +1,5 @@
 /** Shared assembly of local ImageSource objects. */
-import { throwIfAborted } from '../../errors.js';
+import { EngineError, throwIfAborted } from '../../errors.js';
 import type { ImageSource, LayerDescriptor } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import { abortable, verifyingStream } from './digest.js';
@@ -7,10 +7,23 @@ import { abortable, verifyingStream } from './digest.js';
 /** Fields of an ImageSource except close(), which `makeSource` builds from `cleanup`. */
 export type SourceFields = Omit<ImageSource, 'close'>;
 
-/** Adds an idempotent close() that runs `cleanup` once. */
+/**
+ * Adds an idempotent close() that runs `cleanup` once; a layer opened after close() fails with
+ * ENG_INVALID_ARGUMENT (its bytes may live in the removed temp copy).
+ */
 export function makeSource(fields: SourceFields, cleanup: () => Promise<void>): ImageSource {
   let closing: Promise<void> | undefined;
-  return { ...fields, close: () => (closing ??= cleanup()) };
+  const layers = fields.layers.map((layer) => ({
+    ...layer,
+    open: (signal?: AbortSignal) => {
+      if (closing)
+        return Promise.reject(
+          new EngineError('ENG_INVALID_ARGUMENT', `${fields.name}: image source is closed`),
+        );
+      return layer.open(signal);
+    },
+  }));
+  return { ...fields, layers, close: () => (closing ??= cleanup()) };
 }
 
 /**
