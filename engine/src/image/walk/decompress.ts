@@ -7,13 +7,25 @@ import { createGunzip } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
 import { EngineError } from '../../errors.js';
 
-export type Compression = 'gzip' | 'zstd' | 'none';
+export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
 
 /** Detects the compression of a blob from its first bytes. */
 export function sniffCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
     return 'zstd';
+  if (head.length >= 3 && head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2';
+  if (
+    head.length >= 6 &&
+    head[0] === 0xfd &&
+    head[1] === 0x37 &&
+    head[2] === 0x7a &&
+    head[3] === 0x58 &&
+    head[4] === 0x5a &&
+    head[5] === 0
+  ) {
+    return 'xz';
+  }
   return 'none';
 }
 
@@ -57,8 +69,15 @@ async function peek(stream: Readable, n: number): Promise<Buffer> {
 export async function decompressLayer(
   blob: Readable,
 ): Promise<{ stream: Readable; compression: Compression }> {
-  const head = await peek(blob, 4);
+  const head = await peek(blob, 6);
   const compression = sniffCompression(head);
+  if (compression === 'bzip2' || compression === 'xz') {
+    blob.destroy();
+    throw new EngineError(
+      'ENG_LAYER_COMPRESSION_UNSUPPORTED',
+      `${compression} layers are not supported (OCI layers are gzip, zstd or plain tar)`,
+    );
+  }
   let out: Readable;
   if (compression === 'gzip') out = blob.pipe(createGunzip({ chunkSize: 256 * 1024 }));
   else if (compression === 'zstd') out = blob.pipe(new DecompressStream());

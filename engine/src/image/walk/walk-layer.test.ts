@@ -165,6 +165,27 @@ describe('walkLayer', () => {
     });
   });
 
+  it('reports bzip2 and xz layers as unsupported compression, not as corrupt tars', async () => {
+    const bz = await walk(Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(64)]));
+    const xz = await walk(
+      Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(64)]),
+    );
+    expect([bz, xz].map((r) => [r.complete, r.unknowns.map((u) => u.message)])).toEqual([
+      [
+        false,
+        [
+          'ENG_LAYER_COMPRESSION_UNSUPPORTED: bzip2 layers are not supported (OCI layers are gzip, zstd or plain tar)',
+        ],
+      ],
+      [
+        false,
+        [
+          'ENG_LAYER_COMPRESSION_UNSUPPORTED: xz layers are not supported (OCI layers are gzip, zstd or plain tar)',
+        ],
+      ],
+    ]);
+  });
+
   it('honours an aborted signal', async () => {
     const raw = await makeTar([{ name: 'a.pkg', body: 'a 1' }]);
     const controller = new AbortController();
