@@ -32,7 +32,7 @@ export interface LayerAnalysis {
   stats: { entries: number; bytes: number; analyzedFiles: number };
 }
 
-export const WALK_VERSION = 1;
+export const WALK_VERSION = 2;
 
 export interface WalkLimits {
   /** largest file handed to an analyzer, bytes (default 512 MiB) */

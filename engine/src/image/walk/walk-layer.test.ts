@@ -101,6 +101,8 @@ describe('walkLayer', () => {
 
   it('refuses entries that leave the root and keeps going', async () => {
     const raw = await makeTar([
+      { name: '.', type: 'directory' }, // the root entry umoci writes: not an escape
+      { name: './', type: 'directory' },
       { name: '../../etc/evil.pkg', body: 'evil 1' },
       { name: 'ok.pkg', body: 'ok 1' },
     ]);

@@ -101,7 +101,8 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
       options.onProgress?.(result.stats.bytes);
       const path = normalizeEntryPath(header.name);
       if (path === undefined) {
-        if (header.name.replace(/^\.?\/+/, '') !== '') {
+        // the root itself (`.`, `./`, `/`; umoci writes `.`) is no escape
+        if (!/^(?:\.?\/)*\.?$/.test(header.name)) {
           unknowns.push({
             path: header.name,
             message: 'entry name leaves the image root; skipped',
