@@ -6,11 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYERED_IMAGE } from '../../engine/test/fixtures/layered-image.js';
-import {
-  layerIndexer,
-  normalPackage,
-  type NormalInventory,
-} from '../../engine/test/support/inventory.js';
+import { layerIndexer, normalPackage, type NormalInventory } from '../../engine/test/support/inventory.js';
 import { openLocalImage } from '../../engine/src/image/archive/index.js';
 import { buildOciLayout, removeTemp, toDockerArchive, toOciArchive } from '../harness/images.js';
 import { runVigil } from '../support/cli.js';

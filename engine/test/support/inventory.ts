@@ -29,7 +29,9 @@ export interface NormalInventory {
 }
 
 /** diffID → layer index; an unknown diffID is kept as is so a mismatch shows in the diff. */
-export function layerIndexer(diffIds: readonly string[]): (diffId: string | undefined) => number | string | undefined {
+export function layerIndexer(
+  diffIds: readonly string[],
+): (diffId: string | undefined) => number | string | undefined {
   const index = new Map(diffIds.map((d, i) => [d, i]));
   return (diffId) => (diffId === undefined || diffId === '' ? undefined : (index.get(diffId) ?? diffId));
 }
@@ -47,7 +49,10 @@ export function normalPackage(
   return out;
 }
 
-function normalUnknown(u: Unknown, layerOf: (diffId: string | undefined) => number | string | undefined): NormalUnknown {
+function normalUnknown(
+  u: Unknown,
+  layerOf: (diffId: string | undefined) => number | string | undefined,
+): NormalUnknown {
   const out: NormalUnknown = { path: u.path };
   const layer = layerOf(u.layer);
   if (layer !== undefined) out.layer = layer as number;
