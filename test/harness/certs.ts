@@ -25,10 +25,22 @@ export async function makeSelfSignedCert(dir: string, commonName: string): Promi
   const certFile = join(dir, `${commonName}.cert.pem`);
   await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   await run('openssl', [
-    'req', '-x509', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${commonName}`,
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'req',
+    '-x509',
+    '-key',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${commonName}`,
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
   ]);
-  const certDerBase64 = (await readFile(certFile, 'utf8')).replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const certDerBase64 = (await readFile(certFile, 'utf8'))
+    .replace(/-----[^-]+-----/g, '')
+    .replace(/\s+/g, '');
   return { keyFile, certFile, privateKey, certDerBase64 };
 }
 

@@ -67,7 +67,9 @@ export interface ConnectProxy {
  * An HTTP CONNECT proxy (what undici's ProxyAgent speaks). `route` maps the requested target to
  * where the tunnel really goes, so a test can use a made-up host name that only the proxy knows.
  */
-export async function startConnectProxy(route: (host: string, port: number) => { host: string; port: number } = (host, port) => ({ host, port })): Promise<ConnectProxy> {
+export async function startConnectProxy(
+  route: (host: string, port: number) => { host: string; port: number } = (host, port) => ({ host, port }),
+): Promise<ConnectProxy> {
   const connects: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((_req, res) => res.writeHead(405).end());

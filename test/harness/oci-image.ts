@@ -24,7 +24,11 @@ export interface BuiltImage {
   tag: string;
   manifestDigest: string;
   manifestSize: number;
-  manifest: { mediaType?: string; config: { digest: string; size: number }; layers: { mediaType: string; digest: string; size: number }[] };
+  manifest: {
+    mediaType?: string;
+    config: { digest: string; size: number };
+    layers: { mediaType: string; digest: string; size: number }[];
+  };
   configDigest: string;
   config: { architecture: string; os: string; rootfs: { diff_ids: string[] } };
 }
@@ -39,7 +43,10 @@ export interface MultiPlatformLayout {
   blob(digest: string): Promise<Buffer>;
 }
 
-type IndexJson = { schemaVersion: 2; manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] };
+type IndexJson = {
+  schemaVersion: 2;
+  manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[];
+};
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -56,7 +63,10 @@ export function alpineLikeFiles(version = '3.19.1', arch = 'x86_64'): FileTree {
  * is given, adds an OCI image index tagged `index.tag` listing `index.of` with their platforms
  * (variant included: umoci cannot write one into the config).
  */
-export async function buildMultiPlatformLayout(images: PlatformImageSpec[], index?: { tag: string; of: string[] }): Promise<MultiPlatformLayout> {
+export async function buildMultiPlatformLayout(
+  images: PlatformImageSpec[],
+  index?: { tag: string; of: string[] },
+): Promise<MultiPlatformLayout> {
   const work = await makeTempDir();
   const dir = join(work, 'layout');
   const blobs = join(dir, 'blobs', 'sha256');
@@ -71,7 +81,8 @@ export async function buildMultiPlatformLayout(images: PlatformImageSpec[], inde
       platform: { os: spec.platform.os, architecture: spec.platform.architecture },
       dir: join(work, `part-${spec.tag}`, 'layout'),
     });
-    for (const name of await readdir(join(part, 'blobs', 'sha256'))) await copyFile(join(part, 'blobs', 'sha256', name), join(blobs, name));
+    for (const name of await readdir(join(part, 'blobs', 'sha256')))
+      await copyFile(join(part, 'blobs', 'sha256', name), join(blobs, name));
     const partIndex = JSON.parse(await readFile(join(part, 'index.json'), 'utf8')) as IndexJson;
     merged.manifests.push(...partIndex.manifests);
   }
@@ -81,7 +92,14 @@ export async function buildMultiPlatformLayout(images: PlatformImageSpec[], inde
     const entry = merged.manifests.find((m) => m.annotations?.[REF_NAME] === spec.tag)!;
     const manifest = JSON.parse((await blob(entry.digest)).toString('utf8')) as BuiltImage['manifest'];
     const config = JSON.parse((await blob(manifest.config.digest)).toString('utf8')) as BuiltImage['config'];
-    built[spec.tag] = { tag: spec.tag, manifestDigest: entry.digest, manifestSize: entry.size, manifest, configDigest: manifest.config.digest, config };
+    built[spec.tag] = {
+      tag: spec.tag,
+      manifestDigest: entry.digest,
+      manifestSize: entry.size,
+      manifest,
+      configDigest: manifest.config.digest,
+      config,
+    };
   }
   const result: MultiPlatformLayout = { dir, images: built, blob };
   if (index) {
@@ -99,7 +117,12 @@ export async function buildMultiPlatformLayout(images: PlatformImageSpec[], inde
     );
     const hex = createHash('sha256').update(bytes).digest('hex');
     await writeFile(join(blobs, hex), bytes);
-    merged.manifests.push({ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${hex}`, size: bytes.length, annotations: { [REF_NAME]: index.tag } });
+    merged.manifests.push({
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      digest: `sha256:${hex}`,
+      size: bytes.length,
+      annotations: { [REF_NAME]: index.tag },
+    });
     result.index = { tag: index.tag, digest: `sha256:${hex}`, size: bytes.length, bytes };
   }
   await writeFile(join(dir, 'index.json'), JSON.stringify(merged));
@@ -125,7 +148,9 @@ export async function pushOciLayout(options: {
     '--insecure-policy',
     ...(options.all ? ['--all'] : []),
     '--dest-tls-verify=false',
-    ...(options.credentials ? ['--dest-creds', `${options.credentials.username}:${options.credentials.password}`] : []),
+    ...(options.credentials
+      ? ['--dest-creds', `${options.credentials.username}:${options.credentials.password}`]
+      : []),
     `oci:${options.layout}:${options.tag}`,
     `docker://${options.registryHost}/${options.destination}`,
   ]);

@@ -9,12 +9,22 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Runs `file args…`; rejects with stdout+stderr in the message when it exits non-zero. */
-export function run(file: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<string> {
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { cwd?: string; input?: string } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    const child = execFile(
+      file,
+      args,
+      { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
@@ -34,10 +44,14 @@ export function freePort(): Promise<number> {
 
 function probe(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { rejectUnauthorized: false, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+      url,
+      { rejectUnauthorized: false, timeout: 1000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -45,7 +59,11 @@ function probe(url: string): Promise<number> {
 }
 
 /** Polls `url` until it answers any HTTP status; rejects after `timeoutMs` or when `failed()` says the server died. */
-export async function waitForHttp(url: string, timeoutMs = 15_000, failed: () => string | undefined = () => undefined): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs = 15_000,
+  failed: () => string | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = failed();
@@ -54,7 +72,10 @@ export async function waitForHttp(url: string, timeoutMs = 15_000, failed: () =>
       await probe(url);
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`${url} did not answer within ${timeoutMs} ms: ${(error as Error).message}`, {
+          cause: error,
+        });
       await sleep(50);
     }
   }

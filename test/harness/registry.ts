@@ -45,26 +45,33 @@ export interface RegistryHandle {
 }
 
 function configYaml(o: { port: number; storage: string; auth: string; tls: string }): string {
-  return [
-    'version: 0.1',
-    'log:',
-    '  level: warn',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${o.storage}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: 127.0.0.1:${o.port}`,
-    '  secret: vigil-test-secret',
-    o.tls,
-    o.auth,
-  ].filter(Boolean).join('\n') + '\n';
+  return (
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${o.storage}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${o.port}`,
+      '  secret: vigil-test-secret',
+      o.tls,
+      o.auth,
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n'
+  );
 }
 
-async function launch(config: string, dir: string): Promise<{ child: ChildProcess; log: () => string; exited: () => string | undefined }> {
+async function launch(
+  config: string,
+  dir: string,
+): Promise<{ child: ChildProcess; log: () => string; exited: () => string | undefined }> {
   const file = join(dir, 'config.yml');
   await writeFile(file, config);
   const child = spawn(REGISTRY_BIN, ['serve', file], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -90,66 +97,71 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   const dir = await mkdtemp(join(tmpdir(), 'vigil-registry-'));
   const storageDir = join(dir, 'storage');
   let tokenServer: TokenServer | undefined;
-  let authYaml = '';
-  if (auth === 'htpasswd') {
-    const lines: string[] = [];
-    for (const [user, pass] of Object.entries(users)) lines.push((await run('htpasswd', ['-Bbn', user, pass])).trim());
-    await writeFile(join(dir, 'htpasswd'), lines.join('\n') + '\n');
-    authYaml = `auth:\n  htpasswd:\n    realm: vigil-test\n    path: ${join(dir, 'htpasswd')}`;
-  } else if (auth === 'token') {
-    tokenServer = await startTokenServer({ ...options.token, users });
-    authYaml = [
-      'auth:',
-      '  token:',
-      `    realm: ${tokenServer.realm}`,
-      `    service: ${tokenServer.service}`,
-      `    issuer: ${tokenServer.issuer}`,
-      `    rootcertbundle: ${tokenServer.certFile}`,
-    ].join('\n');
-  }
-  let tlsYaml = '';
-  let caFile: string | undefined;
-  if (options.tls) {
-    const cert = await makeSelfSignedCert(dir, 'vigil-registry-tls');
-    caFile = cert.certFile;
-    tlsYaml = `  tls:\n    certificate: ${cert.certFile}\n    key: ${cert.keyFile}`;
-  }
-  const scheme = options.tls ? 'https' : 'http';
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const proc = await launch(configYaml({ port, storage: storageDir, auth: authYaml, tls: tlsYaml }), dir);
-    const host = `127.0.0.1:${port}`;
-    try {
-      await waitForHttp(`${scheme}://${host}/v2/`, 15_000, proc.exited);
-    } catch (error) {
-      proc.child.kill();
-      if (attempt < 2 && /address already in use/.test(proc.log())) continue;
-      await tokenServer?.stop();
-      await rm(dir, { recursive: true, force: true });
-      throw error;
+  try {
+    let authYaml = '';
+    if (auth === 'htpasswd') {
+      const lines: string[] = [];
+      for (const [user, pass] of Object.entries(users))
+        lines.push((await run('htpasswd', ['-Bbn', user, pass])).trim());
+      await writeFile(join(dir, 'htpasswd'), lines.join('\n') + '\n');
+      authYaml = `auth:\n  htpasswd:\n    realm: vigil-test\n    path: ${join(dir, 'htpasswd')}`;
+    } else if (auth === 'token') {
+      tokenServer = await startTokenServer({ ...options.token, users });
+      authYaml = [
+        'auth:',
+        '  token:',
+        `    realm: ${tokenServer.realm}`,
+        `    service: ${tokenServer.service}`,
+        `    issuer: ${tokenServer.issuer}`,
+        `    rootcertbundle: ${tokenServer.certFile}`,
+      ].join('\n');
     }
-    return {
-      url: `${scheme}://${host}`,
-      host,
-      username,
-      password,
-      storageDir,
-      ...(tokenServer ? { tokenServer } : {}),
-      ...(caFile ? { caFile } : {}),
-      blobPath: (digest) => {
-        const [algorithm, hex] = digest.split(':') as [string, string];
-        return join(storageDir, 'docker/registry/v2/blobs', algorithm, hex.slice(0, 2), hex, 'data');
-      },
-      log: proc.log,
-      async stop() {
-        if (proc.exited() === undefined) {
-          const gone = new Promise((resolve) => proc.child.once('exit', resolve));
-          proc.child.kill('SIGTERM');
-          await gone;
-        }
-        await tokenServer?.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
+    let tlsYaml = '';
+    let caFile: string | undefined;
+    if (options.tls) {
+      const cert = await makeSelfSignedCert(dir, 'vigil-registry-tls');
+      caFile = cert.certFile;
+      tlsYaml = `  tls:\n    certificate: ${cert.certFile}\n    key: ${cert.keyFile}`;
+    }
+    const scheme = options.tls ? 'https' : 'http';
+    for (let attempt = 0; ; attempt++) {
+      const port = await freePort();
+      const proc = await launch(configYaml({ port, storage: storageDir, auth: authYaml, tls: tlsYaml }), dir);
+      const host = `127.0.0.1:${port}`;
+      try {
+        await waitForHttp(`${scheme}://${host}/v2/`, 15_000, proc.exited);
+      } catch (error) {
+        proc.child.kill();
+        if (attempt < 2 && /address already in use/.test(proc.log())) continue;
+        throw error;
+      }
+      return {
+        url: `${scheme}://${host}`,
+        host,
+        username,
+        password,
+        storageDir,
+        ...(tokenServer ? { tokenServer } : {}),
+        ...(caFile ? { caFile } : {}),
+        blobPath: (digest) => {
+          const [algorithm, hex] = digest.split(':') as [string, string];
+          return join(storageDir, 'docker/registry/v2/blobs', algorithm, hex.slice(0, 2), hex, 'data');
+        },
+        log: proc.log,
+        async stop() {
+          if (proc.exited() === undefined) {
+            const gone = new Promise((resolve) => proc.child.once('exit', resolve));
+            proc.child.kill('SIGTERM');
+            await gone;
+          }
+          await tokenServer?.stop();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+  } catch (error) {
+    await tokenServer?.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
 }

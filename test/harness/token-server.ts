@@ -69,7 +69,11 @@ function parseScopes(scopes: string[]): { type: string; name: string; actions: s
     .map((s) => {
       const first = s.indexOf(':');
       const last = s.lastIndexOf(':');
-      return { type: s.slice(0, first), name: s.slice(first + 1, last), actions: s.slice(last + 1).split(',') };
+      return {
+        type: s.slice(0, first),
+        name: s.slice(first + 1, last),
+        actions: s.slice(last + 1).split(','),
+      };
     });
 }
 
@@ -82,22 +86,37 @@ async function readForm(req: IncomingMessage): Promise<Record<string, string>> {
 /** Starts the token service on 127.0.0.1 (a free port) with a fresh signing key. */
 export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-token-'));
-  const cert = await makeSelfSignedCert(dir, 'vigil-token-signer');
-  const keyId = libtrustKeyId(cert.privateKey);
+  let cert: TestCert;
+  let keyId: string;
+  try {
+    cert = await makeSelfSignedCert(dir, 'vigil-token-signer');
+    keyId = libtrustKeyId(cert.privateKey);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const service = options.service ?? 'vigil-test-registry';
   const issuer = options.issuer ?? 'vigil-test-issuer';
   const users = options.users ?? {};
   const requests: TokenRequest[] = [];
 
   const deny = (res: ServerResponse, why: string) => {
-    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="vigil-token"' });
+    res.writeHead(401, {
+      'content-type': 'application/json',
+      'www-authenticate': 'Basic realm="vigil-token"',
+    });
     res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: why }] }));
   };
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://token.local');
     const form = req.method === 'POST' ? await readForm(req) : undefined;
-    requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, form });
+    requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      authorization: req.headers.authorization,
+      form,
+    });
     if (url.pathname !== '/token') {
       res.writeHead(404).end();
       return;
@@ -107,18 +126,26 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     if (form) {
       scopes = form.scope ? [form.scope] : [];
       if (form.grant_type === 'refresh_token') user = options.refreshTokens?.[form.refresh_token ?? ''];
-      else if (form.grant_type === 'password' && users[form.username ?? ''] === form.password) user = form.username;
+      else if (form.grant_type === 'password' && users[form.username ?? ''] === form.password)
+        user = form.username;
       if (!user) return deny(res, 'invalid grant');
     } else if (req.headers.authorization?.startsWith('Basic ')) {
-      const [name, ...rest] = Buffer.from(req.headers.authorization.slice(6), 'base64').toString('utf8').split(':');
-      if (name === undefined || users[name] !== rest.join(':')) return deny(res, 'invalid username or password');
+      const [name, ...rest] = Buffer.from(req.headers.authorization.slice(6), 'base64')
+        .toString('utf8')
+        .split(':');
+      if (name === undefined || users[name] !== rest.join(':'))
+        return deny(res, 'invalid username or password');
       user = name;
     }
     const access = parseScopes(scopes)
       .filter((s) => s.type === 'repository')
       .map((s) => ({
         ...s,
-        actions: user ? s.actions : options.publicRepositories?.includes(s.name) ? s.actions.filter((a) => a === 'pull') : [],
+        actions: user
+          ? s.actions
+          : options.publicRepositories?.includes(s.name)
+            ? s.actions.filter((a) => a === 'pull')
+            : [],
       }));
     const now = Math.floor(Date.now() / 1000);
     const token = sign(cert, keyId, {
@@ -132,7 +159,10 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       access,
     });
     const field = options.tokenField ?? 'both';
-    const answer: Record<string, unknown> = { expires_in: 300, issued_at: new Date(now * 1000).toISOString() };
+    const answer: Record<string, unknown> = {
+      expires_in: 300,
+      issued_at: new Date(now * 1000).toISOString(),
+    };
     if (field !== 'access_token') answer.token = token;
     if (field !== 'token') answer.access_token = token;
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -64,8 +64,10 @@ export class RegistryAuth {
     if (!bearer && !basicChallenge) return false;
     const credentials = await this.#loadCredentials();
     let next: string | undefined;
-    if (bearer) {
-      if (credentials?.kind === 'bearer') return false; // a given registry token was refused
+    if (credentials?.kind === 'bearer') {
+      // a registry token (option or config.json `registrytoken`) is sent as is, never exchanged
+      if (bearer) next = `Bearer ${credentials.token}`;
+    } else if (bearer) {
       next = `Bearer ${await this.#token(bearer, credentials, used !== undefined)}`;
     } else if (credentials?.kind === 'basic') {
       next = basic(credentials.username, credentials.password);
@@ -87,7 +89,10 @@ export class RegistryAuth {
     try {
       url = new URL(realm);
     } catch {
-      throw new EngineError('ENG_REGISTRY_PROTOCOL', `registry ${this.target.origin} sent an invalid token realm "${realm}"`);
+      throw new EngineError(
+        'ENG_REGISTRY_PROTOCOL',
+        `registry ${this.target.origin} sent an invalid token realm "${realm}"`,
+      );
     }
     const subject = `token for ${this.target.domain}/${this.target.repository} from ${url.origin}${url.pathname}`;
     const form = new URLSearchParams();
@@ -110,13 +115,20 @@ export class RegistryAuth {
     const res = await send(this.transport, {
       method: post ? 'POST' : 'GET',
       url,
-      headers: post ? { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } : { accept: 'application/json' },
+      headers: post
+        ? { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }
+        : { accept: 'application/json' },
       ...(post ? { body: form.toString() } : {}),
       ...(authorization ? { authorization, authOrigin: url.origin } : {}),
       subject,
     });
     if (res.status !== 200) throw await failure(res, subject);
-    const body = await readBody(res, TOKEN_BODY_MAX, subject, () => new EngineError('ENG_REGISTRY_PROTOCOL', `${subject}: answer too large`));
+    const body = await readBody(
+      res,
+      TOKEN_BODY_MAX,
+      subject,
+      () => new EngineError('ENG_REGISTRY_PROTOCOL', `${subject}: answer too large`),
+    );
     let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       doc = JSON.parse(body.toString('utf8')) as typeof doc;
@@ -124,8 +136,12 @@ export class RegistryAuth {
       throw new EngineError('ENG_REGISTRY_PROTOCOL', `${subject}: answer is not JSON`);
     }
     const token = typeof doc?.token === 'string' && doc.token ? doc.token : doc?.access_token;
-    if (typeof token !== 'string' || token === '') throw new EngineError('ENG_REGISTRY_PROTOCOL', `${subject}: answer has no token`);
-    const seconds = typeof doc.expires_in === 'number' && doc.expires_in > DEFAULT_TOKEN_SECONDS ? doc.expires_in : DEFAULT_TOKEN_SECONDS;
+    if (typeof token !== 'string' || token === '')
+      throw new EngineError('ENG_REGISTRY_PROTOCOL', `${subject}: answer has no token`);
+    const seconds =
+      typeof doc.expires_in === 'number' && doc.expires_in > DEFAULT_TOKEN_SECONDS
+        ? doc.expires_in
+        : DEFAULT_TOKEN_SECONDS;
     // renew a little early so a token does not expire between a check and its use
     this.#tokens.set(key, { token, expiresAt: Date.now() + (seconds - 10) * 1000 });
     return token;

@@ -5,16 +5,32 @@ import { parseChallenges } from './challenge.js';
 describe('parseChallenges', () => {
   it('reads a Docker Hub Bearer challenge', () => {
     expect(
-      parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'),
+      parseChallenges(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
+      ),
     ).toEqual([
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' } },
+      {
+        scheme: 'bearer',
+        params: {
+          realm: 'https://auth.docker.io/token',
+          service: 'registry.docker.io',
+          scope: 'repository:library/alpine:pull',
+        },
+      },
     ]);
   });
 
   it('reads several challenges, unquoted values, escapes, spaces and case', () => {
-    expect(parseChallenges('Basic realm="Registry \\"x\\"", BEARER Realm = https://a/t , Service=svc,scope="repository:a:pull repository:b:pull"')).toEqual([
+    expect(
+      parseChallenges(
+        'Basic realm="Registry \\"x\\"", BEARER Realm = https://a/t , Service=svc,scope="repository:a:pull repository:b:pull"',
+      ),
+    ).toEqual([
       { scheme: 'basic', params: { realm: 'Registry "x"' } },
-      { scheme: 'bearer', params: { realm: 'https://a/t', service: 'svc', scope: 'repository:a:pull repository:b:pull' } },
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://a/t', service: 'svc', scope: 'repository:a:pull repository:b:pull' },
+      },
     ]);
   });
 

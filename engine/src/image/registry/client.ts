@@ -31,7 +31,11 @@ export class RegistryClient {
   ) {
     const insecure = transport.isInsecure(ref.registry) || transport.isInsecure(ref.domain);
     this.origin = `${insecure ? 'http' : 'https'}://${ref.registry}`;
-    this.#auth = new RegistryAuth(transport, { origin: this.origin, domain: ref.domain, repository: ref.repository }, sources);
+    this.#auth = new RegistryAuth(
+      transport,
+      { origin: this.origin, domain: ref.domain, repository: ref.repository },
+      sources,
+    );
   }
 
   /** Names a request in messages: `manifest "3.19" of docker.io/library/alpine`. */
@@ -40,7 +44,10 @@ export class RegistryClient {
   }
 
   /** GET/HEAD `/v2/<repo>/<path>`; answers a 401 challenge once. @throws EngineError for non-2xx answers. */
-  async call(path: string, init: { method: 'GET' | 'HEAD'; accept?: string; subject: string; signal?: AbortSignal }): Promise<SendResult> {
+  async call(
+    path: string,
+    init: { method: 'GET' | 'HEAD'; accept?: string; subject: string; signal?: AbortSignal },
+  ): Promise<SendResult> {
     const url = new URL(`/v2/${this.ref.repository}/${path}`, this.origin);
     const attempt = (authorization: string | undefined) =>
       send(this.transport, {
@@ -67,23 +74,45 @@ export class RegistryClient {
    * @param expected - the descriptor or reference digest the bytes must match.
    * @throws EngineError ENG_IMAGE_MANIFEST_TOO_LARGE, ENG_DIGEST_MISMATCH, registry errors.
    */
-  async manifest(reference: string, cap: number, expected?: { digest: string; size?: number }): Promise<FetchedManifest> {
+  async manifest(
+    reference: string,
+    cap: number,
+    expected?: { digest: string; size?: number },
+  ): Promise<FetchedManifest> {
     const subject = this.subject(`manifest "${reference}"`);
-    const res = await this.call(`manifests/${reference}`, { method: 'GET', accept: MANIFEST_ACCEPT, subject });
-    const bytes = await readBody(res, cap, subject, () => new EngineError('ENG_IMAGE_MANIFEST_TOO_LARGE', `${subject}: larger than ${cap} bytes`));
+    const res = await this.call(`manifests/${reference}`, {
+      method: 'GET',
+      accept: MANIFEST_ACCEPT,
+      subject,
+    });
+    const bytes = await readBody(
+      res,
+      cap,
+      subject,
+      () => new EngineError('ENG_IMAGE_MANIFEST_TOO_LARGE', `${subject}: larger than ${cap} bytes`),
+    );
     if (expected) verifyBytes(bytes, expected.digest, expected.size, subject);
     const announced = header(res, 'docker-content-digest');
     const digest = expected?.digest ?? digestOf(bytes);
     if (isSupportedDigest(announced) && digestOf(bytes, announced) !== announced) {
-      throw new EngineError('ENG_DIGEST_MISMATCH', `${subject}: Docker-Content-Digest says ${announced}, the content is ${digestOf(bytes, announced)}`);
+      throw new EngineError(
+        'ENG_DIGEST_MISMATCH',
+        `${subject}: Docker-Content-Digest says ${announced}, the content is ${digestOf(bytes, announced)}`,
+      );
     }
     return { bytes, contentType: header(res, 'content-type'), digest };
   }
 
   /** HEAD of a manifest: its digest (Docker-Content-Digest), media type and size, without the body. */
-  async headManifest(reference: string): Promise<{ digest: string | undefined; contentType: string | undefined; size: number | undefined }> {
+  async headManifest(
+    reference: string,
+  ): Promise<{ digest: string | undefined; contentType: string | undefined; size: number | undefined }> {
     const subject = this.subject(`manifest "${reference}"`);
-    const res = await this.call(`manifests/${reference}`, { method: 'HEAD', accept: MANIFEST_ACCEPT, subject });
+    const res = await this.call(`manifests/${reference}`, {
+      method: 'HEAD',
+      accept: MANIFEST_ACCEPT,
+      subject,
+    });
     await res.body.dump().catch(() => undefined);
     const announced = header(res, 'docker-content-digest');
     const size = Number(header(res, 'content-length'));
@@ -94,11 +123,16 @@ export class RegistryClient {
     };
   }
 
-  /** Reads a whole blob (at most `cap` bytes) and verifies it. */
-  async blobBytes(descriptor: Descriptor, cap: number, what: string): Promise<Buffer> {
-    const subject = this.subject(`${what} ${descriptor.digest}`);
+  /** Reads the config blob whole (at most `cap` bytes; more is ENG_IMAGE_CONFIG_INVALID) and verifies it. */
+  async configBytes(descriptor: Descriptor, cap: number): Promise<Buffer> {
+    const subject = this.subject(`config ${descriptor.digest}`);
     const res = await this.call(`blobs/${descriptor.digest}`, { method: 'GET', subject });
-    const bytes = await readBody(res, cap, subject, () => new EngineError('ENG_IMAGE_MANIFEST_TOO_LARGE', `${subject}: larger than ${cap} bytes`));
+    const bytes = await readBody(
+      res,
+      cap,
+      subject,
+      () => new EngineError('ENG_IMAGE_CONFIG_INVALID', `${subject}: larger than ${cap} bytes`),
+    );
     verifyBytes(bytes, descriptor.digest, descriptor.size, subject);
     return bytes;
   }
@@ -109,7 +143,11 @@ export class RegistryClient {
    */
   async openBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const subject = this.subject(`layer ${descriptor.digest}`);
-    const res = await this.call(`blobs/${descriptor.digest}`, { method: 'GET', subject, ...(signal ? { signal } : {}) });
+    const res = await this.call(`blobs/${descriptor.digest}`, {
+      method: 'GET',
+      subject,
+      ...(signal ? { signal } : {}),
+    });
     const out = new VerifyingStream(descriptor.digest, descriptor.size, subject);
     const body = res.body;
     body.on('error', (error) => out.destroy(transportError(error, subject, res.signal)));

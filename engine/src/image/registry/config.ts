@@ -27,7 +27,10 @@ export function parseImageConfig(bytes: Uint8Array, what: string): ImageConfig {
   }
   const bad = rootfs.diff_ids.find((d) => !isSupportedDigest(d));
   if (bad !== undefined) {
-    throw new EngineError('ENG_IMAGE_CONFIG_INVALID', `${what}: rootfs.diff_ids holds ${JSON.stringify(bad)}, not a digest`);
+    throw new EngineError(
+      'ENG_IMAGE_CONFIG_INVALID',
+      `${what}: rootfs.diff_ids holds ${JSON.stringify(bad)}, not a digest`,
+    );
   }
   return doc as ImageConfig;
 }

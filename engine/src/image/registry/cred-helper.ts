@@ -17,7 +17,11 @@ const OUTPUT_MAX = 1024 * 1024;
 export const HELPER_TIMEOUT_MS = 30_000;
 
 function failed(name: string, why: string, cause?: unknown): EngineError {
-  return new EngineError('ENG_CREDENTIALS_HELPER_FAILED', `credential helper docker-credential-${name}: ${why}`, { cause });
+  return new EngineError(
+    'ENG_CREDENTIALS_HELPER_FAILED',
+    `credential helper docker-credential-${name}: ${why}`,
+    { cause },
+  );
 }
 
 /**
@@ -34,35 +38,44 @@ export async function runCredentialHelper(
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper)) throw failed(helper, 'invalid helper name');
-  if (options.signal?.aborted) throw new EngineError('ENG_ABORTED', 'credential lookup aborted', { cause: options.signal.reason });
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(`docker-credential-${helper}`, ['get'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs ?? HELPER_TIMEOUT_MS,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let size = 0;
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > OUTPUT_MAX) child.kill();
-      else into.push(chunk);
-    };
-    child.stdout.on('data', collect(out));
-    child.stderr.on('data', collect(err));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.name === 'AbortError') reject(new EngineError('ENG_ABORTED', 'credential lookup aborted', { cause: error }));
-      else if (error.code === 'ENOENT') reject(failed(helper, 'not found on PATH', error));
-      else reject(failed(helper, error.message, error));
-    });
-    child.on('close', (exit, signal) => {
-      if (signal) reject(failed(helper, `killed by ${signal} (timeout or oversized output)`));
-      else resolve({ code: exit, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    child.stdin.on('error', () => undefined); // helper may exit without reading
-    child.stdin.end(serverUrl);
-  });
+  if (options.signal?.aborted)
+    throw new EngineError('ENG_ABORTED', 'credential lookup aborted', { cause: options.signal.reason });
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(`docker-credential-${helper}`, ['get'], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: options.timeoutMs ?? HELPER_TIMEOUT_MS,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let size = 0;
+      const collect = (into: Buffer[]) => (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > OUTPUT_MAX) child.kill();
+        else into.push(chunk);
+      };
+      child.stdout.on('data', collect(out));
+      child.stderr.on('data', collect(err));
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.name === 'AbortError')
+          reject(new EngineError('ENG_ABORTED', 'credential lookup aborted', { cause: error }));
+        else if (error.code === 'ENOENT') reject(failed(helper, 'not found on PATH', error));
+        else reject(failed(helper, error.message, error));
+      });
+      child.on('close', (exit, signal) => {
+        if (signal) reject(failed(helper, `killed by ${signal} (timeout or oversized output)`));
+        else
+          resolve({
+            code: exit,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(err).toString('utf8'),
+          });
+      });
+      child.stdin.on('error', () => undefined); // helper may exit without reading
+      child.stdin.end(serverUrl);
+    },
+  );
   if (code !== 0) {
     const said = (stdout.trim() || stderr.trim()).slice(0, 300);
     if (/credentials not found/i.test(said)) return undefined;

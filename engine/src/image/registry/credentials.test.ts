@@ -20,7 +20,14 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 describe('docker config parsing', () => {
   it('normalises auth keys to registry hosts', () => {
     expect(
-      ['https://index.docker.io/v1/', 'docker.io', 'registry-1.docker.io', 'https://ghcr.io', 'http://localhost:5000/v2/', 'Quay.IO'].map(normalizeAuthKey),
+      [
+        'https://index.docker.io/v1/',
+        'docker.io',
+        'registry-1.docker.io',
+        'https://ghcr.io',
+        'http://localhost:5000/v2/',
+        'Quay.IO',
+      ].map(normalizeAuthKey),
     ).toEqual(['docker.io', 'docker.io', 'docker.io', 'ghcr.io', 'localhost:5000', 'quay.io']);
   });
 
@@ -42,7 +49,13 @@ describe('docker config parsing', () => {
       'config.json',
     );
     expect(config).toEqual({
-      auths: { a: { auth: b64('alice:pa:ss') }, b: { username: 'bob', password: 'pw' }, c: { auth: b64('carol:'), identitytoken: 'refresh' }, d: { registrytoken: 'tok' }, e: {} },
+      auths: {
+        a: { auth: b64('alice:pa:ss') },
+        b: { username: 'bob', password: 'pw' },
+        c: { auth: b64('carol:'), identitytoken: 'refresh' },
+        d: { registrytoken: 'tok' },
+        e: {},
+      },
       credHelpers: { 'gcr.io': 'gcloud' },
       credsStore: 'desktop',
     });
@@ -53,13 +66,21 @@ describe('docker config parsing', () => {
       { kind: 'bearer', token: 'tok' },
       undefined,
     ]);
-    expect(() => credentialsFromEntry({ auth: b64('no-colon') }, 'config.json')).toThrow(/not base64 of "user:password"/);
+    expect(() => credentialsFromEntry({ auth: b64('no-colon') }, 'config.json')).toThrow(
+      /not base64 of "user:password"/,
+    );
   });
 
   it('fuzz: parsing only fails with ENG_INVALID_ARGUMENT', async () => {
     const seeds = [
-      JSON.stringify({ auths: { 'https://index.docker.io/v1/': { auth: b64('u:p') }, 'ghcr.io': { identitytoken: 'x' } }, credsStore: 'desktop' }),
-      JSON.stringify({ credHelpers: { 'gcr.io': 'gcloud', '123.dkr.ecr.us-east-1.amazonaws.com': 'ecr-login' }, auths: { 'quay.io': { username: 'u', password: 'p' } } }),
+      JSON.stringify({
+        auths: { 'https://index.docker.io/v1/': { auth: b64('u:p') }, 'ghcr.io': { identitytoken: 'x' } },
+        credsStore: 'desktop',
+      }),
+      JSON.stringify({
+        credHelpers: { 'gcr.io': 'gcloud', '123.dkr.ecr.us-east-1.amazonaws.com': 'ecr-login' },
+        auths: { 'quay.io': { username: 'u', password: 'p' } },
+      }),
     ].map((s) => Buffer.from(s));
     const failures = await fuzz(
       seeds,
@@ -102,7 +123,10 @@ describe('loadCredentials with real config files and credential helpers', () => 
       'esac',
     ].join('\n');
     await writeFile(join(dir, 'docker-credential-vigiltest'), helper + '\n');
-    await writeFile(join(dir, 'docker-credential-vigilbroken'), '#!/bin/sh\necho "keychain locked" >&2\nexit 2\n');
+    await writeFile(
+      join(dir, 'docker-credential-vigilbroken'),
+      '#!/bin/sh\necho "keychain locked" >&2\nexit 2\n',
+    );
     await chmod(join(dir, 'docker-credential-vigiltest'), 0o755);
     await chmod(join(dir, 'docker-credential-vigilbroken'), 0o755);
     process.env.PATH = `${dir}${delimiter}${savedPath ?? ''}`;
@@ -115,8 +139,15 @@ describe('loadCredentials with real config files and credential helpers', () => 
 
   it('prefers explicit options and is anonymous without a config file', async () => {
     const path = await configWith({ auths: { 'ghcr.io': { auth: b64('x:y') } } });
-    expect(await loadCredentials('ghcr.io', { auth: { token: 't' }, dockerConfigPath: path })).toEqual({ kind: 'bearer', token: 't' });
-    expect(await loadCredentials('ghcr.io', { auth: { username: 'u', password: 'p' } })).toEqual({ kind: 'basic', username: 'u', password: 'p' });
+    expect(await loadCredentials('ghcr.io', { auth: { token: 't' }, dockerConfigPath: path })).toEqual({
+      kind: 'bearer',
+      token: 't',
+    });
+    expect(await loadCredentials('ghcr.io', { auth: { username: 'u', password: 'p' } })).toEqual({
+      kind: 'basic',
+      username: 'u',
+      password: 'p',
+    });
     expect(await loadCredentials('ghcr.io', { dockerConfigPath: join(dir, 'missing.json') })).toBeUndefined();
     expect(await loadCredentials('quay.io', { dockerConfigPath: path })).toBeUndefined();
   });
@@ -124,23 +155,47 @@ describe('loadCredentials with real config files and credential helpers', () => 
   it('finds Docker Hub under both of its keys', async () => {
     for (const key of ['https://index.docker.io/v1/', 'docker.io']) {
       const path = await configWith({ auths: { [key]: { auth: b64('hubuser:hubpass') } } });
-      expect(await loadCredentials('docker.io', { dockerConfigPath: path })).toEqual({ kind: 'basic', username: 'hubuser', password: 'hubpass' });
+      expect(await loadCredentials('docker.io', { dockerConfigPath: path })).toEqual({
+        kind: 'basic',
+        username: 'hubuser',
+        password: 'hubpass',
+      });
     }
   });
 
   it('asks credHelpers with the registry on stdin, then credsStore', async () => {
-    const helpers = await configWith({ credHelpers: { '127.0.0.1:5000': 'vigiltest' }, auths: { '127.0.0.1:5000': { auth: b64('not:used') } } });
-    expect(await loadCredentials('127.0.0.1:5000', { dockerConfigPath: helpers })).toEqual({ kind: 'basic', username: 'alice', password: 's3cret' });
+    const helpers = await configWith({
+      credHelpers: { '127.0.0.1:5000': 'vigiltest' },
+      auths: { '127.0.0.1:5000': { auth: b64('not:used') } },
+    });
+    expect(await loadCredentials('127.0.0.1:5000', { dockerConfigPath: helpers })).toEqual({
+      kind: 'basic',
+      username: 'alice',
+      password: 's3cret',
+    });
     const store = await configWith({ credsStore: 'vigiltest', auths: { 'https://index.docker.io/v1/': {} } });
-    expect(await loadCredentials('docker.io', { dockerConfigPath: store })).toEqual({ kind: 'identity-token', token: 'refresh-123' });
+    expect(await loadCredentials('docker.io', { dockerConfigPath: store })).toEqual({
+      kind: 'identity-token',
+      token: 'refresh-123',
+    });
     // "credentials not found" from the helper means anonymous
     expect(await loadCredentials('other.example', { dockerConfigPath: store })).toBeUndefined();
-    expect((await readFile(helperLog, 'utf8')).split('\n')).toEqual(['127.0.0.1:5000', 'https://index.docker.io/v1/', 'other.example', '']);
+    expect((await readFile(helperLog, 'utf8')).split('\n')).toEqual([
+      '127.0.0.1:5000',
+      'https://index.docker.io/v1/',
+      'other.example',
+      '',
+    ]);
   });
 
   it('reports helper failures as ENG_CREDENTIALS_HELPER_FAILED', async () => {
     const path = await configWith({
-      credHelpers: { 'broken.example': 'vigilbroken', 'garbage.example': 'vigiltest', 'missing.example': 'vigil-no-such-helper', 'evil.example': '../../bin/sh' },
+      credHelpers: {
+        'broken.example': 'vigilbroken',
+        'garbage.example': 'vigiltest',
+        'missing.example': 'vigil-no-such-helper',
+        'evil.example': '../../bin/sh',
+      },
     });
     expect(await failure(loadCredentials('broken.example', { dockerConfigPath: path }))).toBe(
       'ENG_CREDENTIALS_HELPER_FAILED: credential helper docker-credential-vigilbroken: exited with 2: keychain locked',
@@ -158,6 +213,8 @@ describe('loadCredentials with real config files and credential helpers', () => 
 
   it('rejects a malformed config file', async () => {
     const path = await configWith('{"auths": ');
-    expect(await failure(loadCredentials('ghcr.io', { dockerConfigPath: path }))).toBe(`ENG_INVALID_ARGUMENT: docker config ${path}: not valid JSON`);
+    expect(await failure(loadCredentials('ghcr.io', { dockerConfigPath: path }))).toBe(
+      `ENG_INVALID_ARGUMENT: docker config ${path}: not valid JSON`,
+    );
   });
 });

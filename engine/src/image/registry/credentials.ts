@@ -41,7 +41,10 @@ export function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): s
 
 /** Registry key of a config.json entry: scheme and path dropped, Docker Hub aliases → `docker.io`. */
 export function normalizeAuthKey(key: string): string {
-  const host = key.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+  const host = key
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .split('/')[0]!
+    .toLowerCase();
   return HUB_ALIASES.has(host) ? DOCKER_HUB_DOMAIN : host;
 }
 
@@ -49,7 +52,8 @@ function bad(path: string, why: string): EngineError {
   return new EngineError('ENG_INVALID_ARGUMENT', `docker config ${path}: ${why}`);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Parses config.json text, keeping only the credential parts (other keys are ignored).
@@ -75,7 +79,8 @@ export function parseDockerConfig(text: string, path: string): DockerConfig {
     }
   }
   if (isRecord(doc.credHelpers)) {
-    for (const [key, value] of Object.entries(doc.credHelpers)) if (typeof value === 'string') config.credHelpers[key] = value;
+    for (const [key, value] of Object.entries(doc.credHelpers))
+      if (typeof value === 'string') config.credHelpers[key] = value;
   }
   if (typeof doc.credsStore === 'string' && doc.credsStore !== '') config.credsStore = doc.credsStore;
   return config;
@@ -95,7 +100,8 @@ export function credentialsFromEntry(entry: DockerAuthEntry, where: string): Cre
     username = decoded.slice(0, colon);
     password = decoded.slice(colon + 1);
   }
-  if (entry.identitytoken) return { kind: 'identity-token', token: entry.identitytoken, ...(username ? { username } : {}) };
+  if (entry.identitytoken)
+    return { kind: 'identity-token', token: entry.identitytoken, ...(username ? { username } : {}) };
   if (username !== undefined && password !== undefined) return { kind: 'basic', username, password };
   return undefined;
 }
@@ -117,7 +123,10 @@ export interface CredentialSources {
  * @throws EngineError ENG_INVALID_ARGUMENT (unreadable or malformed config.json),
  *   ENG_CREDENTIALS_HELPER_FAILED (a configured helper failed).
  */
-export async function loadCredentials(domain: string, sources: CredentialSources): Promise<Credentials | undefined> {
+export async function loadCredentials(
+  domain: string,
+  sources: CredentialSources,
+): Promise<Credentials | undefined> {
   if (sources.auth) {
     return 'token' in sources.auth
       ? { kind: 'bearer', token: sources.auth.token }
@@ -133,7 +142,10 @@ export async function loadCredentials(domain: string, sources: CredentialSources
   }
   const config = parseDockerConfig(text, path);
   const serverUrl = domain === DOCKER_HUB_DOMAIN ? DOCKER_HUB_AUTH_KEY : domain;
-  const helperOptions = { ...(sources.signal ? { signal: sources.signal } : {}), ...(sources.timeoutMs ? { timeoutMs: sources.timeoutMs } : {}) };
+  const helperOptions = {
+    ...(sources.signal ? { signal: sources.signal } : {}),
+    ...(sources.timeoutMs ? { timeoutMs: sources.timeoutMs } : {}),
+  };
   const helper = find(config.credHelpers, domain);
   if (helper) return runCredentialHelper(helper[1], serverUrl, helperOptions);
   const entry = find(config.auths, domain);

@@ -27,13 +27,24 @@ export function digestOf(bytes: Uint8Array, like = 'sha256:'): string {
  * Checks `bytes` against an expected digest (and size when given).
  * @throws EngineError ENG_DIGEST_MISMATCH naming `what`.
  */
-export function verifyBytes(bytes: Uint8Array, expected: string, size: number | undefined, what: string): void {
+export function verifyBytes(
+  bytes: Uint8Array,
+  expected: string,
+  size: number | undefined,
+  what: string,
+): void {
   if (size !== undefined && bytes.length !== size) {
-    throw new EngineError('ENG_DIGEST_MISMATCH', `${what}: got ${bytes.length} bytes, the descriptor says ${size}`);
+    throw new EngineError(
+      'ENG_DIGEST_MISMATCH',
+      `${what}: got ${bytes.length} bytes, the descriptor says ${size}`,
+    );
   }
   const actual = digestOf(bytes, expected);
   if (actual !== expected) {
-    throw new EngineError('ENG_DIGEST_MISMATCH', `${what}: content digest ${actual} does not match ${expected}`);
+    throw new EngineError(
+      'ENG_DIGEST_MISMATCH',
+      `${what}: content digest ${actual} does not match ${expected}`,
+    );
   }
 }
 
@@ -58,7 +69,9 @@ export class VerifyingStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#bytes += chunk.length;
     if (this.size !== undefined && this.#bytes > this.size) {
-      callback(new EngineError('ENG_DIGEST_MISMATCH', `${this.what}: more than the declared ${this.size} bytes`));
+      callback(
+        new EngineError('ENG_DIGEST_MISMATCH', `${this.what}: more than the declared ${this.size} bytes`),
+      );
       return;
     }
     this.#hash.update(chunk);
@@ -67,12 +80,22 @@ export class VerifyingStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     if (this.size !== undefined && this.#bytes !== this.size) {
-      callback(new EngineError('ENG_DIGEST_MISMATCH', `${this.what}: got ${this.#bytes} bytes, the descriptor says ${this.size}`));
+      callback(
+        new EngineError(
+          'ENG_DIGEST_MISMATCH',
+          `${this.what}: got ${this.#bytes} bytes, the descriptor says ${this.size}`,
+        ),
+      );
       return;
     }
     const actual = `${algorithmOf(this.expected)}:${this.#hash.digest('hex')}`;
     if (actual !== this.expected) {
-      callback(new EngineError('ENG_DIGEST_MISMATCH', `${this.what}: content digest ${actual} does not match ${this.expected}`));
+      callback(
+        new EngineError(
+          'ENG_DIGEST_MISMATCH',
+          `${this.what}: content digest ${actual} does not match ${this.expected}`,
+        ),
+      );
       return;
     }
     callback();

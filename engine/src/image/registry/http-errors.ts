@@ -30,7 +30,9 @@ export function registryErrorText(body: Uint8Array | undefined): string | undefi
   if (Array.isArray(errors)) {
     for (const e of errors.slice(0, 5)) {
       const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
-      const parts = [typeof code === 'string' ? code : '', typeof message === 'string' ? message : ''].filter(Boolean);
+      const parts = [typeof code === 'string' ? code : '', typeof message === 'string' ? message : ''].filter(
+        Boolean,
+      );
       if (parts.length) texts.push(parts.join(': '));
     }
   }
@@ -45,13 +47,25 @@ export function registryErrorText(body: Uint8Array | undefined): string | undefi
 /** The coded error for a non-success HTTP status. */
 export function statusError(status: number, subject: RequestSubject, body?: Uint8Array): EngineError {
   const [code, label] =
-    STATUS_CODES[status] ?? (status >= 500 ? ['ENG_REGISTRY_SERVER_ERROR', 'server error'] : ['ENG_REGISTRY_PROTOCOL', 'unexpected answer']);
+    STATUS_CODES[status] ??
+    (status >= 500
+      ? ['ENG_REGISTRY_SERVER_ERROR', 'server error']
+      : ['ENG_REGISTRY_PROTOCOL', 'unexpected answer']);
   const says = registryErrorText(body);
-  return new EngineError(code, `${subject}: HTTP ${status} ${label}${says ? ` - registry says: ${says}` : ''}`);
+  return new EngineError(
+    code,
+    `${subject}: HTTP ${status} ${label}${says ? ` - registry says: ${says}` : ''}`,
+  );
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-const CERT_CODE = /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
+const CERT_CODE =
+  /^(?:CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH)/;
 const HANDSHAKE_CODE = /^(?:ERR_SSL_|ERR_TLS_)/;
 
 /**
@@ -66,14 +80,21 @@ export function transportError(error: unknown, subject: RequestSubject, signal?:
   if (signal?.aborted || name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') {
     return new EngineError('ENG_ABORTED', `${subject}: aborted`, { cause: signal?.reason ?? error });
   }
-  const detail = ((error as Error | null)?.message || String(error)).replace(/\s+/g, ' ').trim().slice(0, 300);
+  const detail = ((error as Error | null)?.message || String(error))
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
   if (code && TIMEOUT_CODES.has(code)) {
     return new EngineError('ENG_REGISTRY_TIMEOUT', `${subject}: timed out (${detail})`, { cause: error });
   }
   if (code && CERT_CODE.test(code)) {
-    return new EngineError('ENG_REGISTRY_UNREACHABLE', `${subject}: TLS certificate not trusted (${code}: ${detail}); pass caFile for a private CA`, {
-      cause: error,
-    });
+    return new EngineError(
+      'ENG_REGISTRY_UNREACHABLE',
+      `${subject}: TLS certificate not trusted (${code}: ${detail}); pass caFile for a private CA`,
+      {
+        cause: error,
+      },
+    );
   }
   if (code && HANDSHAKE_CODE.test(code)) {
     return new EngineError(
@@ -83,10 +104,18 @@ export function transportError(error: unknown, subject: RequestSubject, signal?:
     );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new EngineError('ENG_REGISTRY_UNREACHABLE', `${subject}: host name not found (${code})`, { cause: error });
+    return new EngineError('ENG_REGISTRY_UNREACHABLE', `${subject}: host name not found (${code})`, {
+      cause: error,
+    });
   }
   if (code?.startsWith('HPE_') || code === 'UND_ERR_INFO' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return new EngineError('ENG_REGISTRY_PROTOCOL', `${subject}: malformed HTTP answer (${code}: ${detail})`, { cause: error });
+    return new EngineError(
+      'ENG_REGISTRY_PROTOCOL',
+      `${subject}: malformed HTTP answer (${code}: ${detail})`,
+      { cause: error },
+    );
   }
-  return new EngineError('ENG_REGISTRY_UNREACHABLE', `${subject}: ${code ? `${code}: ` : ''}${detail}`, { cause: error });
+  return new EngineError('ENG_REGISTRY_UNREACHABLE', `${subject}: ${code ? `${code}: ` : ''}${detail}`, {
+    cause: error,
+  });
 }

@@ -72,7 +72,8 @@ async function follow(t: Transport, req: SendRequest, signal: AbortSignal | unde
       );
     }
     const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...req.headers };
-    if (req.authorization !== undefined && url.origin === req.authOrigin) headers.authorization = req.authorization;
+    if (req.authorization !== undefined && url.origin === req.authOrigin)
+      headers.authorization = req.authorization;
     const res = await request(url, {
       dispatcher: t.dispatcher,
       method,
@@ -140,7 +141,12 @@ export async function send(t: Transport, req: SendRequest): Promise<SendResult> 
  * Reads a whole body, at most `cap` bytes: a larger Content-Length or stream stops the read at
  * once (the connection is dropped) and throws `tooLarge()`.
  */
-export async function readBody(res: SendResult, cap: number, subject: RequestSubject, tooLarge: () => EngineError): Promise<Buffer> {
+export async function readBody(
+  res: SendResult,
+  cap: number,
+  subject: RequestSubject,
+  tooLarge: () => EngineError,
+): Promise<Buffer> {
   const declared = Number(header(res, 'content-length'));
   if (Number.isFinite(declared) && declared > cap) {
     res.body.destroy();
@@ -167,7 +173,12 @@ export async function readBody(res: SendResult, cap: number, subject: RequestSub
 export async function failure(res: SendResult, subject: RequestSubject): Promise<EngineError> {
   let body: Buffer | undefined;
   try {
-    body = await readBody(res, ERROR_BODY_MAX, subject, () => new EngineError('ENG_REGISTRY_PROTOCOL', 'error body too large'));
+    body = await readBody(
+      res,
+      ERROR_BODY_MAX,
+      subject,
+      () => new EngineError('ENG_REGISTRY_PROTOCOL', 'error body too large'),
+    );
   } catch {
     body = undefined;
   }

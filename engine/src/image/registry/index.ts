@@ -8,6 +8,12 @@ export { parseReference, DOCKER_HUB_DOMAIN, DOCKER_HUB_REGISTRY, type ImageRefer
 export { openRegistryImage, headRegistryManifest, type ManifestHead } from './source.js';
 export type { RegistryImageOptions } from './options.js';
 export type { AuthOption } from './credentials.js';
-export { parseManifest, MEDIA_TYPES, MANIFEST_ACCEPT, type ParsedManifest, type Descriptor } from './manifest.js';
+export {
+  parseManifest,
+  MEDIA_TYPES,
+  MANIFEST_ACCEPT,
+  type ParsedManifest,
+  type Descriptor,
+} from './manifest.js';
 export { selectPlatform, normalizePlatform, formatPlatform } from './platform.js';
 export { parseChallenges, type Challenge } from './challenge.js';

@@ -74,19 +74,24 @@ function parseDescriptor(value: unknown, what: string, where: string): Descripto
   if (!isObject(value)) throw invalid(what, `${where} is not an object`);
   const { mediaType, digest, size, platform, annotations } = value;
   if (typeof mediaType !== 'string') throw invalid(what, `${where}.mediaType is missing`);
-  if (!isSupportedDigest(digest)) throw invalid(what, `${where}.digest ${JSON.stringify(digest)} is not a sha256/sha512 digest`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw invalid(what, `${where}.size is not a byte count`);
+  if (!isSupportedDigest(digest))
+    throw invalid(what, `${where}.digest ${JSON.stringify(digest)} is not a sha256/sha512 digest`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw invalid(what, `${where}.size is not a byte count`);
   const out: Descriptor = { mediaType, digest, size };
   if (platform !== undefined) {
     if (!isObject(platform) || typeof platform.os !== 'string' || typeof platform.architecture !== 'string') {
       throw invalid(what, `${where}.platform needs os and architecture`);
     }
     out.platform = { os: platform.os, architecture: platform.architecture };
-    if (typeof platform.variant === 'string' && platform.variant !== '') out.platform.variant = platform.variant;
+    if (typeof platform.variant === 'string' && platform.variant !== '')
+      out.platform.variant = platform.variant;
     if (typeof platform['os.version'] === 'string') out.platform['os.version'] = platform['os.version'];
   }
   if (isObject(annotations)) {
-    out.annotations = Object.fromEntries(Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    out.annotations = Object.fromEntries(
+      Object.entries(annotations).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
   }
   return out;
 }
@@ -100,7 +105,11 @@ function parseDescriptor(value: unknown, what: string, where: string): Descripto
  *   ENG_IMAGE_MEDIA_TYPE_UNSUPPORTED (unknown manifest type, or an artifact whose config is not an
  *   image config), ENG_IMAGE_MANIFEST_INVALID (not JSON, missing or malformed fields).
  */
-export function parseManifest(bytes: Uint8Array, contentType: string | undefined, what: string): ParsedManifest {
+export function parseManifest(
+  bytes: Uint8Array,
+  contentType: string | undefined,
+  what: string,
+): ParsedManifest {
   const headerType = bareMediaType(contentType);
   if (SCHEMA1_TYPES.has(headerType)) throw schema1(what);
   let doc: unknown;
@@ -113,10 +122,12 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   if (doc.schemaVersion === 1) throw schema1(what);
   const bodyType = typeof doc.mediaType === 'string' ? doc.mediaType : '';
   if (SCHEMA1_TYPES.has(bodyType)) throw schema1(what);
-  if (doc.schemaVersion !== 2) throw invalid(what, `schemaVersion ${JSON.stringify(doc.schemaVersion)} is not 2`);
+  if (doc.schemaVersion !== 2)
+    throw invalid(what, `schemaVersion ${JSON.stringify(doc.schemaVersion)} is not 2`);
 
   let mediaType = GENERIC_TYPES.has(headerType) ? bodyType : headerType;
-  if (mediaType === '') mediaType = Array.isArray(doc.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest;
+  if (mediaType === '')
+    mediaType = Array.isArray(doc.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest;
 
   if (INDEX_TYPES.has(mediaType)) {
     if (!Array.isArray(doc.manifests)) throw invalid(what, 'index has no "manifests" list');

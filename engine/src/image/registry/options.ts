@@ -45,7 +45,15 @@ function invalid(why: string): EngineError {
 
 /** `host[:port]` entries match a URL host exactly; a bare host matches it on any port. */
 export function insecureMatcher(entries: readonly string[] = []): (host: string) => boolean {
-  const list = entries.map((e) => e.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase()).filter(Boolean);
+  const list = entries
+    .map((e) =>
+      e
+        .trim()
+        .replace(/^[a-z]+:\/\//i, '')
+        .replace(/\/.*$/, '')
+        .toLowerCase(),
+    )
+    .filter(Boolean);
   return (host) => {
     const h = host.toLowerCase();
     const name = h.replace(/:\d+$/, '');
@@ -58,11 +66,16 @@ export function insecureMatcher(entries: readonly string[] = []): (host: string)
  * @returns the transport and a function releasing what was created here (not a given dispatcher).
  * @throws EngineError ENG_INVALID_ARGUMENT for out-of-range numbers or an unreadable caFile.
  */
-export function createTransport(options: RegistryImageOptions): { transport: Transport; release: () => Promise<void> } {
+export function createTransport(options: RegistryImageOptions): {
+  transport: Transport;
+  release: () => Promise<void>;
+} {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retries = options.retries ?? DEFAULT_RETRIES;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw invalid(`timeoutMs must be a positive number, got ${timeoutMs}`);
-  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw invalid(`retries must be an integer 0-20, got ${retries}`);
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw invalid(`timeoutMs must be a positive number, got ${timeoutMs}`);
+  if (!Number.isInteger(retries) || retries < 0 || retries > 20)
+    throw invalid(`retries must be an integer 0-20, got ${retries}`);
   let dispatcher = options.dispatcher;
   let owned = false;
   if (!dispatcher) {

@@ -9,18 +9,129 @@ const D = `sha256:${'a'.repeat(64)}`;
 
 describe('parseReference', () => {
   it.each([
-    ['alpine', { domain: 'docker.io', registry: 'registry-1.docker.io', repository: 'library/alpine', tag: 'latest', canonical: 'docker.io/library/alpine:latest', familiarRepository: 'alpine' }],
-    ['alpine:3.19', { domain: 'docker.io', registry: 'registry-1.docker.io', repository: 'library/alpine', tag: '3.19', canonical: 'docker.io/library/alpine:3.19', familiarRepository: 'alpine' }],
-    ['istio/base', { domain: 'docker.io', registry: 'registry-1.docker.io', repository: 'istio/base', tag: 'latest', canonical: 'docker.io/istio/base:latest', familiarRepository: 'istio/base' }],
-    ['docker.io/istio/base:latest', { domain: 'docker.io', registry: 'registry-1.docker.io', repository: 'istio/base', tag: 'latest', canonical: 'docker.io/istio/base:latest', familiarRepository: 'istio/base' }],
-    ['index.docker.io/library/nginx:alpine', { domain: 'docker.io', registry: 'registry-1.docker.io', repository: 'library/nginx', tag: 'alpine', canonical: 'docker.io/library/nginx:alpine', familiarRepository: 'nginx' }],
-    ['localhost:5000/x/y:tag', { domain: 'localhost:5000', registry: 'localhost:5000', repository: 'x/y', tag: 'tag', canonical: 'localhost:5000/x/y:tag', familiarRepository: 'localhost:5000/x/y' }],
-    ['localhost/x', { domain: 'localhost', registry: 'localhost', repository: 'x', tag: 'latest', canonical: 'localhost/x:latest', familiarRepository: 'localhost/x' }],
-    ['127.0.0.1:5000/app', { domain: '127.0.0.1:5000', registry: '127.0.0.1:5000', repository: 'app', tag: 'latest', canonical: '127.0.0.1:5000/app:latest', familiarRepository: '127.0.0.1:5000/app' }],
-    [`ghcr.io/o/r@${D}`, { domain: 'ghcr.io', registry: 'ghcr.io', repository: 'o/r', digest: D, canonical: `ghcr.io/o/r@${D}`, familiarRepository: 'ghcr.io/o/r' }],
-    [`ghcr.io/o/r:v1.2@${D}`, { domain: 'ghcr.io', registry: 'ghcr.io', repository: 'o/r', tag: 'v1.2', digest: D, canonical: `ghcr.io/o/r:v1.2@${D}`, familiarRepository: 'ghcr.io/o/r' }],
+    [
+      'alpine',
+      {
+        domain: 'docker.io',
+        registry: 'registry-1.docker.io',
+        repository: 'library/alpine',
+        tag: 'latest',
+        canonical: 'docker.io/library/alpine:latest',
+        familiarRepository: 'alpine',
+      },
+    ],
+    [
+      'alpine:3.19',
+      {
+        domain: 'docker.io',
+        registry: 'registry-1.docker.io',
+        repository: 'library/alpine',
+        tag: '3.19',
+        canonical: 'docker.io/library/alpine:3.19',
+        familiarRepository: 'alpine',
+      },
+    ],
+    [
+      'istio/base',
+      {
+        domain: 'docker.io',
+        registry: 'registry-1.docker.io',
+        repository: 'istio/base',
+        tag: 'latest',
+        canonical: 'docker.io/istio/base:latest',
+        familiarRepository: 'istio/base',
+      },
+    ],
+    [
+      'docker.io/istio/base:latest',
+      {
+        domain: 'docker.io',
+        registry: 'registry-1.docker.io',
+        repository: 'istio/base',
+        tag: 'latest',
+        canonical: 'docker.io/istio/base:latest',
+        familiarRepository: 'istio/base',
+      },
+    ],
+    [
+      'index.docker.io/library/nginx:alpine',
+      {
+        domain: 'docker.io',
+        registry: 'registry-1.docker.io',
+        repository: 'library/nginx',
+        tag: 'alpine',
+        canonical: 'docker.io/library/nginx:alpine',
+        familiarRepository: 'nginx',
+      },
+    ],
+    [
+      'localhost:5000/x/y:tag',
+      {
+        domain: 'localhost:5000',
+        registry: 'localhost:5000',
+        repository: 'x/y',
+        tag: 'tag',
+        canonical: 'localhost:5000/x/y:tag',
+        familiarRepository: 'localhost:5000/x/y',
+      },
+    ],
+    [
+      'localhost/x',
+      {
+        domain: 'localhost',
+        registry: 'localhost',
+        repository: 'x',
+        tag: 'latest',
+        canonical: 'localhost/x:latest',
+        familiarRepository: 'localhost/x',
+      },
+    ],
+    [
+      '127.0.0.1:5000/app',
+      {
+        domain: '127.0.0.1:5000',
+        registry: '127.0.0.1:5000',
+        repository: 'app',
+        tag: 'latest',
+        canonical: '127.0.0.1:5000/app:latest',
+        familiarRepository: '127.0.0.1:5000/app',
+      },
+    ],
+    [
+      `ghcr.io/o/r@${D}`,
+      {
+        domain: 'ghcr.io',
+        registry: 'ghcr.io',
+        repository: 'o/r',
+        digest: D,
+        canonical: `ghcr.io/o/r@${D}`,
+        familiarRepository: 'ghcr.io/o/r',
+      },
+    ],
+    [
+      `ghcr.io/o/r:v1.2@${D}`,
+      {
+        domain: 'ghcr.io',
+        registry: 'ghcr.io',
+        repository: 'o/r',
+        tag: 'v1.2',
+        digest: D,
+        canonical: `ghcr.io/o/r:v1.2@${D}`,
+        familiarRepository: 'ghcr.io/o/r',
+      },
+    ],
     // an upper-case first component is a host (distribution's splitDockerDomain)
-    ['Registry.Example/a_b/c-d__e.f:T_1', { domain: 'registry.example', registry: 'registry.example', repository: 'a_b/c-d__e.f', tag: 'T_1', canonical: 'registry.example/a_b/c-d__e.f:T_1', familiarRepository: 'registry.example/a_b/c-d__e.f' }],
+    [
+      'Registry.Example/a_b/c-d__e.f:T_1',
+      {
+        domain: 'registry.example',
+        registry: 'registry.example',
+        repository: 'a_b/c-d__e.f',
+        tag: 'T_1',
+        canonical: 'registry.example/a_b/c-d__e.f:T_1',
+        familiarRepository: 'registry.example/a_b/c-d__e.f',
+      },
+    ],
   ])('%s', (text, expected) => {
     expect(parseReference(text)).toEqual(expected);
   });
@@ -54,15 +165,24 @@ describe('parseReference', () => {
 
 describe.skipIf(!hasRealdata)('parseReference on real pod image fields', () => {
   const seeds: Buffer[] = [];
-  for (const file of ['k8s/pods/k9s-pod-nginx.json', 'k8s/pods/k9s-pod-with-sidecar.json', 'k8s/manifests/scalibr-k8s-workloads.yaml']) {
+  for (const file of [
+    'k8s/pods/k9s-pod-nginx.json',
+    'k8s/pods/k9s-pod-with-sidecar.json',
+    'k8s/manifests/scalibr-k8s-workloads.yaml',
+  ]) {
     const text = readFileSync(realdata(file), 'utf8');
-    for (const m of text.matchAll(/"?image(?:ID)?"?:\s*"?([^",\s]+)/g)) seeds.push(Buffer.from(m[1]!.replace(/^docker-pullable:\/\//, '')));
+    for (const m of text.matchAll(/"?image(?:ID)?"?:\s*"?([^",\s]+)/g))
+      seeds.push(Buffer.from(m[1]!.replace(/^docker-pullable:\/\//, '')));
   }
 
   it('parses them', () => {
     expect(seeds.length).toBeGreaterThan(8);
-    const parsed = seeds.filter((s) => !s.includes('docker://')).map((s) => parseReference(s.toString()).canonical);
-    expect(parsed).toContain('docker.io/library/nginx@sha256:482ead44b2203fa32b3390abdaf97cbdc8ad15c07fb03a3e68d7c35a19ad7595');
+    const parsed = seeds
+      .filter((s) => !s.includes('docker://'))
+      .map((s) => parseReference(s.toString()).canonical);
+    expect(parsed).toContain(
+      'docker.io/library/nginx@sha256:482ead44b2203fa32b3390abdaf97cbdc8ad15c07fb03a3e68d7c35a19ad7595',
+    );
     expect(parsed).toContain('tag7:5000/my-app:dev');
   });
 

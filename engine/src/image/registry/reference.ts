@@ -60,7 +60,8 @@ export function parseReference(ref: string): ImageReference {
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!isSupportedDigest(digest)) throw invalid(ref, `bad digest "${digest}" (expected sha256:<64 hex> or sha512:<128 hex>)`);
+    if (!isSupportedDigest(digest))
+      throw invalid(ref, `bad digest "${digest}" (expected sha256:<64 hex> or sha512:<128 hex>)`);
   }
 
   let tag: string | undefined;
@@ -85,14 +86,18 @@ export function parseReference(ref: string): ImageReference {
     path = rest.slice(slash + 1);
     if (!DOMAIN_RE.test(first)) throw invalid(ref, `bad registry host "${first}"`);
     const port = /:(\d+)$/.exec(first)?.[1];
-    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw invalid(ref, `bad port "${port}"`);
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+      throw invalid(ref, `bad port "${port}"`);
   }
   if (domain === 'index.docker.io' || domain === DOCKER_HUB_REGISTRY) domain = DOCKER_HUB_DOMAIN;
   if (domain === DOCKER_HUB_DOMAIN && !path.includes('/')) path = `library/${path}`;
 
   for (const component of path.split('/')) {
     if (!PATH_COMPONENT_RE.test(component)) {
-      const why = component.toLowerCase() !== component ? 'repository name must be lowercase' : `bad path component "${component}"`;
+      const why =
+        component.toLowerCase() !== component
+          ? 'repository name must be lowercase'
+          : `bad path component "${component}"`;
       throw invalid(ref, why);
     }
   }

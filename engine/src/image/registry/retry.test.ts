@@ -1,9 +1,15 @@
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { isEngineError } from '../../errors.js';
 import { digestOf, VerifyingStream } from './digest.js';
-import { BACKOFF_MAX_MS, isRetryableError, parseRetryAfter, RETRY_AFTER_MAX_MS, retryDelayMs } from './retry.js';
+import {
+  BACKOFF_MAX_MS,
+  isRetryableError,
+  parseRetryAfter,
+  RETRY_AFTER_MAX_MS,
+  retryDelayMs,
+} from './retry.js';
 
 describe('retry policy', () => {
   const now = Date.parse('2024-05-01T10:00:00Z');
@@ -47,9 +53,13 @@ describe('VerifyingStream', () => {
   async function drain(chunks: Buffer[], expected: string, size: number | undefined): Promise<string> {
     const out: Buffer[] = [];
     try {
-      await pipeline(Readable.from(chunks), new VerifyingStream(expected, size, 'blob x'), async function* (source) {
-        for await (const c of source) out.push(c as Buffer);
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          out.push(chunk);
+          callback();
+        },
       });
+      await pipeline(Readable.from(chunks), new VerifyingStream(expected, size, 'blob x'), sink);
       return `ok ${Buffer.concat(out).toString()}`;
     } catch (error) {
       return isEngineError(error) ? `${error.code}: ${error.message}` : String(error);
@@ -64,9 +74,15 @@ describe('VerifyingStream', () => {
 
   it('fails at the end on a digest or size mismatch, early on excess bytes', async () => {
     const other = digestOf(Buffer.from('other'));
-    expect(await drain([data], other, undefined)).toBe(`ENG_DIGEST_MISMATCH: blob x: content digest ${digest} does not match ${other}`);
-    expect(await drain([data], digest, data.length + 1)).toBe(`ENG_DIGEST_MISMATCH: blob x: got 11 bytes, the descriptor says 12`);
-    expect(await drain([data, data], digest, data.length)).toBe('ENG_DIGEST_MISMATCH: blob x: more than the declared 11 bytes');
+    expect(await drain([data], other, undefined)).toBe(
+      `ENG_DIGEST_MISMATCH: blob x: content digest ${digest} does not match ${other}`,
+    );
+    expect(await drain([data], digest, data.length + 1)).toBe(
+      `ENG_DIGEST_MISMATCH: blob x: got 11 bytes, the descriptor says 12`,
+    );
+    expect(await drain([data, data], digest, data.length)).toBe(
+      'ENG_DIGEST_MISMATCH: blob x: more than the declared 11 bytes',
+    );
   });
 
   it('verifies sha512 digests too', async () => {

@@ -6,7 +6,14 @@
 /** Statuses retried: rate limiting and transient server trouble. */
 export const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 /** Connection-level failures retried (system and undici error codes). */
-const RETRY_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+const RETRY_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
 
 export const DEFAULT_RETRIES = 3;
 export const BACKOFF_BASE_MS = 200;
@@ -48,7 +55,12 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
  * RETRY_AFTER_MAX_MS); otherwise base·2^attempt (capped at BACKOFF_MAX_MS) with "equal jitter":
  * half fixed, half random, so concurrent clients spread out.
  */
-export function retryDelayMs(attempt: number, retryAfter: string | undefined, random: () => number = Math.random, now = Date.now()): number {
+export function retryDelayMs(
+  attempt: number,
+  retryAfter: string | undefined,
+  random: () => number = Math.random,
+  now = Date.now(),
+): number {
   const serverSays = parseRetryAfter(retryAfter, now);
   if (serverSays !== undefined) return Math.min(serverSays, RETRY_AFTER_MAX_MS);
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);

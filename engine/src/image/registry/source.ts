@@ -28,12 +28,18 @@ function credentialSources(options: RegistryImageOptions): CredentialSources {
 function capOf(options: RegistryImageOptions): number {
   const cap = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   if (!Number.isSafeInteger(cap) || cap <= 0) {
-    throw new EngineError('ENG_INVALID_ARGUMENT', `registry options: maxManifestBytes must be a positive integer, got ${cap}`);
+    throw new EngineError(
+      'ENG_INVALID_ARGUMENT',
+      `registry options: maxManifestBytes must be a positive integer, got ${cap}`,
+    );
   }
   return cap;
 }
 
-function samePlatform(want: Platform, config: { os?: unknown; architecture?: unknown; variant?: unknown }): boolean {
+function samePlatform(
+  want: Platform,
+  config: { os?: unknown; architecture?: unknown; variant?: unknown },
+): boolean {
   if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return true; // nothing to compare
   const a = normalizePlatform(want);
   const b = normalizePlatform({
@@ -41,7 +47,11 @@ function samePlatform(want: Platform, config: { os?: unknown; architecture?: unk
     architecture: config.architecture,
     ...(typeof config.variant === 'string' && config.variant ? { variant: config.variant } : {}),
   });
-  return a.os === b.os && a.architecture === b.architecture && (want.variant === undefined || a.variant === b.variant);
+  return (
+    a.os === b.os &&
+    a.architecture === b.architecture &&
+    (want.variant === undefined || a.variant === b.variant)
+  );
 }
 
 async function resolveImageManifest(
@@ -49,14 +59,22 @@ async function resolveImageManifest(
   ref: ImageReference,
   platform: Platform,
   cap: number,
-): Promise<{ top: FetchedManifest; digest: string; manifest: Extract<ParsedManifest, { kind: 'image' }>; viaIndex: boolean }> {
+): Promise<{
+  top: FetchedManifest;
+  digest: string;
+  manifest: Extract<ParsedManifest, { kind: 'image' }>;
+  viaIndex: boolean;
+}> {
   const reference = ref.digest ?? ref.tag ?? 'latest';
   const top = await client.manifest(reference, cap, ref.digest ? { digest: ref.digest } : undefined);
   let parsed = parseManifest(top.bytes, top.contentType, client.subject(`manifest "${reference}"`));
   let digest = top.digest;
   for (let depth = 0; parsed.kind === 'index'; depth++) {
     if (depth >= MAX_INDEX_DEPTH) {
-      throw new EngineError('ENG_IMAGE_MANIFEST_INVALID', `${client.subject(`manifest "${reference}"`)}: indexes nested too deep`);
+      throw new EngineError(
+        'ENG_IMAGE_MANIFEST_INVALID',
+        `${client.subject(`manifest "${reference}"`)}: indexes nested too deep`,
+      );
     }
     const chosen = selectPlatform(parsed.manifests, platform);
     if (!chosen) {
@@ -67,7 +85,11 @@ async function resolveImageManifest(
       );
     }
     const child = await client.manifest(chosen.digest, cap, { digest: chosen.digest, size: chosen.size });
-    parsed = parseManifest(child.bytes, child.contentType ?? chosen.mediaType, client.subject(`manifest "${chosen.digest}"`));
+    parsed = parseManifest(
+      child.bytes,
+      child.contentType ?? chosen.mediaType,
+      client.subject(`manifest "${chosen.digest}"`),
+    );
     digest = chosen.digest;
   }
   return { top, digest, manifest: parsed, viaIndex: digest !== top.digest };
@@ -89,15 +111,19 @@ async function resolveImageManifest(
  *   ENG_IMAGE_MEDIA_TYPE_UNSUPPORTED, ENG_IMAGE_MANIFEST_INVALID, ENG_IMAGE_MANIFEST_TOO_LARGE,
  *   ENG_IMAGE_PLATFORM_NOT_FOUND, ENG_IMAGE_CONFIG_INVALID, ENG_DIGEST_MISMATCH, ENG_ABORTED.
  */
-export async function openRegistryImage(ref: string | ImageReference, options: RegistryImageOptions = {}): Promise<ImageSource> {
+export async function openRegistryImage(
+  ref: string | ImageReference,
+  options: RegistryImageOptions = {},
+): Promise<ImageSource> {
   const reference = typeof ref === 'string' ? parseReference(ref) : ref;
   const cap = capOf(options);
   const platform = options.platform ?? DEFAULT_PLATFORM;
   const { transport, release } = createTransport(options);
+  let closed = false;
   try {
     const client = new RegistryClient(reference, transport, credentialSources(options));
     const { top, digest, manifest, viaIndex } = await resolveImageManifest(client, reference, platform, cap);
-    const configBytes = await client.blobBytes(manifest.config, MAX_CONFIG_BYTES, 'config');
+    const configBytes = await client.configBytes(manifest.config, MAX_CONFIG_BYTES);
     const config = parseImageConfig(configBytes, client.subject(`config ${manifest.config.digest}`));
     if (options.platform && !viaIndex && !samePlatform(options.platform, config)) {
       throw new EngineError(
@@ -117,7 +143,15 @@ export async function openRegistryImage(ref: string | ImageReference, options: R
       digest: descriptor.digest,
       mediaType: descriptor.mediaType,
       size: descriptor.size,
-      open: (signal?: AbortSignal) => client.openBlob(descriptor, signal),
+      open: async (signal?: AbortSignal) => {
+        if (closed) {
+          throw new EngineError(
+            'ENG_INVALID_ARGUMENT',
+            `${client.subject(`layer ${descriptor.digest}`)}: the image source is closed`,
+          );
+        }
+        return client.openBlob(descriptor, signal);
+      },
     }));
     return {
       kind: 'registry',
@@ -128,7 +162,10 @@ export async function openRegistryImage(ref: string | ImageReference, options: R
       config,
       configDigest: manifest.config.digest,
       layers,
-      close: release,
+      close: async () => {
+        closed = true;
+        await release();
+      },
     };
   } catch (error) {
     await release();
@@ -149,7 +186,10 @@ export interface ManifestHead {
  * @throws EngineError as openRegistryImage for registry failures; ENG_DIGEST_MISMATCH when a
  *   digest reference resolves to another digest.
  */
-export async function headRegistryManifest(ref: string | ImageReference, options: RegistryImageOptions = {}): Promise<ManifestHead> {
+export async function headRegistryManifest(
+  ref: string | ImageReference,
+  options: RegistryImageOptions = {},
+): Promise<ManifestHead> {
   const reference = typeof ref === 'string' ? parseReference(ref) : ref;
   const cap = capOf(options);
   const { transport, release } = createTransport(options);
@@ -158,12 +198,23 @@ export async function headRegistryManifest(ref: string | ImageReference, options
     const target = reference.digest ?? reference.tag ?? 'latest';
     const head = await client.headManifest(target);
     if (head.digest && reference.digest && head.digest !== reference.digest) {
-      throw new EngineError('ENG_DIGEST_MISMATCH', `${client.subject(`manifest "${target}"`)}: registry answers ${head.digest}`);
+      throw new EngineError(
+        'ENG_DIGEST_MISMATCH',
+        `${client.subject(`manifest "${target}"`)}: registry answers ${head.digest}`,
+      );
     }
     const mediaType = (head.contentType ?? '').split(';')[0]!.trim();
     if (head.digest) return { digest: head.digest, mediaType, size: head.size };
-    const full = await client.manifest(target, cap, reference.digest ? { digest: reference.digest } : undefined);
-    return { digest: full.digest, mediaType: (full.contentType ?? '').split(';')[0]!.trim(), size: full.bytes.length };
+    const full = await client.manifest(
+      target,
+      cap,
+      reference.digest ? { digest: reference.digest } : undefined,
+    );
+    return {
+      digest: full.digest,
+      mediaType: (full.contentType ?? '').split(';')[0]!.trim(),
+      size: full.bytes.length,
+    };
   } finally {
     await release();
   }
