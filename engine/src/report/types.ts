@@ -11,11 +11,11 @@
  */
 import type { ArtifactKind } from '../model/scan.js';
 import type { Ecosystem } from '../model/package.js';
+import type { Severity } from '../model/severity.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from '../model/severity.js';
 
 export const VULNERABILITY_STATUSES = ['fixed', 'unfixed', 'will-not-fix', 'not-affected'] as const;
 export type VulnerabilityStatus = (typeof VULNERABILITY_STATUSES)[number];
