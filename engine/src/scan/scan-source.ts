@@ -125,6 +125,8 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
     };
     try {
       layers = await mapLimit(source.layers, Math.max(1, options.layerConcurrency ?? 2), walkOne);
+      // a walk whose blob was already read to its end can finish despite the abort (small bombs)
+      if (controller.signal.aborted) throw controller.signal.reason;
     } catch (e) {
       const reason: unknown = controller.signal.reason;
       if (isEngineError(reason) && reason.code === 'ENG_IMAGE_TOO_LARGE') throw reason;

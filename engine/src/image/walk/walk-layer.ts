@@ -99,6 +99,8 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
         );
       }
       options.onProgress?.(result.stats.bytes);
+      // onProgress may have aborted the scan (image size): stop before draining this entry
+      if (signal?.aborted) throw new EngineError('ENG_ABORTED', 'scan aborted', { cause: signal.reason });
       const path = normalizeEntryPath(header.name);
       if (path === undefined) {
         // the root itself (`.`, `./`, `/`; umoci writes `.`) is no escape
