@@ -43,6 +43,21 @@ export const ENGINE_ERROR_CODES = [
   'ENG_CACHE_IO',
   // output
   'ENG_FORMAT_UNSUPPORTED',
+  // feeds
+  'ENG_FEED_UNKNOWN',
+  'ENG_FEED_HTTP',
+  'ENG_FEED_RATE_LIMITED',
+  'ENG_FEED_TIMEOUT',
+  'ENG_FEED_UNREACHABLE',
+  'ENG_FEED_FORMAT',
+  'ENG_FEED_TOO_LARGE',
+  // vulnerability database
+  'ENG_DB_NOT_FOUND',
+  'ENG_DB_CORRUPT',
+  'ENG_DB_SCHEMA_UNSUPPORTED',
+  'ENG_DB_LOCKED',
+  'ENG_DB_BUILD_FAILED',
+  'ENG_DB_EMPTY_INPUT',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];

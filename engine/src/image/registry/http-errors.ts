@@ -4,7 +4,7 @@
  * (`errors[].message` of https://distribution.github.io/distribution/spec/api/#errors).
  */
 import { EngineError, isEngineError, type EngineErrorCode } from '../../errors.js';
-import { errorCode } from './retry.js';
+import { errorCode } from '../../net/retry.js';
 
 /** What a request is for, e.g. `manifest "3.19" of docker.io/library/alpine`. */
 export type RequestSubject = string;

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { EngineError, isEngineError } from '../../errors.js';
 import { statusError, transportError, type RequestSubject } from './http-errors.js';
-import { isRetryableError, retryDelayMs, RETRY_STATUSES } from './retry.js';
+import { isRetryableError, retryDelayMs, RETRY_STATUSES } from '../../net/retry.js';
 
 export const USER_AGENT = 'vigil-engine/0.1';
 const MAX_REDIRECTS = 10;

@@ -9,7 +9,7 @@ import { EngineError } from '../../errors.js';
 import type { Platform } from '../types.js';
 import type { AuthOption } from './credentials.js';
 import type { Transport } from './http.js';
-import { DEFAULT_RETRIES } from './retry.js';
+import { DEFAULT_RETRIES } from '../../net/retry.js';
 
 export interface RegistryImageOptions {
   /** Platform picked from image indexes (default linux/amd64). When given explicitly, a

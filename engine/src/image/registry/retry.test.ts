@@ -9,7 +9,7 @@ import {
   parseRetryAfter,
   RETRY_AFTER_MAX_MS,
   retryDelayMs,
-} from './retry.js';
+} from '../../net/retry.js';
 
 describe('retry policy', () => {
   const now = Date.parse('2024-05-01T10:00:00Z');
