@@ -30,7 +30,7 @@ const pkgJson = (name: string, version: string) => JSON.stringify({ name, versio
 async function makeTar(entries: [name: string, body: Buffer | string][]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve) => pack.on('end', resolve));
   for (const [name, body] of entries) pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body);
   pack.finalize();
