@@ -11,13 +11,13 @@ const TIME = '/usr/bin/time';
 
 /**
  * Runs `cmd args` with stdout sent to `stdoutFile` (or /dev/null) and stderr kept for errors.
- * Returns `{ ms, maxRssKiB }`; maxRssKiB comes from `/usr/bin/time -f %M` when present (else
- * null). Rejects when the child exits non-zero.
+ * Returns `{ ms, maxRssKiB, cpuMs }`; peak RSS and user+system CPU time come from
+ * `/usr/bin/time -f '%M %U %S'` when present (else null). Rejects when the child exits non-zero.
  */
 export function runChild(cmd, args, { stdoutFile, env, workDir } = {}) {
   const rssFile = join(workDir ?? '/tmp', `rss-${process.pid}-${Date.now()}.txt`);
   const useTime = existsSync(TIME);
-  const [file, argv] = useTime ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const [file, argv] = useTime ? [TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
   const out = openSync(stdoutFile ?? '/dev/null', 'w');
   return new Promise((resolve, reject) => {
     let stderr = '';
@@ -29,13 +29,16 @@ export function runChild(cmd, args, { stdoutFile, env, workDir } = {}) {
       const ms = performance.now() - started;
       closeSync(out);
       let maxRssKiB = null;
+      let cpuMs = null;
       if (useTime && existsSync(rssFile)) {
-        const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-        maxRssKiB = Number(lines.at(-1));
+        // a non-zero exit adds a "Command exited with non-zero status" line before ours
+        const [rss, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+        maxRssKiB = rss;
+        cpuMs = (user + sys) * 1000;
         rmSync(rssFile, { force: true });
       }
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr}`));
-      else resolve({ ms, maxRssKiB });
+      else resolve({ ms, maxRssKiB, cpuMs });
     });
   });
 }
