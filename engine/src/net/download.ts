@@ -33,6 +33,8 @@ export interface DownloadOptions {
   onRetry?: (info: { attempt: number; status?: number; code?: string; delayMs: number }) => void;
   /** sleep, injectable for tests */
   sleepMs?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** statuses worth another try (default RETRY_STATUSES; NVD adds 403, its rate-limit answer) */
+  retryStatuses?: ReadonlySet<number>;
 }
 
 export type DownloadResult =
@@ -108,7 +110,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       await res.body.dump();
       return { status: 'not-modified' };
     }
-    if (RETRY_STATUSES.has(status) && attempt < retries) {
+    if ((options.retryStatuses ?? RETRY_STATUSES).has(status) && attempt < retries) {
       await res.body.dump();
       const delayMs = retryDelayMs(attempt, header(res.headers, 'retry-after'));
       options.onRetry?.({ attempt, status, delayMs });
