@@ -6,6 +6,8 @@
  *   cut blob as is; compressed docker-archive layers carry no digest to verify it against).
  * Both: the scan completes, `status: partial`, one unknown `layer:<diffID>` (ENG_LAYER_CORRUPT),
  * the packages of the intact layers kept, and of the truncated layer those before the cut.
+ * - A blob cut short while its manifest still names the full digest: a coded failure
+ *   (ENG_DIGEST_MISMATCH, exit 7), since the stored bytes are not the image's.
  * - Decompression bombs: 64 MiB of zeros (a 64 KiB gzip) stopped by `--max-image-size`, per layer
  *   and summed over layers, as coded errors with exit code 7.
  */
@@ -83,6 +85,30 @@ describe('hostile layers inside real archives', () => {
     };
     expect(scans.map(normalizeScan)).toEqual([expected, expected]);
     for (const s of scans) expect(s.unknowns[0]?.message).toMatch(/^ENG_LAYER_CORRUPT: /);
+  });
+
+  it("a layer blob cut short behind the manifest's back (OCI layout): coded ENG_DIGEST_MISMATCH, not partial", async () => {
+    // the manifest still promises the full blob: the stored bytes are no longer what the image
+    // is, so the scan fails as a whole instead of reporting a partial inventory
+    const layout = await buildOciLayout({
+      dir: join(work, 'cut-layout'),
+      files: { 'etc/os-release': OS_RELEASE },
+      layers: [{ files: { 'lib/apk/db/installed': APK_DB, 'app/filler.bin': randomBytes(64 * 1024) } }],
+    });
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+      manifests: { digest: string }[];
+    };
+    const blob = (digest: string) => join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));
+    const manifest = JSON.parse(await readFile(blob(index.manifests[0]!.digest), 'utf8')) as {
+      layers: { digest: string }[];
+    };
+    const top = blob(manifest.layers[1]!.digest);
+    const bytes = await readFile(top);
+    await writeFile(top, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(scanImage({ input: layout })).rejects.toMatchObject({ code: 'ENG_DIGEST_MISMATCH' });
+    const run = await runVigil(['image', '--input', layout, '-f', 'json', '--no-cache', '-q']);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 7, stdout: '' });
+    expect(run.stderr).toMatch(/^vigil: ENG_DIGEST_MISMATCH: /);
   });
 
   describe('a truncated gzip layer in a docker-archive', () => {
