@@ -58,6 +58,8 @@ export const ENGINE_ERROR_CODES = [
   'ENG_DB_LOCKED',
   'ENG_DB_BUILD_FAILED',
   'ENG_DB_EMPTY_INPUT',
+  // CVSS
+  'ENG_CVSS_INVALID',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];
