@@ -4,11 +4,20 @@
  */
 import { posix } from 'node:path';
 
+/** A leading slash, `//`, a `.` or `..` segment, a backslash or NUL: the slow path decides. */
+const NEEDS_NORMALIZING = /^\/|\/\/|\\|\0|(?:^|\/)\.\.?(?:\/|$)/;
+
 /**
  * Normalises a tar entry name (`./usr/bin/x`, `/etc/passwd`, `a/./b/`) to `usr/bin/x`, `etc/passwd`, `a/b`.
  * Returns undefined for names that escape the root (`../x`, `a/../../x`) or are empty.
  */
 export function normalizeEntryPath(name: string): string | undefined {
+  // Fast path for the usual tar name (`usr/bin/x`, `etc/`): nothing to normalise but a trailing
+  // slash. Called once per layer entry, so the two posix.normalize calls below are worth skipping.
+  if (!NEEDS_NORMALIZING.test(name)) {
+    const out = name.endsWith('/') ? name.slice(0, -1) : name;
+    return out === '' ? undefined : out;
+  }
   if (name.includes('\0')) return undefined;
   const norm = posix.normalize('/' + name.replace(/\\/g, '/'));
   // posix.normalize('/..') is '/', so ask for escapes on the raw relative form too
