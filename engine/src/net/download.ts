@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { EngineError, isEngineError } from '../errors.js';
-import { errorCode, isRetryableError, retryDelayMs, RETRY_STATUSES } from './retry.js';
+import { errorCode, isRetryableError, retryDelayMs, RETRY_AFTER_MAX_MS, RETRY_STATUSES } from './retry.js';
 
 export interface DownloadOptions {
   url: string;
@@ -33,6 +33,14 @@ export interface DownloadOptions {
   onRetry?: (info: { attempt: number; status?: number; code?: string; delayMs: number }) => void;
   /** sleep, injectable for tests */
   sleepMs?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Rate-limit rule for answers the default policy does not retry (GitHub answers 403 with
+   * `x-ratelimit-remaining: 0`): return the wait in ms before retrying, or undefined for the default
+   * handling. A wait past RETRY_AFTER_MAX_MS, or after the last retry, throws ENG_FEED_RATE_LIMITED.
+   */
+  rateLimitWaitMs?: (status: number, headers: Record<string, string | string[] | undefined>) => number | undefined;
+  /** called with the headers of the 2xx answer whose body is saved (e.g. a `Link` header for pagination) */
+  onHeaders?: (headers: Record<string, string | string[] | undefined>) => void;
   /** statuses worth another try (default RETRY_STATUSES; NVD adds 403, its rate-limit answer) */
   retryStatuses?: ReadonlySet<number>;
 }
@@ -106,6 +114,19 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       attempt--;
       continue;
     }
+    const limitedMs = options.rateLimitWaitMs?.(status, res.headers);
+    if (limitedMs !== undefined) {
+      await res.body.dump();
+      if (attempt < retries && limitedMs <= RETRY_AFTER_MAX_MS) {
+        options.onRetry?.({ attempt, status, delayMs: limitedMs });
+        await wait(limitedMs, options.signal);
+        continue;
+      }
+      throw new EngineError(
+        'ENG_FEED_RATE_LIMITED',
+        `${url}: HTTP ${status}: rate limited, next try possible in ${Math.ceil(limitedMs / 1000)} s`,
+      );
+    }
     if (status === 304) {
       await res.body.dump();
       return { status: 'not-modified' };
@@ -122,6 +143,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       const code = status === 429 ? 'ENG_FEED_RATE_LIMITED' : 'ENG_FEED_HTTP';
       throw new EngineError(code, `${url}: HTTP ${status}${text ? `: ${text}` : ''}`);
     }
+    options.onHeaders?.(res.headers);
     const declared = Number(header(res.headers, 'content-length') ?? NaN);
     if (declared > maxBytes) {
       await res.body.dump();
