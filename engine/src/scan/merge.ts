@@ -38,12 +38,21 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
   const history = new Map<string, FileState[]>();
   const walkUnknowns: Unknown[] = [];
 
+  // a deleted file is a gap in its history: a package re-created later is introduced there
+  const markGaps = (dir: string, includeSelf: boolean, layer: string) => {
+    for (const [key, h] of history) {
+      if (state.has(key) && isUnder(key, dir) && (includeSelf || key !== dir)) h.push({ layer, analyses: [] });
+    }
+  };
+
   for (const layer of layers) {
     for (const dir of layer.opaqueDirs) {
+      markGaps(dir, false, layer.diffId);
       deleteUnder(state, dir, false);
       deleteUnder(links, dir, false);
     }
     for (const path of layer.whiteouts) {
+      markGaps(path, true, layer.diffId);
       deleteUnder(state, path, true);
       deleteUnder(links, path, true);
     }

@@ -32,7 +32,7 @@ export interface LayerAnalysis {
   stats: { entries: number; bytes: number; analyzedFiles: number };
 }
 
-export const WALK_VERSION = 2;
+export const WALK_VERSION = 3;
 
 export interface WalkLimits {
   /** largest file handed to an analyzer, bytes (default 512 MiB) */

@@ -118,7 +118,12 @@ describe('walkLayer', () => {
       { name: 'c.pkg', body: 'garbage' },
     ]);
     const r = summary(await walk(raw));
-    expect(r.files.map((f) => f[0])).toEqual(['a.pkg', 'b.pkg']);
+    // c.pkg yields nothing but is recorded: it hides lower-layer versions of itself
+    expect(r.files.map((f) => [f[0], Object.keys(f[1] as object)])).toEqual([
+      ['a.pkg', ['packages']],
+      ['b.pkg', ['packages']],
+      ['c.pkg', []],
+    ]);
     expect(r.unknowns).toEqual([['c.pkg', 'test/pkg failed: bad pkg file']]);
   });
 

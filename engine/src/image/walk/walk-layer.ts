@@ -78,7 +78,8 @@ export async function walkLayer(blob: Readable, options: WalkLayerOptions): Prom
     if (wanted.length === 0) return;
     result.stats.analyzedFiles++;
     const found: FileAnalysis[] = await analyzeFile(wanted, { path, ...file }, unknowns, signal);
-    result.files.push(...found);
+    // a file that yields nothing still hides its lower-layer versions (an emptied package db)
+    result.files.push(...(found.length > 0 ? found : [{ path, analyzer: wanted[0]!.name, result: {} }]));
   };
 
   try {
