@@ -41,7 +41,8 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
   // a deleted file is a gap in its history: a package re-created later is introduced there
   const markGaps = (dir: string, includeSelf: boolean, layer: string) => {
     for (const [key, h] of history) {
-      if (state.has(key) && isUnder(key, dir) && (includeSelf || key !== dir)) h.push({ layer, analyses: [] });
+      if (state.has(key) && isUnder(key, dir) && (includeSelf || key !== dir))
+        h.push({ layer, analyses: [] });
     }
   };
 
