@@ -39,6 +39,7 @@ describe('apkAnalyzer.required', () => {
     ['lib/apk/db/installed', true],
     ['/lib/apk/db/installed', false],
     ['usr/lib/apk/db/installed.old', false],
+    ['usr/lib/apk/db/installed', true],
     ['lib/apk/db/triggers', false],
     ['lib/apk/db/scripts.tar', false],
     ['var/lib/dpkg/status', false],
@@ -46,8 +47,8 @@ describe('apkAnalyzer.required', () => {
     expect(apkAnalyzer.required(path)).toBe(expected);
   });
 
-  it('declares its static path', () => {
-    expect(apkAnalyzer.staticPaths).toEqual([DB]);
+  it('declares its static paths (classic and usr-merged)', () => {
+    expect(apkAnalyzer.staticPaths).toEqual([DB, 'usr/lib/apk/db/installed']);
   });
 });
 
