@@ -27,3 +27,12 @@ export type { LayerCache } from './cache/types.js';
 export { FsLayerCache, type FsLayerCacheOptions } from './cache/fs-layer-cache.js';
 export { toPurl } from './purl/index.js';
 export { renderInventory, REPORT_FORMATS } from './report/index.js';
+export {
+  scoreCvss,
+  severityFromScore,
+  pickSeverity,
+  type CvssScore,
+  type PickSeverityOptions,
+  type SeverityChoice,
+  type SeverityRecord,
+} from './cvss/index.js';
