@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHarness } from './load-harness.mjs';
+import process from 'node:process';
 
 export const WORK = join(dirname(fileURLToPath(import.meta.url)), '.work');
 
@@ -22,11 +23,18 @@ export const WORK = join(dirname(fileURLToPath(import.meta.url)), '.work');
  * jest, eslint, postcss, workbox …), ~1,400 package.json files, ~37,000 files, ~270 MB as a tar (npm also installs the typescript peer).
  * Pinned so the tree is the same on every machine (the lock file is resolved on first build).
  */
-export const NPM_PACKAGES = ['react-scripts@5.0.1', 'react@18.3.1', 'react-dom@18.3.1', 'express@4.21.2', 'lodash@4.17.21'];
+export const NPM_PACKAGES = [
+  'react-scripts@5.0.1',
+  'react@18.3.1',
+  'react-dom@18.3.1',
+  'express@4.21.2',
+  'lodash@4.17.21',
+];
 
 const MiB = 1024 * 1024;
 const log = (msg) => process.stderr.write(`[bench fixtures] ${msg}\n`);
-const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...opts });
+const sh = (cmd, args, opts = {}) =>
+  execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], ...opts });
 
 function recordBuild(name, info) {
   const file = join(WORK, 'fixtures.json');
@@ -66,10 +74,29 @@ export function nodeModulesTar() {
     const app = join(base, 'app');
     rmSync(base, { recursive: true, force: true });
     mkdirSync(app, { recursive: true });
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true }, null, 2));
-    sh('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--cache', join(WORK, 'npm-cache'), ...NPM_PACKAGES], { cwd: app });
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true }, null, 2),
+    );
+    sh(
+      'npm',
+      [
+        'install',
+        '--ignore-scripts',
+        '--no-audit',
+        '--no-fund',
+        '--cache',
+        join(WORK, 'npm-cache'),
+        ...NPM_PACKAGES,
+      ],
+      { cwd: app },
+    );
     sh('tar', ['--numeric-owner', '--owner=0', '--group=0', '--sort=name', '-cf', tmp, '-C', base, 'app']);
-    const files = Number(execFileSync('sh', ['-c', `find '${app}/node_modules' -name package.json | wc -l`]).toString().trim());
+    const files = Number(
+      execFileSync('sh', ['-c', `find '${app}/node_modules' -name package.json | wc -l`])
+        .toString()
+        .trim(),
+    );
     rmSync(base, { recursive: true, force: true });
     return { packageJsonFiles: files };
   });
@@ -90,7 +117,8 @@ async function extraLayer(kind, k) {
     if (kind === 'data') {
       const dir = join(stage, 'data', String(k));
       mkdirSync(dir, { recursive: true });
-      for (let i = 0; i < 3; i++) sh('sh', ['-c', `head -c ${32 * MiB} /dev/urandom > '${join(dir, `blob-${i}.bin`)}'`]);
+      for (let i = 0; i < 3; i++)
+        sh('sh', ['-c', `head -c ${32 * MiB} /dev/urandom > '${join(dir, `blob-${i}.bin`)}'`]);
       tarTree(tmp, stage, 'data');
     } else {
       const src = kind === 'rootfs' ? await rootfsTar() : await nodeModulesTar();
@@ -108,7 +136,12 @@ async function writeArchive(tmp, layers, compression, repoTag) {
   const written = await writeDockerArchive({ out: tmp, layers, compression, repoTag });
   return {
     uncompressedBytes: written.layers.reduce((n, l) => n + l.uncompressedSize, 0),
-    layers: written.layers.map((l) => ({ path: l.path, diffId: l.diffId, uncompressed: l.uncompressedSize, stored: l.storedSize })),
+    layers: written.layers.map((l) => ({
+      path: l.path,
+      diffId: l.diffId,
+      uncompressed: l.uncompressedSize,
+      stored: l.storedSize,
+    })),
   };
 }
 
@@ -123,7 +156,9 @@ export async function b1Layers() {
 /** The B1 docker-archive (gzip level 6 layers). */
 export async function b1Image() {
   const layers = await b1Layers();
-  return once('b1', join(WORK, 'b1.tar'), (tmp) => writeArchive(tmp, layers, 'gzip', 'vigil-bench/b1:latest'));
+  return once('b1', join(WORK, 'b1.tar'), (tmp) =>
+    writeArchive(tmp, layers, 'gzip', 'vigil-bench/b1:latest'),
+  );
 }
 
 /** A B3 docker-archive of at least `gib` GiB uncompressed (gzip level 1 layers). */
@@ -136,7 +171,9 @@ export async function b3Image(gib) {
     layers.push({ tar, createdBy: `bench bulk layer ${i}` });
     total += statSync(tar).size;
   }
-  return once(`b3-${gib}g`, join(WORK, `b3-${gib}g.tar`), (tmp) => writeArchive(tmp, layers, { gzipLevel: 1 }, `vigil-bench/b3:${gib}g`));
+  return once(`b3-${gib}g`, join(WORK, `b3-${gib}g.tar`), (tmp) =>
+    writeArchive(tmp, layers, { gzipLevel: 1 }, `vigil-bench/b3:${gib}g`),
+  );
 }
 
 /** Per-fixture build records (seconds, bytes) from fixtures.json. */

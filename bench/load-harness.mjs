@@ -17,7 +17,11 @@ function emit(name, seen) {
   seen.add(name);
   const source = readFileSync(join(harnessDir, `${name}.ts`), 'utf8');
   const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: false,
+    },
     fileName: `${name}.ts`,
   });
   mkdirSync(outDir, { recursive: true });

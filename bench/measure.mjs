@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import process from 'node:process';
 
 const TIME = '/usr/bin/time';
 
@@ -32,7 +33,12 @@ export function runChild(cmd, args, { stdoutFile, env, workDir } = {}) {
       let cpuMs = null;
       if (useTime && existsSync(rssFile)) {
         // a non-zero exit adds a "Command exited with non-zero status" line before ours
-        const [rss, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+        const [rss, user, sys] = readFileSync(rssFile, 'utf8')
+          .trim()
+          .split('\n')
+          .at(-1)
+          .split(' ')
+          .map(Number);
         maxRssKiB = rss;
         cpuMs = (user + sys) * 1000;
         rmSync(rssFile, { force: true });

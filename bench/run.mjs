@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORK, b1Image, b3Image, fixtureRecords } from './fixtures.mjs';
 import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
+import process from 'node:process';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'cli', 'dist', 'main.js');
@@ -36,7 +37,10 @@ const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 
 
 /** One cold scan run; its report goes to bench/.work/report-<tag>.json for the package summary. */
 function coldScan(input, tag) {
-  return runChild(process.execPath, scanArgs(input, ['--no-cache']), { stdoutFile: join(WORK, `report-${tag}.json`), workDir: WORK });
+  return runChild(process.execPath, scanArgs(input, ['--no-cache']), {
+    stdoutFile: join(WORK, `report-${tag}.json`),
+    workDir: WORK,
+  });
 }
 
 let coldCache; // B1's cold measurement, reused by B2 in the same run
@@ -83,9 +87,14 @@ async function measureB1(image) {
     blobs.remove();
   }
   const best = (all) => ({ ...all.reduce((a, b) => (b.ms < a.ms ? b : a)), all: all.map((r) => r.ms) });
-  coldCache = { floor: best(floors), cold: { ...best(colds), report: summarizeReport(join(WORK, 'report-b1-cold.json')) } };
+  coldCache = {
+    floor: best(floors),
+    cold: { ...best(colds), report: summarizeReport(join(WORK, 'report-b1-cold.json')) },
+  };
   log(`floor gzip -dc: ${coldCache.floor.all.map(fmtSeconds).join(', ')}`);
-  log(`cold scan: ${coldCache.cold.all.map(fmtSeconds).join(', ')} → ${JSON.stringify(coldCache.cold.report)}`);
+  log(
+    `cold scan: ${coldCache.cold.all.map(fmtSeconds).join(', ')} → ${JSON.stringify(coldCache.cold.report)}`,
+  );
   return coldCache;
 }
 
@@ -113,7 +122,11 @@ async function benchB2() {
   const cacheDir = mkdtempSync(join(WORK, 'cache-'));
   const inprocDir = mkdtempSync(join(WORK, 'cache-'));
   try {
-    const scan = (tag) => runChild(process.execPath, scanArgs(image, ['--cache-dir', cacheDir]), { stdoutFile: join(WORK, `report-b2-${tag}.json`), workDir: WORK });
+    const scan = (tag) =>
+      runChild(process.execPath, scanArgs(image, ['--cache-dir', cacheDir]), {
+        stdoutFile: join(WORK, `report-b2-${tag}.json`),
+        workDir: WORK,
+      });
     const fill = await scan('fill');
     log(`cache fill scan: ${fmtSeconds(fill.ms)}`);
     const warm = await bestOf(RUNS, () => scan('warm'));
@@ -123,10 +136,16 @@ async function benchB2() {
     const ratio = warm.ms / cold.ms;
     // the same comparison inside one process: engine work only, without Node start-up and imports
     const inprocFile = join(WORK, 'b2-inproc.json');
-    await runChild(process.execPath, [join(ROOT, 'bench', 'scan-inproc.mjs'), image, inprocDir, String(RUNS)], { stdoutFile: inprocFile, workDir: WORK });
+    await runChild(
+      process.execPath,
+      [join(ROOT, 'bench', 'scan-inproc.mjs'), image, inprocDir, String(RUNS)],
+      { stdoutFile: inprocFile, workDir: WORK },
+    );
     const inproc = JSON.parse(readFileSync(inprocFile, 'utf8'));
     const [inCold, inWarm] = [Math.min(...inproc.coldMs), Math.min(...inproc.warmMs)];
-    log(`in-process: engine import ${fmtSeconds(inproc.importMs)}, cold ${inproc.coldMs.map(fmtSeconds).join(', ')}, warm ${inproc.warmMs.map(fmtSeconds).join(', ')}`);
+    log(
+      `in-process: engine import ${fmtSeconds(inproc.importMs)}, cold ${inproc.coldMs.map(fmtSeconds).join(', ')}, warm ${inproc.warmMs.map(fmtSeconds).join(', ')}`,
+    );
     return [
       {
         bench: 'B2 warm rescan (layers cached)',
@@ -161,14 +180,32 @@ async function benchB3() {
     const run = await coldScan(image, `b3-${gib}g`);
     if (run.maxRssKiB === null) throw new Error('B3 needs /usr/bin/time (apt-get install time)');
     results[gib] = { ...run, report: summarizeReport(join(WORK, `report-b3-${gib}g.json`)) };
-    log(`B3 ${gib} GiB: ${fmtSeconds(run.ms)}, peak RSS ${fmtMiB(run.maxRssKiB)} → ${JSON.stringify(results[gib].report)}`);
+    log(
+      `B3 ${gib} GiB: ${fmtSeconds(run.ms)}, peak RSS ${fmtMiB(run.maxRssKiB)} → ${JSON.stringify(results[gib].report)}`,
+    );
   }
   const rss1 = results[1].maxRssKiB;
   const rss2 = results[2].maxRssKiB;
   const drift = Math.abs(rss2 - rss1) / rss1;
   return [
-    { bench: 'B3 peak RSS, 2 GiB image', floor: '—', measured: `${fmtMiB(rss2)} (${fmtSeconds(results[2].ms)})`, value: fmtMiB(rss2), target: '≤ 300 MiB', pass: rss2 <= 300 * 1024, raw: results[2] },
-    { bench: 'B3 RSS flat in image size', floor: `1 GiB: ${fmtMiB(rss1)} (${fmtSeconds(results[1].ms)})`, measured: `2 GiB: ${fmtMiB(rss2)}`, value: `${(drift * 100).toFixed(1)} %`, target: '≤ 20 %', pass: drift <= 0.2, raw: { rss1, rss2, drift } },
+    {
+      bench: 'B3 peak RSS, 2 GiB image',
+      floor: '—',
+      measured: `${fmtMiB(rss2)} (${fmtSeconds(results[2].ms)})`,
+      value: fmtMiB(rss2),
+      target: '≤ 300 MiB',
+      pass: rss2 <= 300 * 1024,
+      raw: results[2],
+    },
+    {
+      bench: 'B3 RSS flat in image size',
+      floor: `1 GiB: ${fmtMiB(rss1)} (${fmtSeconds(results[1].ms)})`,
+      measured: `2 GiB: ${fmtMiB(rss2)}`,
+      value: `${(drift * 100).toFixed(1)} %`,
+      target: '≤ 20 %',
+      pass: drift <= 0.2,
+      raw: { rss1, rss2, drift },
+    },
   ];
 }
 
@@ -188,12 +225,24 @@ for (const name of selected) {
 }
 
 const lines = ['| bench | floor | measured | ratio/value | target | pass |', '|---|---|---|---|---|---|'];
-for (const r of rows) lines.push(`| ${r.bench} | ${r.floor} | ${r.measured} | ${r.value} | ${r.target} | ${r.pass ? 'yes' : 'NO'} |`);
-const load = `load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
-process.stdout.write(`\n${lines.join('\n')}\n\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString()}; ${load}\n`);
-writeFileSync(join(WORK, 'results.json'), `${JSON.stringify({ at: new Date().toISOString(), load: { start: loadAtStart, end: loadavg() }, rows, fixtures: fixtureRecords() }, null, 2)}\n`);
+for (const r of rows)
+  lines.push(
+    `| ${r.bench} | ${r.floor} | ${r.measured} | ${r.value} | ${r.target} | ${r.pass ? 'yes' : 'NO'} |`,
+  );
+const load = `load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ')}`;
+process.stdout.write(
+  `\n${lines.join('\n')}\n\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString()}; ${load}\n`,
+);
+writeFileSync(
+  join(WORK, 'results.json'),
+  `${JSON.stringify({ at: new Date().toISOString(), load: { start: loadAtStart, end: loadavg() }, rows, fixtures: fixtureRecords() }, null, 2)}\n`,
+);
 const failed = rows.filter((r) => !r.pass);
 if (failed.length && !noFail) {
-  process.stderr.write(`[bench] ${failed.length} target(s) failed: ${failed.map((r) => r.bench).join('; ')}\n`);
+  process.stderr.write(
+    `[bench] ${failed.length} target(s) failed: ${failed.map((r) => r.bench).join('; ')}\n`,
+  );
   process.exit(1);
 }

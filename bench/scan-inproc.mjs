@@ -5,6 +5,7 @@
  * cached scan (not timed) and must be fresh.
  */
 import { performance } from 'node:perf_hooks';
+import process from 'node:process';
 
 const [image, cacheDir, runsText] = process.argv.slice(2);
 const runs = Number(runsText ?? 3);

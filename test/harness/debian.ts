@@ -9,18 +9,20 @@
  * ```
  *
  * What the tarball holds (debootstrap 1.0.128, `--variant=minbase`, bookworm, amd64 on amd64 hosts):
- * - the minbase set (~90 packages: dpkg, apt, bash, coreutils, libc6 …) plus `DEFAULT_PACKAGES` and
- *   their dependencies (python3.11; PyYAML, attrs, packaging, chardet, charset_normalizer ship
- *   `*.dist-info`, requests/six/urllib3/idna/certifi ship `*.egg-info`, under
- *   /usr/lib/python3/dist-packages);
+ * - the minbase set (dpkg, apt, bash, coreutils, libc6 …) plus `DEFAULT_PACKAGES` and their
+ *   dependencies, 124 packages in all (python3.11; PyYAML, attrs, packaging, chardet and
+ *   charset_normalizer ship `*.dist-info`, requests, six, urllib3, idna and certifi ship
+ *   `*.egg-info`, under /usr/lib/python3/dist-packages);
  * - entries named `bin`, `etc/…` (no `./` prefix, as in `docker save` layers), numeric owners
  *   (`--numeric-owner`), sorted by name; `/dev` kept as an empty directory (no device nodes), and
- *   the apt cache of downloaded `.deb` files emptied. About 250 MB, ~9,000 entries.
+ *   the apt cache of downloaded `.deb` files emptied. About 230 MB, ~9,700 entries.
  *
- * Cost: one debootstrap from the mirror configured in /etc/apt/sources.list* takes about 2–4 minutes
- * on the 2-core machine (measured 2 min 40 s; docs/performance.md); later calls return the cached path
- * at once. Parallel callers (vitest forks) serialise on a `flock` lock file, so the rootfs is built
- * only once; the tar is written to a temp name and renamed, so a half-written file is never seen.
+ * Cost: one debootstrap from the mirror configured in /etc/apt/sources.list* takes 1–3 minutes
+ * on the 2-core machine (measured 2 min 40 s, and 61 s on a second build; docs/performance.md);
+ * later calls return the cached path at once. Parallel callers (vitest forks) serialise on a
+ * `flock` lock file, so the rootfs is built only once (checked: two concurrent calls on an empty
+ * cache ran one debootstrap); the tar is written to a temp name and renamed, so a half-written
+ * file is never seen.
  *
  * Needs root (debootstrap mounts /proc and creates device nodes) and the `debootstrap`, `flock`
  * and GNU `tar` commands. Throws with the build log tail when debootstrap fails.
@@ -32,7 +34,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Python packages added to minbase: a mix of `*.dist-info` and `*.egg-info` installs (checked with `dpkg -c`). */
-export const DEFAULT_PACKAGES: readonly string[] = ['python3-requests', 'python3-yaml', 'python3-six', 'python3-attr', 'python3-packaging'];
+export const DEFAULT_PACKAGES: readonly string[] = [
+  'python3-requests',
+  'python3-yaml',
+  'python3-six',
+  'python3-attr',
+  'python3-packaging',
+];
 
 export interface DebianRootfsOptions {
   /** Debian suite, default `bookworm`. */
@@ -58,14 +66,16 @@ export function aptMirror(): string {
   const files: string[] = [];
   if (existsSync('/etc/apt/sources.list')) files.push('/etc/apt/sources.list');
   const dir = '/etc/apt/sources.list.d';
-  if (existsSync(dir)) for (const f of readdirSync(dir).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(dir, f));
+  if (existsSync(dir))
+    for (const f of readdirSync(dir).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(dir, f));
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     // deb822: "URIs: http://…/debian" in a stanza whose Suites are not -security
     for (const stanza of text.split(/\n\s*\n/)) {
       const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
       const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1] ?? '';
-      if (uri && !/security/.test(uri) && !/-security/.test(suites) && /^Types:.*\bdeb\b/m.test(stanza)) return uri;
+      if (uri && !/security/.test(uri) && !/-security/.test(suites) && /^Types:.*\bdeb\b/m.test(stanza))
+        return uri;
     }
     for (const line of text.split('\n')) {
       const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line.trim());
@@ -110,12 +120,28 @@ export async function debianRootfs(options: DebianRootfsOptions = {}): Promise<s
   const include = [...(options.include ?? DEFAULT_PACKAGES)].sort();
   const mirror = options.mirror ?? aptMirror();
   const cacheDir = options.cacheDir ?? testCacheDir();
-  const key = createHash('sha256').update(JSON.stringify([suite, include, mirror, 'minbase', 1])).digest('hex').slice(0, 12);
+  const key = createHash('sha256')
+    .update(JSON.stringify([suite, include, mirror, 'minbase', 1]))
+    .digest('hex')
+    .slice(0, 12);
   const out = join(cacheDir, `debian-${suite}-minbase-${key}.tar`);
   if (existsSync(out)) return out;
   if (process.getuid?.() !== 0) throw new Error('debianRootfs: debootstrap needs root');
   await mkdir(cacheDir, { recursive: true });
   const work = join(cacheDir, `build-${key}`);
-  await sh(['-x', `${out}.lock`, 'sh', '-c', BUILD_SCRIPT, 'build', out, work, suite, mirror, include.join(','), `${out}.log`]);
+  await sh([
+    '-x',
+    `${out}.lock`,
+    'sh',
+    '-c',
+    BUILD_SCRIPT,
+    'build',
+    out,
+    work,
+    suite,
+    mirror,
+    include.join(','),
+    `${out}.log`,
+  ]);
   return out;
 }

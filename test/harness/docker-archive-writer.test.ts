@@ -41,48 +41,79 @@ describe('writeDockerArchive', () => {
     ['plain', 'none', 'layer.tar'],
     ['gzip', 'gzip', 'layer.tar.gz'],
     ['gzip_level_1', { gzipLevel: 1 }, 'layer.tar.gz'],
-  ])('writes a docker-archive with %s layers that skopeo and the engine read back', async (name, compression, file) => {
-    const out = join(work, `${name}.tar`);
-    const written = await writeDockerArchive({ out, layers: layerTars.map((tar) => ({ tar })), compression, repoTag: 'vigil-test/writer:1' });
-    const diffIds = layerTars.map(sha256sum);
+  ])(
+    'writes a docker-archive with %s layers that skopeo and the engine read back',
+    async (name, compression, file) => {
+      const out = join(work, `${name}.tar`);
+      const written = await writeDockerArchive({
+        out,
+        layers: layerTars.map((tar) => ({ tar })),
+        compression,
+        repoTag: 'vigil-test/writer:1',
+      });
+      const diffIds = layerTars.map(sha256sum);
 
-    // the outer tar: layers, then the config, then manifest.json (as docker save orders them)
-    const listing = execFileSync('tar', ['-tf', out]).toString().trim().split('\n');
-    expect(listing).toEqual([`0/${file}`, `1/${file}`, `${written.configDigest.slice(7)}.json`, 'manifest.json']);
+      // the outer tar: layers, then the config, then manifest.json (as docker save orders them)
+      const listing = execFileSync('tar', ['-tf', out]).toString().trim().split('\n');
+      expect(listing).toEqual([
+        `0/${file}`,
+        `1/${file}`,
+        `${written.configDigest.slice(7)}.json`,
+        'manifest.json',
+      ]);
 
-    // stored blobs, extracted with GNU tar and hashed with sha256sum; gunzipped ones must equal the inputs
-    const blobs = join(work, `${name}-blobs`);
-    await mkdir(blobs);
-    execFileSync('tar', ['-xf', out, '-C', blobs]);
-    const stored = [0, 1].map((i) => join(blobs, String(i), file));
-    const unpacked = stored.map((p) => (compression === 'none' ? p : (execFileSync('sh', ['-c', `gzip -dc '${p}' > '${p}.raw'`]), `${p}.raw`)));
-    expect(unpacked.map(sha256sum)).toEqual(diffIds);
-    expect(written.layers.map((l) => [l.diffId, l.digest])).toEqual(diffIds.map((d, i) => [d, sha256sum(stored[i]!)]));
+      // stored blobs, extracted with GNU tar and hashed with sha256sum; gunzipped ones must equal the inputs
+      const blobs = join(work, `${name}-blobs`);
+      await mkdir(blobs);
+      execFileSync('tar', ['-xf', out, '-C', blobs]);
+      const stored = [0, 1].map((i) => join(blobs, String(i), file));
+      const unpacked = stored.map((p) =>
+        compression === 'none' ? p : (execFileSync('sh', ['-c', `gzip -dc '${p}' > '${p}.raw'`]), `${p}.raw`),
+      );
+      expect(unpacked.map(sha256sum)).toEqual(diffIds);
+      expect(written.layers.map((l) => [l.diffId, l.digest])).toEqual(
+        diffIds.map((d, i) => [d, sha256sum(stored[i]!)]),
+      );
 
-    const config = JSON.parse(await readFile(join(blobs, `${written.configDigest.slice(7)}.json`), 'utf8'));
-    expect(config).toEqual({
-      architecture: 'amd64',
-      os: 'linux',
-      created: '2024-01-01T00:00:00Z',
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/bash'] },
-      rootfs: { type: 'layers', diff_ids: diffIds },
-      history: [
-        { created: '2024-01-01T00:00:00Z', created_by: 'vigil harness layer 0' },
-        { created: '2024-01-01T00:00:00Z', created_by: 'vigil harness layer 1' },
-      ],
-    });
+      const config = JSON.parse(await readFile(join(blobs, `${written.configDigest.slice(7)}.json`), 'utf8'));
+      expect(config).toEqual({
+        architecture: 'amd64',
+        os: 'linux',
+        created: '2024-01-01T00:00:00Z',
+        config: {
+          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          Cmd: ['/bin/bash'],
+        },
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history: [
+          { created: '2024-01-01T00:00:00Z', created_by: 'vigil harness layer 0' },
+          { created: '2024-01-01T00:00:00Z', created_by: 'vigil harness layer 1' },
+        ],
+      });
 
-    // skopeo (containers/image) verifies each layer against its diffID while copying
-    const layout = join(work, `${name}-oci`);
-    execFileSync('skopeo', ['--insecure-policy', 'copy', '--quiet', `docker-archive:${out}`, `oci:${layout}:t`]);
-    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci:${layout}:t`]).toString());
-    expect(inspected.rootfs.diff_ids).toEqual(diffIds);
+      // skopeo (containers/image) verifies each layer against its diffID while copying
+      const layout = join(work, `${name}-oci`);
+      execFileSync('skopeo', [
+        '--insecure-policy',
+        'copy',
+        '--quiet',
+        `docker-archive:${out}`,
+        `oci:${layout}:t`,
+      ]);
+      const inspected = JSON.parse(
+        execFileSync('skopeo', ['inspect', '--config', `oci:${layout}:t`]).toString(),
+      );
+      expect(inspected.rootfs.diff_ids).toEqual(diffIds);
 
-    const source = await openDockerArchive(out);
-    try {
-      expect([source.repoTags, source.layers.map((l) => l.diffId)]).toEqual([['vigil-test/writer:1'], diffIds]);
-    } finally {
-      await source.close();
-    }
-  });
+      const source = await openDockerArchive(out);
+      try {
+        expect([source.repoTags, source.layers.map((l) => l.diffId)]).toEqual([
+          ['vigil-test/writer:1'],
+          diffIds,
+        ]);
+      } finally {
+        await source.close();
+      }
+    },
+  );
 });

@@ -89,14 +89,27 @@ class Digester extends Transform {
   }
 }
 
-function addEntry(pack: Pack, name: string, size: number, fill: (entry: Writable) => Promise<void>): Promise<void> {
+function addEntry(
+  pack: Pack,
+  name: string,
+  size: number,
+  fill: (entry: Writable) => Promise<void>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const entry = pack.entry({ name, size, mode: 0o644, mtime: new Date(0), type: 'file' }, (error) => (error ? reject(error) : resolve()));
+    const entry = pack.entry({ name, size, mode: 0o644, mtime: new Date(0), type: 'file' }, (error) =>
+      error ? reject(error) : resolve(),
+    );
     fill(entry).catch(reject);
   });
 }
 
-async function addLayer(pack: Pack, layer: LayerInput, i: number, compression: LayerCompression, out: string): Promise<WrittenLayer> {
+async function addLayer(
+  pack: Pack,
+  layer: LayerInput,
+  i: number,
+  compression: LayerCompression,
+  out: string,
+): Promise<WrittenLayer> {
   if (compression === 'none') {
     const size = (await stat(layer.tar)).size;
     const digester = new Digester();
@@ -110,10 +123,24 @@ async function addLayer(pack: Pack, layer: LayerInput, i: number, compression: L
   const raw = new Digester();
   const stored = new Digester();
   try {
-    await pipeline(createReadStream(layer.tar, { highWaterMark: 1 << 20 }), raw, createGzip({ level }), stored, createWriteStream(temp));
+    await pipeline(
+      createReadStream(layer.tar, { highWaterMark: 1 << 20 }),
+      raw,
+      createGzip({ level }),
+      stored,
+      createWriteStream(temp),
+    );
     const path = `${i}/layer.tar.gz`;
-    await addEntry(pack, path, stored.bytes, (entry) => pipeline(createReadStream(temp, { highWaterMark: 1 << 20 }), entry));
-    return { path, diffId: raw.digest(), digest: stored.digest(), uncompressedSize: raw.bytes, storedSize: stored.bytes };
+    await addEntry(pack, path, stored.bytes, (entry) =>
+      pipeline(createReadStream(temp, { highWaterMark: 1 << 20 }), entry),
+    );
+    return {
+      path,
+      diffId: raw.digest(),
+      digest: stored.digest(),
+      uncompressedSize: raw.bytes,
+      storedSize: stored.bytes,
+    };
   } finally {
     await rm(temp, { force: true });
   }
@@ -131,20 +158,33 @@ export async function writeDockerArchive(spec: DockerArchiveSpec): Promise<Writt
   const written = pipeline(pack, createWriteStream(spec.out));
   try {
     const layers: WrittenLayer[] = [];
-    for (const [i, layer] of spec.layers.entries()) layers.push(await addLayer(pack, layer, i, compression, spec.out));
+    for (const [i, layer] of spec.layers.entries())
+      layers.push(await addLayer(pack, layer, i, compression, spec.out));
     const config = Buffer.from(
       JSON.stringify({
         architecture: spec.architecture ?? 'amd64',
         os: spec.os ?? 'linux',
         created,
-        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/bash'] },
+        config: {
+          Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          Cmd: ['/bin/bash'],
+        },
         rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-        history: spec.layers.map((l, i) => ({ created, created_by: l.createdBy ?? `vigil harness layer ${i}` })),
+        history: spec.layers.map((l, i) => ({
+          created,
+          created_by: l.createdBy ?? `vigil harness layer ${i}`,
+        })),
       }),
     );
     const configHex = createHash('sha256').update(config).digest('hex');
     pack.entry({ name: `${configHex}.json`, mtime: new Date(0) }, config);
-    const manifest = [{ Config: `${configHex}.json`, RepoTags: [spec.repoTag ?? 'vigil-test/image:latest'], Layers: layers.map((l) => l.path) }];
+    const manifest = [
+      {
+        Config: `${configHex}.json`,
+        RepoTags: [spec.repoTag ?? 'vigil-test/image:latest'],
+        Layers: layers.map((l) => l.path),
+      },
+    ];
     pack.entry({ name: 'manifest.json', mtime: new Date(0) }, JSON.stringify(manifest));
     pack.finalize();
     await written;
