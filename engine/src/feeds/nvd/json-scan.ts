@@ -54,6 +54,12 @@ const isScalar = (c: number) =>
   c === 0x2b ||
   c === 0x2e;
 
+/** Index of the next `byte` in `buf` at or after `from`, or buf.length when there is none. */
+const find = (buf: Buffer, byte: number, from: number) => {
+  const k = buf.indexOf(byte, from);
+  return k < 0 ? buf.length : k;
+};
+
 /** Scans `chunks` (raw JSON bytes), yielding members and elements in document order. */
 export async function* scanTopLevel(
   chunks: AsyncIterable<Buffer>,
@@ -143,7 +149,19 @@ class TopLevelScanner {
     this.out = [];
     const n = buf.length;
     let capFrom = this.capturing() ? 0 : -1;
+    // next quote and backslash at or after i (n: none): inside a string nothing else matters,
+    // so the scan jumps there with the native indexOf instead of stepping byte by byte
+    let quote = -1;
+    let backslash = -1;
     for (let i = 0; i < n; i++, this.pos++) {
+      if (!this.esc && (this.kind === 1 || this.inStr) && this.capturing()) {
+        if (quote < i) quote = find(buf, 0x22, i);
+        if (backslash < i) backslash = find(buf, 0x5c, i);
+        const j = quote < backslash ? quote : backslash;
+        this.pos += j - i;
+        i = j;
+        if (i >= n) break;
+      }
       const c = buf[i]!;
       switch (this.state) {
         case S.Before:
