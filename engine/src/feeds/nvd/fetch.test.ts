@@ -174,10 +174,10 @@ describe.skipIf(!hasRealdata)('NVD fetch against a loopback replay of real pages
     expect(result).toEqual({ status: 'unchanged' });
   });
 
-  it('a 403 that outlasts the retries fails the fetch with ENG_FEED_HTTP', async () => {
+  it('a 403 that outlasts the retries fails the fetch with ENG_FEED_RATE_LIMITED', async () => {
     for (let i = 0; i < 3; i++) server.script.push({ status: 403, retryAfter: '1' });
     const limited = createNvdFeed({ clock, resultsPerPage: 50, retries: 2 });
-    await expect(limited.fetch(ctx())).rejects.toMatchObject({ code: 'ENG_FEED_HTTP' });
+    await expect(limited.fetch(ctx())).rejects.toMatchObject({ code: 'ENG_FEED_RATE_LIMITED' });
     expect(server.seen.length).toBe(3);
   });
 

@@ -20,7 +20,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EngineError } from '../../errors.js';
+import { EngineError, isEngineError } from '../../errors.js';
 import { download } from '../../net/download.js';
 import { RETRY_STATUSES } from '../../net/retry.js';
 import type { FeedBody, FetchContext, FetchResult } from '../types.js';
@@ -44,6 +44,8 @@ export interface NvdFetchOptions {
   resultsPerPage?: number;
   /** retries per request after the first attempt (default 6) */
   retries?: number;
+  /** header and body timeout per request (default 180 s) */
+  timeoutMs?: number;
   /** requests per window: without / with an API key (default 5 / 50 per 30 s) */
   rateLimit?: { withoutKey: number; withKey: number; windowMs: number };
 }
@@ -82,7 +84,7 @@ function checkpointDate(value: unknown): Date | undefined {
 /** Removes the archived pages and state of an earlier run. */
 async function clearRun(dir: string): Promise<void> {
   for (const f of await readdir(dir)) {
-    if (f.startsWith('page-') || f === PROGRESS_FILE) await rm(join(dir, f), { force: true });
+    if (f.startsWith('page-') || f.startsWith(PROGRESS_FILE)) await rm(join(dir, f), { force: true });
   }
 }
 
@@ -95,7 +97,7 @@ const fileBody = (path: string): FeedBody => ({
  * Fetches what changed since `ctx.checkpoint` (see the module comment). Returns `unchanged`
  * when an incremental run finds no modified CVE, else `updated` with the archived pages that
  * hold CVEs and the checkpoint `{lastModified}` to persist once they are applied. Throws the
- * ENG_FEED_* codes of download() (ENG_FEED_HTTP after a 403 that outlasted the retries),
+ * ENG_FEED_* codes of download() (ENG_FEED_RATE_LIMITED for a 403 or 429 that outlasted the retries),
  * ENG_FEED_FORMAT for a page that is not an NVD_CVE page, ENG_ABORTED on `ctx.signal` (the
  * pages done so far are kept for the next run).
  */
@@ -143,6 +145,8 @@ export async function fetchNvd(ctx: FetchContext, options: NvdFetchOptions = {})
     await limiter.acquire(ctx.signal);
     const res = await download({
       url: pageUrl(base, w, p.startIndex, perPage),
+      // NVD can take well over a minute to start answering a 2,000-CVE page
+      timeoutMs: options.timeoutMs ?? 180_000,
       dest: join(dir, file),
       headers: apiKey ? { apiKey } : {},
       dispatcher: ctx.dispatcher,
@@ -153,6 +157,13 @@ export async function fetchNvd(ctx: FetchContext, options: NvdFetchOptions = {})
         await clock.sleep(ms, signal);
         await limiter.acquire(signal);
       },
+    }).catch((e: unknown) => {
+      // NVD's 403 is its rate-limit answer (an unknown API key gets one too)
+      if (isEngineError(e) && e.code === 'ENG_FEED_HTTP' && / HTTP 403\b/.test(e.message))
+        throw new EngineError('ENG_FEED_RATE_LIMITED', `${e.message} (NVD rate limit; check NVD_API_KEY)`, {
+          cause: e,
+        });
+      throw e;
     });
     if (res.status !== 'ok') throw new EngineError('ENG_FEED_HTTP', `${base}: unexpected 304 Not Modified`);
     const page = await readPageSummary(fileBody(res.path), ctx.signal);
