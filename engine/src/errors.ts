@@ -60,6 +60,8 @@ export const ENGINE_ERROR_CODES = [
   'ENG_DB_EMPTY_INPUT',
   // CVSS
   'ENG_CVSS_INVALID',
+  // versions
+  'ENG_VERSION_INVALID',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];

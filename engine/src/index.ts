@@ -36,3 +36,15 @@ export {
   type SeverityChoice,
   type SeverityRecord,
 } from './cvss/index.js';
+export {
+  compareVersions,
+  isValidVersion,
+  schemeFor,
+  isAffected,
+  satisfiesRange,
+  SCHEME_IDS,
+  type SchemeId,
+  type Ordering,
+  type AffectedVerdict,
+  type AffectedSpec,
+} from './versions/index.js';

@@ -1,0 +1,25 @@
+/**
+ * npm versions: node-semver (https://github.com/npm/node-semver), the implementation npm itself
+ * uses, in its strict mode: `MAJOR.MINOR.PATCH[-pre][+build]` with an optional leading `v` or
+ * `=` and surrounding blanks, numbers up to Number.MAX_SAFE_INTEGER, at most 256 characters.
+ * Ordering is SemVer 2.0.0 precedence (https://semver.org/spec/v2.0.0.html#spec-item-11); build
+ * metadata does not order versions.
+ */
+import { SemVer } from 'semver';
+import { checkRaw, invalid, sign, type VersionScheme } from './types.js';
+
+/** Parses an npm version; throws ENG_VERSION_INVALID. */
+export function parseNpm(raw: string): SemVer {
+  checkRaw('semver', raw);
+  try {
+    return new SemVer(raw, { loose: false });
+  } catch (error) {
+    invalid('semver', raw, error instanceof Error ? error.message : 'not a semantic version');
+  }
+}
+
+export const semver: VersionScheme<SemVer> = {
+  id: 'semver',
+  parse: parseNpm,
+  compare: (a, b) => sign(a.compare(b)),
+};
