@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { download } from '../../net/download.js';
 import type { FeedCheckpoint, FetchContext, FetchResult } from '../types.js';
+import { MAX_KEV_BYTES } from './parse.js';
 
 /** CISA's catalog URL (the default; `ctx.baseUrl` or `options.url` replace it). */
 export const KEV_URL = 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json';
@@ -65,6 +66,7 @@ export async function fetchKev(ctx: FetchContext, options: KevFetchOptions = {})
     lastModified: haveCopy ? str(prev.lastModified) : undefined,
     dispatcher: ctx.dispatcher,
     signal: ctx.signal,
+    maxBytes: MAX_KEV_BYTES,
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.sleepMs ? { sleepMs: options.sleepMs } : {}),
   });
