@@ -63,7 +63,7 @@ const tracker = (id: string, bug?: number) =>
     : [`https://security-tracker.debian.org/tracker/${id}`];
 
 describe.skipIf(!hasRealdata)('debian tracker: realdata', () => {
-  it('maps the vunnel slice of the tracker JSON, one record per CVE with every release', async () => {
+  it('maps the vunnel slice of the tracker JSON, one record per package and CVE with every release', async () => {
     const path = realdata('feeds/debian/vunnel-security-tracker-slice.json');
     const records = await parseAll({ name: path, open: async () => Readable.from([await readFile(path)]) });
     const four = ['stretch', 'jessie', 'buster', 'sid'];
@@ -297,8 +297,6 @@ describe('debian tracker: triage tags and damage', () => {
         message: 'resolved without a usable fixed_version',
         ref: 'libfoo/CVE-2024-0001/jessie',
       },
-      { type: 'malformed', message: 'CVE entry is not an object', ref: 'libfoo/CVE-2024-0002' },
-      { type: 'malformed', message: 'package entry is not an object', ref: 'libbar' },
       {
         type: 'vulnerability',
         vulnerability: {
@@ -306,8 +304,8 @@ describe('debian tracker: triage tags and damage', () => {
           aliases: [],
           description: 'first',
           cvss: [],
-          // the highest urgency over every package and release
-          vendorSeverities: [{ source: 'debian', rating: 'high*', severity: 'HIGH' }],
+          // libfoo's highest urgency over its releases
+          vendorSeverities: [{ source: 'debian', rating: 'medium', severity: 'MEDIUM' }],
           cwes: [],
           references: tracker(id),
         },
@@ -317,8 +315,22 @@ describe('debian tracker: triage tags and damage', () => {
           base('trixie', 'unfixed', 'medium', 'MEDIUM'),
           base('forky', 'unfixed', 'not yet assigned', 'UNKNOWN'),
           base('sid', 'will-not-fix', 'unimportant', 'LOW'),
-          row(id, 'libbaz', 'bookworm', 'fixed', '1:2.0-1', 'high*', 'HIGH'),
         ],
+      },
+      { type: 'malformed', message: 'CVE entry is not an object', ref: 'libfoo/CVE-2024-0002' },
+      { type: 'malformed', message: 'package entry is not an object', ref: 'libbar' },
+      {
+        // the same CVE under another source package: a second part, merged by id in the snapshot
+        type: 'vulnerability',
+        vulnerability: {
+          id,
+          aliases: [],
+          cvss: [],
+          vendorSeverities: [{ source: 'debian', rating: 'high*', severity: 'HIGH' }],
+          cwes: [],
+          references: tracker(id),
+        },
+        affected: [row(id, 'libbaz', 'bookworm', 'fixed', '1:2.0-1', 'high*', 'HIGH')],
       },
     ]);
   });
@@ -329,6 +341,7 @@ describe('debian tracker: triage tags and damage', () => {
     expect(records.map((r) => r.type)).toEqual([
       'malformed',
       'malformed',
+      'vulnerability',
       'malformed',
       'malformed',
       'vulnerability',
@@ -382,7 +395,7 @@ describe('debian tracker: fetch against a loopback server', () => {
     });
     if (first.status !== 'updated') throw new Error('unreachable');
     const records = await parseAll(first.bodies[0]!);
-    expect(records.filter((r) => r.type === 'vulnerability')).toHaveLength(1);
+    expect(records.filter((r) => r.type === 'vulnerability')).toHaveLength(2);
 
     expect(await debianFeed.fetch({ baseUrl, workDir, checkpoint: first.checkpoint })).toEqual({
       status: 'unchanged',

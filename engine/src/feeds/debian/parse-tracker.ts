@@ -70,79 +70,60 @@ export function urgencySeverity(urgency: string): Severity {
 
 const RANK: Record<Severity, number> = { CRITICAL: 4, HIGH: 3, MEDIUM: 2, LOW: 1, UNKNOWN: 0 };
 
-/** A compact affected row, expanded when its CVE is emitted (keeps the per-CVE index small). */
-type Row = [pkg: string, codename: string, state: FixState, fixed: string | null, urgency: string | null];
-
-interface CveAcc {
-  description?: string;
-  bug?: number;
-  rows: Row[];
-}
+/** An affected row before expansion. */
+type Row = [codename: string, state: FixState, fixed: string | null, urgency: string | null];
 
 /**
- * Accumulates the tracker's per-package members into per-CVE records. The tracker lists a CVE
- * under every source package it touches; one record per CVE carries all of them, because a
- * vulnerability record replaces everything the source said about its id.
+ * Maps the tracker's members (one source package each) to records: one record per CVE of the
+ * package, with a row per known release. The tracker lists a CVE under every source package it
+ * touches; the snapshot merges the records of one id within a source's application (see
+ * vulndb/apply-records.ts), so each package's part stays a record of its own and the document
+ * streams with flat memory.
  */
-export class TrackerAccumulator {
-  private readonly cves = new Map<string, CveAcc>();
+export class TrackerMapper {
   /** CVE/TEMP ids seen (for the "is this the tracker at all" check) */
   idsSeen = 0;
 
   constructor(private readonly releases: Readonly<Record<string, string>> = DEBIAN_RELEASES) {}
 
-  /** Adds one top-level member (a source package); returns the malformed records found in it. */
-  addPackage(pkg: string, value: unknown): FeedRecord[] {
-    const bad: FeedRecord[] = [];
+  /** The records of one top-level member (a source package), malformed ones included. */
+  package(pkg: string, value: unknown): FeedRecord[] {
     if (!isObject(value) || pkg === '') {
       return [{ type: 'malformed', message: 'package entry is not an object', ref: pkg }];
     }
+    const out: FeedRecord[] = [];
     for (const [id, entry] of Object.entries(value)) {
       if (!TRACKER_ID.test(id)) continue;
       this.idsSeen++;
       if (!CVE_ID.test(id)) continue;
       if (!isObject(entry)) {
-        bad.push({ type: 'malformed', message: 'CVE entry is not an object', ref: `${pkg}/${id}` });
+        out.push({ type: 'malformed', message: 'CVE entry is not an object', ref: `${pkg}/${id}` });
         continue;
       }
-      let acc = this.cves.get(id);
-      if (!acc) {
-        acc = { rows: [] };
-        this.cves.set(id, acc);
-      }
-      if (acc.description === undefined && typeof entry.description === 'string' && entry.description)
-        acc.description = entry.description;
-      if (acc.bug === undefined && Number.isInteger(entry.debianbug) && (entry.debianbug as number) > 0)
-        acc.bug = entry.debianbug as number;
+      const rows: Row[] = [];
       const releases = entry.releases;
       // an empty map comes out of the tracker as [] (PHP/Python serialisation of an empty dict)
-      if (Array.isArray(releases) && releases.length === 0) continue;
-      if (!isObject(releases)) {
-        bad.push({ type: 'malformed', message: 'releases is not an object', ref: `${pkg}/${id}` });
-        continue;
+      if (!(Array.isArray(releases) && releases.length === 0)) {
+        if (!isObject(releases)) {
+          out.push({ type: 'malformed', message: 'releases is not an object', ref: `${pkg}/${id}` });
+          continue;
+        }
+        for (const [codename, rel] of Object.entries(releases)) {
+          if (this.releases[codename] === undefined) continue;
+          const row = toRow(codename, rel);
+          if (typeof row === 'string')
+            out.push({ type: 'malformed', message: row, ref: `${pkg}/${id}/${codename}` });
+          else rows.push(row);
+        }
       }
-      for (const [codename, rel] of Object.entries(releases)) {
-        if (this.releases[codename] === undefined) continue;
-        const row = toRow(pkg, codename, rel);
-        if (typeof row === 'string')
-          bad.push({ type: 'malformed', message: row, ref: `${pkg}/${id}/${codename}` });
-        else acc.rows.push(row);
-      }
+      out.push(this.record(id, pkg, entry, rows));
     }
-    return bad;
+    return out;
   }
 
-  /** Emits the accumulated CVEs in first-seen order, releasing them as it goes. */
-  *drain(): Generator<FeedRecord> {
-    for (const [id, acc] of this.cves) {
-      this.cves.delete(id);
-      yield this.toRecord(id, acc);
-    }
-  }
-
-  private toRecord(id: string, acc: CveAcc): FeedRecord {
+  private record(id: string, pkg: string, entry: Record<string, unknown>, rows: Row[]): FeedRecord {
     let top: VendorSeverity | undefined;
-    const affected: AffectedPackage[] = acc.rows.map(([pkg, codename, state, fixed, urgency]) => {
+    const affected: AffectedPackage[] = rows.map(([codename, state, fixed, urgency]) => {
       const a: AffectedPackage = {
         vulnId: id,
         namespace: `debian:${this.releases[codename]}`,
@@ -159,22 +140,26 @@ export class TrackerAccumulator {
       return a;
     });
     const references = [`https://security-tracker.debian.org/tracker/${id}`];
-    if (acc.bug !== undefined) references.push(`https://bugs.debian.org/${acc.bug}`);
+    const bug = entry.debianbug;
+    if (typeof bug === 'number' && Number.isInteger(bug) && bug > 0)
+      references.push(`https://bugs.debian.org/${bug}`);
     const vulnerability: Vulnerability = {
       id,
       aliases: [],
       cvss: [],
+      // the package's highest urgency over its releases
       vendorSeverities: top ? [{ ...top }] : [],
       cwes: [],
       references,
     };
-    if (acc.description !== undefined) vulnerability.description = acc.description;
+    if (typeof entry.description === 'string' && entry.description !== '')
+      vulnerability.description = entry.description;
     return { type: 'vulnerability', vulnerability, affected };
   }
 }
 
 /** One release entry → a compact row, or the reason it is malformed. */
-function toRow(pkg: string, codename: string, rel: unknown): Row | string {
+function toRow(codename: string, rel: unknown): Row | string {
   if (!isObject(rel)) return 'release entry is not an object';
   const urgency = typeof rel.urgency === 'string' && rel.urgency !== '' ? rel.urgency : null;
   const fixed = rel.fixed_version;
@@ -182,19 +167,17 @@ function toRow(pkg: string, codename: string, rel: unknown): Row | string {
     case 'resolved':
       if (typeof fixed !== 'string' || fixed === '' || /\s/.test(fixed))
         return 'resolved without a usable fixed_version';
-      return fixed === '0'
-        ? [pkg, codename, 'not-affected', null, urgency]
-        : [pkg, codename, 'fixed', fixed, urgency];
+      return fixed === '0' ? [codename, 'not-affected', null, urgency] : [codename, 'fixed', fixed, urgency];
     case 'open': {
       const bare = urgency?.replace(/\*+$/, '');
       let state: FixState = 'unfixed';
       if (bare === 'unimportant' || bare === 'end-of-life' || rel.nodsa_reason === 'ignored')
         state = 'will-not-fix';
       else if (rel.nodsa_reason === 'postponed') state = 'deferred';
-      return [pkg, codename, state, null, urgency];
+      return [codename, state, null, urgency];
     }
     case 'undetermined':
-      return [pkg, codename, 'unfixed', null, urgency];
+      return [codename, 'unfixed', null, urgency];
     default:
       return `unknown status ${JSON.stringify(rel.status ?? null).slice(0, 40)}`;
   }
