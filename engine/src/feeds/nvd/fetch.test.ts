@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -210,6 +210,23 @@ describe.skipIf(!hasRealdata)('NVD fetch against a loopback replay of real pages
     );
     expect(next).toEqual({ status: 'unchanged' });
     expect(await readdir(join(workDir, 'nvd'))).toEqual([]);
+  });
+
+  it('an unreadable progress file is ignored: the run starts over', async () => {
+    await mkdir(join(workDir, 'nvd'), { recursive: true });
+    await writeFile(join(workDir, 'nvd', 'progress.json'), '{"version": 1, "key": "full|", "wind');
+    const result = await feed().fetch(ctx());
+    expect(server.seen.map((s) => s.params.startIndex)).toEqual([
+      '0',
+      '50',
+      '100',
+      '150',
+      '200',
+      '250',
+      '300',
+      '350',
+    ]);
+    expect(ids(await records(result))).toEqual(items.map((i) => i.cve.id));
   });
 
   it('a server that answers another NVD API: ENG_FEED_FORMAT', async () => {

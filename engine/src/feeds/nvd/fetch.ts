@@ -140,7 +140,8 @@ export async function fetchNvd(ctx: FetchContext, options: NvdFetchOptions = {})
     clock,
   );
   while (!p.complete) {
-    const w = p.windows[p.window]!;
+    const w = p.windows[p.window];
+    if (!w) break; // every window done (readProgress refuses a window past the plan)
     const file = `page-${p.window}-${p.startIndex}.json`;
     await limiter.acquire(ctx.signal);
     const res = await download({
@@ -179,8 +180,13 @@ export async function fetchNvd(ctx: FetchContext, options: NvdFetchOptions = {})
       p.totalResults = page.totalResults;
     }
     await writeProgress(progressPath, p);
-    const left = p.totalResults === null ? 0 : Math.ceil((p.totalResults - p.startIndex) / perPage);
-    ctx.onProgress?.(p.pages.length, p.pages.length + left + Math.max(0, p.windows.length - p.window - 1));
+    // pages still to come: the rest of this window when known, at least one per window not begun
+    const windowsLeft = p.windows.length - p.window;
+    const left =
+      p.totalResults === null
+        ? windowsLeft
+        : Math.ceil((p.totalResults - p.startIndex) / perPage) + windowsLeft - 1;
+    ctx.onProgress?.(p.pages.length, p.pages.length + left);
   }
 
   const pages = p.pages.filter((pg) => pg.count > 0);

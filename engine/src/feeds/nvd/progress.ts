@@ -62,7 +62,9 @@ export async function readProgress(path: string): Promise<NvdProgress | undefine
     !Array.isArray(value.windows) ||
     !Array.isArray(value.pages) ||
     typeof value.window !== 'number' ||
+    !(value.window >= 0 && value.window <= value.windows.length) ||
     typeof value.startIndex !== 'number' ||
+    !(value.startIndex >= 0) ||
     typeof value.complete !== 'boolean'
   )
     return undefined;
