@@ -48,3 +48,28 @@ export {
   type AffectedVerdict,
   type AffectedSpec,
 } from './versions/index.js';
+export {
+  SnapshotReader,
+  SnapshotWriter,
+  openSnapshot,
+  readSnapshotMeta,
+  buildSnapshot,
+  updateSnapshot,
+  exportSnapshot,
+  importSnapshot,
+  verifySnapshot,
+  SNAPSHOT_SCHEMA_VERSION,
+  type AdvisoryReader,
+  type SnapshotMeta,
+  type SourceMeta,
+  type BuildSnapshotOptions,
+  type BuildSnapshotResult,
+  type BuildProgress,
+  type UpdateSnapshotOptions,
+  type UpdateSnapshotResult,
+  type UpdateProgress,
+  type FeedOutcome,
+  type ExportManifest,
+} from './vulndb/index.js';
+export { FEEDS, FEED_NAMES, selectFeeds } from './feeds/index.js';
+export type { Feed, FeedRecord, FeedBody, FeedCheckpoint, FetchContext, FetchResult } from './feeds/types.js';

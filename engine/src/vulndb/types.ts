@@ -16,8 +16,8 @@ export const SNAPSHOT_SCHEMA_VERSION = 1;
 export interface SourceMeta {
   name: string;
   feedVersion: number;
-  /** when this source last changed in the snapshot */
-  updatedAt: string;
+  /** when this source's content last changed in the snapshot (absent: it never delivered data) */
+  updatedAt?: string;
   /** when this source was last checked (changed or not) */
   checkedAt: string;
   checkpoint?: FeedCheckpoint;
@@ -31,6 +31,8 @@ export interface SourceMeta {
   };
   /** the last failure, kept visible while the previous data stays in use */
   lastError?: string;
+  /** sha256 hex of this source's logical content (rows in a fixed order); absent when it has none yet */
+  contentHash?: string;
 }
 
 export interface SnapshotMeta {
@@ -48,6 +50,8 @@ export interface AdvisoryReader {
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[];
   /** every source's record for these ids, keyed by id */
   vulnerabilities(ids: readonly string[]): Map<string, { source: string; vulnerability: Vulnerability }[]>;
+  /** ids linked to these ids by any source's alias lists, both directions (GHSA → CVE and CVE → GHSA) */
+  aliases(ids: readonly string[]): Map<string, string[]>;
   kev(cveIds: readonly string[]): Map<string, KevEntry>;
   epss(cveIds: readonly string[]): Map<string, EpssEntry>;
   close(): void;

@@ -1,0 +1,28 @@
+/**
+ * The explicit feed list (no self-registration). Order matters for `db build --from`: a file goes
+ * to the FIRST feed whose `detect` accepts it, so specific feeds come before general ones.
+ */
+import { EngineError } from '../errors.js';
+import type { Feed } from './types.js';
+
+/** Every feed Vigil has, in detection order. */
+export const FEEDS: readonly Feed[] = [];
+
+/** Names of FEEDS, in order. */
+export const FEED_NAMES: readonly string[] = FEEDS.map((f) => f.name);
+
+/**
+ * The feeds named in `names` (all of `from` when `names` is empty or undefined), in list order.
+ * @throws ENG_FEED_UNKNOWN naming the unknown names and the valid ones
+ */
+export function selectFeeds(names: readonly string[] | undefined, from: readonly Feed[] = FEEDS): Feed[] {
+  if (!names?.length) return [...from];
+  const wanted = new Set(names);
+  const unknown = [...wanted].filter((n) => !from.some((f) => f.name === n));
+  if (unknown.length)
+    throw new EngineError(
+      'ENG_FEED_UNKNOWN',
+      `unknown feed${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; feeds: ${from.map((f) => f.name).join(', ')}`,
+    );
+  return from.filter((f) => wanted.has(f.name));
+}

@@ -1,0 +1,163 @@
+/**
+ * SnapshotReader: the read side of a snapshot file (AdvisoryReader). Opened read-only; lookups
+ * are batched by the caller and run on statements prepared once per reader. `affected` returns
+ * the rows of each key sorted by (vulnId, source, JSON), keys in the order given.
+ */
+import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type {
+  AffectedPackage,
+  EpssEntry,
+  KevEntry,
+  Namespace,
+  Vulnerability,
+} from '../model/vulnerability.js';
+import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
+import type { AdvisoryReader, SnapshotMeta } from './types.js';
+
+/** `affected.json`: the AffectedPackage fields that are not key columns. */
+type StoredAffected = Omit<AffectedPackage, 'vulnId' | 'source' | 'namespace' | 'packageName'>;
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const unique = <T>(items: readonly T[]) => [...new Set(items)];
+
+export class SnapshotReader implements AdvisoryReader {
+  private readonly metadata: SnapshotMeta;
+  private readonly st: Record<'affected' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss', Statement>;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    this.metadata = readMeta(db, path);
+    // scans look up scattered keys: a larger page cache than SQLite's 2 MiB default saves re-reads
+    guardSqlite(path, () => db.pragma('cache_size = -32768'));
+    this.st = guardSqlite(path, () => ({
+      affected: db
+        .prepare(
+          'SELECT vuln_id, source, json FROM affected WHERE namespace = ? AND package = ? ORDER BY rowid',
+        )
+        .raw(),
+      vulns: db.prepare('SELECT source, json FROM vulnerabilities WHERE id = ? ORDER BY source').raw(),
+      aliasOf: db.prepare('SELECT DISTINCT alias FROM aliases WHERE id = ?').pluck(),
+      aliasTo: db.prepare('SELECT DISTINCT id FROM aliases WHERE alias = ?').pluck(),
+      kev: db.prepare('SELECT json FROM kev WHERE cve = ?').pluck(),
+      epss: db.prepare('SELECT score, percentile, date FROM epss WHERE cve = ?').raw(),
+    }));
+  }
+
+  /**
+   * Opens a snapshot read-only.
+   * @throws ENG_DB_NOT_FOUND (no file), ENG_DB_CORRUPT (not a snapshot, damaged, unfinished),
+   *   ENG_DB_SCHEMA_UNSUPPORTED (another schema version)
+   */
+  static open(path: string): SnapshotReader {
+    const db = openSnapshotDatabase(path);
+    try {
+      return new SnapshotReader(db, path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** Version, build time and per-source metadata (read once at open). */
+  meta(): SnapshotMeta {
+    return structuredClone(this.metadata);
+  }
+
+  /** Affected records for these keys, with `source` filled in; duplicate keys are looked up once. @throws ENG_DB_CORRUPT */
+  affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
+    const seen = new Set<string>();
+    const out: AffectedPackage[] = [];
+    guardSqlite(this.path, () => {
+      for (const { namespace, packageName } of keys) {
+        const k = `${namespace}\u0000${packageName}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const rows = this.st.affected.all(namespace, packageName) as [string, string, string][];
+        // index order is insertion order; sort so equal content reads the same whatever its history
+        if (rows.length > 1) rows.sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1]) || cmp(a[2], b[2]));
+        for (const [vulnId, source, json] of rows) {
+          out.push({ vulnId, source, namespace, packageName, ...(JSON.parse(json) as StoredAffected) });
+        }
+      }
+    });
+    return out;
+  }
+
+  /** Every source's record for these ids (ids without records are absent from the map). @throws ENG_DB_CORRUPT */
+  vulnerabilities(ids: readonly string[]): Map<string, { source: string; vulnerability: Vulnerability }[]> {
+    const out = new Map<string, { source: string; vulnerability: Vulnerability }[]>();
+    guardSqlite(this.path, () => {
+      for (const id of unique(ids)) {
+        const rows = this.st.vulns.all(id) as [string, string][];
+        if (rows.length)
+          out.set(
+            id,
+            rows.map(([source, json]) => ({ source, vulnerability: JSON.parse(json) as Vulnerability })),
+          );
+      }
+    });
+    return out;
+  }
+
+  /** Ids linked to each id through any source's alias lists, both directions, sorted. @throws ENG_DB_CORRUPT */
+  aliases(ids: readonly string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    guardSqlite(this.path, () => {
+      for (const id of unique(ids)) {
+        const linked = new Set([
+          ...(this.st.aliasOf.all(id) as string[]),
+          ...(this.st.aliasTo.all(id) as string[]),
+        ]);
+        linked.delete(id);
+        if (linked.size) out.set(id, [...linked].sort());
+      }
+    });
+    return out;
+  }
+
+  /** KEV entries of these CVEs. @throws ENG_DB_CORRUPT */
+  kev(cveIds: readonly string[]): Map<string, KevEntry> {
+    const out = new Map<string, KevEntry>();
+    guardSqlite(this.path, () => {
+      for (const id of unique(cveIds)) {
+        const json = this.st.kev.get(id) as string | undefined;
+        if (json) out.set(id, JSON.parse(json) as KevEntry);
+      }
+    });
+    return out;
+  }
+
+  /** EPSS scores of these CVEs. @throws ENG_DB_CORRUPT */
+  epss(cveIds: readonly string[]): Map<string, EpssEntry> {
+    const out = new Map<string, EpssEntry>();
+    guardSqlite(this.path, () => {
+      for (const cveId of unique(cveIds)) {
+        const row = this.st.epss.get(cveId) as [number, number, string] | undefined;
+        if (row) out.set(cveId, { cveId, score: row[0], percentile: row[1], date: row[2] });
+      }
+    });
+    return out;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Opens a snapshot read-only (SnapshotReader.open). */
+export function openSnapshot(path: string): SnapshotReader {
+  return SnapshotReader.open(path);
+}
+
+/** Reads a snapshot's metadata and closes it. @throws like SnapshotReader.open */
+export function readSnapshotMeta(path: string): SnapshotMeta {
+  const reader = SnapshotReader.open(path);
+  try {
+    return reader.meta();
+  } finally {
+    reader.close();
+  }
+}
