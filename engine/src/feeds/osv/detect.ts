@@ -4,7 +4,9 @@
  *
  * Rule: a file is OSV when it is a JSON object with a string `"id"` and one of `"modified"`,
  * `"affected"`, `"schema_version"`, `"published"` (and none of the keys that mark NVD, KEV, CSAF,
- * CVE 5 or GitHub API documents), or a zip whose first entry is such a JSON file. It belongs to
+ * CVE 5 or GitHub API documents); when the head ends before the document does, when every
+ * top-level key seen so far is an OSV schema key and `id` or one of those four is among them; or
+ * a zip whose first entry is such a JSON file. It belongs to
  * - `ubuntu` when an `"ecosystem"` value in the head starts with `Ubuntu`, `almalinux` with
  *   `AlmaLinux`, `rocky` with `Rocky Linux` (the first such value wins);
  * - else, by the id prefix (when the head is cut before `affected`): UBUNTU-/USN-/LSN- → ubuntu,
@@ -15,7 +17,7 @@
  */
 import { constants, inflateRawSync } from 'node:zlib';
 import { familyOfEcosystem, familyOfId, type OsvFamily } from './ecosystems.js';
-import { FOREIGN_KEYS, looksLikeOsvRecord, OSV_KEYS } from './parse.js';
+import { looksLikeOsvRecord, OSV_KEYS, OSV_TOP_LEVEL_KEYS } from './parse.js';
 import { isObject } from './shape.js';
 import { looksLikeZip } from './zip.js';
 
@@ -89,10 +91,13 @@ function jsonFamily(text: string, idHint?: string): OsvFamily | undefined {
         if (typeof eco === 'string') ecosystems.push(eco);
       }
   } else {
-    const keys = topLevelKeys(text);
-    if ([...keys.keys()].some((k) => FOREIGN_KEYS.has(k)) || !OSV_KEYS.some((k) => keys.has(k))) return undefined;
-    id = keys.get('id') ?? idHint;
-    if (id === undefined) return undefined;
+    // a cut head (a long `details` may come before `affected`): every top-level key seen so far
+    // must be an OSV key, and `id` or a key only OSV records have must be among them
+    const keys = [...topLevelKeys(text).entries()];
+    if (keys.length === 0 || keys.some(([k]) => !OSV_TOP_LEVEL_KEYS.has(k))) return undefined;
+    if (!keys.some(([k]) => k === 'id' || OSV_KEYS.includes(k))) return undefined;
+    const idValue = keys.find(([k]) => k === 'id')?.[1];
+    id = idValue ?? idHint ?? '';
     ecosystems = [...text.matchAll(/"ecosystem"\s*:\s*"([^"\\]*)"/g)].map((m) => m[1]!);
   }
   for (const eco of ecosystems) {

@@ -20,6 +20,25 @@ export interface OsvParseOptions {
   family?: OsvFamily;
 }
 
+/** The top-level keys of the OSV schema (1.7). */
+export const OSV_TOP_LEVEL_KEYS: ReadonlySet<string> = new Set([
+  'schema_version',
+  'id',
+  'modified',
+  'published',
+  'withdrawn',
+  'aliases',
+  'related',
+  'upstream',
+  'summary',
+  'details',
+  'severity',
+  'affected',
+  'references',
+  'credits',
+  'database_specific',
+]);
+
 /** Keys one of which every real OSV record has besides `id` (JLSEC records lack `modified`). */
 export const OSV_KEYS: readonly string[] = ['modified', 'affected', 'schema_version', 'published'];
 
