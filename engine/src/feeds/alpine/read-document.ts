@@ -3,7 +3,7 @@
  * are small (Alpine's largest, a release's main.json, is ≈ 1 MB; Wolfi's security.json tens of
  * MB), so a document is read whole, capped at MAX_SECDB_BYTES.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { EngineError, isEngineError } from '../../errors.js';
 import { maybeGunzip } from '../json-stream.js';
 import type { FeedBody } from '../types.js';
@@ -38,7 +38,10 @@ export async function readSecdbDocument(body: FeedBody, signal?: AbortSignal): P
     .replace(/^\uFEFF/, '');
   try {
     if (/^\s*\{/.test(text)) return JSON.parse(text) as unknown;
-    return parseYaml(text, { schema: 'failsafe', uniqueKeys: false }) as unknown;
+    // warnings (ambiguous anchors and the like) are not printed: the engine does not log
+    const yaml = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'silent' });
+    if (yaml.errors.length > 0) throw yaml.errors[0]!;
+    return yaml.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (e) {
     throw new EngineError('ENG_FEED_FORMAT', `${body.name}: neither JSON nor YAML: ${(e as Error).message}`, {
       cause: e,
