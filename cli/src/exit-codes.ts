@@ -18,6 +18,8 @@ export const EXIT = {
   network: 6,
   /** the image is invalid, corrupt, unsupported or over a size limit */
   badImage: 7,
+  /** vulnerability database or feed problem (missing, corrupt, locked, build failed, bad feed data) */
+  db: 8,
   /** interrupted (SIGINT / abort) */
   aborted: 130,
 } as const;
@@ -38,6 +40,20 @@ const BY_CODE: Partial<Record<EngineErrorCode, number>> = {
   ENG_REGISTRY_TIMEOUT: EXIT.network,
   ENG_REGISTRY_PROTOCOL: EXIT.network,
   ENG_REGISTRY_INSECURE_REFUSED: EXIT.network,
+  // feeds and the vulnerability database (docs/errors.md): network problems are network, the rest db
+  ENG_FEED_UNKNOWN: EXIT.usage,
+  ENG_FEED_HTTP: EXIT.network,
+  ENG_FEED_RATE_LIMITED: EXIT.network,
+  ENG_FEED_TIMEOUT: EXIT.network,
+  ENG_FEED_UNREACHABLE: EXIT.network,
+  ENG_FEED_FORMAT: EXIT.db,
+  ENG_FEED_TOO_LARGE: EXIT.db,
+  ENG_DB_NOT_FOUND: EXIT.db,
+  ENG_DB_CORRUPT: EXIT.db,
+  ENG_DB_SCHEMA_UNSUPPORTED: EXIT.db,
+  ENG_DB_LOCKED: EXIT.db,
+  ENG_DB_BUILD_FAILED: EXIT.db,
+  ENG_DB_EMPTY_INPUT: EXIT.db,
 };
 
 /** Exit code for an error thrown by a command. Engine errors not listed above are image problems. */

@@ -1,13 +1,13 @@
 /**
  * `vigil` entry point: wires the commands, maps errors to exit codes, prints errors on stderr.
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { isEngineError } from '@vigil/engine';
+import { isEngineError, REPORT_TOOL } from '@vigil/engine';
 import { fsCommand, imageCommand, rootfsCommand } from './commands/scan.js';
+import { dbCommand } from './commands/db.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version } = REPORT_TOOL;
 
 export function buildProgram(): Command {
   const program = new Command('vigil')
@@ -16,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   for (const cmd of [imageCommand(), fsCommand(), rootfsCommand()]) program.addCommand(cmd.exitOverride());
+  program.addCommand(dbCommand().exitOverride());
   return program;
 }
 

@@ -26,7 +26,7 @@ export type { ScanEvent, ScanEventListener } from './scan/events.js';
 export type { LayerCache } from './cache/types.js';
 export { FsLayerCache, type FsLayerCacheOptions } from './cache/fs-layer-cache.js';
 export { toPurl } from './purl/index.js';
-export { renderInventory, REPORT_FORMATS } from './report/index.js';
+export { renderInventory, REPORT_FORMATS, REPORT_TOOL } from './report/index.js';
 export {
   scoreCvss,
   severityFromScore,

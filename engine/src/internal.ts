@@ -20,4 +20,5 @@ export { walkDirectory, type WalkDirectoryOptions } from './image/walk/walk-dire
 export type { LayerAnalysis, FileAnalysis, WalkLimits } from './image/walk/types.js';
 export { layerCacheKey } from './cache/types.js';
 export { mergeLayers } from './scan/merge.js';
-export { toJsonReport, toCycloneDx, toSpdx } from './report/index.js';
+export { toJsonReport, toSpdx } from './report/index.js';
+export { toCycloneDx } from './report/cyclonedx.js';

@@ -126,7 +126,7 @@ async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
   const text =
     opts.format === 'table'
       ? renderTable(scan, !opts.output && process.stdout.isTTY === true)
-      : renderInventory(scan, opts.format);
+      : await renderInventory(scan, opts.format);
   await writeOutput(text, opts.output);
 }
 

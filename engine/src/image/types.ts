@@ -26,7 +26,10 @@ export interface ImageConfig {
 export interface LayerDescriptor {
   /** Uncompressed digest (config rootfs.diff_ids): the layer's identity and cache key. */
   diffId: string;
-  /** Blob digest as stored (compressed); equal to diffId for uncompressed layers. */
+  /**
+   * Blob digest as stored (compressed); equal to diffId for uncompressed layers; '' when the source
+   * does not record it (a compressed layer in a docker-archive without LayerSources).
+   */
   digest: string;
   /** Media type from the manifest (empty when the source has none, e.g. old docker-archives). */
   mediaType: string;

@@ -1,7 +1,7 @@
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { describe, expect, it } from 'vitest';
 import type { ScanResult } from '../model/index.js';
-import { toCycloneDx } from './index.js';
+import { toCycloneDx } from './cyclonedx.js';
 import {
   ALPINE_CONFIG,
   ALPINE_DIGEST,

@@ -5,14 +5,16 @@
  */
 import { EngineError } from '../errors.js';
 import type { ScanResult } from '../model/scan.js';
-import { toCycloneDx, type CycloneDxOptions } from './cyclonedx.js';
+import type { CycloneDxOptions } from './cyclonedx.js';
 import { toJsonReport } from './json.js';
 import { toSpdx, type SpdxOptions } from './spdx.js';
 import { REPORT_FORMATS, type ReportFormat } from './types.js';
 
 export * from './types.js';
 export { toJsonReport, summarize, type JsonReportOptions } from './json.js';
-export { toCycloneDx, type CycloneDxOptions } from './cyclonedx.js';
+// toCycloneDx is not re-exported here: the CycloneDX library is heavy to load, so it is imported
+// only when that format is asked for (internal.ts exports it for tests and siblings).
+export type { CycloneDxOptions } from './cyclonedx.js';
 export { toSpdx, type SpdxOptions } from './spdx.js';
 export { normalizeSpdxExpression, spdxLicenseExpression } from './license.js';
 export { REPORT_TOOL, comparePackages } from './packages.js';
@@ -39,7 +41,11 @@ export function isReportFormat(value: string): value is ReportFormat {
  *
  * @throws EngineError ENG_FORMAT_UNSUPPORTED for any other format name (CLI input reaches here).
  */
-export function renderInventory(scan: ScanResult, format: ReportFormat, options: RenderOptions = {}): string {
+export async function renderInventory(
+  scan: ScanResult,
+  format: ReportFormat,
+  options: RenderOptions = {},
+): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(toJsonReport(scan), null, 2)}\n`;
@@ -47,6 +53,7 @@ export function renderInventory(scan: ScanResult, format: ReportFormat, options:
       const o: CycloneDxOptions = {};
       if (options.timestamp) o.timestamp = options.timestamp;
       if (options.serialNumber) o.serialNumber = options.serialNumber;
+      const { toCycloneDx } = await import('./cyclonedx.js');
       return `${toCycloneDx(scan, o)}\n`;
     }
     case 'spdx': {

@@ -308,28 +308,20 @@ describe('vigil-report-1 schema', () => {
 });
 
 describe('renderInventory', () => {
-  it('json is the indented report with a trailing newline', () => {
+  it('json is the indented report with a trailing newline', async () => {
     const scan = debianScan();
-    expect(renderInventory(scan, 'json')).toBe(`${JSON.stringify(toJsonReport(scan), null, 2)}\n`);
+    expect(await renderInventory(scan, 'json')).toBe(`${JSON.stringify(toJsonReport(scan), null, 2)}\n`);
   });
 
-  it('renders every listed format, and refuses others with ENG_FORMAT_UNSUPPORTED', () => {
+  it('renders every listed format, and refuses others with ENG_FORMAT_UNSUPPORTED', async () => {
     const scan = alpineScan();
     const opts = {
       timestamp: new Date('2024-03-01T10:00:03Z'),
       serialNumber: 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79',
     };
-    expect(REPORT_FORMATS.map((f) => renderInventory(scan, f, opts).endsWith('}\n'))).toEqual([
-      true,
-      true,
-      true,
-    ]);
-    let error: unknown;
-    try {
-      renderInventory(scan, 'sarif' as ReportFormat);
-    } catch (e) {
-      error = e;
-    }
+    const texts = await Promise.all(REPORT_FORMATS.map((f) => renderInventory(scan, f, opts)));
+    expect(texts.map((t) => t.endsWith('}\n'))).toEqual([true, true, true]);
+    const error: unknown = await renderInventory(scan, 'sarif' as ReportFormat).catch((e: unknown) => e);
     expect(isEngineError(error) && error.code).toBe('ENG_FORMAT_UNSUPPORTED');
   });
 

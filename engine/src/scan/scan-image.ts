@@ -6,13 +6,13 @@ import { selectAnalyzers, type ScanMode } from '../analyzers/index.js';
 import type { Analyzer } from '../analyzers/types.js';
 import { EngineError } from '../errors.js';
 import { openLocalImage } from '../image/archive/index.js';
-import { openRegistryImage } from '../image/registry/index.js';
+import type { RegistryImageOptions } from '../image/registry/index.js';
 import { openRootfs } from '../image/rootfs/index.js';
 import type { ImageSource, Platform } from '../image/types.js';
 import type { ScanResult } from '../model/scan.js';
 import { scanSource, type ScanSourceOptions } from './scan-source.js';
 
-export type RegistryOptions = NonNullable<Parameters<typeof openRegistryImage>[1]>;
+export type RegistryOptions = RegistryImageOptions;
 
 /**
  * What to scan:
@@ -46,12 +46,15 @@ export async function openTarget(
       tmpDir: options.tmpDir,
     });
   }
-  if ('ref' in target)
+  if ('ref' in target) {
+    // loaded on demand: the HTTP stack is not needed for local images
+    const { openRegistryImage } = await import('../image/registry/index.js');
     return openRegistryImage(target.ref, {
       ...options.registry,
       platform: options.platform,
       signal: options.signal,
     });
+  }
   throw new EngineError('ENG_INVALID_ARGUMENT', 'scan target needs ref, input or dir');
 }
 

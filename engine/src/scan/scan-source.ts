@@ -154,7 +154,7 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
         ? {
             layers: source.layers.map((l) => ({
               diffId: l.diffId,
-              digest: l.digest,
+              ...(l.digest ? { digest: l.digest } : {}),
               ...(l.size !== undefined ? { size: l.size } : {}),
             })),
           }

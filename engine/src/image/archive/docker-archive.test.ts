@@ -142,7 +142,7 @@ describe('hand-made docker archives', () => {
     }
   });
 
-  it('hashes a compressed layer stored without LayerSources to get its blob digest', async () => {
+  it('leaves the digest of a compressed layer without LayerSources unknown instead of reading the layer at open', async () => {
     const plain = layerTar({ 'etc/z': 'z' });
     const gz = gzipSync(plain);
     const archive = handDockerArchive([{ layers: [{ 'etc/z': 'z' }] }], (entries) => {
@@ -151,7 +151,7 @@ describe('hand-made docker archives', () => {
     });
     const source = await openDockerArchive(await writeTmp(archive));
     expect(source.layers.map(({ diffId, digest, size }) => ({ diffId, digest, size }))).toEqual([
-      { diffId: sha256(plain), digest: sha256(gz), size: gz.length },
+      { diffId: sha256(plain), digest: '', size: gz.length },
     ]);
     expect(await hashLayers(source)).toEqual([sha256(gz)]);
   });

@@ -54,15 +54,6 @@ function digestFromName(name: string): string | undefined {
   return hex ? `sha256:${hex}` : undefined;
 }
 
-async function hashStored(store: BlobStore, name: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of await store.open(name)) {
-    throwIfAborted(signal);
-    hash.update(chunk as Buffer);
-  }
-  return `sha256:${hash.digest('hex')}`;
-}
-
 const isCompressed = (head: Buffer) =>
   (head[0] === 0x1f && head[1] === 0x8b) ||
   (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd);
@@ -114,7 +105,10 @@ export async function dockerSourceFromStore(
     let verify = true;
     // Classic archives hold uncompressed layers (blob = diffID); some tools store them compressed.
     if (!source && isCompressed(await store.head(name, 4))) {
-      digest = await hashStored(store, name, options.signal);
+      // The stored blob's digest is not recorded anywhere; hashing every layer at open would cost
+      // a full read even when the layer cache answers. Take it from a content-addressed file name
+      // (`blobs/sha256/<hex>`) when there is one, else leave it unknown (''): nothing keys on it.
+      digest = digestFromName(name) ?? '';
       verify = false;
     }
     const fields = { diffId, digest, mediaType: source?.mediaType ?? '', size };
