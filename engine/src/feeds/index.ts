@@ -3,10 +3,33 @@
  * to the FIRST feed whose `detect` accepts it, so specific feeds come before general ones.
  */
 import { EngineError } from '../errors.js';
+import { alpineFeed } from './alpine/index.js';
+import { debianFeed } from './debian/index.js';
+import { epssFeed } from './epss/index.js';
+import { kevFeed } from './kev/index.js';
+import { nvdFeed } from './nvd/index.js';
+import { almaFeed, ghsaFeed, osvFeed, rockyFeed, ubuntuFeed } from './osv/index.js';
 import type { Feed } from './types.js';
+import { chainguardFeed, wolfiFeed } from './wolfi/index.js';
 
-/** Every feed Vigil has, in detection order. */
-export const FEEDS: readonly Feed[] = [];
+/**
+ * Every feed Vigil has, in detection order: Wolfi/Chainguard secdb before Alpine's (same document
+ * shape, told apart by publisher), the GitHub API format before generic OSV.
+ */
+export const FEEDS: readonly Feed[] = [
+  nvdFeed,
+  ghsaFeed,
+  osvFeed,
+  ubuntuFeed,
+  almaFeed,
+  rockyFeed,
+  debianFeed,
+  wolfiFeed,
+  chainguardFeed,
+  alpineFeed,
+  kevFeed,
+  epssFeed,
+];
 
 /** Names of FEEDS, in order. */
 export const FEED_NAMES: readonly string[] = FEEDS.map((f) => f.name);

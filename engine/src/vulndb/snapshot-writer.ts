@@ -208,7 +208,8 @@ export class SnapshotWriter {
       for (const name of this.touched) {
         const meta = this.sourceMetas.get(name)!;
         const hash = sourceContentHash(this.db, name);
-        if (hash !== meta.contentHash || !meta.updatedAt) meta.updatedAt = this.now().toISOString();
+        // content changed (or first data): it changed when it was applied
+        if (hash !== meta.contentHash || !meta.updatedAt) meta.updatedAt = meta.checkedAt;
         meta.contentHash = hash;
       }
       const sources = this.sources();
