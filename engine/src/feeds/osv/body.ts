@@ -27,15 +27,20 @@ export function fileBody(path: string, name = path): FileFeedBody {
   return { name, path, open: async () => createReadStream(path) };
 }
 
-export type OpenedBody = { kind: 'zip'; path: string; close(): Promise<void> } | { kind: 'json'; text: string };
+export type OpenedBody =
+  { kind: 'zip'; path: string; close(): Promise<void> } | { kind: 'json'; text: string };
 
 /**
  * Opens a body for reading. Throws ENG_FEED_FORMAT for broken gzip, ENG_FEED_TOO_LARGE past
  * `maxJsonBytes`; I/O errors of the body pass through.
  */
-export async function openBody(body: FeedBody, options: { signal?: AbortSignal; maxJsonBytes?: number } = {}): Promise<OpenedBody> {
+export async function openBody(
+  body: FeedBody,
+  options: { signal?: AbortSignal; maxJsonBytes?: number } = {},
+): Promise<OpenedBody> {
   const path = (body as Partial<FileFeedBody>).path;
-  if (typeof path === 'string' && (await startsLikeZip(path))) return { kind: 'zip', path, close: async () => {} };
+  if (typeof path === 'string' && (await startsLikeZip(path)))
+    return { kind: 'zip', path, close: async () => {} };
 
   const stream = await body.open(options.signal);
   const it = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -85,17 +90,29 @@ export async function openBody(body: FeedBody, options: { signal?: AbortSignal; 
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       total += chunk.length;
-      if (total > max) throw new EngineError('ENG_FEED_TOO_LARGE', `${body.name}: JSON body over ${max} bytes`);
+      if (total > max)
+        throw new EngineError('ENG_FEED_TOO_LARGE', `${body.name}: JSON body over ${max} bytes`);
       chunks.push(chunk);
     }
   } catch (e) {
     input.destroy();
     if (isEngineError(e)) throw e;
-    if (gzip && typeof (e as { code?: unknown }).code === 'string' && /^Z_/.test((e as { code: string }).code))
-      throw new EngineError('ENG_FEED_FORMAT', `${body.name}: broken gzip: ${(e as Error).message}`, { cause: e });
+    if (
+      gzip &&
+      typeof (e as { code?: unknown }).code === 'string' &&
+      /^Z_/.test((e as { code: string }).code)
+    )
+      throw new EngineError('ENG_FEED_FORMAT', `${body.name}: broken gzip: ${(e as Error).message}`, {
+        cause: e,
+      });
     throw e;
   }
-  return { kind: 'json', text: Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '') };
+  return {
+    kind: 'json',
+    text: Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/^\uFEFF/, ''),
+  };
 }
 
 async function startsLikeZip(path: string): Promise<boolean> {

@@ -80,15 +80,21 @@ describe.skipIf(!hasRealdata)('detect on every realdata feed file', () => {
         files.push({ rel: `${dir}/${f}`, bytes: raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw });
       }
 
-  it.each([256, 1024, 4096, Infinity])('heads of %s bytes: OSV files go to their feed, the rest to none', (size) => {
-    const got = Object.fromEntries(files.map(({ rel, bytes }) => [rel, claims(rel, bytes.subarray(0, size))]));
-    const want = Object.fromEntries(files.map(({ rel }) => [rel, CLAIMED[rel] ?? '-']));
-    expect(got).toEqual(want);
-  });
+  it.each([256, 1024, 4096, Infinity])(
+    'heads of %s bytes: OSV files go to their feed, the rest to none',
+    (size) => {
+      const got = Object.fromEntries(
+        files.map(({ rel, bytes }) => [rel, claims(rel, bytes.subarray(0, size))]),
+      );
+      const want = Object.fromEntries(files.map(({ rel }) => [rel, CLAIMED[rel] ?? '-']));
+      expect(got).toEqual(want);
+    },
+  );
 });
 
 describe.skipIf(!hasRealdata)('detect on export zips', () => {
-  const zipOf = (name: string, rel: string) => Buffer.from(zipSync({ [name]: [feed(rel).bytes, { level: 6 }], 'other.json': Buffer.from('{}') }));
+  const zipOf = (name: string, rel: string) =>
+    Buffer.from(zipSync({ [name]: [feed(rel).bytes, { level: 6 }], 'other.json': Buffer.from('{}') }));
   it.each([
     ['UBUNTU-CVE-2022-24823.json', 'ubuntu/vunnel-UBUNTU-CVE-2022-24823-esm.json', 'ubuntu'],
     ['USN-5614-1.json', 'ubuntu/vunnel-USN-5614-1.json', 'ubuntu'],
@@ -105,22 +111,42 @@ describe.skipIf(!hasRealdata)('detect on export zips', () => {
 
   it('a zip of other things is not claimed', () => {
     expect(claims('x.zip', Buffer.from(zipSync({ 'readme.txt': Buffer.from('hello') })))).toBe('-');
-    expect(claims('x.zip', Buffer.from(zipSync({ 'nvd.json': [feed('nvd/trivydb-CVE-2020-0001.json').bytes, { level: 6 }] })))).toBe('-');
+    expect(
+      claims(
+        'x.zip',
+        Buffer.from(zipSync({ 'nvd.json': [feed('nvd/trivydb-CVE-2020-0001.json').bytes, { level: 6 }] })),
+      ),
+    ).toBe('-');
   });
 });
 
 describe('detect helpers', () => {
   it('topLevelKeys ignores nested keys and survives a cut head', () => {
-    const keys = topLevelKeys('{"cve": {"id": "CVE-1", "published": "x"}, "id" : "A-1", "n": 2, "s": "x\\"y", "arr": ["id"], "modified": "2');
-    expect(Object.fromEntries(keys)).toEqual({ cve: undefined, id: 'A-1', n: undefined, s: 'x"y', arr: undefined, modified: undefined });
-    expect(detectOsvFamily(Buffer.from('{"cve": {"id": "CVE-1", "published": "x", "modified": "y"'))).toBeUndefined();
-    expect(detectOsvFamily(Buffer.from('{"schema_version": "1.7.0", "id": "USN-1-1", "details": "cut'))).toBe('ubuntu');
+    const keys = topLevelKeys(
+      '{"cve": {"id": "CVE-1", "published": "x"}, "id" : "A-1", "n": 2, "s": "x\\"y", "arr": ["id"], "modified": "2',
+    );
+    expect(Object.fromEntries(keys)).toEqual({
+      cve: undefined,
+      id: 'A-1',
+      n: undefined,
+      s: 'x"y',
+      arr: undefined,
+      modified: undefined,
+    });
+    expect(
+      detectOsvFamily(Buffer.from('{"cve": {"id": "CVE-1", "published": "x", "modified": "y"')),
+    ).toBeUndefined();
+    expect(detectOsvFamily(Buffer.from('{"schema_version": "1.7.0", "id": "USN-1-1", "details": "cut'))).toBe(
+      'ubuntu',
+    );
   });
 
   it('GitHub API bodies: REST pages and advisories, GraphQL advisories; not OSV GHSA files', () => {
     expect(detectGhsaApi(Buffer.from('[{"ghsa_id": "GHSA-aaaa-bbbb-cccc", "cve_id": null'))).toBe(true);
     expect(detectGhsaApi(Buffer.from('{"ghsaId": "GHSA-aaaa-bbbb-cccc"}'))).toBe(true);
     expect(detectGhsaApi(Buffer.from('{"id": "GHSA-aaaa-bbbb-cccc", "modified": "x"}'))).toBe(false);
-    expect(detectGhsaApi(Buffer.from('[{"number": 1, "security_advisory": {"ghsa_id": "GHSA-aaaa-bbbb-cccc"}}]'))).toBe(false);
+    expect(
+      detectGhsaApi(Buffer.from('[{"number": 1, "security_advisory": {"ghsa_id": "GHSA-aaaa-bbbb-cccc"}}]')),
+    ).toBe(false);
   });
 });

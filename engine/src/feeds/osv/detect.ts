@@ -112,14 +112,20 @@ function zipFamily(head: Buffer): OsvFamily | undefined {
   const method = head.readUInt16LE(8);
   const nameLen = head.readUInt16LE(26);
   const extraLen = head.readUInt16LE(28);
-  const name = head.toString('utf8', 30, Math.min(head.length, 30 + nameLen));
-  if (name.length < nameLen || !name.toLowerCase().endsWith('.json')) return undefined;
+  if (head.length < 30 + nameLen) return undefined;
+  const name = head.toString('utf8', 30, 30 + nameLen);
+  if (!name.toLowerCase().endsWith('.json')) return undefined;
   const idHint = name.replace(/^.*\//, '').replace(/\.json$/i, '');
   const data = head.subarray(30 + nameLen + extraLen);
-  let text = '';
+  let text: string;
   try {
     // the head holds only the start of the entry: inflate what is there
-    text = method === 8 ? inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8') : method === 0 ? data.toString('utf8') : '';
+    text =
+      method === 8
+        ? inflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8')
+        : method === 0
+          ? data.toString('utf8')
+          : '';
   } catch {
     text = '';
   }
@@ -130,5 +136,9 @@ function zipFamily(head: Buffer): OsvFamily | undefined {
 /** True for a GitHub advisory API body: a REST page or advisory (`ghsa_id`), a GraphQL advisory (`ghsaId`). */
 export function detectGhsaApi(head: Buffer): boolean {
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  return /^\s*[[{]/.test(text) && /"(ghsa_id|ghsaId)"\s*:\s*"GHSA-/.test(text) && !/"(security_advisory|dependency)"\s*:/.test(text);
+  return (
+    /^\s*[[{]/.test(text) &&
+    /"(ghsa_id|ghsaId)"\s*:\s*"GHSA-/.test(text) &&
+    !/"(security_advisory|dependency)"\s*:/.test(text)
+  );
 }

@@ -83,7 +83,9 @@ function ubuntu(tokens: string[], purl: string | undefined): MappedEcosystem | u
   // ESM pocket (esm-apps / esm-infra / esm-infra-legacy): the purl says which subscription ships the fix
   const esm = /[?&]distro=(esm-[a-z-]+)\//.exec(purl ?? '');
   if (esm) extra.esm = esm[1]!;
-  return Object.keys(extra).length ? { namespace: `ubuntu:${release}`, extra } : { namespace: `ubuntu:${release}` };
+  return Object.keys(extra).length
+    ? { namespace: `ubuntu:${release}`, extra }
+    : { namespace: `ubuntu:${release}` };
 }
 
 /** The feed that owns a namespace: `ubuntu:*`, `almalinux:*`, `rocky:*` their distro feeds, the rest `osv`. */

@@ -39,7 +39,8 @@ export function githubRateLimitWaitMs(status: number, headers: Headers, now: num
   const retryAfter = parseRetryAfter(first(headers['retry-after']), now);
   if (retryAfter !== undefined) return retryAfter;
   const reset = Number(first(headers['x-ratelimit-reset']));
-  if (first(headers['x-ratelimit-remaining']) === '0' && Number.isFinite(reset)) return Math.max(0, reset * 1000 - now);
+  if (first(headers['x-ratelimit-remaining']) === '0' && Number.isFinite(reset))
+    return Math.max(0, reset * 1000 - now);
   return undefined;
 }
 
@@ -61,7 +62,12 @@ export async function fetchGhsaAdvisories(ctx: FetchContext): Promise<FetchResul
   const since = typeof sinceRaw === 'string' && sinceRaw ? sinceRaw : undefined;
   const now = () => (ctx.now ? ctx.now() : new Date()).getTime();
 
-  const params = new URLSearchParams({ type: 'reviewed', per_page: '100', sort: 'updated', direction: 'asc' });
+  const params = new URLSearchParams({
+    type: 'reviewed',
+    per_page: '100',
+    sort: 'updated',
+    direction: 'asc',
+  });
   if (since) params.set('updated', `>=${since}`);
   let url: string | undefined = `${base}/advisories?${params}`;
 
@@ -76,7 +82,8 @@ export async function fetchGhsaAdvisories(ctx: FetchContext): Promise<FetchResul
   const sinceMs = since ? Date.parse(since) : -Infinity;
 
   while (url) {
-    if (seen.has(url) || bodies.length >= MAX_PAGES) throw new EngineError('ENG_FEED_FORMAT', `${url}: pagination does not end`);
+    if (seen.has(url) || bodies.length >= MAX_PAGES)
+      throw new EngineError('ENG_FEED_FORMAT', `${url}: pagination does not end`);
     seen.add(url);
     let link: string | string[] | undefined;
     const dest = join(dir, `page-${String(bodies.length + 1).padStart(5, '0')}.json`);
@@ -93,7 +100,8 @@ export async function fetchGhsaAdvisories(ctx: FetchContext): Promise<FetchResul
       dispatcher: ctx.dispatcher,
       signal: ctx.signal,
     });
-    if (result.status !== 'ok') throw new EngineError('ENG_FEED_HTTP', `${url}: unexpected 304 without a conditional request`);
+    if (result.status !== 'ok')
+      throw new EngineError('ENG_FEED_HTTP', `${url}: unexpected 304 without a conditional request`);
     let page: unknown;
     try {
       page = JSON.parse(await readFile(dest, 'utf8'));

@@ -35,9 +35,14 @@ export type GhsaRangeResult =
 const CONSTRAINT = /^(>=|<=|>|<|=)\s*([^\s,]+)$/;
 
 /** Converts a range string and the first patched version; never throws (errors come back as `ok: false`). */
-export function ghsaRangeToEvents(range: string | null | undefined, firstPatched?: string | null): GhsaRangeResult {
-  const patched = typeof firstPatched === 'string' && firstPatched.trim() !== '' ? firstPatched.trim() : undefined;
-  if (patched !== undefined && /[\s,]/.test(patched)) return { ok: false, message: `bad patched version ${JSON.stringify(patched)}` };
+export function ghsaRangeToEvents(
+  range: string | null | undefined,
+  firstPatched?: string | null,
+): GhsaRangeResult {
+  const patched =
+    typeof firstPatched === 'string' && firstPatched.trim() !== '' ? firstPatched.trim() : undefined;
+  if (patched !== undefined && /[\s,]/.test(patched))
+    return { ok: false, message: `bad patched version ${JSON.stringify(patched)}` };
   let lower: { op: string; version: string } | undefined;
   let upper: { op: string; version: string } | undefined;
   let exact: string | undefined;
@@ -46,11 +51,16 @@ export function ghsaRangeToEvents(range: string | null | undefined, firstPatched
   if (text !== '') {
     for (const part of text.split(',')) {
       const m = CONSTRAINT.exec(part.trim());
-      if (!m) return { ok: false, message: `cannot read constraint ${JSON.stringify(part.trim())} in ${JSON.stringify(text)}` };
+      if (!m)
+        return {
+          ok: false,
+          message: `cannot read constraint ${JSON.stringify(part.trim())} in ${JSON.stringify(text)}`,
+        };
       const op = m[1]!;
       const version = m[2]!;
       if (op === '=') {
-        if (exact !== undefined) return { ok: false, message: `two exact versions in ${JSON.stringify(text)}` };
+        if (exact !== undefined)
+          return { ok: false, message: `two exact versions in ${JSON.stringify(text)}` };
         exact = version;
       } else if (op[0] === '>') {
         if (lower) return { ok: false, message: `two lower bounds in ${JSON.stringify(text)}` };
@@ -83,7 +93,12 @@ export function ghsaRangeToEvents(range: string | null | undefined, firstPatched
     events.push({ fixed: patched });
     fixState = 'fixed';
   }
-  const result: GhsaRangeResult = { ok: true, ranges: [{ type: 'ECOSYSTEM', events }], versions: [], fixState };
+  const result: GhsaRangeResult = {
+    ok: true,
+    ranges: [{ type: 'ECOSYSTEM', events }],
+    versions: [],
+    fixState,
+  };
   if (fixedVersion !== undefined) result.fixedVersion = fixedVersion;
   return result;
 }

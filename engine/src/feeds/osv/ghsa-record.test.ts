@@ -7,7 +7,9 @@ import { ghsaFeed, osvFeed } from './index.js';
 import { newOsvParseStats } from './osv-record.js';
 import { bufferBody, collect, feed } from './testdata/support.js';
 
-const REST = JSON.parse(readFileSync(fileURLToPath(new URL('./testdata/ghsa-rest-advisory.json', import.meta.url)), 'utf8'));
+const REST = JSON.parse(
+  readFileSync(fileURLToPath(new URL('./testdata/ghsa-rest-advisory.json', import.meta.url)), 'utf8'),
+);
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 describe.skipIf(!hasRealdata)('GitHub advisories in GraphQL shape (osv-schema converter inputs)', () => {
@@ -30,15 +32,26 @@ describe.skipIf(!hasRealdata)('GitHub advisories in GraphQL shape (osv-schema co
         vulnerability: {
           id,
           aliases: ['CVE-2018-16115'],
-          title: 'High severity vulnerability that affects com.typesafe.akka:akka-actor_2.11 and com.typesafe.akka:akka-actor_2.12',
+          title:
+            'High severity vulnerability that affects com.typesafe.akka:akka-actor_2.11 and com.typesafe.akka:akka-actor_2.12',
           description: feed(rel).json.description,
           published: '2018-10-22T20:44:26Z',
           modified: '2021-09-15T20:58:47Z',
-          cvss: [{ version: '3.0', vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N', baseScore: 9.1, source: 'ghsa' }],
+          cvss: [
+            {
+              version: '3.0',
+              vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N',
+              baseScore: 9.1,
+              source: 'ghsa',
+            },
+          ],
           vendorSeverities: [{ source: 'ghsa', rating: 'CRITICAL', severity: 'CRITICAL' }],
           cwes: ['CWE-338'],
           // the permalink is already the second reference
-          references: ['https://nvd.nist.gov/vuln/detail/CVE-2018-16115', 'https://github.com/advisories/GHSA-mr95-9rr4-668f'],
+          references: [
+            'https://nvd.nist.gov/vuln/detail/CVE-2018-16115',
+            'https://github.com/advisories/GHSA-mr95-9rr4-668f',
+          ],
         },
         affected: [row('com.typesafe.akka:akka-actor_2.12'), row('com.typesafe.akka:akka-actor_2.11')],
       },
@@ -46,17 +59,25 @@ describe.skipIf(!hasRealdata)('GitHub advisories in GraphQL shape (osv-schema co
   });
 
   it('full_ranges: the rows equal those of the OSV the osv-schema converter produced from it', async () => {
-    const api = await collect(ghsaFeed.parse(bufferBody(feed('ghsa/osvschema-ghsa-api-full_ranges.json').bytes)));
-    const osv = await collect(osvFeed.parse(bufferBody(feed('ghsa/osvschema-ghsa-api-full_ranges.osv.json').bytes)));
+    const api = await collect(
+      ghsaFeed.parse(bufferBody(feed('ghsa/osvschema-ghsa-api-full_ranges.json').bytes)),
+    );
+    const osv = await collect(
+      osvFeed.parse(bufferBody(feed('ghsa/osvschema-ghsa-api-full_ranges.osv.json').bytes)),
+    );
     const rows = (r: (typeof api)[number] | undefined) =>
-      r?.type === 'vulnerability' ? r.affected.map(({ extra: _extra, ...rest }: AffectedPackage) => rest) : undefined;
+      r?.type === 'vulnerability'
+        ? r.affected.map(({ extra: _extra, ...rest }: AffectedPackage) => rest)
+        : undefined;
     expect(rows(api[0])).toEqual(rows(osv[0]));
     expect(rows(api[0])).toHaveLength(2);
   });
 
   it('withdrawn advisory → withdrawn', async () => {
     const stats = newOsvParseStats();
-    const records = await collect(ghsaFeed.parse(bufferBody(feed('ghsa/osvschema-ghsa-api-withdrawn.json').bytes), { stats }));
+    const records = await collect(
+      ghsaFeed.parse(bufferBody(feed('ghsa/osvschema-ghsa-api-withdrawn.json').bytes), { stats }),
+    );
     expect([records, stats.withdrawn]).toEqual([[{ type: 'withdrawn', id: 'GHSA-35c4-f3rq-f9g3' }], 1]);
   });
 });
@@ -77,8 +98,18 @@ describe('GitHub advisories in REST shape', () => {
           published: '2099-01-02T03:04:05Z',
           modified: '2099-01-03T00:00:00Z',
           cvss: [
-            { version: '3.1', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', baseScore: 9.8, source: 'ghsa' },
-            { version: '4.0', vector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', baseScore: 9.3, source: 'ghsa' },
+            {
+              version: '3.1',
+              vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+              baseScore: 9.8,
+              source: 'ghsa',
+            },
+            {
+              version: '4.0',
+              vector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N',
+              baseScore: 9.3,
+              source: 'ghsa',
+            },
           ],
           vendorSeverities: [{ source: 'ghsa', rating: 'high', severity: 'HIGH' }],
           cwes: ['CWE-1321'],
@@ -116,28 +147,45 @@ describe('GitHub advisories in REST shape', () => {
     const page = [
       REST,
       { ...REST, ghsa_id: 'GHSA-9999-cccc-dddd', withdrawn_at: '2099-02-01T00:00:00Z' },
-      { ...REST, ghsa_id: 'GHSA-9999-eeee-ffff', vulnerabilities: [{ package: { ecosystem: 'npm', name: 'x' }, vulnerable_version_range: '~> 1.0' }] },
+      {
+        ...REST,
+        ghsa_id: 'GHSA-9999-eeee-ffff',
+        vulnerabilities: [{ package: { ecosystem: 'npm', name: 'x' }, vulnerable_version_range: '~> 1.0' }],
+      },
       { ...REST, ghsa_id: 42 },
     ];
     const stats = newOsvParseStats();
     const records = await collect(ghsaFeed.parse(bufferBody(json(page), 'page', 7), { stats }));
-    expect(records.map((r) => [r.type, 'ref' in r ? r.ref : r.type === 'withdrawn' ? r.id : r.type === 'vulnerability' ? r.vulnerability.id : '']))
-      .toEqual([
-        ['vulnerability', 'GHSA-9999-aaaa-bbbb'],
-        ['withdrawn', 'GHSA-9999-cccc-dddd'],
-        ['malformed', 'GHSA-9999-eeee-ffff'],
-        ['malformed', ''], // ghsa_id 42: no id to refer to
-      ]);
+    expect(
+      records.map((r) => [
+        r.type,
+        'ref' in r
+          ? r.ref
+          : r.type === 'withdrawn'
+            ? r.id
+            : r.type === 'vulnerability'
+              ? r.vulnerability.id
+              : '',
+      ]),
+    ).toEqual([
+      ['vulnerability', 'GHSA-9999-aaaa-bbbb'],
+      ['withdrawn', 'GHSA-9999-cccc-dddd'],
+      ['malformed', 'GHSA-9999-eeee-ffff'],
+      ['malformed', ''], // ghsa_id 42: no id to refer to
+    ]);
     expect(records[2]).toEqual({
       type: 'malformed',
       ref: 'GHSA-9999-eeee-ffff',
-      message: 'GitHub advisory GHSA-9999-eeee-ffff: vulnerabilities[0].vulnerable_version_range: cannot read constraint "~> 1.0" in "~> 1.0"',
+      message:
+        'GitHub advisory GHSA-9999-eeee-ffff: vulnerabilities[0].vulnerable_version_range: cannot read constraint "~> 1.0" in "~> 1.0"',
     });
     expect([stats.records, stats.vulnerabilities, stats.withdrawn, stats.malformed]).toEqual([4, 1, 1, 2]);
   });
 
   it('a body that is not a GitHub advisory document is refused with ENG_FEED_FORMAT', async () => {
     for (const body of [json({ id: 'GHSA-x', modified: 'm' }), Buffer.from('not json'), json(42)])
-      await expect(collect(ghsaFeed.parse(bufferBody(body)))).rejects.toMatchObject({ code: 'ENG_FEED_FORMAT' });
+      await expect(collect(ghsaFeed.parse(bufferBody(body)))).rejects.toMatchObject({
+        code: 'ENG_FEED_FORMAT',
+      });
   });
 });

@@ -85,7 +85,8 @@ function toRecord(doc: unknown, stats: OsvParseStats | undefined): FeedRecord {
 
   const aliases: string[] = [];
   for (const ident of list(doc, 'identifiers')) {
-    if (!isObject(ident) || typeof ident.value !== 'string') fail('identifiers holds an entry without a value');
+    if (!isObject(ident) || typeof ident.value !== 'string')
+      fail('identifiers holds an entry without a value');
     aliases.push(ident.value);
   }
   const cve = str(doc, 'cve_id', 'cveId');
@@ -93,7 +94,10 @@ function toRecord(doc: unknown, stats: OsvParseStats | undefined): FeedRecord {
 
   const cvss: CvssEntry[] = [];
   const severities = optObject(doc, doc.cvss_severities !== undefined ? 'cvss_severities' : 'cvssSeverities');
-  for (const [key, alt] of [['cvss_v3', 'cvssV3'], ['cvss_v4', 'cvssV4']] as const) {
+  for (const [key, alt] of [
+    ['cvss_v3', 'cvssV3'],
+    ['cvss_v4', 'cvssV4'],
+  ] as const) {
     const s = severities && pick(severities, key, alt);
     if (isObject(s)) addCvss(cvss, vector(s));
   }
@@ -122,7 +126,8 @@ function toRecord(doc: unknown, stats: OsvParseStats | undefined): FeedRecord {
     references: unique(refs),
   };
   const severity = str(doc, 'severity', 'severity');
-  if (severity && severity.toLowerCase() !== 'unknown') vulnerability.vendorSeverities.push(vendorSeverity('ghsa', severity));
+  if (severity && severity.toLowerCase() !== 'unknown')
+    vulnerability.vendorSeverities.push(vendorSeverity('ghsa', severity));
   const title = str(doc, 'summary', 'summary');
   if (title) vulnerability.title = title;
   const description = str(doc, 'description', 'description');
@@ -143,10 +148,17 @@ function toRecord(doc: unknown, stats: OsvParseStats | undefined): FeedRecord {
 function vector(obj: Json): CvssEntry | undefined {
   const v = pick(obj, 'vector_string', 'vectorString');
   const score = obj.score;
-  return typeof v === 'string' ? cvssFromVector('auto', v, 'ghsa', typeof score === 'number' ? score : undefined) : undefined;
+  return typeof v === 'string'
+    ? cvssFromVector('auto', v, 'ghsa', typeof score === 'number' ? score : undefined)
+    : undefined;
 }
 
-function readVulnerability(v: unknown, where: string, vulnId: string, stats: OsvParseStats | undefined): AffectedPackage | undefined {
+function readVulnerability(
+  v: unknown,
+  where: string,
+  vulnId: string,
+  stats: OsvParseStats | undefined,
+): AffectedPackage | undefined {
   if (!isObject(v)) fail(`${where.slice(0, -1)} is not an object`);
   const pkg = optObject(v, 'package', where);
   const ecosystem = pkg && optString(pkg, 'ecosystem', `${where}package.`);
@@ -165,7 +177,8 @@ function readVulnerability(v: unknown, where: string, vulnId: string, stats: Osv
   let patched: string | undefined;
   if (typeof patchedRaw === 'string') patched = patchedRaw;
   else if (isObject(patchedRaw) && typeof patchedRaw.identifier === 'string') patched = patchedRaw.identifier;
-  else if (patchedRaw !== undefined && patchedRaw !== null) fail(`${where}first_patched_version is neither a string nor {identifier}`);
+  else if (patchedRaw !== undefined && patchedRaw !== null)
+    fail(`${where}first_patched_version is neither a string nor {identifier}`);
 
   const converted = ghsaRangeToEvents(range, patched);
   if (!converted.ok) fail(`${where}vulnerable_version_range: ${converted.message}`);

@@ -51,7 +51,11 @@ export const osvFeed = osvFamilyFeed(
 );
 
 /** Ubuntu CVE records and USNs from the OSV export; namespaces `ubuntu:<YY.MM>`. */
-export const ubuntuFeed = osvFamilyFeed('ubuntu', 'Ubuntu security data (OSV export: CVE records with priorities, USNs)', ['Ubuntu']);
+export const ubuntuFeed = osvFamilyFeed(
+  'ubuntu',
+  'Ubuntu security data (OSV export: CVE records with priorities, USNs)',
+  ['Ubuntu'],
+);
 
 /** AlmaLinux advisories (ALSA) from the OSV export; namespaces `almalinux:<major>`. */
 export const almaFeed = osvFamilyFeed('almalinux', 'AlmaLinux advisories (OSV export)', ['AlmaLinux']);

@@ -64,7 +64,14 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
         ],
       },
     ]);
-    expect(stats).toEqual({ records: 1, vulnerabilities: 1, withdrawn: 0, malformed: 0, skippedAffected: 0, skippedByEcosystem: {} });
+    expect(stats).toEqual({
+      records: 1,
+      vulnerabilities: 1,
+      withdrawn: 0,
+      malformed: 0,
+      skippedAffected: 0,
+      skippedByEcosystem: {},
+    });
   });
 
   it('unreviewed GHSA with an empty affected[] stays a vulnerability without rows', async () => {
@@ -93,7 +100,10 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
   });
 
   it('withdrawn record → withdrawn (the real GHSA-c2qf with a withdrawn date added)', () => {
-    const json = { ...feed('ghsa/advisorydb-GHSA-c2qf-rxjj-qqgw.json').json, withdrawn: '2024-01-01T00:00:00Z' };
+    const json = {
+      ...feed('ghsa/advisorydb-GHSA-c2qf-rxjj-qqgw.json').json,
+      withdrawn: '2024-01-01T00:00:00Z',
+    };
     const stats = newOsvParseStats();
     expect(parseOsvRecord(json, { stats })).toEqual({ type: 'withdrawn', id: 'GHSA-c2qf-rxjj-qqgw' });
     expect([stats.withdrawn, stats.vulnerabilities]).toEqual([1, 0]);
@@ -115,7 +125,11 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
           cvss: [],
           vendorSeverities: [],
           cwes: [],
-          references: ['https://go.dev/cl/591255', 'https://go.dev/issue/67555', 'https://groups.google.com/g/golang-dev/c/t0rK-qHBqzY/m/6MMoAZkMAgAJ'],
+          references: [
+            'https://go.dev/cl/591255',
+            'https://go.dev/issue/67555',
+            'https://groups.google.com/g/golang-dev/c/t0rK-qHBqzY/m/6MMoAZkMAgAJ',
+          ],
         },
         affected: [
           {
@@ -124,7 +138,15 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
             packageName: 'stdlib',
             fixState: 'fixed',
             ranges: [
-              { type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.21.12' }, { introduced: '1.22.0-0' }, { fixed: '1.22.5' }] },
+              {
+                type: 'SEMVER',
+                events: [
+                  { introduced: '0' },
+                  { fixed: '1.21.12' },
+                  { introduced: '1.22.0-0' },
+                  { fixed: '1.22.5' },
+                ],
+              },
             ],
             fixedVersion: '1.21.12',
           },
@@ -153,7 +175,8 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
         vulnerability: {
           id: 'PYSEC-2023-120',
           aliases: ['GHSA-45c4-8wx5-qw6w', 'CVE-2023-37276'],
-          title: 'aiohttp.web.Application vulnerable to HTTP request smuggling via llhttp HTTP request parser',
+          title:
+            'aiohttp.web.Application vulnerable to HTTP request smuggling via llhttp HTTP request parser',
           description: feed(rel).json.details,
           published: '2023-07-20T14:52:00Z',
           modified: '2023-07-24T14:58:05.562874Z',
@@ -176,7 +199,12 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
             ranges: [
               {
                 type: 'ECOSYSTEM',
-                events: [{ introduced: '0' }, { last_affected: '3.8.4' }, { introduced: '4.0.1' }, { last_affected: '4.0.1' }],
+                events: [
+                  { introduced: '0' },
+                  { last_affected: '3.8.4' },
+                  { introduced: '4.0.1' },
+                  { last_affected: '4.0.1' },
+                ],
               },
             ],
             versions: feed(rel).json.affected[0].versions,
@@ -215,7 +243,10 @@ describe.skipIf(!hasRealdata)('OSV records from the advisory database and osv.de
             packageName: 'qutebrowser',
             fixState: 'fixed',
             ranges: [
-              { type: 'GIT', events: [{ introduced: '0' }, { fixed: '43e58ac865ff862c2008c510fc5f7627e10b4660' }] },
+              {
+                type: 'GIT',
+                events: [{ introduced: '0' }, { fixed: '43e58ac865ff862c2008c510fc5f7627e10b4660' }],
+              },
               { type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.4.1' }] },
             ],
             versions: feed(rel).json.affected[0].versions,
@@ -331,12 +362,19 @@ describe.skipIf(!hasRealdata)('OSV records of the distro feeds', () => {
     const { records } = await parseFile(ubuntuFeed, rel);
     const id = 'UBUNTU-CVE-2022-24823';
     const low = { source: 'ubuntu', rating: 'low', severity: 'LOW' };
-    const row = (release: string, fix: string | undefined, versions: string[], extra?: Record<string, unknown>) => ({
+    const row = (
+      release: string,
+      fix: string | undefined,
+      versions: string[],
+      extra?: Record<string, unknown>,
+    ) => ({
       vulnId: id,
       namespace: `ubuntu:${release}`,
       packageName: 'netty',
       fixState: fix ? 'fixed' : 'unfixed',
-      ranges: [{ type: 'ECOSYSTEM', events: fix ? [{ introduced: '0' }, { fixed: fix }] : [{ introduced: '0' }] }],
+      ranges: [
+        { type: 'ECOSYSTEM', events: fix ? [{ introduced: '0' }, { fixed: fix }] : [{ introduced: '0' }] },
+      ],
       versions,
       ...(fix ? { fixedVersion: fix } : {}),
       severity: low,
@@ -353,7 +391,9 @@ describe.skipIf(!hasRealdata)('OSV records of the distro feeds', () => {
           published: '2022-05-06T12:15:00Z',
           modified: '2026-06-08T16:11:47Z',
           // the same vector twice in the record: kept once
-          cvss: [{ version: '3.1', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N', source: 'ubuntu' }],
+          cvss: [
+            { version: '3.1', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N', source: 'ubuntu' },
+          ],
           vendorSeverities: [low],
           cwes: [],
           references: [
@@ -366,32 +406,82 @@ describe.skipIf(!hasRealdata)('OSV records of the distro feeds', () => {
           ],
         },
         affected: [
-          row('14.04', undefined, ['1:3.2.6.Final-2', '1:3.2.6.Final-2+deb8u2build0.14.04.1~esm1', '1:3.2.6.Final-2+deb8u2ubuntu0.1~esm1'], {
-            pro: true,
-            esm: 'esm-infra-legacy',
-          }),
-          row('16.04', '1:4.0.34-1ubuntu0.1~esm2', ['1:3.2.6.Final-2', '1:4.0.32-1', '1:4.0.33-1', '1:4.0.34-1', '1:4.0.34-1ubuntu0.1~esm1'], {
+          row(
+            '14.04',
+            undefined,
+            [
+              '1:3.2.6.Final-2',
+              '1:3.2.6.Final-2+deb8u2build0.14.04.1~esm1',
+              '1:3.2.6.Final-2+deb8u2ubuntu0.1~esm1',
+            ],
+            {
+              pro: true,
+              esm: 'esm-infra-legacy',
+            },
+          ),
+          row(
+            '16.04',
+            '1:4.0.34-1ubuntu0.1~esm2',
+            ['1:3.2.6.Final-2', '1:4.0.32-1', '1:4.0.33-1', '1:4.0.34-1', '1:4.0.34-1ubuntu0.1~esm1'],
+            {
+              pro: true,
+              esm: 'esm-apps',
+            },
+          ),
+          row(
+            '18.04',
+            '1:4.1.7-4ubuntu0.1+esm3',
+            [
+              '1:4.1.7-4',
+              '1:4.1.7-4ubuntu0.1~esm1',
+              '1:4.1.7-4ubuntu0.1',
+              '1:4.1.7-4ubuntu0.1+esm1',
+              '1:4.1.7-4ubuntu0.1+esm2',
+            ],
+            {
+              pro: true,
+              esm: 'esm-apps',
+            },
+          ),
+          row(
+            '20.04',
+            '1:4.1.45-1ubuntu0.1~esm2',
+            ['1:4.1.33-1', '1:4.1.33-2', '1:4.1.33-3', '1:4.1.45-1', '1:4.1.45-1ubuntu0.1~esm1'],
+            {
+              pro: true,
+              esm: 'esm-apps',
+            },
+          ),
+          row(
+            '22.04',
+            '1:4.1.48-4+deb11u2ubuntu0.1~esm1',
+            ['1:4.1.48-4', '1:4.1.48-4+deb11u1build0.22.04.1', '1:4.1.48-4+deb11u2build0.22.04.1'],
+            {
+              pro: true,
+              esm: 'esm-apps',
+            },
+          ),
+          row('24.04', '1:4.1.48-9ubuntu0.1~esm1', ['1:4.1.48-7', '1:4.1.48-8', '1:4.1.48-9'], {
             pro: true,
             esm: 'esm-apps',
           }),
-          row('18.04', '1:4.1.7-4ubuntu0.1+esm3', ['1:4.1.7-4', '1:4.1.7-4ubuntu0.1~esm1', '1:4.1.7-4ubuntu0.1', '1:4.1.7-4ubuntu0.1+esm1', '1:4.1.7-4ubuntu0.1+esm2'], {
-            pro: true,
-            esm: 'esm-apps',
-          }),
-          row('20.04', '1:4.1.45-1ubuntu0.1~esm2', ['1:4.1.33-1', '1:4.1.33-2', '1:4.1.33-3', '1:4.1.45-1', '1:4.1.45-1ubuntu0.1~esm1'], {
-            pro: true,
-            esm: 'esm-apps',
-          }),
-          row('22.04', '1:4.1.48-4+deb11u2ubuntu0.1~esm1', ['1:4.1.48-4', '1:4.1.48-4+deb11u1build0.22.04.1', '1:4.1.48-4+deb11u2build0.22.04.1'], {
-            pro: true,
-            esm: 'esm-apps',
-          }),
-          row('24.04', '1:4.1.48-9ubuntu0.1~esm1', ['1:4.1.48-7', '1:4.1.48-8', '1:4.1.48-9'], { pro: true, esm: 'esm-apps' }),
-          row('25.10', undefined, ['1:4.1.48-10', '1:4.1.48-10ubuntu0.25.10.1', '1:4.1.48-10ubuntu0.25.10.2']),
+          row('25.10', undefined, [
+            '1:4.1.48-10',
+            '1:4.1.48-10ubuntu0.25.10.1',
+            '1:4.1.48-10ubuntu0.25.10.2',
+          ]),
           row(
             '26.04',
             undefined,
-            ['1:4.1.48-10', '1:4.1.48-11', '1:4.1.48-12', '1:4.1.48-13', '1:4.1.48-14', '1:4.1.48-16', '1:4.1.48-16ubuntu0.1~esm2'],
+            [
+              '1:4.1.48-10',
+              '1:4.1.48-11',
+              '1:4.1.48-12',
+              '1:4.1.48-13',
+              '1:4.1.48-14',
+              '1:4.1.48-16',
+              '1:4.1.48-16ubuntu0.1~esm2',
+            ],
             { pro: true, esm: 'esm-apps' },
           ),
         ],
@@ -417,10 +507,16 @@ describe.skipIf(!hasRealdata)('OSV records of the distro feeds', () => {
           cvss: [],
           vendorSeverities: [],
           cwes: [],
-          references: ['https://ubuntu.com/security/notices/USN-5614-1', 'https://ubuntu.com/security/CVE-2021-3782'],
+          references: [
+            'https://ubuntu.com/security/notices/USN-5614-1',
+            'https://ubuntu.com/security/CVE-2021-3782',
+          ],
         },
         affected: [
-          { ...fixed(id, 'ubuntu:18.04', 'wayland', '0', '1.16.0-1ubuntu1.1~18.04.4'), versions: raw[0].versions },
+          {
+            ...fixed(id, 'ubuntu:18.04', 'wayland', '0', '1.16.0-1ubuntu1.1~18.04.4'),
+            versions: raw[0].versions,
+          },
           { ...fixed(id, 'ubuntu:20.04', 'wayland', '0', '1.18.0-1ubuntu0.1'), versions: raw[1].versions },
           { ...fixed(id, 'ubuntu:22.04', 'wayland', '0', '1.20.0-1ubuntu0.1'), versions: raw[2].versions },
         ],
@@ -430,7 +526,10 @@ describe.skipIf(!hasRealdata)('OSV records of the distro feeds', () => {
 
   it('each feed keeps its own namespaces: Ubuntu rows through the osv feed are skipped and counted', async () => {
     const { records, stats } = await parseFile(osvFeed, 'ubuntu/vunnel-USN-5614-1.json');
-    expect([records[0]?.type === 'vulnerability' && records[0].affected, stats.skippedByEcosystem]).toEqual([[], { Ubuntu: 3 }]);
+    expect([records[0]?.type === 'vulnerability' && records[0].affected, stats.skippedByEcosystem]).toEqual([
+      [],
+      { Ubuntu: 3 },
+    ]);
     const alma = await parseFile(ubuntuFeed, 'osv/vunnel-ALSA-2024_2433.json');
     expect(alma.stats.skippedByEcosystem).toEqual({ AlmaLinux: 10 });
   });
@@ -443,9 +542,39 @@ describe('malformed OSV records are counted, not thrown', () => {
     ['no id', { modified: 'x' }],
     ['affected not a list', { ...base, affected: { package: 1 } }],
     ['package without name', { ...base, affected: [{ package: { ecosystem: 'npm' } }] }],
-    ['unknown range type', { ...base, affected: [{ package: { ecosystem: 'npm', name: 'a' }, ranges: [{ type: 'X', events: [{ introduced: '0' }] }] }] }],
-    ['event with two keys', { ...base, affected: [{ package: { ecosystem: 'npm', name: 'a' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0', fixed: '1' }] }] }] }],
-    ['event with a number', { ...base, affected: [{ package: { ecosystem: 'npm', name: 'a' }, ranges: [{ type: 'SEMVER', events: [{ fixed: 1 }] }] }] }],
+    [
+      'unknown range type',
+      {
+        ...base,
+        affected: [
+          {
+            package: { ecosystem: 'npm', name: 'a' },
+            ranges: [{ type: 'X', events: [{ introduced: '0' }] }],
+          },
+        ],
+      },
+    ],
+    [
+      'event with two keys',
+      {
+        ...base,
+        affected: [
+          {
+            package: { ecosystem: 'npm', name: 'a' },
+            ranges: [{ type: 'SEMVER', events: [{ introduced: '0', fixed: '1' }] }],
+          },
+        ],
+      },
+    ],
+    [
+      'event with a number',
+      {
+        ...base,
+        affected: [
+          { package: { ecosystem: 'npm', name: 'a' }, ranges: [{ type: 'SEMVER', events: [{ fixed: 1 }] }] },
+        ],
+      },
+    ],
     ['aliases not strings', { ...base, aliases: [1] }],
     ['severity without score', { ...base, severity: [{ type: 'CVSS_V3' }] }],
   ])('%s', (_name, doc) => {
@@ -463,7 +592,10 @@ describe('malformed OSV records are counted, not thrown', () => {
         affected: [
           { package: { ecosystem: 'Wolfi', name: 'a' } },
           { package: { ecosystem: 'Chainguard', name: 'b' } },
-          { package: { ecosystem: 'Alpine:v3.19', name: 'c' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1-r0' }] }] },
+          {
+            package: { ecosystem: 'Alpine:v3.19', name: 'c' },
+            ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1-r0' }] }],
+          },
           { package: { ecosystem: 'Debian:12', name: 'd' } },
           { ranges: [{ type: 'GIT', repo: 'r', events: [{ introduced: '0' }] }] },
         ],
@@ -472,9 +604,24 @@ describe('malformed OSV records are counted, not thrown', () => {
     );
     expect(record).toEqual({
       type: 'vulnerability',
-      vulnerability: { id: 'X-2', aliases: [], modified: 'm', cvss: [], vendorSeverities: [], cwes: [], references: [] },
+      vulnerability: {
+        id: 'X-2',
+        aliases: [],
+        modified: 'm',
+        cvss: [],
+        vendorSeverities: [],
+        cwes: [],
+        references: [],
+      },
       affected: [
-        { vulnId: 'X-2', namespace: 'alpine:3.19', packageName: 'c', fixState: 'fixed', ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1-r0' }] }], fixedVersion: '1-r0' },
+        {
+          vulnId: 'X-2',
+          namespace: 'alpine:3.19',
+          packageName: 'c',
+          fixState: 'fixed',
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1-r0' }] }],
+          fixedVersion: '1-r0',
+        },
         { vulnId: 'X-2', namespace: 'debian:12', packageName: 'd', fixState: 'unfixed', ranges: [] },
       ],
     });

@@ -50,7 +50,14 @@ export interface OsvParseStats {
 }
 
 export function newOsvParseStats(): OsvParseStats {
-  return { records: 0, vulnerabilities: 0, withdrawn: 0, malformed: 0, skippedAffected: 0, skippedByEcosystem: {} };
+  return {
+    records: 0,
+    vulnerabilities: 0,
+    withdrawn: 0,
+    malformed: 0,
+    skippedAffected: 0,
+    skippedByEcosystem: {},
+  };
 }
 
 export interface OsvRecordOptions {
@@ -134,7 +141,10 @@ function toRecord(doc: unknown, options: OsvRecordOptions): FeedRecord {
   const dbSpecific = optObject(doc, 'database_specific');
   const dbSeverity = dbSpecific?.severity;
   if (typeof dbSeverity === 'string' && dbSeverity) vendor.push(vendorSeverity(source, dbSeverity));
-  const impact = summary && (source === 'almalinux' || source === 'rocky') ? /^(Low|Moderate|Important|Critical):/.exec(summary) : null;
+  const impact =
+    summary && (source === 'almalinux' || source === 'rocky')
+      ? /^(Low|Moderate|Important|Critical):/.exec(summary)
+      : null;
   if (impact) vendor.push(vendorSeverity(source, impact[1]!));
 
   const vulnerability: Vulnerability = {
@@ -167,7 +177,8 @@ function toRecord(doc: unknown, options: OsvRecordOptions): FeedRecord {
 }
 
 function readSeverity(item: unknown, source: string, cvss: CvssEntry[], vendor: VendorSeverity[]): void {
-  if (!isObject(item) || typeof item.type !== 'string' || typeof item.score !== 'string') fail('severity entry without type and score');
+  if (!isObject(item) || typeof item.type !== 'string' || typeof item.score !== 'string')
+    fail('severity entry without type and score');
   if (item.type === 'Ubuntu') vendor.push(vendorSeverity('ubuntu', item.score));
   else if (item.type === 'CVSS_V2' || item.type === 'CVSS_V3' || item.type === 'CVSS_V4')
     addCvss(cvss, cvssFromVector(item.type, item.score, source));
@@ -212,7 +223,8 @@ function readAffected(
   const mapped = mapOsvEcosystem(ecosystem, optString(pkg, 'purl', `${where}package.`));
   const base = ecosystem.split(':', 1)[0]!;
   if (!mapped) return skip(options.stats, base);
-  if (options.family && familyOfNamespace(mapped.namespace) !== options.family) return skip(options.stats, base);
+  if (options.family && familyOfNamespace(mapped.namespace) !== options.family)
+    return skip(options.stats, base);
 
   const ranges = optArray(entry, 'ranges', where).map((r, j) => readRange(r, `${where}ranges[${j}].`));
   const versions = optStrings(entry, 'versions', where);
@@ -236,7 +248,8 @@ function readAffected(
 function readRange(range: unknown, where: string): AffectedRange {
   if (!isObject(range)) fail(`${where.slice(0, -1)} is not an object`);
   const type = range.type;
-  if (typeof type !== 'string' || !RANGE_TYPES.has(type)) fail(`${where}type ${JSON.stringify(type)} is not ECOSYSTEM, SEMVER or GIT`);
+  if (typeof type !== 'string' || !RANGE_TYPES.has(type))
+    fail(`${where}type ${JSON.stringify(type)} is not ECOSYSTEM, SEMVER or GIT`);
   const events = optArray(range, 'events', where).map((e, k): RangeEvent => {
     if (!isObject(e)) fail(`${where}events[${k}] is not an object`);
     const keys = EVENT_KEYS.filter((key) => e[key] !== undefined);

@@ -77,12 +77,19 @@ export function looksLikeOsvRecord(doc: unknown): boolean {
  * Yields the records of an OSV body. Zip entries that cannot be read or are not JSON become
  * `malformed` records; a body that is neither a zip nor an OSV JSON object throws ENG_FEED_FORMAT.
  */
-export async function* parseOsvBody(body: FeedBody, options: OsvParseOptions = {}): AsyncGenerator<FeedRecord> {
+export async function* parseOsvBody(
+  body: FeedBody,
+  options: OsvParseOptions = {},
+): AsyncGenerator<FeedRecord> {
   const { signal, stats, family } = options;
   const opened = await openBody(body, { signal });
   if (opened.kind === 'json') {
     const doc = parseJson(opened.text, body.name, 'OSV');
-    if (!looksLikeOsvRecord(doc)) throw new EngineError('ENG_FEED_FORMAT', `${body.name}: not an OSV record (no "id" with "modified" or "affected")`);
+    if (!looksLikeOsvRecord(doc))
+      throw new EngineError(
+        'ENG_FEED_FORMAT',
+        `${body.name}: not an OSV record (no "id" with "modified" or "affected")`,
+      );
     yield parseOsvRecord(doc, { stats, family });
     return;
   }
@@ -112,7 +119,10 @@ export async function* parseOsvBody(body: FeedBody, options: OsvParseOptions = {
  * Yields the records of a GitHub advisory body: a REST page (array), one REST or GraphQL advisory,
  * or a GraphQL answer `{data:{securityAdvisories:{nodes:[…]}}}`. Throws ENG_FEED_FORMAT otherwise.
  */
-export async function* parseGhsaBody(body: FeedBody, options: OsvParseOptions = {}): AsyncGenerator<FeedRecord> {
+export async function* parseGhsaBody(
+  body: FeedBody,
+  options: OsvParseOptions = {},
+): AsyncGenerator<FeedRecord> {
   const { signal, stats } = options;
   const opened = await openBody(body, { signal });
   if (opened.kind !== 'json') {
@@ -124,8 +134,12 @@ export async function* parseGhsaBody(body: FeedBody, options: OsvParseOptions = 
   if (Array.isArray(doc)) items = doc;
   else if (isObject(doc) && ('ghsa_id' in doc || 'ghsaId' in doc)) items = [doc];
   else {
-    const nodes = isObject(doc) && isObject(doc.data) && isObject(doc.data.securityAdvisories) ? doc.data.securityAdvisories.nodes : undefined;
-    if (!Array.isArray(nodes)) throw new EngineError('ENG_FEED_FORMAT', `${body.name}: not a GitHub advisory list or advisory`);
+    const nodes =
+      isObject(doc) && isObject(doc.data) && isObject(doc.data.securityAdvisories)
+        ? doc.data.securityAdvisories.nodes
+        : undefined;
+    if (!Array.isArray(nodes))
+      throw new EngineError('ENG_FEED_FORMAT', `${body.name}: not a GitHub advisory list or advisory`);
     items = nodes;
   }
   for (const item of items) {
@@ -138,7 +152,9 @@ function parseJson(text: string, name: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new EngineError('ENG_FEED_FORMAT', `${name}: not ${what} JSON: ${(e as Error).message}`, { cause: e });
+    throw new EngineError('ENG_FEED_FORMAT', `${name}: not ${what} JSON: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 

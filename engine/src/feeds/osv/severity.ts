@@ -63,7 +63,9 @@ export function vendorSeverity(source: string, rating: string): VendorSeverity {
 /** Appends `entry` unless an equal one (version, vector, source) is there already. */
 export function addCvss(list: CvssEntry[], entry: CvssEntry | undefined): void {
   if (!entry) return;
-  const same = list.find((c) => c.version === entry.version && c.vector === entry.vector && c.source === entry.source);
+  const same = list.find(
+    (c) => c.version === entry.version && c.vector === entry.vector && c.source === entry.source,
+  );
   if (!same) list.push(entry);
   else if (same.baseScore === undefined && entry.baseScore !== undefined) same.baseScore = entry.baseScore;
 }

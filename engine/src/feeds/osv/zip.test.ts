@@ -75,7 +75,11 @@ describe.skipIf(!hasRealdata)('OSV export zips', () => {
   const expected = async () => [
     await single('ghsa/advisorydb-GHSA-c2qf-rxjj-qqgw.json'),
     await single('osv/osvschema-GO-2024-2963.json'),
-    { type: 'malformed', ref: 'broken.json', message: expect.stringMatching(/^all\.zip: broken\.json: not JSON: /) },
+    {
+      type: 'malformed',
+      ref: 'broken.json',
+      message: expect.stringMatching(/^all\.zip: broken\.json: not JSON: /),
+    },
     { type: 'malformed', ref: 'flipped.json', message: 'all.zip: flipped.json: CRC mismatch' },
     await single('osv/trivydb-PYSEC-2023-120.json'),
     await single('osv/vunnel-GO-2023-1989.json'),
@@ -85,7 +89,14 @@ describe.skipIf(!hasRealdata)('OSV export zips', () => {
     const stats = newOsvParseStats();
     const records = await collect(osvFeed.parse(bufferBody(build(), 'all.zip', 4096), { stats }));
     expect(records).toEqual(await expected());
-    expect(stats).toEqual({ records: 6, vulnerabilities: 4, withdrawn: 0, malformed: 2, skippedAffected: 0, skippedByEcosystem: {} });
+    expect(stats).toEqual({
+      records: 6,
+      vulnerabilities: 4,
+      withdrawn: 0,
+      malformed: 2,
+      skippedAffected: 0,
+      skippedByEcosystem: {},
+    });
   });
 
   it('reads a zip file body in place, and the zip64 form of the same archive', async () => {
@@ -99,17 +110,30 @@ describe.skipIf(!hasRealdata)('OSV export zips', () => {
   it('an empty export yields nothing; a cut-off or garbled archive is ENG_FEED_FORMAT', async () => {
     expect(await collect(osvFeed.parse(bufferBody(zipSync({}))))).toEqual([]);
     const zip = build();
-    for (const broken of [zip.subarray(0, zip.length - 30), zip.subarray(0, 200), Buffer.concat([zip.subarray(0, zip.length - 22), Buffer.alloc(22)])])
-      await expect(collect(osvFeed.parse(bufferBody(broken, 'all.zip')))).rejects.toMatchObject({ code: 'ENG_FEED_FORMAT' });
+    for (const broken of [
+      zip.subarray(0, zip.length - 30),
+      zip.subarray(0, 200),
+      Buffer.concat([zip.subarray(0, zip.length - 22), Buffer.alloc(22)]),
+    ])
+      await expect(collect(osvFeed.parse(bufferBody(broken, 'all.zip')))).rejects.toMatchObject({
+        code: 'ENG_FEED_FORMAT',
+      });
   });
 });
 
 describe('readZip limits', () => {
   it('reports an entry over the size cap instead of inflating it', async () => {
     const path = join(dir, 'big.zip');
-    await writeFile(path, zipSync({ 'a.json': [Buffer.alloc(5000, 0x20), { level: 9 }], 'b.json': [Buffer.from('{}'), { level: 0 }] }));
+    await writeFile(
+      path,
+      zipSync({
+        'a.json': [Buffer.alloc(5000, 0x20), { level: 9 }],
+        'b.json': [Buffer.from('{}'), { level: 0 }],
+      }),
+    );
     const items = [];
-    for await (const item of readZip(path, { maxEntryBytes: 1000 })) items.push('data' in item ? { name: item.name, data: item.data.toString() } : item);
+    for await (const item of readZip(path, { maxEntryBytes: 1000 }))
+      items.push('data' in item ? { name: item.name, data: item.data.toString() } : item);
     expect(items).toEqual([
       { name: 'a.json', error: 'entry too large (5000 bytes)' },
       { name: 'b.json', data: '{}' },

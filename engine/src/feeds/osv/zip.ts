@@ -30,11 +30,17 @@ const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const WINDOW = 1 << 20;
 
-const corrupt = (file: string, why: string) => new EngineError('ENG_FEED_FORMAT', `${file}: not a readable zip: ${why}`);
+const corrupt = (file: string, why: string) =>
+  new EngineError('ENG_FEED_FORMAT', `${file}: not a readable zip: ${why}`);
 
 /** True when the bytes start like a zip (a local header, or the EOCD of an empty archive). */
 export function looksLikeZip(head: Uint8Array): boolean {
-  return head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6));
+  return (
+    head.length >= 4 &&
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))
+  );
 }
 
 /**
@@ -49,13 +55,15 @@ export async function* readZip(path: string, options: ZipReadOptions = {}): Asyn
     const size = (await fh.stat()).size;
     const reader = new WindowReader(fh, size);
     const dir = await locateDirectory(reader, size, path);
-    if (dir.size > (options.maxDirectoryBytes ?? 512 * 1024 * 1024)) throw corrupt(path, `central directory of ${dir.size} bytes`);
+    if (dir.size > (options.maxDirectoryBytes ?? 512 * 1024 * 1024))
+      throw corrupt(path, `central directory of ${dir.size} bytes`);
     const cd = await reader.read(dir.offset, dir.size);
     if (cd.length < dir.size) throw corrupt(path, 'central directory past the end of the file');
     let p = 0;
     for (let n = 0; n < dir.entries; n++) {
       throwIfAborted(options.signal);
-      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL) throw corrupt(path, `central directory entry ${n} is damaged`);
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL)
+        throw corrupt(path, `central directory entry ${n} is damaged`);
       const flags = cd.readUInt16LE(p + 8);
       const method = cd.readUInt16LE(p + 10);
       const crc = cd.readUInt32LE(p + 16);
@@ -69,7 +77,7 @@ export async function* readZip(path: string, options: ZipReadOptions = {}): Asyn
       if (end > cd.length) throw corrupt(path, `central directory entry ${n} runs past the directory`);
       const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
       // zip64 extended information (header 0x0001): only the fields whose 32-bit value is 0xFFFFFFFF, in order
-      for (let q = p + 46 + nameLen; q + 4 <= p + 46 + nameLen + extraLen; ) {
+      for (let q = p + 46 + nameLen; q + 4 <= p + 46 + nameLen + extraLen;) {
         const tag = cd.readUInt16LE(q);
         const len = cd.readUInt16LE(q + 2);
         if (tag === 1) {
@@ -84,7 +92,8 @@ export async function* readZip(path: string, options: ZipReadOptions = {}): Asyn
       p = end;
       if (name.endsWith('/')) continue;
       if (flags & 1) yield { name, error: 'encrypted entry' };
-      else if (method !== 0 && method !== 8) yield { name, error: `compression method ${method} is not supported` };
+      else if (method !== 0 && method !== 8)
+        yield { name, error: `compression method ${method} is not supported` };
       else if (compressed < 0 || uncompressed < 0 || compressed > maxEntry || uncompressed > maxEntry)
         yield { name, error: `entry too large (${uncompressed} bytes)` };
       else yield await readEntry(reader, { name, method, crc, compressed, uncompressed, local }, maxEntry);
@@ -105,22 +114,29 @@ interface Entry {
 
 async function readEntry(reader: WindowReader, e: Entry, maxEntry: number): Promise<ZipItem> {
   const header = await reader.read(e.local, 30);
-  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL) return { name: e.name, error: 'local header missing' };
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL)
+    return { name: e.name, error: 'local header missing' };
   const start = e.local + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   const raw = await reader.read(start, e.compressed);
   if (raw.length < e.compressed) return { name: e.name, error: 'entry data past the end of the file' };
   let data: Buffer;
   try {
-    data = e.method === 0 ? Buffer.from(raw) : inflateRawSync(raw, { maxOutputLength: Math.max(1, maxEntry) });
+    data =
+      e.method === 0 ? Buffer.from(raw) : inflateRawSync(raw, { maxOutputLength: Math.max(1, maxEntry) });
   } catch (err) {
     return { name: e.name, error: `cannot inflate: ${(err as Error).message}` };
   }
-  if (data.length !== e.uncompressed) return { name: e.name, error: `size ${data.length} differs from the directory's ${e.uncompressed}` };
+  if (data.length !== e.uncompressed)
+    return { name: e.name, error: `size ${data.length} differs from the directory's ${e.uncompressed}` };
   if (crc32(data) !== e.crc) return { name: e.name, error: 'CRC mismatch' };
   return { name: e.name, data };
 }
 
-async function locateDirectory(reader: WindowReader, size: number, file: string): Promise<{ entries: number; size: number; offset: number }> {
+async function locateDirectory(
+  reader: WindowReader,
+  size: number,
+  file: string,
+): Promise<{ entries: number; size: number; offset: number }> {
   const tailLen = Math.min(size, 22 + 0xffff);
   const tail = await reader.read(size - tailLen, tailLen);
   let at = -1;
@@ -137,9 +153,11 @@ async function locateDirectory(reader: WindowReader, size: number, file: string)
   if (entries === 0xffff || dirSize === 0xffffffff || offset === 0xffffffff) {
     const eocdPos = size - tailLen + at;
     const locator = await reader.read(eocdPos - 20, 20);
-    if (eocdPos < 20 || locator.length < 20 || locator.readUInt32LE(0) !== EOCD64_LOCATOR) throw corrupt(file, 'zip64 locator missing');
+    if (eocdPos < 20 || locator.length < 20 || locator.readUInt32LE(0) !== EOCD64_LOCATOR)
+      throw corrupt(file, 'zip64 locator missing');
     const rec = await reader.read(Number(locator.readBigUInt64LE(8)), 56);
-    if (rec.length < 56 || rec.readUInt32LE(0) !== EOCD64) throw corrupt(file, 'zip64 end of central directory missing');
+    if (rec.length < 56 || rec.readUInt32LE(0) !== EOCD64)
+      throw corrupt(file, 'zip64 end of central directory missing');
     entries = Number(rec.readBigUInt64LE(32));
     dirSize = Number(rec.readBigUInt64LE(40));
     offset = Number(rec.readBigUInt64LE(48));
@@ -163,7 +181,8 @@ class WindowReader {
   async read(pos: number, len: number): Promise<Buffer> {
     if (pos < 0 || pos >= this.size || len <= 0) return Buffer.alloc(0);
     len = Math.min(len, this.size - pos);
-    if (pos >= this.start && pos + len <= this.start + this.buf.length) return this.buf.subarray(pos - this.start, pos - this.start + len);
+    if (pos >= this.start && pos + len <= this.start + this.buf.length)
+      return this.buf.subarray(pos - this.start, pos - this.start + len);
     const want = Math.min(Math.max(len, WINDOW), this.size - pos);
     const buf = Buffer.allocUnsafe(want);
     let got = 0;
