@@ -245,7 +245,7 @@ describe('fuzzing the GitHub side', () => {
   });
 
   it('5,000 byte mutations of REST and GraphQL advisories through parse()', async () => {
-    const seeds = [REST, Buffer.from(`[${REST.toString()},${REST.toString()}]`)];
+    const seeds: Buffer[] = [REST, Buffer.from(`[${REST.toString()},${REST.toString()}]`)];
     if (hasRealdata)
       seeds.push(
         feed('ghsa/osvschema-ghsa-api-full_ranges.json').bytes,

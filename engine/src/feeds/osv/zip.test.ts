@@ -52,7 +52,7 @@ function flipEntryByte(zip: Uint8Array, name: string): Buffer {
   const buf = Buffer.from(zip);
   const header = buf.indexOf(Buffer.from(name)) - 30;
   const data = header + 30 + buf.readUInt16LE(header + 26) + buf.readUInt16LE(header + 28);
-  buf[data + 5] ^= 0x01;
+  buf[data + 5] = buf[data + 5]! ^ 0x01;
   return buf;
 }
 
