@@ -25,8 +25,8 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 async function pack(entries: [string, Buffer | string][]): Promise<Buffer> {
   const p = tar.pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const end = new Promise((resolve) => p.on('end', resolve));
+  p.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const end = new Promise<void>((resolve) => p.on('end', () => resolve()));
   for (const [name, data] of entries) p.entry({ name }, data);
   p.finalize();
   await end;
@@ -60,7 +60,7 @@ describe('exportSnapshot / importSnapshot', () => {
     const bytes = await readFile(db);
     const manifest = { ...(await exportSnapshot({ db, out: join(dir, 'x.tar.gz') })) };
     const tampered = Buffer.from(bytes);
-    tampered[tampered.length - 100] ^= 0xff;
+    tampered[tampered.length - 100] = tampered[tampered.length - 100]! ^ 0xff;
     const archive = join(dir, 'tampered.tar.gz');
     await writeFile(
       archive,
