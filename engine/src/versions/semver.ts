@@ -1,7 +1,7 @@
 /**
  * npm versions: node-semver (https://github.com/npm/node-semver), the implementation npm itself
- * uses, in its strict mode: `MAJOR.MINOR.PATCH[-pre][+build]` with an optional leading `v` or
- * `=` and surrounding blanks, numbers up to Number.MAX_SAFE_INTEGER, at most 256 characters.
+ * uses, in its strict mode: `MAJOR.MINOR.PATCH[-pre][+build]` with an optional leading `v` and
+ * surrounding blanks, numbers up to Number.MAX_SAFE_INTEGER, at most 256 characters.
  * Ordering is SemVer 2.0.0 precedence (https://semver.org/spec/v2.0.0.html#spec-item-11); build
  * metadata does not order versions.
  */
