@@ -6,9 +6,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { grab, pickPairs, realdataFiles, uniq, writeVectors } from './lib.mjs';
 
-const texts = [...realdataFiles('pkgdb/dpkg'), ...realdataFiles('feeds/debian'), ...realdataFiles('feeds/ubuntu')].map(
-  ([, t]) => t,
-);
+const texts = [
+  ...realdataFiles('pkgdb/dpkg'),
+  ...realdataFiles('feeds/debian'),
+  ...realdataFiles('feeds/ubuntu'),
+].map(([, t]) => t);
 const candidates = uniq([
   ...grab(texts, /^(?:Version|Source-Version): *(\S+)/gm),
   ...grab(texts, /^Source: \S+ \(([^)]+)\)/gm),

@@ -34,14 +34,17 @@ else
 end
 print JSON.generate(out)
 `;
-const ruby = (req) => JSON.parse(execFileSync('ruby', ['-e', script], { input: JSON.stringify(req), encoding: 'utf8' }));
+const ruby = (req) =>
+  JSON.parse(execFileSync('ruby', ['-e', script], { input: JSON.stringify(req), encoding: 'utf8' }));
 
 const all = uniq([...candidates, ...variants]);
 const ok = ruby({ op: 'valid', versions: all });
 const versions = all.filter((_, i) => ok[i]);
 const pairs = pickPairs(versions, 450);
 const answers = ruby({ op: 'compare', pairs });
-const rubyVersion = execFileSync('ruby', ['-e', 'print RUBY_VERSION, " / RubyGems ", Gem::VERSION'], { encoding: 'utf8' });
+const rubyVersion = execFileSync('ruby', ['-e', 'print RUBY_VERSION, " / RubyGems ", Gem::VERSION'], {
+  encoding: 'utf8',
+});
 writeVectors(
   'gem',
   [

@@ -5,6 +5,7 @@
  * x/mod/semver vendored in the Go toolchain's own source (no download). Run:
  *   node test/generators/generate-go-versions.mjs [path/to/x/mod/semver]
  */
+import process from 'node:process';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +49,15 @@ function withOracle(fn) {
     copyFileSync(join(SEMVER_DIR, 'semver.go'), join(dir, 'semver/semver.go'));
     writeFileSync(join(dir, 'go.mod'), 'module oracle\n\ngo 1.19\n');
     writeFileSync(join(dir, 'main.go'), MAIN);
-    execFileSync('go', ['build', '-o', join(dir, 'oracle'), '.'], { cwd: dir, env: { ...process.env, GOFLAGS: '-mod=mod' } });
-    return fn((lines) => execFileSync(join(dir, 'oracle'), { input: `${lines.join('\n')}\n`, encoding: 'utf8' }).trim().split('\n'));
+    execFileSync('go', ['build', '-o', join(dir, 'oracle'), '.'], {
+      cwd: dir,
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    });
+    return fn((lines) =>
+      execFileSync(join(dir, 'oracle'), { input: `${lines.join('\n')}\n`, encoding: 'utf8' })
+        .trim()
+        .split('\n'),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -58,13 +66,21 @@ function withOracle(fn) {
 const texts = [...realdataFiles('pkgdb/go'), ...realdataFiles('feeds/osv')].map(([, t]) => t);
 const candidates = uniq([
   ...grab(texts, /\s(v[0-9][^\s/"]*)/g),
-  ...grab(texts, /"(?:introduced|fixed|last_affected)": *"([0-9][^"]*)"/g).map((v) => (v === '0' ? 'v0.0.0' : `v${v}`)),
+  ...grab(texts, /"(?:introduced|fixed|last_affected)": *"([0-9][^"]*)"/g).map((v) =>
+    v === '0' ? 'v0.0.0' : `v${v}`,
+  ),
 ]);
 const variants = candidates.flatMap((v, i) => {
   if (i % 2 !== 0 || v.includes('-') || v.includes('+')) return [];
   const [maj, min, pat] = v.slice(1).split('.');
   const next = `v${maj}.${min}.${Number(pat) + 1}`;
-  return [`${next}-0.20240101120000-abcdef012345`, `${v}-rc.1`, `${v}+incompatible`, `v${maj}.${min}`, `${v}-pre.0.20230101000000-0123456789ab`];
+  return [
+    `${next}-0.20240101120000-abcdef012345`,
+    `${v}-rc.1`,
+    `${v}+incompatible`,
+    `v${maj}.${min}`,
+    `${v}-pre.0.20230101000000-0123456789ab`,
+  ];
 });
 withOracle((ask) => {
   const all = uniq([...candidates, ...variants]);

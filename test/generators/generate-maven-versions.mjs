@@ -4,6 +4,7 @@
  * ComparableVersion (its main(), which compares adjacent arguments), run once with `java`. Run:
  *   node test/generators/generate-maven-versions.mjs [path/to/maven-artifact.jar]
  */
+import process from 'node:process';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -18,7 +19,11 @@ const JAR =
   ].find((p) => existsSync(p));
 if (!JAR) throw new Error('no maven-artifact jar found; pass its path');
 
-const texts = [...realdataFiles('pkgdb/java'), ...realdataFiles('feeds/ghsa'), ...realdataFiles('feeds/osv')].map(([, t]) => t);
+const texts = [
+  ...realdataFiles('pkgdb/java'),
+  ...realdataFiles('feeds/ghsa'),
+  ...realdataFiles('feeds/osv'),
+].map(([, t]) => t);
 const HISTORIES = [
   '2.0-beta9 2.0-rc1 2.0 2.14.1 2.15.0 2.16.0 2.17.0 2.17.1 2.17.2 2.12.2 2.3.1',
   '2.9.10.8 2.10.0.pr1 2.10.5.1 2.12.6.1 2.12.7.1 2.13.0-rc1 2.13.4 2.13.4.2 2.14.0-rc1 2.15.2',
@@ -36,21 +41,39 @@ const candidates = uniq([
   ...grab(texts, /"(?:introduced|fixed|last_affected)": *"([0-9][^"]*)"/g),
   ...HISTORIES.flatMap((h) => h.split(' ')),
 ]).filter((v) => /^[\w.-]+$/.test(v) && /[0-9]/.test(v));
-const SUFFIXES = ['-SNAPSHOT', '.RELEASE', '-rc1', '.Final', '-sp1', '-alpha-1', '.0', '-1', '.M2', '-ga', 'b', '.a1'];
+const SUFFIXES = [
+  '-SNAPSHOT',
+  '.RELEASE',
+  '-rc1',
+  '.Final',
+  '-sp1',
+  '-alpha-1',
+  '.0',
+  '-1',
+  '.M2',
+  '-ga',
+  'b',
+  '.a1',
+];
 const variants = candidates.flatMap((v, i) => (i % 2 === 0 ? [v + SUFFIXES[i % SUFFIXES.length]] : []));
 const versions = uniq([...candidates, ...variants]);
 const pairs = pickPairs(versions, 450);
 
-const out = execFileSync('java', ['-cp', JAR, 'org.apache.maven.artifact.versioning.ComparableVersion', ...pairs.flat()], {
-  encoding: 'utf8',
-  maxBuffer: 64 << 20,
-});
+const out = execFileSync(
+  'java',
+  ['-cp', JAR, 'org.apache.maven.artifact.versioning.ComparableVersion', ...pairs.flat()],
+  {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  },
+);
 // main() prints "   A OP B" for every adjacent argument pair; pair i is comparison 2i
 const ops = out
   .split('\n')
   .filter((l) => l.startsWith('   '))
   .map((l) => l.trim().split(' ')[1]);
-if (ops.length !== pairs.length * 2 - 1) throw new Error(`java printed ${ops.length} comparisons for ${pairs.length} pairs`);
+if (ops.length !== pairs.length * 2 - 1)
+  throw new Error(`java printed ${ops.length} comparisons for ${pairs.length} pairs`);
 const value = { '<': -1, '==': 0, '>': 1 };
 writeVectors(
   'maven',

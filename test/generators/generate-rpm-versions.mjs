@@ -24,9 +24,11 @@ function fromRpmDb(file, name) {
   }
 }
 
-const feedTexts = [...realdataFiles('feeds/redhat'), ...realdataFiles('feeds/amazon'), ...realdataFiles('feeds/osv')].map(
-  ([, t]) => t,
-);
+const feedTexts = [
+  ...realdataFiles('feeds/redhat'),
+  ...realdataFiles('feeds/amazon'),
+  ...realdataFiles('feeds/osv'),
+].map(([, t]) => t);
 const candidates = uniq([
   ...fromRpmDb('pkgdb/rpm/gorpmdb-cbl-mariner-2.0-rpmdb.sqlite', 'rpmdb.sqlite'),
   ...grab(feedTexts, /"((?:\d+:)?\d[\w.+~^]*-\d[\w.+~^]*\.(?:el\d+|amzn\d*|fc\d+|cm\d|module)[\w.+~^]*)"/g),
@@ -42,7 +44,11 @@ const versions = uniq([...candidates, ...variants]);
 
 const pairs = pickPairs(versions, 450);
 const lua = `%{lua:${pairs.map(([a, b]) => `print(rpm.vercmp("${a}", "${b}") .. ";")`).join(' ')}}`;
-const answers = execFileSync('rpm', ['--eval', lua], { encoding: 'utf8' }).split(";").map((s) => s.trim()).filter(Boolean).map(Number);
+const answers = execFileSync('rpm', ['--eval', lua], { encoding: 'utf8' })
+  .split(';')
+  .map((s) => s.trim())
+  .filter(Boolean)
+  .map(Number);
 if (answers.length !== pairs.length) throw new Error(`rpm answered ${answers.length} of ${pairs.length}`);
 const rpmVersion = execFileSync('rpm', ['--version'], { encoding: 'utf8' }).trim();
 writeVectors(

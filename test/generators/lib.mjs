@@ -6,6 +6,7 @@
  * Pairs: every version against its neighbour in string order (similar strings make the
  * interesting comparisons), then seeded random pairs. Deterministic for a given input set.
  */
+import process from 'node:process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

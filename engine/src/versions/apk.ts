@@ -14,7 +14,15 @@
  * version whose next token comes earlier in the list above is newer (`1.0.1 > 1.0a > 1.0_p1 > 1.0`).
  * Anything apk's validator rejects is rejected here.
  */
-import { checkRaw, cmpDigits, cmpStr, invalid, isDigitCode, type Ordering, type VersionScheme } from './types.js';
+import {
+  checkRaw,
+  cmpDigits,
+  cmpStr,
+  invalid,
+  isDigitCode,
+  type Ordering,
+  type VersionScheme,
+} from './types.js';
 
 /** Token kinds in apk-tools' order; the order decides comparisons between different kinds. */
 const enum Tok {

@@ -107,4 +107,8 @@ export function compareComposer(a: ComposerVersion, b: ComposerVersion): Orderin
   return phpVersionCompare(a.normalized, b.normalized);
 }
 
-export const composer: VersionScheme<ComposerVersion> = { id: 'composer', parse: parseComposer, compare: compareComposer };
+export const composer: VersionScheme<ComposerVersion> = {
+  id: 'composer',
+  parse: parseComposer,
+  compare: compareComposer,
+};

@@ -10,7 +10,15 @@
  * would only warn about (upstream not starting with a digit, characters outside the policy set)
  * does not occur in the archive and is rejected here, so it is recorded rather than guessed at.
  */
-import { checkRaw, invalid, isAlphaCode, isDigitCode, sign, type Ordering, type VersionScheme } from './types.js';
+import {
+  checkRaw,
+  invalid,
+  isAlphaCode,
+  isDigitCode,
+  sign,
+  type Ordering,
+  type VersionScheme,
+} from './types.js';
 
 export interface DebVersion {
   epoch: number;
@@ -54,7 +62,13 @@ export function parseDeb(raw: string): DebVersion {
   }
   if (upstream === '') invalid('deb', raw, 'upstream version is empty');
   if (!UPSTREAM_RE.test(upstream)) {
-    invalid('deb', raw, isDigitCode(upstream.charCodeAt(0)) ? 'invalid character in upstream version' : 'upstream version does not start with a digit');
+    invalid(
+      'deb',
+      raw,
+      isDigitCode(upstream.charCodeAt(0))
+        ? 'invalid character in upstream version'
+        : 'upstream version does not start with a digit',
+    );
   }
   if (revision !== '' && !REVISION_RE.test(revision)) invalid('deb', raw, 'invalid character in revision');
   return { epoch, upstream, revision };
@@ -74,7 +88,10 @@ export function verrevcmp(a: string, b: string): Ordering {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    while ((i < a.length && !isDigitCode(a.charCodeAt(i))) || (j < b.length && !isDigitCode(b.charCodeAt(j)))) {
+    while (
+      (i < a.length && !isDigitCode(a.charCodeAt(i))) ||
+      (j < b.length && !isDigitCode(b.charCodeAt(j)))
+    ) {
       const ac = order(a.charCodeAt(i));
       const bc = order(b.charCodeAt(j));
       if (ac !== bc) return sign(ac - bc);

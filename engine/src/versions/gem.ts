@@ -19,7 +19,8 @@ import { checkRaw, cmpDigits, cmpStr, invalid, type Ordering, type VersionScheme
 export type GemVersion = readonly { num: boolean; text: string }[];
 
 // Ruby's \s is [ \t\r\n\f\v]
-const GEM_RE = /^[ \t\r\n\f\v]*([0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)[ \t\r\n\f\v]*$/;
+const GEM_RE =
+  /^[ \t\r\n\f\v]*([0-9]+(?:\.[0-9a-zA-Z]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)[ \t\r\n\f\v]*$/;
 
 function dropTrailingZeros(segs: { num: boolean; text: string }[]): { num: boolean; text: string }[] {
   let end = segs.length;

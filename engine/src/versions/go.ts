@@ -17,7 +17,8 @@ const ID = '[0-9A-Za-z-]+';
 const GO_RE = new RegExp(
   `^v${NUM}(?:\\.${NUM}(?:\\.${NUM}(?:-(${ID}(?:\\.${ID})*))?(?:\\+(${ID}(?:\\.${ID})*))?)?)?$`,
 );
-const TOOLCHAIN_RE = /^go(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:(rc|beta)(0|[1-9][0-9]*))?$/;
+const TOOLCHAIN_RE =
+  /^go(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?(?:(rc|beta)(0|[1-9][0-9]*))?$/;
 const LEADING_ZERO_NUM = /^0[0-9]+$/;
 
 /** Parses a Go module (or toolchain) version; throws ENG_VERSION_INVALID. */
@@ -33,7 +34,8 @@ export function parseGo(raw: string): SemVer2 {
   if (!m) invalid('go', raw, 'not a Go module version (vMAJOR.MINOR.PATCH[-pre][+build])');
   const prerelease = m[4] === undefined ? [] : m[4].split('.');
   // x/mod/semver rejects numeric pre-release identifiers with leading zeros
-  if (prerelease.some((id) => LEADING_ZERO_NUM.test(id))) invalid('go', raw, 'leading zero in a numeric pre-release identifier');
+  if (prerelease.some((id) => LEADING_ZERO_NUM.test(id)))
+    invalid('go', raw, 'leading zero in a numeric pre-release identifier');
   return {
     major: m[1]!,
     minor: m[2] ?? '0',

@@ -38,7 +38,8 @@ function numItem(digits: string): Item {
 
 function strItem(value: string, followedByDigit: boolean): Item {
   let v = value;
-  if (followedByDigit && v.length === 1) v = v === 'a' ? 'alpha' : v === 'b' ? 'beta' : v === 'm' ? 'milestone' : v;
+  if (followedByDigit && v.length === 1)
+    v = v === 'a' ? 'alpha' : v === 'b' ? 'beta' : v === 'm' ? 'milestone' : v;
   return { kind: 'str', value: Object.hasOwn(ALIASES, v) ? ALIASES[v]! : v };
 }
 
@@ -145,7 +146,8 @@ function compareLists(a: readonly Item[], b: readonly Item[]): Ordering {
   for (let i = 0; i < n; i++) {
     const l = a[i];
     const r = b[i];
-    const result = l === undefined ? (r === undefined ? 0 : (-compareItem(r, undefined) as Ordering)) : compareItem(l, r);
+    const result =
+      l === undefined ? (r === undefined ? 0 : (-compareItem(r, undefined) as Ordering)) : compareItem(l, r);
     if (result !== 0) return result;
   }
   return 0;

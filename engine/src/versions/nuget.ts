@@ -55,7 +55,8 @@ export function parseNuGet(raw: string): NuGetVersion {
   const labels = labelPart === undefined ? [] : labelPart.split('.');
   for (const l of labels) {
     if (!LABEL_RE.test(l)) invalid('nuget', raw, `invalid release label ${JSON.stringify(l)}`);
-    if (LEADING_ZERO_NUM.test(l)) invalid('nuget', raw, `leading zero in numeric release label ${JSON.stringify(l)}`);
+    if (LEADING_ZERO_NUM.test(l))
+      invalid('nuget', raw, `leading zero in numeric release label ${JSON.stringify(l)}`);
   }
   if (metadata !== undefined && metadata.split('.').some((p) => !LABEL_RE.test(p))) {
     invalid('nuget', raw, 'invalid build metadata');

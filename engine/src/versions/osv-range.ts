@@ -44,7 +44,8 @@ interface Event {
 function eventOf(e: RangeEvent): { kind: Kind; raw: string } | undefined {
   if ('introduced' in e && typeof e.introduced === 'string') return { kind: 'introduced', raw: e.introduced };
   if ('fixed' in e && typeof e.fixed === 'string') return { kind: 'fixed', raw: e.fixed };
-  if ('last_affected' in e && typeof e.last_affected === 'string') return { kind: 'last_affected', raw: e.last_affected };
+  if ('last_affected' in e && typeof e.last_affected === 'string')
+    return { kind: 'last_affected', raw: e.last_affected };
   if ('limit' in e && typeof e.limit === 'string') return { kind: 'limit', raw: e.limit };
   return undefined;
 }
@@ -114,7 +115,8 @@ export function isAffected(version: string, spec: AffectedSpec, scheme: SchemeId
   }
   for (const listed of versions) {
     try {
-      if (compareParsed(v, parseVersion(scheme, listed)) === 0) return { affected: true, reason: 'listed version' };
+      if (compareParsed(v, parseVersion(scheme, listed)) === 0)
+        return { affected: true, reason: 'listed version' };
     } catch {
       // a listed version that does not parse cannot equal a version that does
     }

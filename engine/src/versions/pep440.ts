@@ -117,4 +117,8 @@ export function comparePep440(a: Pep440Version, b: Pep440Version): Ordering {
   );
 }
 
-export const pep440: VersionScheme<Pep440Version> = { id: 'pep440', parse: parsePep440, compare: comparePep440 };
+export const pep440: VersionScheme<Pep440Version> = {
+  id: 'pep440',
+  parse: parsePep440,
+  compare: comparePep440,
+};

@@ -41,7 +41,10 @@ const memo = new Map<string, ParsedVersion | EngineError>();
 /** Throws ENG_INVALID_ARGUMENT unless `scheme` is a known scheme id. */
 export function assertScheme(scheme: string): asserts scheme is SchemeId {
   if (!(SCHEME_IDS as readonly string[]).includes(scheme)) {
-    throw new EngineError('ENG_INVALID_ARGUMENT', `unknown version scheme ${JSON.stringify(scheme)}; valid: ${SCHEME_IDS.join(', ')}`);
+    throw new EngineError(
+      'ENG_INVALID_ARGUMENT',
+      `unknown version scheme ${JSON.stringify(scheme)}; valid: ${SCHEME_IDS.join(', ')}`,
+    );
   }
 }
 
@@ -60,7 +63,11 @@ export function parseVersion(scheme: SchemeId, raw: string): ParsedVersion {
     } catch (error) {
       hit = isEngineError(error)
         ? error
-        : new EngineError('ENG_VERSION_INVALID', `invalid ${scheme} version ${JSON.stringify(String(raw).slice(0, 80))}`, { cause: error });
+        : new EngineError(
+            'ENG_VERSION_INVALID',
+            `invalid ${scheme} version ${JSON.stringify(String(raw).slice(0, 80))}`,
+            { cause: error },
+          );
     }
     if (memo.size >= MEMO_LIMIT) memo.clear();
     if (typeof raw === 'string') memo.set(key, hit);

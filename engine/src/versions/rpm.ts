@@ -24,10 +24,18 @@ export interface RpmVersion {
   release: string;
 }
 
+function hasBlankOrControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 127) return true;
+  }
+  return /\s/.test(s);
+}
+
 /** Parses an EVR string; throws ENG_VERSION_INVALID. */
 export function parseRpm(raw: string): RpmVersion {
   checkRaw('rpm', raw);
-  if (/[\s\x00-\x1f\x7f]/.test(raw)) invalid('rpm', raw, 'contains blanks or control characters');
+  if (hasBlankOrControl(raw)) invalid('rpm', raw, 'contains blanks or control characters');
   let s = 0;
   while (s < raw.length && isDigitCode(raw.charCodeAt(s))) s++;
   // rpm looks for the release separator only after the epoch digits

@@ -45,7 +45,10 @@ export const MAX_VERSION_LENGTH = 512;
 /** Throws the coded invalid-version error. */
 export function invalid(scheme: SchemeId, raw: string, reason: string): never {
   const shown = raw.length > 80 ? `${raw.slice(0, 80)}…` : raw;
-  throw new EngineError('ENG_VERSION_INVALID', `invalid ${scheme} version ${JSON.stringify(shown)}: ${reason}`);
+  throw new EngineError(
+    'ENG_VERSION_INVALID',
+    `invalid ${scheme} version ${JSON.stringify(shown)}: ${reason}`,
+  );
 }
 
 /**

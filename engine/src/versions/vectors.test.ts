@@ -81,7 +81,9 @@ describe.each(files)('%s', (file) => {
     const failures = vectors.comparisons
       .map((c) => ({ ...c, got: safeCompare(scheme, c.a, c.b), back: safeCompare(scheme, c.b, c.a) }))
       .filter((c) => c.got !== c.expected || c.back !== -c.expected)
-      .map((c) => `line ${c.line}: ${c.a} vs ${c.b}: expected ${c.expected}, got ${c.got} / reverse ${c.back}`);
+      .map(
+        (c) => `line ${c.line}: ${c.a} vs ${c.b}: expected ${c.expected}, got ${c.got} / reverse ${c.back}`,
+      );
     expect(failures).toEqual([]);
     expect(vectors.comparisons.length).toBeGreaterThan(0);
   });
@@ -116,7 +118,8 @@ describe.each(SCHEME_IDS)('%s vectors as a whole', (scheme) => {
     const bad: string[] = [];
     for (let i = 0; i < sorted.length && bad.length < 5; i++) {
       for (let j = i + 1; j < sorted.length && bad.length < 5; j++) {
-        if (compareVersions(scheme, sorted[i]!, sorted[j]!) > 0) bad.push(`${sorted[i]} > ${sorted[j]} after sorting`);
+        if (compareVersions(scheme, sorted[i]!, sorted[j]!) > 0)
+          bad.push(`${sorted[i]} > ${sorted[j]} after sorting`);
       }
     }
     expect(bad).toEqual([]);
