@@ -42,11 +42,22 @@ export function checkSnapshotHeader(db: Database.Database, path: string): void {
 /** The sources table. @throws ENG_DB_CORRUPT */
 export function readSources(db: Database.Database, path: string): SourceMeta[] {
   return guardSqlite(path, () =>
-    (db.prepare('SELECT json FROM sources ORDER BY name').pluck().all() as string[]).map(
-      (json) => JSON.parse(json) as SourceMeta,
-    ),
+    (db.prepare('SELECT json FROM sources ORDER BY name').pluck().all() as unknown[]).map((json) => {
+      const s = JSON.parse(String(json)) as SourceMeta;
+      const counts = s?.counts as unknown as Record<string, unknown> | undefined;
+      if (
+        typeof s?.name !== 'string' ||
+        typeof s.feedVersion !== 'number' ||
+        typeof s.checkedAt !== 'string' ||
+        !COUNT_KEYS.every((k) => typeof counts?.[k] === 'number')
+      )
+        throw new EngineError('ENG_DB_CORRUPT', `${path}: a sources row is not a source description`);
+      return s;
+    }),
   );
 }
+
+const COUNT_KEYS = ['vulnerabilities', 'affected', 'kev', 'epss', 'malformed', 'withdrawn'] as const;
 
 /** The snapshot metadata of an open, checked database. @throws ENG_DB_CORRUPT when incomplete */
 export function readMeta(db: Database.Database, path: string): SnapshotMeta {
