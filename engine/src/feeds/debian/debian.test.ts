@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -254,31 +256,10 @@ describe.skipIf(!hasRealdata)('debian tracker: realdata', () => {
 });
 
 // Our own cases for the triage tags, malformed entries, TEMP ids and unknown codenames.
-const SYNTHETIC = JSON.stringify({
-  libfoo: {
-    'CVE-2024-0001': {
-      description: 'first',
-      releases: {
-        bookworm: { status: 'open', urgency: 'low', nodsa: 'Minor issue', nodsa_reason: 'ignored' },
-        bullseye: { status: 'open', urgency: 'low', nodsa: 'Minor issue', nodsa_reason: 'postponed' },
-        trixie: { status: 'open', urgency: 'medium', nodsa: 'Minor issue', nodsa_reason: '' },
-        forky: { status: 'undetermined', urgency: 'not yet assigned' },
-        sid: { status: 'open', urgency: 'unimportant' },
-        experimental: { status: 'open', urgency: 'high' },
-        buster: { status: 'bogus', urgency: 'high' },
-        jessie: { status: 'resolved', urgency: 'high' },
-      },
-    },
-    'TEMP-0000000-ABCDEF': { releases: { bookworm: { status: 'open', urgency: 'low' } } },
-    'CVE-2024-0002': 'oops',
-  },
-  libbar: 7,
-  libbaz: {
-    'CVE-2024-0001': {
-      releases: { bookworm: { status: 'resolved', fixed_version: '1:2.0-1', urgency: 'high*' } },
-    },
-  },
-});
+const SYNTHETIC = readFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), 'testdata', 'tracker-synthetic.json'),
+  'utf8',
+);
 
 describe('debian tracker: triage tags and damage', () => {
   it('maps no-dsa reasons, undetermined and unimportant, and counts malformed entries', async () => {

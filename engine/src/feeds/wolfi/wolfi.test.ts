@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fuzz } from '../../../../test/support/fuzz.js';
@@ -357,6 +358,58 @@ describe.skipIf(!hasRealdata)('wolfi and chainguard secdb: realdata', () => {
       { allowed: (e) => isEngineError(e) && e.code === 'ENG_FEED_FORMAT' },
     );
     expect(failures).toEqual([]);
+  });
+});
+
+describe('wolfi secdb: entries', () => {
+  it('keeps CVEs over GHSA ids in one entry, GHSA-only entries, and reports id-less ones', async () => {
+    const file = join(dirname(fileURLToPath(import.meta.url)), 'testdata', 'security-synthetic.json');
+    const head = await readFile(file);
+    expect(wolfiFeed.detect({ name: file, head })).toBe(true);
+    const fixedRow = (vulnId: string, packageName: string, v: string) => ({
+      vulnId,
+      namespace: 'wolfi',
+      packageName,
+      fixState: 'fixed',
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: v }] }],
+      fixedVersion: v,
+      extra: { repository: 'os' },
+    });
+    const vuln = (id: string) => ({
+      id,
+      aliases: [],
+      cvss: [],
+      vendorSeverities: [],
+      cwes: [],
+      references: [],
+    });
+    expect(await parseAll(wolfiFeed, bufferBody(head))).toEqual([
+      { type: 'malformed', message: 'no id in see upstream', ref: 'tool/1.2.4-r0' },
+      {
+        type: 'vulnerability',
+        vulnerability: vuln('GHSA-aaaa-bbbb-cccc'),
+        affected: [
+          {
+            vulnId: 'GHSA-aaaa-bbbb-cccc',
+            namespace: 'wolfi',
+            packageName: 'tool',
+            fixState: 'not-affected',
+            ranges: [],
+            extra: { repository: 'os' },
+          },
+        ],
+      },
+      {
+        type: 'vulnerability',
+        vulnerability: vuln('CVE-2024-1111'),
+        affected: [fixedRow('CVE-2024-1111', 'tool', '1.2.3-r1'), fixedRow('CVE-2024-1111', 'lib', '2.0-r0')],
+      },
+      {
+        type: 'vulnerability',
+        vulnerability: vuln('GHSA-gggg-hhhh-iiii'),
+        affected: [fixedRow('GHSA-gggg-hhhh-iiii', 'tool', '1.2.3-r1')],
+      },
+    ]);
   });
 });
 
