@@ -11,6 +11,9 @@
  * post-release; dev-release (before the same version without it); local version (absent < present;
  * numeric parts above alphanumeric ones and compared as integers, alphanumeric parts compared in
  * lower case; a longer list wins a tie).
+ *
+ * The library's own compare() is not used: it reads numbers with Number(), so it loses precision
+ * above 2^53 and takes local parts like `1e5` or `0x10` for numbers (packaging does not).
  */
 import { VERSION_PATTERN } from '@renovatebot/pep440/lib/version.js';
 import { checkRaw, cmpDigits, cmpStr, invalid, type Ordering, type VersionScheme } from './types.js';
