@@ -226,6 +226,8 @@ describe.skipIf(!hasRealdata)('debian tracker: realdata', () => {
     ['feeds/debian/trivydb-tracker-CVE-2021-3450.json', false],
     ['feeds/debian/trivydb-tracker-distributions.json', false],
     ['feeds/debian/vunnel-DSA-list.txt', false],
+    // Echo's advisories share the {package: {CVE: {…}}} nesting, without per-release states
+    ['feeds/other/vunnel-echo-advisories-data.json', false],
     ['feeds/alpine/claircore-secdb-v3.10-community.json', false],
     ['feeds/redhat/trivydb-csaf-vex-cve-2024-10041.json', false],
   ])('detect(%s) = %s', async (file, expected) => {
@@ -233,9 +235,13 @@ describe.skipIf(!hasRealdata)('debian tracker: realdata', () => {
     expect(debianFeed.detect({ name: file, head })).toBe(expected);
   });
 
-  it('refuses the vuln-list-debian files with ENG_FEED_FORMAT', async () => {
-    for (const file of ['trivydb-tracker-CVE-2021-3450.json', 'trivydb-tracker-distributions.json']) {
-      const buf = await readFile(realdata(`feeds/debian/${file}`));
+  it('refuses the vuln-list-debian files and Echo advisories with ENG_FEED_FORMAT', async () => {
+    for (const file of [
+      'debian/trivydb-tracker-CVE-2021-3450.json',
+      'debian/trivydb-tracker-distributions.json',
+      'other/vunnel-echo-advisories-data.json',
+    ]) {
+      const buf = await readFile(realdata(`feeds/${file}`));
       const error = await parseAll(bufferBody(buf)).catch((e: unknown) => e);
       expect(isEngineError(error) && error.code).toBe('ENG_FEED_FORMAT');
     }

@@ -29,7 +29,9 @@ export interface DebianFeedOptions {
   releases?: Readonly<Record<string, string>>;
 }
 
-const SHAPE = /^\uFEFF?\s*\{\s*"(?:[^"\\]|\\.)*"\s*:\s*\{\s*"(?:CVE|TEMP)-[^"]*"\s*:\s*[{[]/;
+/** `{ "<package>": { "<CVE|TEMP id>": { "<a tracker field>":` (Echo's look-alike has `fixed_version` only) */
+const SHAPE =
+  /^\uFEFF?\s*\{\s*"(?:[^"\\]|\\.)*"\s*:\s*\{\s*"(?:CVE|TEMP)-[^"]*"\s*:\s*\{\s*"(?:description|scope|debianbug|releases)"\s*:/;
 
 /** Builds the Debian feed (the default instance is `debianFeed`). */
 export function createDebianFeed(options: DebianFeedOptions = {}): Feed {
@@ -75,13 +77,13 @@ async function* parseTracker(
         yield { type: 'malformed', message: `package entry is not valid JSON: ${m.bad}`, ref: m.key };
         continue;
       }
-      const seen = mapper.idsSeen;
-      const records = mapper.package(m.key, m.value);
       if (!checked) {
-        // the first readable member decides whether this is the tracker at all
-        if (mapper.idsSeen === seen) throw notTracker(body.name);
+        // the first readable member decides whether this is the tracker at all: CVE entries
+        // with per-release states (Echo's look-alike {package: {CVE: {fixed_version}}} has none)
+        if (!looksLikeTracker(m.value)) throw notTracker(body.name);
         checked = true;
       }
+      const records = mapper.package(m.key, m.value);
       yield* records;
     }
   } catch (e) {
@@ -92,6 +94,14 @@ async function* parseTracker(
     stream.destroy();
   }
   if (mapper.idsSeen === 0) throw notTracker(body.name);
+}
+
+function looksLikeTracker(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(value).some(
+    ([id, entry]) =>
+      /^(?:CVE|TEMP)-/.test(id) && typeof entry === 'object' && entry !== null && 'releases' in entry,
+  );
 }
 
 function notTracker(name: string): EngineError {
