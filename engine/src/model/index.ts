@@ -4,3 +4,4 @@ export * from './unknown.js';
 export * from './scan.js';
 export * from './severity.js';
 export * from './vulnerability.js';
+export * from './finding.js';
