@@ -9,6 +9,7 @@ import { fuzz } from '../../../../test/support/fuzz.js';
 import { hasRealdata, realdata } from '../../../../test/support/realdata.js';
 import { isEngineError } from '../../errors.js';
 import { startReplayServer, type ReplayServer } from '../alpine/testdata/replay-server.js';
+import type { AffectedPackage } from '../../model/vulnerability.js';
 import type { FeedBody, FeedRecord } from '../types.js';
 import { amazonFeed, createAmazonFeed, updateinfoHref } from './index.js';
 
@@ -31,7 +32,13 @@ async function parseAll(body: FeedBody): Promise<FeedRecord[]> {
   return out;
 }
 
-const row = (vulnId: string, namespace: string, packageName: string, fixed: string, advisory: string) => ({
+const row = (
+  vulnId: string,
+  namespace: string,
+  packageName: string,
+  fixed: string,
+  advisory: string,
+): AffectedPackage => ({
   vulnId,
   namespace,
   packageName,
