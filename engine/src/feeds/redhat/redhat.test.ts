@@ -357,6 +357,21 @@ describe.skipIf(!hasRealdata)('redhat: realdata', () => {
     });
   });
 
+  it('never throws on mutated deletions lists and index rows', async () => {
+    const seed = await readFile(realdata('feeds/redhat/vunnel-csaf-deletions.csv'));
+    const failures = await fuzz(
+      [seed, await readFile(realdata('feeds/redhat/vunnel-csaf-changes.csv'))],
+      10_000,
+      async (input) => {
+        await parseAll(bufferBody(input, 'deletions.csv'));
+        parseIndexCsv(input.toString('utf8')).rows.forEach((r) => idFromPath(r.path));
+        parseArchiveLatest(input.toString('utf8'));
+      },
+      { allowed: (e) => isEngineError(e) && e.code === 'ENG_FEED_FORMAT' },
+    );
+    expect(failures).toEqual([]);
+  });
+
   it('never throws anything but ENG_FEED_FORMAT on mutated documents and archives', async () => {
     const seeds = [
       await readFile(realdata('feeds/redhat/trivydb-csaf-vex-cve-2024-10041.json')),
