@@ -46,6 +46,11 @@ export class RecordApplier {
   };
   /** ids applied so far in this application (a repeat merges instead of replacing) */
   private readonly seen = new Set<string>();
+  /**
+   * `affected.seq` of the next row. Unique within this application, which is enough: rows of an
+   * (id, source) from earlier applications are always removed before the id's first row here.
+   */
+  private seq = 0;
   private readonly st: Record<
     | 'delVuln'
     | 'delAffected'
@@ -76,10 +81,10 @@ export class RecordApplier {
         'INSERT INTO vulnerabilities (id, source, json) VALUES (?, ?, ?) ON CONFLICT (id, source) DO UPDATE SET json = excluded.json',
       ),
       insAffected: db.prepare(
-        'INSERT INTO affected (namespace, package, vuln_id, source, json) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO affected (namespace, package, vuln_id, source, seq, json) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       hasAffected: db.prepare(
-        'SELECT 1 FROM affected WHERE source = ? AND vuln_id = ? AND namespace = ? AND package = ? AND json = ? LIMIT 1',
+        'SELECT 1 FROM affected WHERE namespace = ? AND package = ? AND vuln_id = ? AND source = ? AND json = ? LIMIT 1',
       ),
       insAlias: db.prepare('INSERT OR IGNORE INTO aliases (alias, id, source) VALUES (?, ?, ?)'),
       upsertKev: db.prepare('INSERT OR REPLACE INTO kev (cve, source, json) VALUES (?, ?, ?)'),
@@ -155,8 +160,8 @@ export class RecordApplier {
       if (isText(alias) && alias !== v.id) this.st.insAlias.run(alias, v.id, this.source);
     }
     for (const [namespace, pkg, json] of rows) {
-      if (repeat && this.st.hasAffected.get(this.source, v.id, namespace, pkg, json)) continue;
-      this.st.insAffected.run(namespace, pkg, v.id, this.source, json);
+      if (repeat && this.st.hasAffected.get(namespace, pkg, v.id, this.source, json)) continue;
+      this.st.insAffected.run(namespace, pkg, v.id, this.source, this.seq++, json);
       this.counts.affected++;
     }
   }

@@ -22,8 +22,10 @@ export const META_KEYS = {
  * - `meta(key, value)`: schema version, content version (hash), build time.
  * - `sources(name, json)`: one SourceMeta per feed (checkpoint, counts, times, last error, content hash).
  * - `vulnerabilities(id, source, json)`: what one source says about one id (a Vulnerability), unique per (id, source).
- * - `affected(namespace, package, vuln_id, source, json)`: one AffectedPackage without its key columns;
- *   looked up by (namespace, package), replaced by (source, vuln_id).
+ * - `affected(namespace, package, vuln_id, source, seq, json)`: one AffectedPackage without its key
+ *   columns, CLUSTERED by (namespace, package) (a WITHOUT ROWID table: the rows of one package are
+ *   adjacent, a lookup is one B-tree descent plus a leaf scan); replaced by (source, vuln_id);
+ *   `seq` only keeps two entries of one package in one record apart (not content).
  * - `aliases(alias, id, source)`: `id`'s record in `source` lists `alias`; indexed both ways.
  * - `kev(cve, source, json)`, `epss(cve, source, score, percentile, date)`: one row per CVE.
  * The `source` columns let a full re-sync of one feed replace exactly that feed's rows.
@@ -38,9 +40,9 @@ CREATE TABLE vulnerabilities (
 CREATE INDEX vulnerabilities_by_source ON vulnerabilities (source, id);
 CREATE TABLE affected (
   namespace TEXT NOT NULL, package TEXT NOT NULL, vuln_id TEXT NOT NULL, source TEXT NOT NULL,
-  json TEXT NOT NULL
-);
-CREATE INDEX affected_by_package ON affected (namespace, package);
+  seq INTEGER NOT NULL, json TEXT NOT NULL,
+  PRIMARY KEY (namespace, package, vuln_id, source, seq)
+) WITHOUT ROWID;
 CREATE INDEX affected_by_owner ON affected (source, vuln_id);
 CREATE TABLE aliases (
   alias TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL,

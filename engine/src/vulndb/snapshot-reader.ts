@@ -1,7 +1,8 @@
 /**
  * SnapshotReader: the read side of a snapshot file (AdvisoryReader). Opened read-only; lookups
  * are batched by the caller and run on statements prepared once per reader. `affected` returns
- * the rows of each key sorted by (vulnId, source, JSON), keys in the order given.
+ * the rows of each key sorted by (vulnId, source, JSON), keys in the order given: equal content
+ * reads the same whatever its build history.
  */
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
@@ -18,7 +19,6 @@ import type { AdvisoryReader, SnapshotMeta } from './types.js';
 /** `affected.json`: the AffectedPackage fields that are not key columns. */
 type StoredAffected = Omit<AffectedPackage, 'vulnId' | 'source' | 'namespace' | 'packageName'>;
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const unique = <T>(items: readonly T[]) => [...new Set(items)];
 
 export class SnapshotReader implements AdvisoryReader {
@@ -30,12 +30,18 @@ export class SnapshotReader implements AdvisoryReader {
     readonly path: string,
   ) {
     this.metadata = readMeta(db, path);
-    // scans look up scattered keys: a larger page cache than SQLite's 2 MiB default saves re-reads
-    guardSqlite(path, () => db.pragma('cache_size = -32768'));
+    guardSqlite(path, () => {
+      // keep the shared lock once taken: SQLite otherwise re-locks and re-validates its page cache
+      // on every statement (10x the cost of a lookup). Snapshots are never written in place (a new
+      // file is renamed over the path), so holding it blocks nobody.
+      db.pragma('locking_mode = EXCLUSIVE');
+      // scans look up scattered keys: a larger page cache than SQLite's 2 MiB default saves re-reads
+      db.pragma('cache_size = -32768');
+    });
     this.st = guardSqlite(path, () => ({
       affected: db
         .prepare(
-          'SELECT vuln_id, source, json FROM affected WHERE namespace = ? AND package = ? ORDER BY rowid',
+          'SELECT vuln_id, source, json FROM affected WHERE namespace = ? AND package = ? ORDER BY vuln_id, source, json',
         )
         .raw(),
       vulns: db.prepare('SELECT source, json FROM vulnerabilities WHERE id = ? ORDER BY source').raw(),
@@ -75,11 +81,18 @@ export class SnapshotReader implements AdvisoryReader {
         const k = `${namespace}\u0000${packageName}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        const rows = this.st.affected.all(namespace, packageName) as [string, string, string][];
-        // index order is insertion order; sort so equal content reads the same whatever its history
-        if (rows.length > 1) rows.sort((a, b) => cmp(a[0], b[0]) || cmp(a[1], b[1]) || cmp(a[2], b[2]));
-        for (const [vulnId, source, json] of rows) {
-          out.push({ vulnId, source, namespace, packageName, ...(JSON.parse(json) as StoredAffected) });
+        for (const [vulnId, source, json] of this.st.affected.all(namespace, packageName) as [
+          string,
+          string,
+          string,
+        ][]) {
+          // assigning onto the parsed object is cheaper than spreading it into a new one
+          const a = JSON.parse(json) as StoredAffected & Partial<AffectedPackage>;
+          a.vulnId = vulnId;
+          a.source = source;
+          a.namespace = namespace;
+          a.packageName = packageName;
+          out.push(a as AffectedPackage);
         }
       }
     });

@@ -16,7 +16,7 @@ import { EngineError, throwIfAborted } from '../errors.js';
 import type { Feed, FeedCheckpoint, FeedRecord } from '../feeds/types.js';
 import { RecordApplier, type ApplyCounts } from './apply-records.js';
 import { commitTemp, removeStaleTemps, tempPathFor } from './atomic-file.js';
-import { snapshotVersion, sourceContentHash } from './content-hash.js';
+import { snapshotVersion, sourceContentHashes } from './content-hash.js';
 import { META_KEYS, SCHEMA_SQL } from './schema.js';
 import { checkSnapshotHeader, guardSqlite, readSources } from './snapshot-file.js';
 import { SNAPSHOT_SCHEMA_VERSION, type SnapshotMeta, type SourceMeta } from './types.js';
@@ -205,9 +205,10 @@ export class SnapshotWriter {
     this.enter();
     const builtAt = this.now().toISOString();
     try {
+      const hashes = sourceContentHashes(this.db, this.touched);
       for (const name of this.touched) {
         const meta = this.sourceMetas.get(name)!;
-        const hash = sourceContentHash(this.db, name);
+        const hash = hashes.get(name)!;
         // content changed (or first data): it changed when it was applied
         if (hash !== meta.contentHash || !meta.updatedAt) meta.updatedAt = meta.checkedAt;
         meta.contentHash = hash;
