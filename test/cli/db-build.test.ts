@@ -29,9 +29,9 @@ describe.skipIf(!hasRealdata)('vigil db build --from realdata/feeds (issue #3 ac
     const out = join(dir, 'realdata.db');
     const build = await runVigil(['db', 'build', '--from', realdata('feeds'), '--out', out]);
     expect(build.code).toBe(0);
-    // Amazon Linux has no feed yet: its files are reported, not silently dropped
+    // files in no feed format (here a JSON schema NIST publishes beside the API) are reported, not dropped
     expect(build.stderr).toContain(
-      'vigil: warning: not used: amazon/vunnel-ALAS-2018-939.html: no feed recognises this content\n',
+      'vigil: warning: not used: nvd/schemas/cvss-v3.1.json: no feed recognises this content\n',
     );
     const meta = await status(out);
     const rows = (s: SnapshotMeta['sources'][number]) =>

@@ -14,6 +14,7 @@ const FOLDERS: Record<string, string> = {
   almalinux: 'osv',
   rocky: 'osv',
   chainguard: 'wolfi',
+  amzn: 'amazon',
 };
 
 describe('feed list', () => {

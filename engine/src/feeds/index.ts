@@ -4,11 +4,13 @@
  */
 import { EngineError } from '../errors.js';
 import { alpineFeed } from './alpine/index.js';
+import { amazonFeed } from './amazon/index.js';
 import { debianFeed } from './debian/index.js';
 import { epssFeed } from './epss/index.js';
 import { kevFeed } from './kev/index.js';
 import { nvdFeed } from './nvd/index.js';
 import { almaFeed, ghsaFeed, osvFeed, rockyFeed, ubuntuFeed } from './osv/index.js';
+import { redhatFeed } from './redhat/index.js';
 import type { Feed } from './types.js';
 import { chainguardFeed, wolfiFeed } from './wolfi/index.js';
 
@@ -27,6 +29,8 @@ export const FEEDS: readonly Feed[] = [
   wolfiFeed,
   chainguardFeed,
   alpineFeed,
+  redhatFeed,
+  amazonFeed,
   kevFeed,
   epssFeed,
 ];
