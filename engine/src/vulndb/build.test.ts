@@ -1,9 +1,10 @@
 import { zipSync, strToU8 } from 'fflate';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hasRealdata, realdata } from '../../../test/support/realdata.js';
 import { buildSnapshot } from './build.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { body, testFeed, vuln } from './testdata/test-feed.js';
@@ -131,5 +132,37 @@ describe('buildSnapshot', () => {
     ).rejects.toMatchObject({
       code: 'ENG_INVALID_ARGUMENT',
     });
+  });
+});
+
+describe.skipIf(!hasRealdata)('buildSnapshot with the real feeds', () => {
+  it('reads OSV files the same from a zip (as osv.dev exports them) as from a directory: same version', async () => {
+    // feeds/osv (language records, an ALSA, an RLSA, and non-OSV files) and feeds/ubuntu mixed in
+    // one archive, as osv.dev's all.zip mixes ecosystems
+    const files = [
+      ...(await readdir(realdata('feeds/osv'))).map((n) => `osv/${n}`),
+      ...(await readdir(realdata('feeds/ubuntu'))).map((n) => `ubuntu/${n}`),
+    ].filter((n) => n.endsWith('.json'));
+    await mkdir(join(input, 'plain/osv'), { recursive: true });
+    await mkdir(join(input, 'plain/ubuntu'), { recursive: true });
+    const entries: Record<string, Uint8Array> = {};
+    for (const name of files) {
+      const bytes = await readFile(realdata(`feeds/${name}`));
+      await writeFile(join(input, 'plain', name), bytes);
+      entries[`all/${name}`] = bytes;
+    }
+    await mkdir(join(input, 'zipped'));
+    await writeFile(join(input, 'zipped/all.zip'), zipSync(entries));
+    const plain = await buildSnapshot({ from: join(input, 'plain'), out: join(dir, 'plain.db'), now: NOW });
+    const zipped = await buildSnapshot({
+      from: join(input, 'zipped'),
+      out: join(dir, 'zipped.db'),
+      now: NOW,
+    });
+    expect(zipped.unrecognized.map((u) => u.path.replace('all.zip!/all/', ''))).toEqual(
+      plain.unrecognized.map((u) => u.path),
+    );
+    expect(zipped.meta).toEqual(plain.meta);
+    expect(plain.applied.map((s) => s.name)).toEqual(['osv', 'ubuntu', 'almalinux', 'rocky']);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Offline input for `db build --from DIR`: walks the directory, recognises each file by CONTENT
  * (each feed's `detect` on the first bytes, gunzipped for .gz), opens zip archives through their
- * central directory (OSV exports are zips of JSON files; each entry is detected on its own unless a
- * feed claims the whole archive), and groups the bodies per feed. Files no feed recognises, and
+ * central directory (OSV exports are zips of JSON files; each entry is detected on its own), and
+ * groups the bodies per feed. Files no feed recognises, and
  * files that cannot be read, are reported as {path, message}, never silently dropped.
  */
 import { createReadStream } from 'node:fs';
@@ -128,7 +128,9 @@ export async function readOfflineInput(
       if (isGzip(raw)) {
         const head = await readHead(createReadStream(path).pipe(createGunzip()), HEAD_BYTES);
         assign(detect(name, head), fileBody(name, path, true));
-      } else if (isZip(raw) && !detect(name, raw)) {
+      } else if (isZip(raw)) {
+        // each entry on its own, never the archive as a whole: osv.dev's all.zip mixes ecosystems
+        // (language, Ubuntu, AlmaLinux…: several feeds) and may hold files of no feed at all
         const handle = await open(path, 'r');
         handles.push(handle);
         const src = await fileSource(handle);
