@@ -62,6 +62,9 @@ export const ENGINE_ERROR_CODES = [
   'ENG_CVSS_INVALID',
   // versions
   'ENG_VERSION_INVALID',
+  // CI policy inputs and SBOM input
+  'ENG_POLICY_INVALID',
+  'ENG_SBOM_INVALID',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];
