@@ -73,3 +73,18 @@ export {
 } from './vulndb/index.js';
 export { FEEDS, FEED_NAMES, selectFeeds } from './feeds/index.js';
 export type { Feed, FeedRecord, FeedBody, FeedCheckpoint, FetchContext, FetchResult } from './feeds/types.js';
+export {
+  matchInventory,
+  MATCHERS,
+  MATCHER_NAMES,
+  MATCH_WARNING_CODES,
+  SUPPORTED_OS_FAMILIES,
+  type MatchOptions,
+  type MatchWarningCode,
+  type Matcher,
+  type MatchEnv,
+  type DistroTarget,
+  type LookupKey,
+  type RowVerdict,
+} from './matchers/index.js';
+export { MemoryAdvisoryReader, fileBody, type MemoryReaderOptions, type ApplyOptions } from './advisories/index.js';
