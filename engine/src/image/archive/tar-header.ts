@@ -14,6 +14,8 @@ export interface RawTarHeader {
   /** Type flag character; '0' for NUL (old regular files). */
   typeflag: string;
   linkname: string;
+  /** permission bits (0o7777); 0o644 when the field is unreadable */
+  mode: number;
 }
 
 /** Thrown on a malformed header; the indexer turns it into a coded error with the offset. */
@@ -101,7 +103,16 @@ export function parseHeader(block: Uint8Array): RawTarHeader {
     size: parseNumeric(block, 124, 12),
     typeflag: typeByte === 0 ? '0' : String.fromCharCode(typeByte),
     linkname: cString(block, 157, 100),
+    mode: parseMode(block),
   };
+}
+
+function parseMode(block: Uint8Array): number {
+  try {
+    return parseNumeric(block, 100, 8) & 0o7777;
+  } catch {
+    return 0o644;
+  }
 }
 
 /**

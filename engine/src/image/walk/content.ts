@@ -1,13 +1,7 @@
 /**
- * FileContent implementations used by walks: in-memory buffers, spooled temp files and
- * files on disk (directory scans).
+ * FileContent over a file on disk: spooled layer entries and directory scans.
  */
-import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { FileContent } from '../../analyzers/types.js';
 
 /** A FileContent over a file on disk. `readAt` opens the file per call; fine for the few reads analyzers make. */
@@ -42,26 +36,4 @@ export function diskContent(path: string, size: number): FileContent {
       }
     },
   };
-}
-
-/** Reads a stream fully into memory (the caller has checked its size). */
-export async function collect(stream: Readable, size: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(size);
-  let off = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const n = Math.min(chunk.length, size - off);
-    chunk.copy(buf, off, 0, n);
-    off += n;
-  }
-  return off === size ? buf : buf.subarray(0, off);
-}
-
-/** Writes a stream to a new temp file; returns its path and a remover. */
-export async function spool(
-  stream: Readable,
-  tmpDir: string,
-): Promise<{ path: string; remove: () => Promise<void> }> {
-  const path = join(tmpDir, `vigil-spool-${randomUUID()}`);
-  await pipeline(stream, createWriteStream(path));
-  return { path, remove: () => rm(path, { force: true }) };
 }
