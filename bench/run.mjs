@@ -23,7 +23,7 @@ import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } 
 import process from 'node:process';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'cli', 'dist', 'main.js');
+const CLI = join(ROOT, 'cli', 'bin', 'vigil.js'); // the bundled CLI, as users run it
 
 const argv = process.argv.slice(2);
 const noFail = argv.includes('--no-fail');
