@@ -20,7 +20,12 @@ import { createHash } from 'node:crypto';
 import { snapshotVersion } from '../vulndb/content-hash.js';
 import { feedRecords } from '../vulndb/feed-records.js';
 import type { FeedIdentity } from '../vulndb/snapshot-writer.js';
-import { SNAPSHOT_SCHEMA_VERSION, type AdvisoryReader, type SnapshotMeta, type SourceMeta } from '../vulndb/types.js';
+import {
+  SNAPSHOT_SCHEMA_VERSION,
+  type AdvisoryReader,
+  type SnapshotMeta,
+  type SourceMeta,
+} from '../vulndb/types.js';
 import type { Feed, FeedBody, FeedRecord } from '../feeds/types.js';
 import type { Unknown } from '../model/unknown.js';
 import type {
@@ -191,7 +196,11 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
     return this.store.application(source, (options.mode ?? 'full') === 'full');
   }
 
-  private end(source: string, options: ApplyOptions, counts: { malformed: number; withdrawn: number }): SourceMeta {
+  private end(
+    source: string,
+    options: ApplyOptions,
+    counts: { malformed: number; withdrawn: number },
+  ): SourceMeta {
     const at = this.now().toISOString();
     this.builtAt = at;
     const meta: SourceMeta = {
@@ -217,7 +226,9 @@ function sortedRows(rows: readonly StoredRow[]): StoredRow[] {
   return rows.length > 1
     ? [...rows].sort(
         (a, b) =>
-          cmpCodePoints(a.vulnId, b.vulnId) || cmpCodePoints(a.source, b.source) || cmpCodePoints(a.json, b.json),
+          cmpCodePoints(a.vulnId, b.vulnId) ||
+          cmpCodePoints(a.source, b.source) ||
+          cmpCodePoints(a.json, b.json),
       )
     : [...rows];
 }

@@ -115,7 +115,8 @@ export class MemoryStore {
 
   clearSource(source: string): void {
     const ids = [...this.vulns].filter(([, bySource]) => bySource.has(source)).map(([id]) => id);
-    for (const key of this.rowKeys.keys()) if (key.startsWith(`${source}\u0000`)) ids.push(key.slice(source.length + 1));
+    for (const key of this.rowKeys.keys())
+      if (key.startsWith(`${source}\u0000`)) ids.push(key.slice(source.length + 1));
     for (const id of new Set(ids)) this.remove(source, id);
     for (const [cve, e] of this.kevs) if (e.source === source) this.kevs.delete(cve);
     for (const [cve, e] of this.epsss) if (e.source === source) this.epsss.delete(cve);
@@ -127,7 +128,8 @@ export class MemoryStore {
     for (const bySource of this.vulns.values()) if (bySource.has(source)) vulnerabilities++;
     let affected = 0;
     for (const rows of this.rows.values()) for (const r of rows) if (r.source === source) affected++;
-    const count = (m: Map<string, { source: string }>) => [...m.values()].filter((e) => e.source === source).length;
+    const count = (m: Map<string, { source: string }>) =>
+      [...m.values()].filter((e) => e.source === source).length;
     return { vulnerabilities, affected, kev: count(this.kevs), epss: count(this.epsss) };
   }
 
@@ -137,7 +139,8 @@ export class MemoryStore {
       for (let i = 0; i < a.length; i++) {
         const x = a[i];
         const y = b[i];
-        const c = typeof x === 'string' && typeof y === 'string' ? cmpCodePoints(x, y) : Number(x) - Number(y);
+        const c =
+          typeof x === 'string' && typeof y === 'string' ? cmpCodePoints(x, y) : Number(x) - Number(y);
         if (c) return c;
       }
       return 0;
@@ -149,11 +152,13 @@ export class MemoryStore {
     }
     const a: unknown[][] = [];
     for (const rows of this.rows.values())
-      for (const r of rows) if (r.source === source) a.push(['a', r.vulnId, r.namespace, r.packageName, r.json]);
+      for (const r of rows)
+        if (r.source === source) a.push(['a', r.vulnId, r.namespace, r.packageName, r.json]);
     const k: unknown[][] = [];
     for (const [cve, e] of this.kevs) if (e.source === source) k.push(['k', cve, e.json]);
     const e: unknown[][] = [];
-    for (const [cve, x] of this.epsss) if (x.source === source) e.push(['e', cve, x.score, x.percentile, x.date]);
+    for (const [cve, x] of this.epsss)
+      if (x.source === source) e.push(['e', cve, x.score, x.percentile, x.date]);
     return [v, a, k, e].flatMap((t) => t.sort(byCp).map((row) => JSON.stringify(row)));
   }
 
@@ -185,7 +190,13 @@ export class MemoryStore {
     const rows: StoredRow[] = [];
     for (const a of affected) {
       if (!isText(a?.namespace) || !isText(a.packageName)) return void app.counts.malformed++;
-      rows.push({ vulnId: v.id, source: app.source, namespace: a.namespace, packageName: a.packageName, json: affectedJson(a) });
+      rows.push({
+        vulnId: v.id,
+        source: app.source,
+        namespace: a.namespace,
+        packageName: a.packageName,
+        json: affectedJson(a),
+      });
     }
     const repeat = app.seen.has(v.id);
     if (!repeat) {
@@ -208,7 +219,10 @@ export class MemoryStore {
       let keys = this.rowKeys.get(owner);
       if (!keys) this.rowKeys.set(owner, (keys = new Set()));
       keys.add(key);
-      if (repeat && list.some((r) => r.source === row.source && r.vulnId === row.vulnId && r.json === row.json))
+      if (
+        repeat &&
+        list.some((r) => r.source === row.source && r.vulnId === row.vulnId && r.json === row.json)
+      )
         continue;
       list.push(row);
     }

@@ -12,7 +12,8 @@
  *   installed version, else no known fix.
  * - Status: `fixed` when a fix is known; a row marked fixed with no fix for the installed line is
  *   `unfixed`; unfixed / will-not-fix / deferred rows keep their state.
- * - An installed or advisory version that does not parse gives `unknown` (never a throw).
+ * - An installed or advisory version that does not parse gives `unknown` (never a throw); a row
+ *   with only GIT ranges (commits) cannot apply to a version and is clear.
  */
 import type { AffectedPackage, AffectedRange } from '../model/vulnerability.js';
 import { isAffected } from '../versions/osv-range.js';
@@ -32,7 +33,9 @@ const fixedEvents = (ranges: readonly AffectedRange[]): string[] =>
   ranges
     .filter((r) => r.type !== 'GIT')
     .flatMap((r) => (Array.isArray(r.events) ? r.events : []))
-    .flatMap((e) => (e && typeof e === 'object' && 'fixed' in e && typeof e.fixed === 'string' ? [e.fixed] : []));
+    .flatMap((e) =>
+      e && typeof e === 'object' && 'fixed' in e && typeof e.fixed === 'string' ? [e.fixed] : [],
+    );
 
 /** The lowest version above `installed` that leaves every range of `row`, or null. */
 export function fixFor(installed: string, row: AffectedPackage, scheme: SchemeId): string | null {
@@ -60,6 +63,9 @@ export function fixFor(installed: string, row: AffectedPackage, scheme: SchemeId
  */
 export function decideRow(installed: string, row: AffectedPackage, scheme: SchemeId): RowVerdict {
   const verdict = isAffected(installed, row, scheme);
+  // GIT ranges name commits, not releases: such a row says nothing about a package version
+  if (verdict.affected === 'unknown' && verdict.reason?.startsWith('only GIT ranges'))
+    return { kind: 'clear' };
   if (verdict.affected === 'unknown') {
     const reason = verdict.reason ?? 'undecidable';
     return { kind: 'unknown', reason, installedInvalid: reason.startsWith('installed version') };

@@ -71,8 +71,8 @@ export function buildFinding(pkg: Package, group: HitGroup, ctx: EnrichContext):
       .map((r, i) => ({ r, i }))
       .sort(
         (a, b) =>
-          sourceRank(a.r.source, ctx.vendorSource, titles) - sourceRank(b.r.source, ctx.vendorSource, titles) ||
-          a.i - b.i,
+          sourceRank(a.r.source, ctx.vendorSource, titles) -
+            sourceRank(b.r.source, ctx.vendorSource, titles) || a.i - b.i,
       )
       .map((x) => x.r.vulnerability);
   const byContent = ordered(false);
@@ -100,7 +100,8 @@ export function buildFinding(pkg: Package, group: HitGroup, ctx: EnrichContext):
     fixedVersion,
     status,
     severity: choice.severity,
-    severitySource: choice.severity === 'UNKNOWN' ? 'none' : `${choice.cvss ? 'cvss' : 'vendor'}:${choice.source}`,
+    severitySource:
+      choice.severity === 'UNKNOWN' ? 'none' : `${choice.cvss ? 'cvss' : 'vendor'}:${choice.source}`,
     cvss,
     kev: kevId !== undefined,
     epss: epss?.score ?? null,
@@ -108,9 +109,15 @@ export function buildFinding(pkg: Package, group: HitGroup, ctx: EnrichContext):
     references: unique(byContent.flatMap((v) => v.references ?? [])),
     cwes: unique(byContent.flatMap((v) => v.cwes ?? [])).sort(),
     dataSources: uniqueBy(
-      group.hits.map((h) => ({ source: h.row.source ?? '', namespace: h.row.namespace, advisoryId: h.row.vulnId })),
+      group.hits.map((h) => ({
+        source: h.row.source ?? '',
+        namespace: h.row.namespace,
+        advisoryId: h.row.vulnId,
+      })),
       (d) => `${d.source}\u0000${d.namespace}\u0000${d.advisoryId}`,
-    ).sort((a, b) => cmp(a.source, b.source) || cmp(a.namespace, b.namespace) || cmp(a.advisoryId, b.advisoryId)),
+    ).sort(
+      (a, b) => cmp(a.source, b.source) || cmp(a.namespace, b.namespace) || cmp(a.advisoryId, b.advisoryId),
+    ),
   };
   if (affectedSeverity) finding.vendorSeverity = affectedSeverity;
   if (kevId) finding.kevEntry = ctx.kev.get(kevId)!;

@@ -87,7 +87,10 @@ export function groupHits(
       for (const alias of aliasesOf.get(x) ?? []) uf.union(x, alias);
     }
   }
-  const groups = new Map<string, { members: Set<string>; direct: Set<string>; errata: Set<string>; hits: Hit[] }>();
+  const groups = new Map<
+    string,
+    { members: Set<string>; direct: Set<string>; errata: Set<string>; hits: Hit[] }
+  >();
   const groupOf = (x: string) => {
     const root = uf.find(x);
     let g = groups.get(root);

@@ -5,7 +5,12 @@
  */
 export { matchInventory, type MatchOptions } from './match.js';
 export { MATCHERS, MATCHER_NAMES } from './list.js';
-export { MATCH_WARNING_CODES, SUPPORTED_OS_FAMILIES, resolveOsTarget, type MatchWarningCode } from './os-target.js';
+export {
+  MATCH_WARNING_CODES,
+  SUPPORTED_OS_FAMILIES,
+  resolveOsTarget,
+  type MatchWarningCode,
+} from './os-target.js';
 export { EOL_DATES, eolOf, type EolEntry } from './eol.js';
 export { decideRow, fixFor } from './decide.js';
 export { languageMatcher } from './language.js';

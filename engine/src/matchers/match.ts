@@ -71,19 +71,32 @@ export function matchInventory(
     meta.sources.map((s) => s.name),
     options.now ?? new Date(),
   );
-  const env: MatchEnv = { ...(scan.os ? { os: scan.os } : {}), ...(target.distro ? { distro: target.distro } : {}) };
+  const env: MatchEnv = {
+    ...(scan.os ? { os: scan.os } : {}),
+    ...(target.distro ? { distro: target.distro } : {}),
+  };
   const warnings: MatchWarning[] = [...target.warnings];
 
   // 1-2: claims and one batched lookup
   const claims: Claim[] = [];
   const allKeys = new Map<string, LookupKey>();
+  let malformed = 0;
   for (const pkg of scan.packages) {
+    if (!isUsable(pkg)) {
+      malformed++;
+      continue;
+    }
     const matcher = matchers.find((m) => m.filter(pkg, env));
     if (!matcher) continue;
     const keys = matcher.query(pkg, env);
     for (const k of keys) allKeys.set(keyString(k), k);
     claims.push({ pkg, matcher, keys: [...new Set(keys.map(keyString))], hits: new Map() });
   }
+  if (malformed)
+    warnings.push({
+      code: 'VIGIL_PACKAGE_INVALID',
+      message: `${malformed} inventory entries without a usable name or version were not matched`,
+    });
   const rowsByKey = new Map<string, AffectedPackage[]>();
   for (const row of reader.affected([...allKeys.values()])) {
     const k = keyString(row);
@@ -92,7 +105,13 @@ export function matchInventory(
     else rowsByKey.set(k, [row]);
   }
   const noData = warnings.some((w) => w.code === 'VIGIL_OS_NO_DATA');
-  if (target.distro && scan.os && osPackages.length && !noData && !target.distro.namespaces.some((ns) => hasNamespace(rowsByKey, ns)))
+  if (
+    target.distro &&
+    scan.os &&
+    osPackages.length &&
+    !noData &&
+    !target.distro.namespaces.some((ns) => hasNamespace(rowsByKey, ns))
+  )
     warnings.push(noReleaseDataWarning(scan.os, target.distro, osPackages.length));
 
   // 3: decisions
@@ -134,7 +153,11 @@ export function matchInventory(
   const erratumCves = new Map<string, string[]>();
   if (errata.length)
     for (const [id, recs] of reader.vulnerabilities(errata)) {
-      const cves = [...new Set(recs.flatMap((r) => [...(r.vulnerability.related ?? []), ...(r.vulnerability.aliases ?? [])]))]
+      const cves = [
+        ...new Set(
+          recs.flatMap((r) => [...(r.vulnerability.related ?? []), ...(r.vulnerability.aliases ?? [])]),
+        ),
+      ]
         .filter((x) => CVE.test(x))
         .sort();
       if (cves.length) erratumCves.set(id, cves);
@@ -180,6 +203,21 @@ export function matchInventory(
     remediations: buildRemediations(findings, (pkg) => schemes.get(pkg)),
     warnings,
   };
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+/** A package the matchers can read: string name, version and ecosystem, string-or-absent source fields. */
+function isUsable(pkg: Package): boolean {
+  return (
+    !!pkg &&
+    isText(pkg.name) &&
+    pkg.name !== '' &&
+    isText(pkg.version) &&
+    isText(pkg.ecosystem) &&
+    (pkg.srcName === undefined || isText(pkg.srcName)) &&
+    (pkg.srcVersion === undefined || isText(pkg.srcVersion))
+  );
 }
 
 function hasNamespace(rowsByKey: ReadonlyMap<string, AffectedPackage[]>, namespace: string): boolean {

@@ -31,6 +31,8 @@ export const MATCH_WARNING_CODES = [
   'VIGIL_OS_NO_DATA',
   /** matched against a related distribution's data (Oracle Linux against RHEL) */
   'VIGIL_OS_APPROXIMATE',
+  /** inventory entries without a usable name or version (malformed SBOM input): not matched */
+  'VIGIL_PACKAGE_INVALID',
   /** an installed version does not parse in its scheme: the package was not matched */
   'VIGIL_VERSION_INVALID',
   /** advisory rows whose versions do not parse were skipped */
@@ -136,7 +138,10 @@ export function resolveOsTarget(
   if (!os) {
     if (osPackages > 0)
       warnings.push(
-        warn('VIGIL_OS_UNKNOWN', `${osPackages} OS packages found but no OS release (/etc/os-release): they were not matched`),
+        warn(
+          'VIGIL_OS_UNKNOWN',
+          `${osPackages} OS packages found but no OS release (/etc/os-release): they were not matched`,
+        ),
       );
     return { warnings };
   }
@@ -155,7 +160,10 @@ export function resolveOsTarget(
   const release = spec.release(os);
   if (release === undefined) {
     warnings.push(
-      warn('VIGIL_OS_UNSUPPORTED', `${label}: release not recognised for ${os.family}; its OS packages were not matched`),
+      warn(
+        'VIGIL_OS_UNSUPPORTED',
+        `${label}: release not recognised for ${os.family}; its OS packages were not matched`,
+      ),
     );
     return { warnings };
   }
@@ -201,6 +209,6 @@ export function resolveOsTarget(
 export function noReleaseDataWarning(os: OsRelease, distro: DistroTarget, osPackages: number): MatchWarning {
   return warn(
     'VIGIL_OS_UNSUPPORTED',
-    `${os.family} ${os.version || distro.release}: the vulnerability database has no advisories for ${distro.namespaces.join(', ')} (the release may be too new, or unknown to the tracker); its ${osPackages} OS packages were not matched`,
+    `${os.family} ${os.version || distro.release}: the vulnerability database has no advisories for any of its ${osPackages} OS packages in ${distro.namespaces.join(', ')}; the release may be too new or unknown to its tracker`,
   );
 }

@@ -110,7 +110,7 @@ describe.skipIf(!hasRealdata)('alpine 3.10 image against the realdata secdb and 
         {
           code: 'VIGIL_OS_UNSUPPORTED',
           message:
-            'alpine 3.99.0: the vulnerability database has no advisories for alpine:3.99 (the release may be too new, or unknown to the tracker); its 14 OS packages were not matched',
+            'alpine 3.99.0: the vulnerability database has no advisories for any of its 14 OS packages in alpine:3.99; the release may be too new or unknown to its tracker',
         },
       ],
     });

@@ -53,17 +53,24 @@ export const rpmMatcher: Matcher = {
   vulnerable: (pkg, row, env) => {
     const rowModule = typeof row.extra?.module === 'string' ? row.extra.module : undefined;
     const pkgModule = moduleOf(pkg);
-    if (rowModule !== undefined ? rowModule !== pkgModule : pkgModule !== undefined && row.namespace.startsWith('rhel:'))
+    if (
+      rowModule !== undefined
+        ? rowModule !== pkgModule
+        : pkgModule !== undefined && row.namespace.startsWith('rhel:')
+    )
       return { kind: 'clear' };
     if (
       rowModule === undefined &&
       !row.namespace.startsWith('rhel:') &&
       typeof row.fixedVersion === 'string' &&
-      MODULAR_RELEASE.test(row.fixedVersion) !== (pkgModule !== undefined || MODULAR_RELEASE.test(pkg.version))
+      MODULAR_RELEASE.test(row.fixedVersion) !==
+        (pkgModule !== undefined || MODULAR_RELEASE.test(pkg.version))
     )
       return { kind: 'clear' };
     if (namesBinary(row)) {
-      return row.packageName === pkg.name ? decideRow(pkg.version, row, env.distro?.scheme ?? 'rpm') : { kind: 'clear' };
+      return row.packageName === pkg.name
+        ? decideRow(pkg.version, row, env.distro?.scheme ?? 'rpm')
+        : { kind: 'clear' };
     }
     return row.packageName === (pkg.srcName || pkg.name)
       ? decideRow(pkg.srcVersion || pkg.version, row, env.distro?.scheme ?? 'rpm')

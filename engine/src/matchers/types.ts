@@ -41,7 +41,12 @@ export interface MatchEnv {
 /** A matcher's decision on one advisory row for one package. */
 export type RowVerdict =
   /** the installed version is affected: status and the version that leaves every affected range */
-  | { kind: 'affected'; status: Exclude<FixState, 'not-affected'>; fixedVersion: string | null; scheme: SchemeId }
+  | {
+      kind: 'affected';
+      status: Exclude<FixState, 'not-affected'>;
+      fixedVersion: string | null;
+      scheme: SchemeId;
+    }
   /** the row applies to this package and says it is not affected: suppresses the vulnerability */
   | { kind: 'not-affected' }
   /** the installed version is outside the row's ranges, or the row is for another variant (module) */
