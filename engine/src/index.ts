@@ -26,7 +26,20 @@ export type { ScanEvent, ScanEventListener } from './scan/events.js';
 export type { LayerCache } from './cache/types.js';
 export { FsLayerCache, type FsLayerCacheOptions } from './cache/fs-layer-cache.js';
 export { toPurl } from './purl/index.js';
-export { renderInventory, REPORT_FORMATS, REPORT_TOOL } from './report/index.js';
+export {
+  renderReport,
+  renderInventory,
+  renderTable,
+  isReportFormat,
+  REPORT_FORMATS,
+  REPORT_TOOL,
+  FINDING_SORTS,
+  type ReportFormat,
+  type RenderOptions,
+  type FindingSort,
+  type ReportInput,
+  type VigilReport,
+} from './report/index.js';
 export {
   scoreCvss,
   severityFromScore,

@@ -9,6 +9,9 @@
  *   purl, licenses and `vigil:` properties (foundBy, layer, path, srcName, srcVersion).
  * - dependencies: artifact → OS, OS → OS packages, artifact → the other packages (containment,
  *   as trivy models it, so viewers can draw the tree).
+ * - for a matched scan: `vulnerabilities` (cyclonedx-vulnerabilities.ts) whose `affects` point
+ *   at the package components, and the database snapshot and matching warnings as metadata
+ *   properties (`vigil:db:version`, `vigil:db:builtAt`, `vigil:warning`).
  * Output is deterministic apart from serialNumber and timestamp, both injectable.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,9 +20,11 @@ import { isSupportedSpdxId } from '@cyclonedx/cyclonedx-library/SPDX';
 import { OS_ECOSYSTEMS, type Package } from '../model/package.js';
 import type { ScanResult } from '../model/scan.js';
 import { imagePurl } from '../purl/index.js';
+import { cycloneDxVulnerabilities } from './cyclonedx-vulnerabilities.js';
+import { asVulnerabilityResult, type ReportInput } from './findings.js';
 import { normalizeSpdxExpression, spdxLicenseExpression } from './license.js';
 import { REPORT_TOOL, resolvePackages } from './packages.js';
-import { uniqueIds } from './unique-ids.js';
+import { packageId, uniqueIds } from './unique-ids.js';
 
 export interface CycloneDxOptions {
   /** `urn:uuid:…`; default a random one. */
@@ -70,11 +75,13 @@ function artifactComponent(scan: ScanResult): Models.Component {
 }
 
 /**
- * Renders `scan` as a CycloneDX 1.6 JSON document (2-space indented). Components follow the
+ * Renders `input` as a CycloneDX 1.6 JSON document (2-space indented). Components follow the
  * report package order; bom-refs are the purls, made unique with a `package-id` qualifier
- * when one purl occurs more than once (syft's convention). Never throws on package content.
+ * when one purl occurs more than once (syft's convention). A matched scan adds its findings as
+ * `vulnerabilities`. Never throws on package or finding content.
  */
-export function toCycloneDx(scan: ScanResult, options: CycloneDxOptions = {}): string {
+export function toCycloneDx(input: ReportInput, options: CycloneDxOptions = {}): string {
+  const scan = asVulnerabilityResult(input);
   const bom = new Models.Bom({ serialNumber: options.serialNumber ?? `urn:uuid:${randomUUID()}` });
   bom.metadata.timestamp = options.timestamp ?? new Date();
   bom.metadata.tools.components.add(
@@ -84,6 +91,12 @@ export function toCycloneDx(scan: ScanResult, options: CycloneDxOptions = {}): s
   bom.metadata.component = root;
   bom.metadata.properties.add(new Models.Property('vigil:scan:status', scan.status));
   bom.metadata.properties.add(new Models.Property('vigil:scan:unknowns', String(scan.unknowns.length)));
+  if (scan.db) {
+    bom.metadata.properties.add(new Models.Property('vigil:db:version', scan.db.version));
+    bom.metadata.properties.add(new Models.Property('vigil:db:builtAt', scan.db.builtAt));
+  }
+  for (const w of scan.warnings)
+    bom.metadata.properties.add(new Models.Property('vigil:warning', `${w.code}: ${w.message}`));
 
   let osComponent: Models.Component | undefined;
   if (scan.os) {
@@ -105,6 +118,7 @@ export function toCycloneDx(scan: ScanResult, options: CycloneDxOptions = {}): s
     (base, id) =>
       base.startsWith('pkg:') ? `${base}${base.includes('?') ? '&' : '?'}package-id=${id}` : `${base}#${id}`,
   );
+  const refByPackage = new Map<string, Models.BomRef>();
   packages.forEach(({ pkg, purl }, i) => {
     const c = new Models.Component(Enums.ComponentType.Library, pkg.name, {
       bomRef: refs[i]!,
@@ -124,7 +138,9 @@ export function toCycloneDx(scan: ScanResult, options: CycloneDxOptions = {}): s
     bom.components.add(c);
     const parent = osComponent && OS_ECOSYSTEMS.has(pkg.ecosystem) ? osComponent : root;
     parent.dependencies.add(c.bomRef);
+    if (!refByPackage.has(packageId(pkg))) refByPackage.set(packageId(pkg), c.bomRef);
   });
+  for (const v of cycloneDxVulnerabilities(scan.findings, refByPackage)) bom.vulnerabilities.add(v);
 
   const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
   return serializer.serialize(bom, { sortLists: false, space: 2 });

@@ -1,28 +1,35 @@
 /**
- * The Vigil JSON report (schemaVersion 1, ARCHITECTURE §5) from a scan result, optionally with
- * the findings of a matching run.
+ * The Vigil JSON report (schemaVersion 1, ARCHITECTURE §5) from a scan result, with the findings,
+ * fix plan and warnings of a matching run when there was one.
  */
+import type { Finding, Remediation } from '../model/finding.js';
 import type { ScanResult } from '../model/scan.js';
+import type { Severity } from '../model/severity.js';
+import { toPurl } from '../purl/index.js';
+import {
+  asVulnerabilityResult,
+  compareRemediations,
+  countBySeverity,
+  sortFindings,
+  type FindingSort,
+  type ReportInput,
+} from './findings.js';
 import { compareText, resolvePackages } from './packages.js';
 import {
   REPORT_SCHEMA_VERSION,
-  SEVERITIES,
   type ReportArtifact,
-  type ReportDb,
   type ReportPackage,
+  type ReportRemediation,
+  type ReportSeverityCounts,
   type ReportSummary,
   type ReportVulnerability,
   type VigilReport,
 } from './types.js';
 
 export interface JsonReportOptions {
-  /** The database snapshot used for matching; omitted or null for inventory-only scans. */
-  db?: ReportDb | null;
-  /** Findings; empty for inventory-only scans. */
-  vulnerabilities?: readonly ReportVulnerability[];
+  /** Order of `vulnerabilities`: `severity` (default: most severe first, then id) or `risk`. */
+  sort?: FindingSort;
 }
-
-const SEVERITY_RANK = new Map(SEVERITIES.map((s, i) => [s, i]));
 
 function artifactOf(scan: ScanResult): ReportArtifact {
   const a = scan.artifact;
@@ -36,42 +43,82 @@ function artifactOf(scan: ScanResult): ReportArtifact {
   return out;
 }
 
-/** Counts findings per severity; `total` is the number of findings. */
-export function summarize(vulnerabilities: readonly ReportVulnerability[]): ReportSummary {
-  const s: ReportSummary = {
-    critical: 0,
-    high: 0,
-    medium: 0,
-    low: 0,
-    unknown: 0,
-    total: vulnerabilities.length,
+function lowerCounts(counts: Record<Severity, number>): ReportSeverityCounts {
+  return {
+    critical: counts.CRITICAL,
+    high: counts.HIGH,
+    medium: counts.MEDIUM,
+    low: counts.LOW,
+    unknown: counts.UNKNOWN,
   };
-  for (const v of vulnerabilities) {
-    const key = v.severity.toLowerCase() as Exclude<keyof ReportSummary, 'total'>;
-    s[key] += 1;
-  }
-  return s;
 }
 
-/** Findings order: most severe first, then id, package, installed version. */
-function compareVulnerabilities(a: ReportVulnerability, b: ReportVulnerability): number {
-  return (
-    (SEVERITY_RANK.get(a.severity) ?? 99) - (SEVERITY_RANK.get(b.severity) ?? 99) ||
-    compareText(a.id, b.id) ||
-    compareText(a.ecosystem, b.ecosystem) ||
-    compareText(a.pkgName, b.pkgName) ||
-    compareText(a.installedVersion, b.installedVersion)
-  );
+/** Counts findings per severity; `total` is the number of findings. */
+export function summarize(vulnerabilities: readonly { severity: Severity }[]): ReportSummary {
+  return { ...lowerCounts(countBySeverity(vulnerabilities)), total: vulnerabilities.length };
+}
+
+/** One finding in the §5 shape, with the extensions after the contract fields. */
+export function toReportVulnerability(f: Finding, scan: Pick<ScanResult, 'os'>): ReportVulnerability {
+  const pkg = f.package;
+  const purl = pkg.purl ?? toPurl(pkg, scan.os);
+  const cvss = f.cvss;
+  return {
+    id: f.id,
+    aliases: [...f.aliases],
+    pkgName: pkg.name,
+    ecosystem: pkg.ecosystem,
+    installedVersion: f.installedVersion,
+    fixedVersion: f.fixedVersion,
+    status: f.status,
+    severity: f.severity,
+    cvss: cvss
+      ? { version: cvss.version, vector: cvss.vector, score: cvss.score, source: cvss.source }
+      : null,
+    kev: f.kev,
+    epss: f.epss,
+    ...(f.title !== undefined ? { title: f.title } : {}),
+    references: [...f.references],
+    ...(pkg.path ? { pkgPath: pkg.path } : {}),
+    ...(purl ? { purl } : {}),
+    ...(pkg.layer ? { layer: pkg.layer } : {}),
+    ...(pkg.srcName ? { srcName: pkg.srcName } : {}),
+    severitySource: f.severitySource,
+    epssPercentile: f.epssPercentile,
+    cwes: [...f.cwes],
+    dataSources: f.dataSources.map((d) => ({
+      source: d.source,
+      namespace: d.namespace,
+      advisoryId: d.advisoryId,
+    })),
+    ...(f.published !== undefined ? { published: f.published } : {}),
+    ...(f.description !== undefined ? { description: f.description } : {}),
+  };
+}
+
+function toReportRemediation(r: Remediation): ReportRemediation {
+  return {
+    pkgName: r.packageName,
+    ecosystem: r.ecosystem,
+    ...(r.path ? { pkgPath: r.path } : {}),
+    installedVersion: r.installedVersion,
+    fixedVersion: r.fixedVersion,
+    fixes: r.fixes,
+    bySeverity: lowerCounts({ ...countBySeverity([]), ...r.bySeverity }),
+    ids: [...r.ids],
+  };
 }
 
 /**
- * Builds the JSON report of `scan`. Packages are sorted by (ecosystem, name, version, path),
- * unknowns by (path, message), findings by severity then id; the purl of a package is the
- * one the scan set, else made by toPurl with the scan's OS. Pure: same input, same output.
- * Serialise with `JSON.stringify` (renderInventory does, indented).
+ * Builds the JSON report of `input`. Packages are sorted by (ecosystem, name, version, path),
+ * unknowns by (path, message), vulnerabilities by `options.sort`, remediations most severe
+ * first; purls are the ones the scan set, else made by toPurl with the scan's OS. An inventory
+ * (ScanResult) gives `db: null` and empty vulnerabilities, remediations and warnings.
+ * Pure: same input, same output. Serialise with `JSON.stringify` (renderReport does, indented).
  */
-export function toJsonReport(scan: ScanResult, options: JsonReportOptions = {}): VigilReport {
-  const packages: ReportPackage[] = resolvePackages(scan).map(({ pkg, purl }) => {
+export function toJsonReport(input: ReportInput, options: JsonReportOptions = {}): VigilReport {
+  const result = asVulnerabilityResult(input);
+  const packages: ReportPackage[] = resolvePackages(result).map(({ pkg, purl }) => {
     const p: ReportPackage = { name: pkg.name, version: pkg.version, ecosystem: pkg.ecosystem, purl };
     if (pkg.srcName) p.srcName = pkg.srcName;
     if (pkg.srcVersion) p.srcVersion = pkg.srcVersion;
@@ -79,19 +126,23 @@ export function toJsonReport(scan: ScanResult, options: JsonReportOptions = {}):
     if (pkg.path) p.path = pkg.path;
     return p;
   });
-  const vulnerabilities = [...(options.vulnerabilities ?? [])].sort(compareVulnerabilities);
-  const unknowns = scan.unknowns
+  const vulnerabilities = sortFindings(result.findings, options.sort).map((f) =>
+    toReportVulnerability(f, result),
+  );
+  const unknowns = result.unknowns
     .map((u) => ({ path: u.path, message: u.message }))
     .sort((a, b) => compareText(a.path, b.path) || compareText(a.message, b.message));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
-    artifact: artifactOf(scan),
-    db: options.db ?? null,
+    artifact: artifactOf(result),
+    db: result.db ? { version: result.db.version, builtAt: result.db.builtAt } : null,
     packages,
     vulnerabilities,
     unknowns,
     summary: summarize(vulnerabilities),
-    status: scan.status,
-    scannedAt: scan.finishedAt,
+    status: result.status,
+    scannedAt: result.finishedAt,
+    remediations: [...result.remediations].sort(compareRemediations).map(toReportRemediation),
+    warnings: result.warnings.map((w) => ({ code: w.code, message: w.message })),
   };
 }

@@ -7,7 +7,11 @@
  * - `db` is always present and `null` for inventory-only scans (no vulnerability database was
  *   consulted), so consumers can tell "not matched" from "matched, nothing found".
  * - Extensions: `status`, `scannedAt`, `artifact.kind`, `artifact.configDigest`,
- *   `artifact.repoTags`, `artifact.repoDigests`.
+ *   `artifact.repoTags`, `artifact.repoDigests`; per vulnerability `pkgPath`, `purl`, `layer`,
+ *   `srcName`, `severitySource`, `epssPercentile`, `cwes`, `dataSources`, `published`,
+ *   `description`; top-level `remediations` (the fix plan) and `warnings` (matching warnings).
+ * - `status` also takes `deferred` (the vendor postponed a fix), the fifth FixState.
+ * - `summary` counts every entry of `vulnerabilities` (whatever its status) by severity.
  */
 import type { ArtifactKind } from '../model/scan.js';
 import type { Ecosystem } from '../model/package.js';
@@ -17,7 +21,13 @@ export const REPORT_SCHEMA_VERSION = 1;
 
 export { SEVERITIES, type Severity } from '../model/severity.js';
 
-export const VULNERABILITY_STATUSES = ['fixed', 'unfixed', 'will-not-fix', 'not-affected'] as const;
+export const VULNERABILITY_STATUSES = [
+  'fixed',
+  'unfixed',
+  'will-not-fix',
+  'deferred',
+  'not-affected',
+] as const;
 export type VulnerabilityStatus = (typeof VULNERABILITY_STATUSES)[number];
 
 export interface ReportArtifact {
@@ -77,6 +87,63 @@ export interface ReportVulnerability {
   epss: number | null;
   title?: string;
   references: string[];
+  /** image-relative path of the file the package was found in (language packages). */
+  pkgPath?: string;
+  /** package-url of the package, when one could be made. */
+  purl?: string;
+  /** diffID of the layer that introduced the package. */
+  layer?: string;
+  /** OS source package name (dpkg `Source:`, apk origin, rpm SOURCERPM name). */
+  srcName?: string;
+  /** where the severity came from: `cvss:<source>`, `vendor:<source>` or `none`. */
+  severitySource: string;
+  epssPercentile: number | null;
+  /** CWE ids, e.g. `CWE-79`. */
+  cwes: string[];
+  /** the feeds and advisory records that produced the match. */
+  dataSources: ReportDataSource[];
+  /** ISO 8601 publication time, when known. */
+  published?: string;
+  description?: string;
+}
+
+export interface ReportDataSource {
+  /** feed name, e.g. `alpine`, `ghsa`. */
+  source: string;
+  /** distro release (`alpine:3.10`) or language ecosystem (`npm`). */
+  namespace: string;
+  /** the advisory record's own id (CVE-…, GHSA-…, DSA-…). */
+  advisoryId: string;
+}
+
+/** Per-severity counts (the keys of the summary, without the total). */
+export interface ReportSeverityCounts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+}
+
+/** One upgrade of the fix plan: "upgrade openssl 1.1.1c-r0 → 1.1.1d-r0 fixes 4 (2 critical, 1 high)". */
+export interface ReportRemediation {
+  pkgName: string;
+  ecosystem: Ecosystem;
+  /** path of the package (language packages). */
+  pkgPath?: string;
+  installedVersion: string;
+  fixedVersion: string;
+  /** number of vulnerabilities the upgrade fixes. */
+  fixes: number;
+  bySeverity: ReportSeverityCounts;
+  /** the ids it fixes. */
+  ids: string[];
+}
+
+/** A non-fatal matching condition (unknown or end-of-life distro release…). */
+export interface ReportWarning {
+  code: string;
+  message: string;
 }
 
 export interface ReportUnknown {
@@ -84,12 +151,7 @@ export interface ReportUnknown {
   message: string;
 }
 
-export interface ReportSummary {
-  critical: number;
-  high: number;
-  medium: number;
-  low: number;
-  unknown: number;
+export interface ReportSummary extends ReportSeverityCounts {
   total: number;
 }
 
@@ -105,8 +167,12 @@ export interface VigilReport {
   status: 'succeeded' | 'partial';
   /** ISO 8601 time the scan finished. */
   scannedAt: string;
+  /** The fix plan, most severe first; empty for inventory-only scans. */
+  remediations: ReportRemediation[];
+  /** Matching warnings; empty for inventory-only scans. */
+  warnings: ReportWarning[];
 }
 
-/** Inventory output formats (`renderInventory`). */
-export const REPORT_FORMATS = ['json', 'cyclonedx', 'spdx'] as const;
+/** Output formats of `renderReport` (and `renderInventory`), ARCHITECTURE §5 `--format`. */
+export const REPORT_FORMATS = ['table', 'json', 'sarif', 'cyclonedx', 'spdx', 'junit', 'markdown'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
