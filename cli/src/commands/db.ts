@@ -80,10 +80,12 @@ function updateCommand(db: Command): void {
       const feeds = selectFeeds(opts.sources);
       for (const name of Object.keys(opts.mirror ?? {})) selectFeeds([name]);
       const progress = updateProgressLine(!opts.quiet && process.stderr.isTTY === true);
+      const dispatcher = await proxyDispatcher();
       const result = await interruptible((signal) =>
         updateSnapshot({
           db: path,
           feeds,
+          ...(dispatcher ? { dispatcher } : {}),
           baseUrls: opts.mirror,
           credentials: { nvdApiKey: process.env.NVD_API_KEY, githubToken: process.env.GITHUB_TOKEN },
           workDir: opts.workDir ?? join(defaultCacheDir(), 'feeds'),
@@ -167,4 +169,15 @@ export function dbCommand(): Command {
   statusCommand(db);
   transferCommands(db);
   return db;
+}
+
+/**
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) for feed downloads: an undici
+ * EnvHttpProxyAgent when one is set, loaded only then.
+ */
+async function proxyDispatcher() {
+  const env = process.env;
+  if (!(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy)) return undefined;
+  const { EnvHttpProxyAgent } = await import('undici');
+  return new EnvHttpProxyAgent();
 }
