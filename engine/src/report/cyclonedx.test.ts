@@ -11,6 +11,7 @@ import {
   debianScan,
   mixedScan,
 } from './testdata/scans.js';
+import { alpineResult, emptyResult, hostileResult, mixedResult } from './testdata/results.js';
 import { packageId } from './unique-ids.js';
 
 const FIXED = {
@@ -223,5 +224,208 @@ describe('toCycloneDx', () => {
       },
     );
     expect(await validator.validate(toCycloneDx(scan, FIXED))).toBeNull();
+  });
+});
+
+describe('toCycloneDx of a matched result', () => {
+  const parseBom = (r: Parameters<typeof toCycloneDx>[0]) =>
+    JSON.parse(toCycloneDx(r, FIXED)) as {
+      metadata: { properties: { name: string; value: string }[] };
+      components: { 'bom-ref': string }[];
+      vulnerabilities?: {
+        'bom-ref': string;
+        id: string;
+        analysis?: Record<string, unknown>;
+        affects: { ref: string }[];
+        ratings: unknown[];
+      }[];
+    };
+
+  it.each([
+    ['alpine', alpineResult],
+    ['mixed', mixedResult],
+    ['empty', emptyResult],
+    ['hostile', hostileResult],
+  ])('%s: valid CycloneDX 1.6 (strict schema)', async (_name, make) => {
+    expect(await validator.validate(toCycloneDx(make(), FIXED))).toBeNull();
+  });
+
+  it('whole vulnerabilities: one entry per (id, status, fixed version), affects point at the components', () => {
+    const alpine = alpineResult();
+    const result = {
+      ...alpine,
+      findings: alpine.findings.filter((f) =>
+        ['CVE-2021-28831', 'CVE-2021-42374', 'CVE-2019-14697'].includes(f.id),
+      ),
+    };
+    const q = 'arch=x86_64&distro=alpine-3.10.4';
+    const secdb = (id: string) => ({ name: 'vigil:dataSource', value: `alpine alpine:3.10 ${id}` });
+    const nvd = (id: string) => ({ name: 'NVD', url: `https://nvd.nist.gov/vuln/detail/${id}` });
+    expect(parseBom(result).vulnerabilities).toEqual([
+      {
+        // busybox and ssl_client (both from the busybox origin) share the fix: one entry
+        'bom-ref': 'vigil:vulnerability:CVE-2021-28831',
+        id: 'CVE-2021-28831',
+        source: nvd('CVE-2021-28831'),
+        ratings: [
+          {
+            source: { name: 'nvd@nist.gov' },
+            score: 7.5,
+            severity: 'high',
+            method: 'CVSSv31',
+            vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H',
+          },
+        ],
+        cwes: [755],
+        description: 'busybox: invalid free or segfault on malformed gzip data',
+        recommendation: 'Upgrade busybox, ssl_client to 1.30.1-r5',
+        published: '2021-03-19T05:15:13.150Z',
+        analysis: { response: ['update'] },
+        affects: [
+          {
+            ref: `pkg:apk/alpine/busybox@1.30.1-r3?${q}`,
+            versions: [{ version: '1.30.1-r3', status: 'affected' }],
+          },
+          {
+            ref: `pkg:apk/alpine/ssl_client@1.30.1-r3?${q}&upstream=busybox`,
+            versions: [{ version: '1.30.1-r3', status: 'affected' }],
+          },
+        ],
+        properties: [
+          { name: 'vigil:status', value: 'fixed' },
+          { name: 'vigil:fixedVersion', value: '1.30.1-r5' },
+          { name: 'vigil:severity', value: 'HIGH' },
+          { name: 'vigil:severitySource', value: 'cvss:nvd@nist.gov' },
+          { name: 'vigil:kev', value: 'false' },
+          secdb('CVE-2021-28831'),
+        ],
+      },
+      {
+        'bom-ref': 'vigil:vulnerability:CVE-2021-42374',
+        id: 'CVE-2021-42374',
+        source: nvd('CVE-2021-42374'),
+        ratings: [
+          {
+            source: { name: 'nvd@nist.gov' },
+            score: 5.3,
+            severity: 'medium',
+            method: 'CVSSv31',
+            vector: 'CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:L/I:N/A:H',
+          },
+        ],
+        cwes: [125],
+        description: 'busybox: out-of-bounds heap read in unlzma',
+        analysis: {
+          response: ['will_not_fix'],
+          detail: 'the vendor will not fix this vulnerability in this release',
+        },
+        affects: [
+          {
+            ref: `pkg:apk/alpine/busybox@1.30.1-r3?${q}`,
+            versions: [{ version: '1.30.1-r3', status: 'affected' }],
+          },
+        ],
+        properties: [
+          { name: 'vigil:status', value: 'will-not-fix' },
+          { name: 'vigil:severity', value: 'MEDIUM' },
+          { name: 'vigil:severitySource', value: 'cvss:nvd@nist.gov' },
+          { name: 'vigil:kev', value: 'false' },
+          secdb('CVE-2021-42374'),
+        ],
+      },
+      {
+        // UNKNOWN severity without any rating source: no rating at all
+        'bom-ref': 'vigil:vulnerability:CVE-2019-14697',
+        id: 'CVE-2019-14697',
+        source: nvd('CVE-2019-14697'),
+        analysis: { state: 'not_affected', detail: 'the vendor states the package is not affected' },
+        affects: [
+          {
+            ref: `pkg:apk/alpine/musl@1.1.22-r3?${q}`,
+            versions: [{ version: '1.1.22-r3', status: 'unaffected' }],
+          },
+        ],
+        properties: [
+          { name: 'vigil:status', value: 'not-affected' },
+          { name: 'vigil:severity', value: 'UNKNOWN' },
+          { name: 'vigil:severitySource', value: 'none' },
+          { name: 'vigil:kev', value: 'false' },
+          secdb('CVE-2019-14697'),
+        ],
+      },
+    ]);
+  });
+
+  it('statuses map to analysis; KEV, EPSS, aliases and vendor ratings are kept', () => {
+    const alpine = parseBom(alpineResult()).vulnerabilities!;
+    const analysis = Object.fromEntries(alpine.map((v) => [v.id, v.analysis]));
+    expect([analysis['CVE-2022-37434'], analysis['CVE-2021-3711']]).toEqual([
+      { response: ['can_not_fix'], detail: 'no fixed version is available' },
+      { state: 'in_triage', response: ['can_not_fix'], detail: 'the vendor deferred the fix' },
+    ]);
+    const mixed = parseBom(mixedResult()).vulnerabilities! as unknown as Record<string, unknown>[];
+    const log4j = mixed.find((v) => v.id === 'CVE-2021-44228')!;
+    expect([log4j.references, log4j.advisories, log4j.cwes]).toEqual([
+      [
+        {
+          id: 'GHSA-jfh8-c2jp-5v3q',
+          source: { name: 'GitHub', url: 'https://github.com/advisories/GHSA-jfh8-c2jp-5v3q' },
+        },
+      ],
+      [{ url: 'https://logging.apache.org/log4j/2.x/security.html' }],
+      [502, 917],
+    ]);
+    expect(log4j.properties).toEqual(
+      expect.arrayContaining([
+        { name: 'vigil:kev', value: 'true' },
+        { name: 'vigil:kev:dateAdded', value: '2021-12-10' },
+        { name: 'vigil:epss', value: '0.97565' },
+        { name: 'vigil:epssPercentile', value: '0.99996' },
+      ]),
+    );
+    // GHSA-only advisory rated by GHSA (MODERATE): a vendor rating, no score
+    expect(mixed.find((v) => v.id === 'GHSA-2222-3333-4444')!.ratings).toEqual([
+      {
+        source: { name: 'ghsa' },
+        severity: 'medium',
+        method: 'other',
+        justification: 'ghsa rates it MODERATE',
+      },
+    ]);
+  });
+
+  it('the same id with two statuses gives two entries with distinct bom-refs; db and warnings in metadata', () => {
+    const alpine = alpineResult();
+    const libssl = alpine.findings.find((f) => f.id === 'CVE-2021-3711')!;
+    alpine.findings.push({
+      ...libssl,
+      package: alpine.packages.find((p) => p.name === 'libcrypto1.1')!,
+      status: 'fixed',
+      fixedVersion: '1.1.1l-r0',
+    });
+    const bom = parseBom(alpine);
+    expect(bom.vulnerabilities!.filter((v) => v.id === 'CVE-2021-3711').map((v) => v['bom-ref'])).toEqual([
+      'vigil:vulnerability:CVE-2021-3711',
+      'vigil:vulnerability:CVE-2021-3711#2',
+    ]);
+    expect(bom.metadata.properties).toEqual([
+      { name: 'vigil:scan:status', value: 'succeeded' },
+      { name: 'vigil:scan:unknowns', value: '0' },
+      { name: 'vigil:db:version', value: 'v1-3f2a9c' },
+      { name: 'vigil:db:builtAt', value: '2024-05-01T00:00:00Z' },
+      {
+        name: 'vigil:warning',
+        value: 'DISTRO_EOL: alpine 3.10 is end-of-life: its security data is no longer updated',
+      },
+    ]);
+    // every affects ref is a component's bom-ref
+    const refs = new Set(bom.components.map((c) => c['bom-ref']));
+    expect(
+      bom.vulnerabilities!.flatMap((v) => v.affects.map((a) => a.ref)).filter((r) => !refs.has(r)),
+    ).toEqual([]);
+  });
+
+  it('an inventory has no vulnerabilities key', () => {
+    expect(parseBom(alpineScan()).vulnerabilities).toBeUndefined();
   });
 });

@@ -91,7 +91,7 @@ export function epssPercent(epss: number): string {
   return `${pct < 0.1 ? pct.toFixed(2) : pct.toFixed(1)}%`;
 }
 
-/** Fix plan order: most critical fixes first (by severity counts), then more fixes, then name and path. */
+/** Fix plan order (the matcher's): most critical fixes first (by severity counts), then more fixes, then name, version, path. */
 export function compareRemediations(a: Remediation, b: Remediation): number {
   for (const s of SEVERITIES) {
     const d = (b.bySeverity[s] ?? 0) - (a.bySeverity[s] ?? 0);
@@ -100,9 +100,9 @@ export function compareRemediations(a: Remediation, b: Remediation): number {
   return (
     b.fixes - a.fixes ||
     compareText(a.packageName, b.packageName) ||
-    compareText(a.ecosystem, b.ecosystem) ||
+    compareText(a.installedVersion, b.installedVersion) ||
     compareText(a.path, b.path) ||
-    compareText(a.installedVersion, b.installedVersion)
+    compareText(a.ecosystem, b.ecosystem)
   );
 }
 

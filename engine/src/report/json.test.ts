@@ -429,7 +429,7 @@ describe('toJsonReport of a matched result', () => {
           fixedVersion: '1.2.6',
           fixes: 2,
           bySeverity: counts({ critical: 1, medium: 1 }),
-          ids: ['CVE-2020-7598', 'CVE-2021-44906'],
+          ids: ['CVE-2021-44906', 'CVE-2020-7598'],
         },
         {
           pkgName: 'org.apache.logging.log4j:log4j-core',
@@ -509,8 +509,10 @@ describe('toJsonReport of a matched result', () => {
     expect(report.summary).toEqual({ critical: 3, high: 4, medium: 2, low: 1, unknown: 1, total: 11 });
     expect(report.remediations.map((r) => `${r.pkgName} ${r.fixedVersion} ${r.fixes}`)).toEqual([
       'apk-tools 2.10.7-r0 2',
-      'openssl 1.1.1j-r0 2',
+      // one high each; libcrypto1.1 also fixes a low; then by name
+      'libcrypto1.1 1.1.1j-r0 2',
       'busybox 1.30.1-r5 1',
+      'ssl_client 1.30.1-r5 1',
       'musl 1.1.22-r4 1',
     ]);
     expect(report.warnings).toEqual([

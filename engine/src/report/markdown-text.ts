@@ -17,8 +17,9 @@ export function mdText(text: string): string {
       .replace(/:(?=\/)/g, '\\:')
       .replace(/\b(mailto|xmpp):/gi, '$1\\:')
       .replace(/www\./gi, (m) => `${m.slice(0, 3)}\\.`)
-      // a zero-width space after `@` stops GitHub's mention and team-mention matching (Renovate does the same)
-      .replace(/@/g, '@\u200b')
+      // a zero-width space after `@` stops GitHub's mention, team-mention and e-mail autolink
+      // matching (Renovate writes the same entity)
+      .replace(/@/g, '@&#8203;')
   );
 }
 

@@ -31,7 +31,7 @@ function cvssLine(f: Finding): string | undefined {
 
 function epssLine(f: Finding): string | undefined {
   if (f.epss === null) return undefined;
-  const pct = f.epssPercentile === null ? '' : `, percentile ${f.epssPercentile.toFixed(3)}`;
+  const pct = f.epssPercentile === null ? '' : `, percentile ${f.epssPercentile}`;
   return `EPSS ${epssPercent(f.epss)}${pct}`;
 }
 

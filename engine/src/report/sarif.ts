@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding } from '../model/finding.js';
 import { OS_ECOSYSTEMS } from '../model/package.js';
+import type { ScannedArtifact } from '../model/scan.js';
 import type { Severity } from '../model/severity.js';
 import { toPurl } from '../purl/index.js';
 import {
@@ -70,6 +71,13 @@ function repositoryOf(name: string): string {
   return colon > lastSlash ? noDigest.slice(0, colon) : noDigest;
 }
 
+/** Where OS packages are located: the image repository (registry refs, else the first repo tag), else the scanned path. */
+function imageName(artifact: ScannedArtifact): string {
+  if (artifact.kind === 'registry') return repositoryOf(artifact.name);
+  const tag = artifact.repoTags?.[0];
+  return tag ? repositoryOf(tag) : artifact.name;
+}
+
 interface Rule {
   id: string;
   name: string;
@@ -119,7 +127,7 @@ export function toSarif(input: ReportInput, options: SarifOptions = {}): string 
   const ids = [...byId.keys()].sort();
   const rules = ids.map((id) => ruleOf(byId.get(id)!));
   const ruleIndex = new Map(ids.map((id, i) => [id, i]));
-  const imageUri = uriPath(repositoryOf(result.artifact.name)) || 'artifact';
+  const imageUri = uriPath(imageName(result.artifact)) || 'artifact';
 
   const results = findings.map((f) => {
     const pkg = f.package;

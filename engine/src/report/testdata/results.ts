@@ -18,8 +18,9 @@
  * on real ones (log4shell is in the realdata KEV slice with dateAdded 2021-12-10), EPSS values
  * and the GHSA-only advisory invented.
  *
- * Remediations are worked out by hand from the findings: per package, the highest fixed version
- * among its `fixed` findings, the ids it fixes and their severities.
+ * Remediations are worked out by hand from the findings as the matcher's fix plan defines them:
+ * per installed package, the highest fixed version among its `fixed` findings, the ids it fixes
+ * (most severe first, then id) and their severities.
  */
 import type { Finding, Remediation, VulnerabilityScanResult } from '../../model/index.js';
 import type { Package } from '../../model/package.js';
@@ -211,19 +212,20 @@ export function alpineRemediations(): Remediation[] {
     bySeverity: counts(c),
     ids,
   });
-  // deliberately not in plan order
+  // per installed package, as the matcher's fix plan does; deliberately not in plan order
   return [
     r('musl', '1.1.22-r3', '1.1.22-r4', ['CVE-2020-28928'], { MEDIUM: 1 }),
+    r('ssl_client', '1.30.1-r3', '1.30.1-r5', ['CVE-2021-28831'], { HIGH: 1 }),
     r('busybox', '1.30.1-r3', '1.30.1-r5', ['CVE-2021-28831'], { HIGH: 1 }),
-    r('openssl', '1.1.1d-r2', '1.1.1j-r0', ['CVE-2020-1967', 'CVE-2021-23839'], { HIGH: 1, LOW: 1 }),
-    r('apk-tools', '2.10.4-r2', '2.10.7-r0', ['CVE-2021-30139', 'CVE-2021-36159'], { CRITICAL: 1, HIGH: 1 }),
+    r('libcrypto1.1', '1.1.1d-r2', '1.1.1j-r0', ['CVE-2020-1967', 'CVE-2021-23839'], { HIGH: 1, LOW: 1 }),
+    r('apk-tools', '2.10.4-r2', '2.10.7-r0', ['CVE-2021-36159', 'CVE-2021-30139'], { CRITICAL: 1, HIGH: 1 }),
   ];
 }
 
 export function alpineResult(): VulnerabilityScanResult {
   return {
     artifact: {
-      name: 'alpine:3.10',
+      name: 'images/alpine-3.10.tar',
       kind: 'docker-archive',
       digest: ALPINE310_DIGEST,
       repoTags: ['alpine:3.10'],
@@ -365,7 +367,7 @@ export function mixedRemediations(): Remediation[] {
     r(LODASH, '4.17.21', ['CVE-2020-8203', 'CVE-2021-23337'], { HIGH: 2 }),
     r(LOG4J, '2.15.0', ['CVE-2021-44228'], { CRITICAL: 1 }),
     r(REQUESTS, '2.31.0', ['GHSA-2222-3333-4444'], { MEDIUM: 1 }),
-    r(MINIMIST, '1.2.6', ['CVE-2020-7598', 'CVE-2021-44906'], { CRITICAL: 1, MEDIUM: 1 }),
+    r(MINIMIST, '1.2.6', ['CVE-2021-44906', 'CVE-2020-7598'], { CRITICAL: 1, MEDIUM: 1 }),
   ];
 }
 
