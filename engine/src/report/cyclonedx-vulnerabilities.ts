@@ -15,7 +15,7 @@
 import { Enums, Models } from '@cyclonedx/cyclonedx-library';
 import type { Finding } from '../model/finding.js';
 import type { Severity } from '../model/severity.js';
-import { advisoryUrl, compareFindings } from './findings.js';
+import { advisoryUrl, compareFindings, isWebUrl } from './findings.js';
 import { compareText } from './packages.js';
 import { packageId } from './unique-ids.js';
 
@@ -129,10 +129,16 @@ function cweNumbers(cwes: readonly string[]): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+// ISO 8601 date or date-time as feeds write it; NVD leaves the zone out (its times are UTC)
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** The time of an ISO 8601 string, undefined when it is not one (or not within years 1-9999). */
 function validDate(s: string | undefined): Date | undefined {
-  if (!s) return undefined;
-  const d = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
-  return Number.isNaN(d.getTime()) ? undefined : d;
+  const m = s ? ISO_TIME.exec(s.trim()) : null;
+  if (!m) return undefined;
+  const d = new Date(m[1] ? s!.trim() : `${s!.trim()}${s!.includes(':') ? 'Z' : ''}`);
+  const year = d.getUTCFullYear();
+  return Number.isNaN(d.getTime()) || year < 1 || year > 9999 ? undefined : d;
 }
 
 function prop(name: string, value: string | number | boolean | null | undefined): Models.Property[] {
@@ -180,7 +186,7 @@ export function cycloneDxVulnerabilities(
       v.references.add(new V.Reference(alias, sourceOf(alias, f)));
     }
     for (const url of [...new Set(group.flatMap((g) => g.references))]) {
-      if (/^https?:\/\/[^\s<>"{}|\\^`]+$/.test(url)) v.advisories.add(new V.Advisory(url));
+      if (isWebUrl(url)) v.advisories.add(new V.Advisory(url));
     }
     if (f.status === 'fixed' && f.fixedVersion) {
       const names = [...new Set(group.map((g) => g.package.name))].sort(compareText).join(', ');

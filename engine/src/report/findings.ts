@@ -85,6 +85,18 @@ export function countsPhrase(counts: Record<Severity, number>): string {
   return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
+/**
+ * The one-line title shown for a finding: its title, else the first sentence of its description
+ * (NVD records have no title), else ''. Plain text, not yet made terminal- or markup-safe.
+ */
+export function displayTitle(f: Pick<Finding, 'title' | 'description'>): string {
+  const title = f.title?.trim();
+  if (title) return title;
+  const text = (f.description ?? '').trim();
+  const end = text.search(/\.(?:\s|$)|\n/);
+  return end < 0 ? text : text.slice(0, text[end] === '.' ? end + 1 : end).trim();
+}
+
 /** An EPSS probability as a percentage: `12.3%`, or two decimals under 0.1% (`0.04%`). */
 export function epssPercent(epss: number): string {
   const pct = epss * 100;
@@ -129,5 +141,15 @@ const ID_LINKS: [RegExp, (id: string) => string][] = [
  */
 export function advisoryUrl(id: string, references: readonly string[] = []): string | undefined {
   for (const [re, make] of ID_LINKS) if (re.test(id)) return make(id);
-  return references.find((r) => /^https?:\/\/[^\s<>"]+$/.test(r));
+  return references.find(isWebUrl);
+}
+
+// RFC 3986 characters only (percent signs must start an escape), so the URL is valid as a JSON
+// Schema `uri`, inside a Markdown link and as a CycloneDX `iri-reference`
+const URI_CHAR = String.raw`(?:[A-Za-z0-9\-._~:/?@!$&'*+,;=]|%[0-9A-Fa-f]{2})`;
+const WEB_URL = new RegExp(String.raw`^https?://${URI_CHAR}+(?:#${URI_CHAR}*)?$`);
+
+/** True for a plain http(s) URL made only of URI characters (no spaces, `"`, `<>()[]`; one `#` at most). */
+export function isWebUrl(url: string): boolean {
+  return WEB_URL.test(url);
 }

@@ -5,7 +5,6 @@
 import type { Finding, Remediation } from '../model/finding.js';
 import type { ScanResult } from '../model/scan.js';
 import type { Severity } from '../model/severity.js';
-import { toPurl } from '../purl/index.js';
 import {
   asVulnerabilityResult,
   compareRemediations,
@@ -14,7 +13,7 @@ import {
   type FindingSort,
   type ReportInput,
 } from './findings.js';
-import { compareText, resolvePackages } from './packages.js';
+import { compareText, purlOf, resolvePackages } from './packages.js';
 import {
   REPORT_SCHEMA_VERSION,
   type ReportArtifact,
@@ -61,7 +60,7 @@ export function summarize(vulnerabilities: readonly { severity: Severity }[]): R
 /** One finding in the §5 shape, with the extensions after the contract fields. */
 export function toReportVulnerability(f: Finding, scan: Pick<ScanResult, 'os'>): ReportVulnerability {
   const pkg = f.package;
-  const purl = pkg.purl ?? toPurl(pkg, scan.os);
+  const purl = purlOf(pkg, scan.os);
   const cvss = f.cvss;
   return {
     id: f.id,

@@ -12,12 +12,14 @@ import type { Finding } from '../model/finding.js';
 import {
   asVulnerabilityResult,
   countBySeverity,
+  displayTitle,
   sortFindings,
   totalsLine,
   type FindingSort,
   type ReportInput,
 } from './findings.js';
 import { groupByTarget } from './targets.js';
+import { oneLine, safeLines } from './text.js';
 
 export interface JunitOptions {
   /** Test case order inside a suite. Default `severity`. */
@@ -58,20 +60,20 @@ function antTimestamp(iso: string): string {
 }
 
 function testcase(f: Finding): string {
-  const classname = xmlAttr(token(`${f.package.name}-${f.installedVersion}`, 'package'));
-  const name = xmlAttr(token(`[${f.severity}] ${f.id}`, f.severity));
+  const classname = xmlAttr(token(oneLine(`${f.package.name}-${f.installedVersion}`), 'package'));
+  const name = xmlAttr(token(oneLine(`[${f.severity}] ${f.id}`), f.severity));
   const head = `    <testcase classname="${classname}" name="${name}" time="0">`;
   if (f.status === 'not-affected') {
     return `${head}\n      <skipped message="not affected: the vendor states this package is not affected"/>\n    </testcase>`;
   }
-  const message = xmlAttr(f.title ?? f.id);
+  const message = xmlAttr(oneLine(displayTitle(f) || f.id));
   const body = [
-    `Package: ${f.package.name}`,
-    `Installed version: ${f.installedVersion}`,
-    `Fixed version: ${f.fixedVersion ?? 'none'}`,
+    `Package: ${oneLine(f.package.name)}`,
+    `Installed version: ${oneLine(f.installedVersion)}`,
+    `Fixed version: ${f.fixedVersion === null ? 'none' : oneLine(f.fixedVersion)}`,
     `Status: ${f.status}`,
-    ...(f.package.path ? [`Path: ${f.package.path}`] : []),
-    ...(f.description ? ['', f.description] : []),
+    ...(f.package.path ? [`Path: ${oneLine(f.package.path)}`] : []),
+    ...(f.description ? ['', safeLines(f.description.trim())] : []),
   ].join('\n');
   return `${head}\n      <failure message="${message}" type="description">${xmlText(body)}</failure>\n    </testcase>`;
 }
@@ -79,13 +81,15 @@ function testcase(f: Finding): string {
 /**
  * Renders `input` as a JUnit XML document (UTF-8, no trailing newline). An inventory-only scan
  * or a scan without findings gives `<testsuites>` with no suites; targets without findings are
- * left out, as in Trivy. Matching warnings go to the first suite's `<system-err>`.
+ * left out, as in Trivy. Matching warnings go to the first suite's `<system-err>`. Names,
+ * versions and titles are reduced to one safe line (text.ts), descriptions keep their lines;
+ * everything is XML-escaped, and characters XML 1.0 forbids become U+FFFD.
  */
 export function toJunit(input: ReportInput, options: JunitOptions = {}): string {
   const result = asVulnerabilityResult(input);
   const findings = sortFindings(result.findings, options.sort);
   const timestamp = antTimestamp(result.finishedAt);
-  const warnings = result.warnings.map((w) => `${w.code}: ${w.message}`).join('\n');
+  const warnings = result.warnings.map((w) => oneLine(`${w.code}: ${w.message}`)).join('\n');
   const suites = groupByTarget(findings, (f) => f.package, result).map((target, i) => {
     const failures = target.items.filter((f) => f.status !== 'not-affected').length;
     const skipped = target.items.length - failures;
@@ -94,11 +98,11 @@ export function toJunit(input: ReportInput, options: JunitOptions = {}): string 
       ['artifact', result.artifact.name],
       ...(result.db ? [['db', result.db.version]] : []),
     ];
-    const title = token(target.title, 'target');
+    const title = token(oneLine(target.title), 'target');
     return [
       `  <testsuite name="${xmlAttr(title)}" package="${xmlAttr(title)}" id="${i}" tests="${target.items.length}" failures="${failures}" errors="0" skipped="${skipped}" time="0" timestamp="${timestamp}" hostname="localhost">`,
       '    <properties>',
-      ...props.map(([n, v]) => `      <property name="${xmlAttr(n!)}" value="${xmlAttr(v!)}"/>`),
+      ...props.map(([n, v]) => `      <property name="${xmlAttr(n!)}" value="${xmlAttr(oneLine(v!))}"/>`),
       '    </properties>',
       ...target.items.map(testcase),
       `    <system-out>${xmlText(totalsLine(countBySeverity(target.items)))}</system-out>`,

@@ -3,6 +3,7 @@
  * feeds must render as the text they are: no markup, no HTML, no links, no @-mentions (a PR
  * comment naming `@babel/core` would otherwise notify the `babel` organisation's team).
  */
+import { isWebUrl } from './findings.js';
 import { oneLine } from './text.js';
 
 // ASCII punctuation that starts markup inline or in a table cell.
@@ -50,6 +51,6 @@ export function htmlText(text: string): string {
 
 /** A link `[text](url)` when `url` is a plain http(s) URL, else the escaped text. */
 export function mdLink(text: string, url: string | undefined): string {
-  if (!url || !/^https?:\/\/[^\s<>()"'`\\]+$/.test(url)) return mdText(text);
+  if (!url || !isWebUrl(url)) return mdText(text);
   return `[${mdText(text)}](${url})`;
 }

@@ -13,6 +13,7 @@ import {
   compareRemediations,
   countBySeverity,
   countsPhrase,
+  displayTitle,
   epssPercent,
   isMatched,
   sortFindings,
@@ -52,7 +53,7 @@ function findingRow(f: Finding): string {
     mdCode(f.installedVersion, true),
     f.fixedVersion === null ? '' : mdCode(f.fixedVersion, true),
     flags,
-    mdText(truncate(oneLine(f.title ?? ''), 80)),
+    mdText(truncate(oneLine(displayTitle(f)), 80)),
   ];
   return `| ${cells.join(' | ')} |`;
 }

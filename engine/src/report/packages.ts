@@ -33,9 +33,21 @@ export function comparePackages(a: Package, b: Package): number {
   );
 }
 
+/**
+ * The purl of a package: the one the scan set, else made by toPurl; `''` when none can be made
+ * (toPurl throws on some hostile names, e.g. a lone UTF-16 surrogate from a JSON `\ud800`
+ * escape): a report never fails on package content.
+ */
+export function purlOf(pkg: Package, os: ScanResult['os']): string {
+  if (pkg.purl !== undefined) return pkg.purl;
+  try {
+    return toPurl(pkg, os);
+  } catch {
+    return '';
+  }
+}
+
 /** The scan's packages in report order, each with its purl. Does not modify the scan. */
 export function resolvePackages(scan: ScanResult): ResolvedPackage[] {
-  return [...scan.packages]
-    .sort(comparePackages)
-    .map((pkg) => ({ pkg, purl: pkg.purl ?? toPurl(pkg, scan.os) }));
+  return [...scan.packages].sort(comparePackages).map((pkg) => ({ pkg, purl: purlOf(pkg, scan.os) }));
 }

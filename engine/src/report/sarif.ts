@@ -15,17 +15,18 @@ import type { Finding } from '../model/finding.js';
 import { OS_ECOSYSTEMS } from '../model/package.js';
 import type { ScannedArtifact } from '../model/scan.js';
 import type { Severity } from '../model/severity.js';
-import { toPurl } from '../purl/index.js';
 import {
   advisoryUrl,
   asVulnerabilityResult,
+  displayTitle,
   severityRank,
   sortFindings,
   type FindingSort,
   type ReportInput,
 } from './findings.js';
-import { REPORT_TOOL } from './packages.js';
+import { REPORT_TOOL, purlOf } from './packages.js';
 import { sarifHelp, sarifMessage } from './sarif-text.js';
+import { oneLine } from './text.js';
 
 export interface SarifOptions {
   /** Result order. Default `severity`. */
@@ -94,7 +95,7 @@ function ruleOf(findings: readonly Finding[]): Rule {
   const top = [...findings].sort((a, b) => severityRank(a.severity) - severityRank(b.severity))[0]!;
   const scores = findings.map(securitySeverity).filter((s): s is number => s !== undefined);
   const url = advisoryUrl(top.id, top.references);
-  const title = top.title?.trim() || top.id;
+  const title = oneLine(displayTitle(top)) || top.id;
   const rule: Rule = {
     id: top.id,
     name: OS_ECOSYSTEMS.has(top.package.ecosystem)
@@ -133,7 +134,7 @@ export function toSarif(input: ReportInput, options: SarifOptions = {}): string 
     const pkg = f.package;
     const os = OS_ECOSYSTEMS.has(pkg.ecosystem);
     const uri = os || !pkg.path ? imageUri : uriPath(pkg.path);
-    const purl = pkg.purl ?? toPurl(pkg, result.os);
+    const purl = purlOf(pkg, result.os);
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([f.id, pkg.ecosystem, pkg.name, os ? imageUri : (pkg.path ?? '')]))
       .digest('hex');

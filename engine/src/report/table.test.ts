@@ -11,7 +11,8 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 describe('renderTable of a matched result', () => {
   it('alpine: warnings first, one OS target with totals, rows by severity then id, fix plan', () => {
     // rows: the 11 findings of testdata/results.ts; ids in code-unit order ('36159' < '3711');
-    // EPSS 0.0251 → 2.5%, 0.0004 → 0.04%; titles cut at 50 code points with '…'
+    // EPSS 0.0251 → 2.5%, 0.0004 → 0.04%; titles cut at 50 code points with '…'; CVE-2021-30139
+    // has no title: the first sentence of its description stands in
     expect(renderTable(alpineResult())).toMatchInlineSnapshot(`
       "images/alpine-3.10.tar (alpine 3.10.4)
       packages: 7, vulnerabilities: 11, db v1-3f2a9c (built 2024-05-01T00:00:00Z)
@@ -30,7 +31,7 @@ describe('renderTable of a matched result', () => {
       libcrypto1.1  CVE-2020-1967   HIGH      fixed         1.1.1d-r2  1.1.1g-r0  EPSS 0.04%  openssl: SSL_check_chain() NULL pointer dereferen…
       busybox       CVE-2021-28831  HIGH      fixed         1.30.1-r3  1.30.1-r5              busybox: invalid free or segfault on malformed gz…
       ssl_client    CVE-2021-28831  HIGH      fixed         1.30.1-r3  1.30.1-r5              busybox: invalid free or segfault on malformed gz…
-      apk-tools     CVE-2021-30139  HIGH      fixed         2.10.4-r2  2.10.6-r0
+      apk-tools     CVE-2021-30139  HIGH      fixed         2.10.4-r2  2.10.6-r0              In Alpine Linux apk-tools before 2.12.5, the tarb…
       musl          CVE-2020-28928  MEDIUM    fixed         1.1.22-r3  1.1.22-r4              musl: wcsnrtombs buffer overflow
       busybox       CVE-2021-42374  MEDIUM    will-not-fix  1.30.1-r3                         busybox: out-of-bounds heap read in unlzma
       libcrypto1.1  CVE-2021-23839  LOW       fixed         1.1.1d-r2  1.1.1j-r0

@@ -9,6 +9,7 @@ import type { Severity } from '../model/severity.js';
 import {
   countBySeverity,
   compareRemediations,
+  displayTitle,
   epssPercent,
   isMatched,
   remediationLine,
@@ -55,7 +56,7 @@ function findingRows(findings: readonly Finding[], titleWidth: number): string[]
     f.installedVersion,
     f.fixedVersion ?? '',
     markers(f),
-    truncate(oneLine(f.title ?? ''), titleWidth),
+    truncate(oneLine(displayTitle(f)), titleWidth),
   ]);
 }
 

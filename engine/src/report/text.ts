@@ -21,6 +21,16 @@ export function oneLine(text: string): string {
     .trim();
 }
 
+/** Multi-line text with bidi overrides and control characters other than TAB and LF replaced by U+FFFD (CR LF → LF). */
+export function safeLines(text: string): string {
+  return (
+    text
+      .replace(/\r\n?/g, '\n')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD')
+  );
+}
+
 /** At most `max` code points; a cut string ends with `…` (counted in `max`). */
 export function truncate(text: string, max: number): string {
   const points = Array.from(text);
