@@ -281,3 +281,11 @@ describe('imagePurl', () => {
     ]).toEqual([undefined, undefined, undefined]);
   });
 });
+
+describe('toPurl on hostile text', () => {
+  it('replaces lone UTF-16 surrogates instead of throwing', () => {
+    expect(toPurl({ name: 'a\ud800b', version: '1.0\udc00', ecosystem: 'npm', foundBy: 'test' })).toBe(
+      'pkg:npm/a%EF%BF%BDb@1.0%EF%BF%BD',
+    );
+  });
+});

@@ -174,7 +174,22 @@ function build(p: PurlParts): string {
  * and a best-effort unvalidated purl when the input breaks a type rule of the spec.
  */
 export function toPurl(pkg: Package, os?: OsRelease): string {
-  return build(parts(pkg, os));
+  // percent-encoding throws URIError on a lone UTF-16 surrogate (a `\ud800` escape in a lock file)
+  const clean: Package = {
+    ...pkg,
+    name: wellFormed(pkg.name),
+    version: wellFormed(pkg.version),
+    ...(pkg.srcName !== undefined ? { srcName: wellFormed(pkg.srcName) } : {}),
+    ...(pkg.arch !== undefined ? { arch: wellFormed(pkg.arch) } : {}),
+  };
+  return build(parts(clean, os));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Replaces lone surrogates with U+FFFD (String.prototype.toWellFormed, ES2024). */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /**
