@@ -3,7 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isEngineError, REPORT_TOOL } from '@vigil/engine';
-import { fsCommand, imageCommand, rootfsCommand } from './commands/scan.js';
+import { fsCommand, imageCommand, rootfsCommand, sbomCommand } from './commands/scan.js';
 import { dbCommand } from './commands/db.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -15,7 +15,8 @@ export function buildProgram(): Command {
     .version(version)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [imageCommand(), fsCommand(), rootfsCommand()]) program.addCommand(cmd.exitOverride());
+  for (const cmd of [imageCommand(), fsCommand(), rootfsCommand(), sbomCommand()])
+    program.addCommand(cmd.exitOverride());
   program.addCommand(dbCommand().exitOverride());
   return program;
 }
@@ -23,7 +24,8 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return EXIT.ok;
+    // a scan's gate (--exit-code) sets process.exitCode; errors are handled below
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (

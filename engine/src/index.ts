@@ -100,4 +100,30 @@ export {
   type LookupKey,
   type RowVerdict,
 } from './matchers/index.js';
-export { MemoryAdvisoryReader, fileBody, type MemoryReaderOptions, type ApplyOptions } from './advisories/index.js';
+export {
+  MemoryAdvisoryReader,
+  fileBody,
+  type MemoryReaderOptions,
+  type ApplyOptions,
+} from './advisories/index.js';
+export {
+  readIgnoreFile,
+  parseIgnoreFile,
+  applyIgnoreFile,
+  readVexFile,
+  parseVex,
+  applyVex,
+  evaluateGate,
+  filterFindings,
+  parseSeverities,
+  sortFindings,
+  SORT_ORDERS,
+  type IgnoreEntry,
+  type IgnoreResult,
+  type VexDocument,
+  type VexResult,
+  type GateOptions,
+  type GateResult,
+  type SortOrder,
+} from './policy/index.js';
+export { readSbom, parseSbom, detectSbomFormat, type SbomFormat } from './image/sbom/index.js';

@@ -18,12 +18,9 @@ import {
 import { collectList } from '../options.js';
 import { writeOutput } from '../output/write.js';
 import { buildSummary, renderStatus, updateProgressLine, updateSummary } from './db-output.js';
-import { defaultCacheDir } from './scan.js';
+import { defaultCacheDir, defaultDbPath } from '../paths.js';
 
 /** $VIGIL_DB, else `<cache dir>/db/vigil.db`. */
-export function defaultDbPath(): string {
-  return process.env.VIGIL_DB || join(defaultCacheDir(), 'db', 'vigil.db');
-}
 
 function collectMirror(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');

@@ -1,31 +1,50 @@
 /**
- * `vigil image`, `vigil fs`, `vigil rootfs`: scan and print the inventory.
+ * `vigil image`, `vigil fs`, `vigil rootfs`, `vigil sbom`: build the inventory, match it against
+ * the vulnerability database when there is one, apply the CI policy and print the report.
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   EngineError,
+  FINDING_SORTS,
   FsLayerCache,
   parsePlatform,
-  renderInventory,
+  parseSeverities,
+  readSbom,
+  renderReport,
+  REPORT_FORMATS,
   scanImage,
+  type FindingSort,
+  type ReportFormat,
   type ScanImageOptions,
   type ScanResult,
   type ScanTarget,
+  type Severity,
 } from '@vigil/engine';
 import { progressReporter } from '../output/progress.js';
-import { renderTable } from '../output/table.js';
 import { writeOutput } from '../output/write.js';
 import { collectList, parseDuration, parseSize } from '../options.js';
+import { defaultCacheDir, defaultDbPath } from '../paths.js';
+import { matchAndGate } from './vulns.js';
 
-export const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
-type Format = (typeof FORMATS)[number];
+export const FORMATS = REPORT_FORMATS;
 
-interface CommonOpts {
-  format: Format;
+interface ReportOpts {
+  format: ReportFormat;
   output?: string;
   quiet?: boolean;
+  db?: string;
+  skipDb?: boolean;
+  severity?: Severity[];
+  exitCode?: number;
+  ignoreUnfixed?: boolean;
+  ignorefile?: string;
+  vex?: string[];
+  sort?: FindingSort;
+  severityPolicy?: 'nvd' | 'vendor';
+  dbMaxAge: number;
+}
+
+interface CommonOpts extends ReportOpts {
   cache: boolean;
   cacheDir?: string;
   analyzers?: string[];
@@ -44,17 +63,66 @@ interface ImageOpts extends CommonOpts {
   registryToken?: string;
 }
 
-export function defaultCacheDir(): string {
-  return (
-    process.env.VIGIL_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vigil')
-  );
+function parseExitCode(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 255)
+    throw new InvalidArgumentError(`"${text}" is not an exit code (0–255)`);
+  return n;
 }
 
-function addCommon(cmd: Command): Command {
+function parseSeverityList(text: string, previous: Severity[] = []): Severity[] {
+  try {
+    return [...previous, ...parseSeverities(text)];
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** Options every report-producing command takes (Trivy's names where Trivy has them). */
+function addReportOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress or notes on stderr')
+    .option('--db <file>', 'vulnerability database (default $VIGIL_DB or ~/.cache/vigil/db/vigil.db)')
+    .option('--skip-db', 'list packages only, without matching vulnerabilities')
+    .option(
+      '-s, --severity <list>',
+      'severities to report and gate on, e.g. CRITICAL,HIGH',
+      parseSeverityList,
+    )
+    .option('--exit-code <n>', 'exit with N when a reported vulnerability remains (default 0)', parseExitCode)
+    .option('--ignore-unfixed', 'leave out vulnerabilities without a fixed version')
+    .option(
+      '--ignorefile <file>',
+      'ignore file (.vigilignore YAML or .trivyignore; default ./.vigilignore when present)',
+    )
+    .option(
+      '--vex <file>',
+      'OpenVEX or CycloneDX VEX document (repeatable)',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .addOption(
+      new Option('--sort <order>', 'finding order: severity, or risk (KEV, EPSS, severity)').choices(
+        FINDING_SORTS,
+      ),
+    )
+    .addOption(
+      new Option('--severity-policy <policy>', 'whose CVSS comes first: nvd, or the distro/vendor').choices([
+        'nvd',
+        'vendor',
+      ]),
+    )
+    .option(
+      '--db-max-age <duration>',
+      'warn when the database is older than this',
+      parseDuration,
+      7 * 24 * 3_600_000,
+    );
+}
+
+function addScanOptions(cmd: Command): Command {
+  return addReportOptions(cmd)
     .option('--cache-dir <dir>', 'layer cache directory (default $VIGIL_CACHE_DIR or ~/.cache/vigil)')
     .option('--no-cache', 'do not read or write the layer cache')
     .option(
@@ -77,6 +145,31 @@ export function targetFromRef(ref: string): ScanTarget {
   return { input: rest };
 }
 
+/** Matches, applies the policy, prints the report; sets the process exit code the gate decided. */
+async function report(scan: ScanResult, opts: ReportOpts): Promise<void> {
+  const outcome = await matchAndGate(scan, {
+    defaultDb: defaultDbPath(),
+    dbMaxAge: opts.dbMaxAge,
+    ...(opts.db ? { db: opts.db } : {}),
+    ...(opts.skipDb ? { skipDb: true } : {}),
+    ...(opts.severity ? { severity: opts.severity } : {}),
+    ...(opts.exitCode !== undefined ? { exitCode: opts.exitCode } : {}),
+    ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+    ...(opts.ignorefile ? { ignorefile: opts.ignorefile } : {}),
+    ...(opts.vex ? { vex: opts.vex } : {}),
+    ...(opts.severityPolicy ? { severityPolicy: opts.severityPolicy } : {}),
+  });
+  // the table shows matching warnings itself; other formats carry them in the document, so say them on stderr too
+  const notes = opts.format === 'table' ? outcome.notes : [...outcome.warnings, ...outcome.notes];
+  if (!opts.quiet) for (const n of notes) process.stderr.write(`vigil: ${n}\n`);
+  const text = await renderReport(outcome.result, opts.format, {
+    color: opts.format === 'table' && !opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR,
+    ...(opts.sort ? { sort: opts.sort } : {}),
+  });
+  await writeOutput(text, opts.output);
+  if (outcome.exitCode !== 0) process.exitCode = outcome.exitCode;
+}
+
 async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
   const progress = progressReporter(!opts.quiet && process.stderr.isTTY === true);
   const controller = new AbortController();
@@ -97,8 +190,9 @@ async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
   else if (token) registry.auth = { token };
   if (opts.insecure && 'ref' in target && !('input' in target)) {
     const host = target.ref.split('/')[0]!;
-    if (host.includes('.') || host.includes(':') || host === 'localhost')
+    if (host.includes('.') || host.includes(':') || host === 'localhost') {
       registry.insecureRegistries = [...(registry.insecureRegistries ?? []), host];
+    }
   }
   let scan: ScanResult;
   try {
@@ -123,15 +217,11 @@ async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
     process.off('SIGINT', onSignal);
     if (timer) clearTimeout(timer);
   }
-  const text =
-    opts.format === 'table'
-      ? renderTable(scan, !opts.output && process.stdout.isTTY === true)
-      : await renderInventory(scan, opts.format);
-  await writeOutput(text, opts.output);
+  await report(scan, opts);
 }
 
 export function imageCommand(): Command {
-  return addCommon(
+  return addScanOptions(
     new Command('image')
       .description(
         'scan a container image: a registry reference, or --input with a docker-archive or OCI layout',
@@ -165,7 +255,7 @@ export function imageCommand(): Command {
 }
 
 export function fsCommand(): Command {
-  return addCommon(
+  return addScanOptions(
     new Command('fs')
       .description('scan a project directory or root filesystem: installed packages and lock files')
       .argument('<dir>', 'directory'),
@@ -173,9 +263,17 @@ export function fsCommand(): Command {
 }
 
 export function rootfsCommand(): Command {
-  return addCommon(
+  return addScanOptions(
     new Command('rootfs')
       .description('scan an unpacked root filesystem: installed packages only')
       .argument('<dir>', 'directory'),
   ).action(async (dir: string, opts: CommonOpts) => run({ dir, mode: 'rootfs' }, opts));
+}
+
+export function sbomCommand(): Command {
+  return addReportOptions(
+    new Command('sbom')
+      .description('match the packages of a CycloneDX or SPDX JSON SBOM against the vulnerability database')
+      .argument('<file>', 'CycloneDX (1.4–1.6) or SPDX 2.x JSON document'),
+  ).action(async (file: string, opts: ReportOpts) => report(await readSbom(file), opts));
 }
