@@ -28,6 +28,10 @@ const BY_CODE: Partial<Record<EngineErrorCode, number>> = {
   ENG_INVALID_ARGUMENT: EXIT.usage,
   ENG_IMAGE_REF_INVALID: EXIT.usage,
   ENG_FORMAT_UNSUPPORTED: EXIT.usage,
+  // an ignore file or VEX document the user gave is invalid: their input, like a bad flag
+  ENG_POLICY_INVALID: EXIT.usage,
+  ENG_CVSS_INVALID: EXIT.usage,
+  ENG_VERSION_INVALID: EXIT.usage,
   ENG_ABORTED: EXIT.aborted,
   ENG_IMAGE_SOURCE_NOT_FOUND: EXIT.notFound,
   ENG_REGISTRY_NOT_FOUND: EXIT.notFound,
