@@ -92,6 +92,15 @@ function updateCommand(db: Command): void {
       ).finally(progress.done);
       if (opts.format === 'json') await writeOutput(JSON.stringify(result, null, 2), undefined);
       if (!opts.quiet) say(updateSummary(path, result));
+      // the snapshot was published with every feed that worked; a failed feed still fails the command
+      const failed = result.feeds.filter((f) => f.status === 'failed');
+      if (failed.length > 0) {
+        const list = failed.map((f) => `${f.name} (${f.error ?? 'failed'})`).join(', ');
+        throw new EngineError(
+          'ENG_DB_BUILD_FAILED',
+          `${failed.length === 1 ? 'feed' : 'feeds'} ${list} failed; their previous data is kept and the other feeds were updated`,
+        );
+      }
     });
 }
 

@@ -135,28 +135,44 @@ describe('updateSnapshot', () => {
     expect(ids()).toEqual(['GHSA-1', 'GHSA-2', 'GHSA-3', 'CVE-1']);
   });
 
-  it('a failing on-error fail feed aborts the update: the previous file stays byte for byte, the lock is released', async () => {
+  it('a failing feed keeps its previous data and records its error; the other feeds still update; the lock is released', async () => {
     await update();
-    const before = await readFile(db);
+    const meta = () => {
+      const reader = SnapshotReader.open(db);
+      try {
+        return reader.meta();
+      } finally {
+        reader.close();
+      }
+    };
+    const before = meta();
+    const ghsaBefore = before.sources.find((s) => s.name === 'ghsa')!;
     await writeUpstream(
       join(dir, 'up/ghsa'),
       { 'd2.jsonl': body('ghsa', [{ type: 'withdrawn', id: 'GHSA-1' }, '!fail']) },
       { serial: 2, full: ['all.jsonl'], delta: ['d2.jsonl'] },
     );
-    await expect(update()).rejects.toMatchObject({
-      code: 'ENG_DB_BUILD_FAILED',
-      message: 'feed ghsa failed on d2.jsonl: ENG_FEED_FORMAT: d2.jsonl: broken on purpose',
+    const broken = await update();
+    expect(broken.feeds.find((f) => f.name === 'ghsa')).toMatchObject({
+      status: 'failed',
+      error:
+        'ENG_DB_BUILD_FAILED: feed ghsa failed on d2.jsonl: ENG_FEED_FORMAT: d2.jsonl: broken on purpose',
     });
-    expect(await readFile(db)).toEqual(before);
-    expect((await readdir(join(dir, 'db'))).sort()).toEqual(['vigil.db']);
+    const afterBroken = meta().sources.find((s) => s.name === 'ghsa')!;
+    // the withdrawal before the broken record was rolled back with the rest of that source's application
+    expect([afterBroken.contentHash, afterBroken.lastError]).toEqual([
+      ghsaBefore.contentHash,
+      'ENG_DB_BUILD_FAILED: feed ghsa failed on d2.jsonl: ENG_FEED_FORMAT: d2.jsonl: broken on purpose',
+    ]);
 
     await writeUpstream(join(dir, 'up/ghsa'), {}, { serial: 3, full: [], fail: 'connection refused' });
-    await expect(update()).rejects.toMatchObject({
-      code: 'ENG_DB_BUILD_FAILED',
-      message: 'feed ghsa failed (ENG_FEED_HTTP: connection refused); the previous snapshot is unchanged',
-      cause: { code: 'ENG_FEED_HTTP' },
+    const refused = await update();
+    expect(refused.feeds.find((f) => f.name === 'ghsa')).toMatchObject({
+      status: 'failed',
+      error: 'ENG_FEED_HTTP: connection refused',
     });
-    expect(await readFile(db)).toEqual(before);
+    expect(meta().version).toBe(before.version);
+    expect((await readdir(join(dir, 'db'))).sort()).toEqual(['vigil.db']);
   });
 
   it('drops the checkpoint of a feed whose version changed (full fetch)', async () => {

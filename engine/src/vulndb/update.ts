@@ -3,9 +3,10 @@
  * snapshot, apply it to a copy, and publish the new snapshot atomically under a lock.
  *
  * Per feed: `unchanged` → only checkedAt moves; `updated` → applied in its mode (full replaces the
- * source, delta upserts/withdraws). A failing feed with on-error `fail` aborts the whole update
- * (the previous snapshot file is left untouched); with `skip` its previous rows stay and the
- * error is recorded on the source (`db status` shows it). A feed whose version changed since its
+ * source, delta upserts/withdraws). A feed that fails (download, or a body its on-error `fail`
+ * policy does not let it skip) keeps its previous rows, its error is recorded on the source
+ * (`db status` shows it) and the other feeds still update: one mirror being down must not stop
+ * NVD, KEV or EPSS from refreshing. The caller decides what a failed feed means for its exit. A feed whose version changed since its
  * checkpoint was stored starts over (no checkpoint → full fetch).
  */
 import { join } from 'node:path';
@@ -82,8 +83,8 @@ function previousSnapshot(db: string): { meta?: SnapshotMeta; problem?: string }
 
 /**
  * Updates (or creates) the snapshot at `options.db`.
- * @throws ENG_DB_LOCKED (another update runs), ENG_DB_BUILD_FAILED (a feed with on-error `fail`
- *   failed; cause: its error), ENG_ABORTED. On any throw the previous file is untouched.
+ * @throws ENG_DB_LOCKED (another update runs), ENG_ABORTED. On any throw the previous file is
+ *   untouched. Failed feeds are outcomes (`status: 'failed'`), not throws.
  */
 export async function updateSnapshot(options: UpdateSnapshotOptions): Promise<UpdateSnapshotResult> {
   const feeds = options.feeds ?? FEEDS;
@@ -160,14 +161,6 @@ async function syncFeed(
     if (options.signal?.aborted || (isEngineError(e) && e.code === 'ENG_ABORTED')) throw e;
     const message = errorMessage(e);
     progress({ phase: 'failed', message });
-    if (feed.onError === 'fail') {
-      if (isEngineError(e) && e.code === 'ENG_DB_BUILD_FAILED') throw e;
-      throw new EngineError(
-        'ENG_DB_BUILD_FAILED',
-        `feed ${feed.name} failed (${message}); the previous snapshot is unchanged`,
-        { cause: e },
-      );
-    }
     writer.recordError(feed, message);
     return { name: feed.name, status: 'failed', error: message };
   }

@@ -427,7 +427,7 @@ describe.skipIf(!hasRealdata)('vigil db update against loopback replays of the r
     expect(await readdir(join(dir, 'main'))).toEqual(['vigil.db', 'work']);
   });
 
-  it('5. 503 + Retry-After is retried; 500 forever fails a skip feed (recorded) or aborts on a fail feed (file kept)', async () => {
+  it('5. 503 + Retry-After is retried; a feed failing with 500 forever keeps its data, is recorded, and fails the command while the others update', async () => {
     server.nvd.items = structuredClone(pristineNvd); // nothing new for NVD since run 4a
     const fresh = join(dir, 'killed/vigil.db');
     const freshWork = join(dir, 'killed/work');
@@ -442,7 +442,11 @@ describe.skipIf(!hasRealdata)('vigil db update against loopback replays of the r
 
     let from = server.log.length;
     const r = await update(fresh, freshWork);
-    expect(r.code, r.stderr).toBe(0); // epss is on-error `skip`: the update goes on
+    // the snapshot is published with KEV's update; the broken EPSS feed still fails the command
+    expect(r.code, r.stderr).toBe(8);
+    expect(r.stderr).toMatch(
+      /vigil: ENG_DB_BUILD_FAILED: feed epss \(ENG_FEED_HTTP: .*HTTP 500.*\) failed; their previous data is kept and the other feeds were updated\n$/,
+    );
     expect(outcomes(r)).toEqual({ ...allAre('unchanged'), kev: 'updated full', epss: 'failed' });
     const statuses = statusesByPath(server.since(from));
     expect(statuses[kevPath]).toEqual([503, 200]);
@@ -457,19 +461,23 @@ describe.skipIf(!hasRealdata)('vigil db update against loopback replays of the r
     expect(kev.counts.kev).toBe(3);
     expect(after.version).not.toBe(before.version);
 
-    // alpine is on-error `fail`: the whole update fails and the file stays as it was
+    // alpine's on-error policy is `fail` (no body may be skipped): a download failure is handled the same way
     server.clearFaults();
     server.fault('/alpine/', [], { status: 500 });
-    const bytes = await readFile(fresh);
     from = server.log.length;
     const failed = await update(fresh, freshWork, ['alpine']);
     expect(failed.code).toBe(8);
     expect(failed.stderr).toMatch(
-      /^vigil: ENG_DB_BUILD_FAILED: feed alpine failed \(ENG_FEED_HTTP: .*HTTP 500.*\); the previous snapshot is unchanged\n$/,
+      /vigil: ENG_DB_BUILD_FAILED: feed alpine \(ENG_FEED_HTTP: .*HTTP 500.*\) failed; their previous data is kept/,
     );
     expect(statusesByPath(server.since(from))).toEqual({ '/alpine/': [500, 500, 500, 500, 500, 500] });
-    expect(sha256(await readFile(fresh))).toBe(sha256(bytes));
-    expect((await status(fresh)).version).toBe(after.version);
+    const afterAlpine = await status(fresh);
+    const alpine = afterAlpine.sources.find((s) => s.name === 'alpine')!;
+    expect([afterAlpine.version, alpine.lastError?.startsWith('ENG_FEED_HTTP'), alpine.contentHash]).toEqual([
+      after.version,
+      true,
+      after.sources.find((s) => s.name === 'alpine')!.contentHash,
+    ]);
     server.clearFaults();
   });
 });
