@@ -2,7 +2,7 @@
  * Exit codes of the `vigil` command (documented in docs/cli.md). Findings above the threshold
  * exit with the user's `--exit-code`; errors use the fixed codes below.
  */
-import { isEngineError, type EngineErrorCode } from '@vigil/engine';
+import { isEngineError, type EngineErrorCode } from '@vigil/engine/core';
 
 export const EXIT = {
   ok: 0,

@@ -2,7 +2,7 @@
  * `vigil` entry point: wires the commands, maps errors to exit codes, prints errors on stderr.
  */
 import { Command, CommanderError } from 'commander';
-import { isEngineError, REPORT_TOOL } from '@vigil/engine';
+import { isEngineError, REPORT_TOOL } from '@vigil/engine/core';
 import { fsCommand, imageCommand, rootfsCommand, sbomCommand } from './commands/scan.js';
 import { dbCommand } from './commands/db.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';

@@ -8,7 +8,7 @@ import type {
   SourceMeta,
   UpdateProgress,
   UpdateSnapshotResult,
-} from '@vigil/engine';
+} from '@vigil/engine/db';
 
 /** `3d`, `5h`, `12m`, `40s` (negative ages, a clock skew, read `0s`). */
 export function formatAge(ms: number): string {

@@ -5,22 +5,14 @@
  */
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  buildSnapshot,
-  EngineError,
-  exportSnapshot,
-  FEED_NAMES,
-  importSnapshot,
-  readSnapshotMeta,
-  selectFeeds,
-  updateSnapshot,
-} from '@vigil/engine';
+import { EngineError, FEED_NAMES } from '@vigil/engine/core';
 import { collectList } from '../options.js';
 import { writeOutput } from '../output/write.js';
 import { buildSummary, renderStatus, updateProgressLine, updateSummary } from './db-output.js';
 import { defaultCacheDir, defaultDbPath } from '../paths.js';
 
-/** $VIGIL_DB, else `<cache dir>/db/vigil.db`. */
+/** The database side of the engine, loaded only when a db command runs (start-up of scans stays small). */
+const engineDb = () => import('@vigil/engine/db');
 
 function collectMirror(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
@@ -74,6 +66,7 @@ function updateCommand(db: Command): void {
     )
     .action(async (opts: UpdateOpts) => {
       const path = opts.db ?? defaultDbPath();
+      const { selectFeeds, updateSnapshot } = await engineDb();
       const feeds = selectFeeds(opts.sources);
       for (const name of Object.keys(opts.mirror ?? {})) selectFeeds([name]);
       const progress = updateProgressLine(!opts.quiet && process.stderr.isTTY === true);
@@ -117,6 +110,7 @@ function buildCommand(db: Command): void {
     .addOption(new Option('-f, --format <format>', 'result format').choices(['text', 'json']).default('text'))
     .action(
       async (opts: { from: string; out: string; sources?: string[]; quiet?: boolean; format: string }) => {
+        const { selectFeeds, buildSnapshot } = await engineDb();
         const feeds = selectFeeds(opts.sources);
         const result = await interruptible((signal) =>
           buildSnapshot({ from: opts.from, out: opts.out, feeds, signal }),
@@ -136,6 +130,7 @@ function statusCommand(db: Command): void {
     )
     .action(async (opts: { db?: string; format: 'table' | 'json' }) => {
       const path = opts.db ?? defaultDbPath();
+      const { readSnapshotMeta } = await engineDb();
       const meta = readSnapshotMeta(path);
       await writeOutput(
         opts.format === 'json' ? JSON.stringify({ path, ...meta }, null, 2) : renderStatus(path, meta),
@@ -150,6 +145,7 @@ function transferCommands(db: Command): void {
     .option('--db <file>', 'database file (default $VIGIL_DB or ~/.cache/vigil/db/vigil.db)')
     .requiredOption('--out <file>', 'archive to write (.tar.gz)')
     .action(async (opts: { db?: string; out: string }) => {
+      const { exportSnapshot } = await engineDb();
       const manifest = await exportSnapshot({ db: opts.db ?? defaultDbPath(), out: opts.out });
       say([`exported version ${manifest.version.slice(0, 12)} (${manifest.size} bytes) to ${opts.out}`]);
     });
@@ -159,6 +155,7 @@ function transferCommands(db: Command): void {
     .option('--db <file>', 'database file to replace (default $VIGIL_DB or ~/.cache/vigil/db/vigil.db)')
     .action(async (archive: string, opts: { db?: string }) => {
       const path = opts.db ?? defaultDbPath();
+      const { importSnapshot } = await engineDb();
       const meta = await importSnapshot({ archive, db: path });
       say([`imported version ${meta.version.slice(0, 12)} (built ${meta.builtAt}) into ${path}`]);
     });

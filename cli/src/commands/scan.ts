@@ -2,6 +2,7 @@
  * `vigil image`, `vigil fs`, `vigil rootfs`, `vigil sbom`: build the inventory, match it against
  * the vulnerability database when there is one, apply the CI policy and print the report.
  */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   EngineError,
@@ -19,12 +20,12 @@ import {
   type ScanResult,
   type ScanTarget,
   type Severity,
-} from '@vigil/engine';
+} from '@vigil/engine/core';
 import { progressReporter } from '../output/progress.js';
 import { writeOutput } from '../output/write.js';
 import { collectList, parseDuration, parseSize } from '../options.js';
 import { defaultCacheDir, defaultDbPath } from '../paths.js';
-import { matchAndGate } from './vulns.js';
+import type { VulnOutcome } from './vulns.js';
 
 export const FORMATS = REPORT_FORMATS;
 
@@ -145,13 +146,35 @@ export function targetFromRef(ref: string): ScanTarget {
   return { input: rest };
 }
 
-/** Matches, applies the policy, prints the report; sets the process exit code the gate decided. */
-async function report(scan: ScanResult, opts: ReportOpts): Promise<void> {
-  const outcome = await matchAndGate(scan, {
-    defaultDb: defaultDbPath(),
+const howToGetADb = (path: string) =>
+  `get one with \`vigil db update\` (online) or \`vigil db build --from DIR --out ${path}\` (offline, see docs/vulnerability-db.md)`;
+
+/**
+ * The inventory alone (--skip-db, or no database yet), or the matched result with the policy
+ * applied; the database side of the engine is loaded only when there is a database to match with.
+ */
+async function matchIfPossible(scan: ScanResult, opts: ReportOpts): Promise<VulnOutcome> {
+  const inventoryOnly = (notes: string[]): VulnOutcome => ({
+    result: scan,
+    exitCode: 0,
+    notes,
+    warnings: [],
+  });
+  if (opts.skipDb) return inventoryOnly([]);
+  const path = opts.db ?? defaultDbPath();
+  if (!existsSync(path)) {
+    // gating without data would pass every build: that must be an error, not a note
+    if (opts.db || opts.exitCode) {
+      throw new EngineError('ENG_DB_NOT_FOUND', `no vulnerability database at ${path}; ${howToGetADb(path)}`);
+    }
+    return inventoryOnly([
+      `no vulnerability database at ${path}: listing packages only; ${howToGetADb(path)}`,
+    ]);
+  }
+  const { matchAndGate } = await import('./vulns.js');
+  return matchAndGate(scan, {
+    db: path,
     dbMaxAge: opts.dbMaxAge,
-    ...(opts.db ? { db: opts.db } : {}),
-    ...(opts.skipDb ? { skipDb: true } : {}),
     ...(opts.severity ? { severity: opts.severity } : {}),
     ...(opts.exitCode !== undefined ? { exitCode: opts.exitCode } : {}),
     ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
@@ -159,6 +182,11 @@ async function report(scan: ScanResult, opts: ReportOpts): Promise<void> {
     ...(opts.vex ? { vex: opts.vex } : {}),
     ...(opts.severityPolicy ? { severityPolicy: opts.severityPolicy } : {}),
   });
+}
+
+/** Matches, applies the policy, prints the report; sets the process exit code the gate decided. */
+async function report(scan: ScanResult, opts: ReportOpts): Promise<void> {
+  const outcome = await matchIfPossible(scan, opts);
   // the table shows matching warnings itself; other formats carry them in the document, so say them on stderr too
   const notes = opts.format === 'table' ? outcome.notes : [...outcome.warnings, ...outcome.notes];
   if (!opts.quiet) for (const n of notes) process.stderr.write(`vigil: ${n}\n`);

@@ -7,11 +7,8 @@ import { existsSync } from 'node:fs';
 import {
   applyIgnoreFile,
   applyVex,
-  EngineError,
   evaluateGate,
   filterFindings,
-  matchInventory,
-  openSnapshot,
   readIgnoreFile,
   readVexFile,
   type Finding,
@@ -19,14 +16,13 @@ import {
   type ScanResult,
   type Severity,
   type VulnerabilityScanResult,
-} from '@vigil/engine';
+} from '@vigil/engine/core';
+import { matchInventory, openSnapshot } from '@vigil/engine/db';
 import { formatAge } from './db-output.js';
 
 export interface VulnOptions {
-  db?: string;
-  /** default database path, used when --db is not given */
-  defaultDb: string;
-  skipDb?: boolean;
+  /** an existing database file (the caller checked) */
+  db: string;
   severity?: Severity[];
   exitCode?: number;
   ignoreUnfixed?: boolean;
@@ -47,26 +43,14 @@ export interface VulnOutcome {
   warnings: string[];
 }
 
-const HOW_TO_GET_A_DB = (path: string) =>
-  `get one with \`vigil db update\` (online) or \`vigil db build --from DIR --out ${path}\` (offline, see docs/vulnerability-db.md)`;
-
-/** Matches and applies the policy. Throws ENG_DB_* when a database was asked for and cannot be used. */
+/**
+ * Matches and applies the policy.
+ * @throws ENG_DB_CORRUPT / ENG_DB_SCHEMA_UNSUPPORTED when the file is not a usable snapshot,
+ *   ENG_POLICY_INVALID for a bad ignore file or VEX document
+ */
 export async function matchAndGate(scan: ScanResult, opts: VulnOptions): Promise<VulnOutcome> {
   const notes: string[] = [];
-  const path = opts.db ?? opts.defaultDb;
-  if (opts.skipDb) return { result: scan, exitCode: 0, notes, warnings: [] };
-  if (!existsSync(path)) {
-    // gating without data would pass every build: that must be an error, not a note
-    if (opts.db || opts.exitCode) {
-      throw new EngineError(
-        'ENG_DB_NOT_FOUND',
-        `no vulnerability database at ${path}; ${HOW_TO_GET_A_DB(path)}`,
-      );
-    }
-    notes.push(`no vulnerability database at ${path}: listing packages only; ${HOW_TO_GET_A_DB(path)}`);
-    return { result: scan, exitCode: 0, notes, warnings: [] };
-  }
-  const reader = openSnapshot(path);
+  const reader = openSnapshot(opts.db);
   let matched: VulnerabilityScanResult;
   try {
     const now = opts.now ?? new Date();

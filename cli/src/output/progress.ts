@@ -1,7 +1,7 @@
 /**
  * Progress on stderr, only when stderr is a terminal and --quiet is off: one line, rewritten.
  */
-import type { ScanEvent } from '@vigil/engine';
+import type { ScanEvent } from '@vigil/engine/core';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 

@@ -20,6 +20,7 @@ const FOLDERS: Record<string, string> = {
 describe('feed list', () => {
   it('has unique names, integer versions, an on-error policy and a testdata folder per feed', () => {
     expect(new Set(FEED_NAMES).size).toBe(FEED_NAMES.length);
+    expect(FEEDS.map((f) => f.name)).toEqual([...FEED_NAMES]);
     expect(FEEDS.filter((f) => !Number.isInteger(f.version) || f.version < 0).map((f) => f.name)).toEqual([]);
     expect(FEEDS.filter((f) => f.onError !== 'fail' && f.onError !== 'skip').map((f) => f.name)).toEqual([]);
     expect(FEED_NAMES.filter((n) => !existsSync(join(HERE, FOLDERS[n] ?? n, 'testdata')))).toEqual([]);

@@ -35,8 +35,8 @@ export const FEEDS: readonly Feed[] = [
   epssFeed,
 ];
 
-/** Names of FEEDS, in order. */
-export const FEED_NAMES: readonly string[] = FEEDS.map((f) => f.name);
+/** Names of FEEDS, in order (a constant in names.ts so help texts need not load the feeds). */
+export { FEED_NAMES } from './names.js';
 
 /**
  * The feeds named in `names` (all of `from` when `names` is empty or undefined), in list order.

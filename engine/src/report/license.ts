@@ -7,7 +7,15 @@
  * Identifiers match case-insensitively and come out in the list's case; operators are
  * upper-cased (the spec asks for upper case; lower-case `or` in package metadata is common).
  */
-import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX';
+import { createRequire } from 'node:module';
+
+// The SPDX license list of @cyclonedx/cyclonedx-library is loaded on first use: reports that
+// never name a license (table, JSON) do not pay for it at start-up.
+let spdx: { fixupSpdxId(id: string): string | undefined } | undefined;
+function fixupSpdxId(id: string): string | undefined {
+  spdx ??= createRequire(import.meta.url)('@cyclonedx/cyclonedx-library/SPDX') as typeof spdx & object;
+  return spdx.fixupSpdxId(id);
+}
 
 const ID_STRING = /^[A-Za-z0-9.-]+$/;
 const LICENSE_REF = /^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$/;
