@@ -4,6 +4,34 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/testdata/**', 'bench/.work/**'] },
   js.configs.recommended,
+  {
+    // plain JavaScript scripts (bench, build) run on Node: its globals
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'process',
+          'Buffer',
+          'console',
+          'URL',
+          'URLSearchParams',
+          'performance',
+          'structuredClone',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'setImmediate',
+          'AbortController',
+          'AbortSignal',
+          'TextEncoder',
+          'TextDecoder',
+          'fetch',
+          'queueMicrotask',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { EngineError, isEngineError } from '../errors.js';
+import { isEngineError } from '../errors.js';
 import { FEEDS } from '../feeds/index.js';
 import type { Feed, FetchContext } from '../feeds/types.js';
 import type { Unknown } from '../model/unknown.js';

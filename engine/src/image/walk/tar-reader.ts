@@ -95,7 +95,7 @@ export async function readTar(
 
   try {
     for await (const raw of stream) {
-      let buf = pending ? Buffer.concat([pending, raw]) : raw;
+      const buf = pending ? Buffer.concat([pending, raw]) : raw;
       pending = undefined;
       let pos = 0;
       while (pos < buf.length) {
