@@ -15,5 +15,5 @@ export const apkMatcher: Matcher = {
   query: (pkg, env) =>
     (env.distro?.namespaces ?? []).map((namespace) => ({ namespace, packageName: pkg.srcName || pkg.name })),
   vulnerable: (pkg, affected, env) =>
-    decideRow(pkg.srcVersion || pkg.version, affected, env.distro?.scheme ?? 'apk'),
+    decideRow(pkg.srcVersion || pkg.version, affected, env.distro?.scheme ?? 'apk', env.versions),
 };

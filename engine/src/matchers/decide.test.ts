@@ -75,3 +75,52 @@ describe('decideRow', () => {
     expect(decideRow(installed, affected, 'semver')).toEqual(expected);
   });
 });
+
+describe('the interval fast path agrees with isAffected', () => {
+  it('on 20,000 random rows and versions (semver, deb, apk, pep440)', async () => {
+    const { prng } = await import('../../../test/support/fuzz.js');
+    const { decideRowGeneral } = await import('./decide.js');
+    const rand = prng(0xdec1de);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+    const spaces = {
+      semver: () => `${pick([0, 1, 2])}.${pick([0, 1, 2, 10])}.${pick([0, 1, 9])}${pick(['', '', '-rc.1'])}`,
+      deb: () =>
+        `${pick(['', '1:'])}${pick([1, 2])}.${pick([0, 1, 10])}-${pick(['1', '2', '1~deb12u1', '1+b1'])}`,
+      apk: () => `${pick([1, 2])}.${pick([0, 1, 10])}${pick(['', 'a', '_rc1', '_p2'])}-r${pick([0, 1, 2])}`,
+      pep440: () => `${pick([1, 2])}.${pick([0, 1, 10])}${pick(['', 'rc1', '.post1', '.dev0'])}`,
+    } as const;
+    const mismatches: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const scheme = pick(Object.keys(spaces) as (keyof typeof spaces)[]);
+      const v = spaces[scheme];
+      type Ev = { introduced: string } | { fixed: string } | { last_affected: string };
+      // 1-2 ranges of 1-2 introduced/bound pairs each, sometimes out of order or overlapping
+      const rangeOf = (): AffectedPackage['ranges'][number] => {
+        const events: Ev[] = [];
+        for (let pairs = 1 + Math.floor(rand() * 2); pairs > 0; pairs--) {
+          events.push({ introduced: rand() < 0.4 ? '0' : v() });
+          const bound = rand();
+          if (bound < 0.6) events.push({ fixed: v() });
+          else if (bound < 0.8) events.push({ last_affected: v() });
+        }
+        if (rand() < 0.1) events.reverse();
+        return { type: rand() < 0.05 ? 'GIT' : 'ECOSYSTEM', events };
+      };
+      const state = pick(['fixed', 'unfixed', 'will-not-fix', 'deferred'] as const);
+      const affected: AffectedPackage = {
+        vulnId: 'X',
+        namespace: 'n',
+        packageName: 'p',
+        fixState: state,
+        ranges: rand() < 0.7 ? [rangeOf()] : [rangeOf(), rangeOf()],
+      };
+      if (rand() < 0.05) affected.fixedVersion = v();
+      const installed = rand() < 0.02 ? 'garbage version!' : v();
+      const fast = decideRow(installed, affected, scheme);
+      const slow = decideRowGeneral(installed, affected, scheme);
+      if (JSON.stringify(fast) !== JSON.stringify(slow))
+        mismatches.push({ scheme, installed, events, state, fast, slow });
+    }
+    expect(mismatches.slice(0, 3)).toEqual([]);
+  });
+});

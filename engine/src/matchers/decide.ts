@@ -14,45 +14,224 @@
  *   `unfixed`; unfixed / will-not-fix / deferred rows keep their state.
  * - An installed or advisory version that does not parse gives `unknown` (never a throw); a row
  *   with only GIT ranges (commits) cannot apply to a version and is clear.
+ *
+ * Speed: most rows are plain intervals (`[introduced, fixed)`, `[introduced, last_affected]`: the
+ * distro trackers and most GHSA/OSV rows); they are decided here with parsed versions from a
+ * scan-wide cache (ParsedVersions) — the same OSV rule, checked against isAffected by a property
+ * test — and every other shape goes through isAffected.
  */
-import type { AffectedPackage, AffectedRange } from '../model/vulnerability.js';
+import type { AffectedPackage, AffectedRange, RangeEvent } from '../model/vulnerability.js';
 import { isAffected } from '../versions/osv-range.js';
-import { compareParsed, parseVersion, type ParsedVersion } from '../versions/registry.js';
+import { compareParsed, VERSION_SCHEMES, type ParsedVersion } from '../versions/registry.js';
 import type { SchemeId } from '../versions/types.js';
-import type { RowVerdict } from './types.js';
+import { CLEAR, type RowVerdict } from './types.js';
 
-function tryParse(scheme: SchemeId, raw: string): ParsedVersion | undefined {
-  try {
-    return parseVersion(scheme, raw);
-  } catch {
-    return undefined;
+/** Parsed versions for one scan: every installed and advisory version is parsed once. */
+export class ParsedVersions {
+  private readonly memo = new Map<SchemeId, Map<string, ParsedVersion | null>>();
+  /** a row's plain intervals (null: not plain), per row object: rows are shared by every package of a name */
+  readonly intervals = new WeakMap<AffectedPackage, Interval[] | null>();
+
+  /** The parsed version, or undefined when `raw` is not valid in `scheme`. */
+  get(scheme: SchemeId, raw: unknown): ParsedVersion | undefined {
+    if (typeof raw !== 'string') return undefined;
+    let byRaw = this.memo.get(scheme);
+    if (!byRaw) this.memo.set(scheme, (byRaw = new Map()));
+    let hit = byRaw.get(raw);
+    if (hit === undefined) {
+      try {
+        // the scheme's own parse: this cache replaces the registry's bounded memo for the scan
+        hit = { scheme, value: VERSION_SCHEMES[scheme].parse(raw) };
+      } catch {
+        hit = null;
+      }
+      byRaw.set(raw, hit);
+    }
+    return hit ?? undefined;
   }
 }
 
 const fixedEvents = (ranges: readonly AffectedRange[]): string[] =>
   ranges
-    .filter((r) => r.type !== 'GIT')
-    .flatMap((r) => (Array.isArray(r.events) ? r.events : []))
+    .filter((r) => r?.type !== 'GIT')
+    .flatMap((r) => (Array.isArray(r?.events) ? r.events : []))
     .flatMap((e) =>
       e && typeof e === 'object' && 'fixed' in e && typeof e.fixed === 'string' ? [e.fixed] : [],
     );
 
 /** The lowest version above `installed` that leaves every range of `row`, or null. */
-export function fixFor(installed: string, row: AffectedPackage, scheme: SchemeId): string | null {
-  const v = tryParse(scheme, installed);
+export function fixFor(
+  installed: string,
+  row: AffectedPackage,
+  scheme: SchemeId,
+  versions: ParsedVersions = new ParsedVersions(),
+): string | null {
+  const v = versions.get(scheme, installed);
   if (!v) return null;
-  const candidates = fixedEvents(row.ranges ?? [])
-    .map((raw) => ({ raw, parsed: tryParse(scheme, raw) }))
+  const candidates = fixedEvents(Array.isArray(row.ranges) ? row.ranges : [])
+    .map((raw) => ({ raw, parsed: versions.get(scheme, raw) }))
     .filter((c): c is { raw: string; parsed: ParsedVersion } => !!c.parsed && compareParsed(c.parsed, v) > 0)
     .sort((a, b) => compareParsed(a.parsed, b.parsed));
   for (const c of candidates) {
     if (isAffected(c.raw, row, scheme).affected === false) return c.raw;
   }
   if (typeof row.fixedVersion === 'string' && candidates.length === 0) {
-    const f = tryParse(scheme, row.fixedVersion);
+    const f = versions.get(scheme, row.fixedVersion);
     if (f && compareParsed(f, v) > 0) return row.fixedVersion;
   }
   return null;
+}
+
+const unfixedStatus = (row: AffectedPackage) =>
+  row.fixState === 'will-not-fix' || row.fixState === 'deferred' ? row.fixState : 'unfixed';
+
+interface Interval {
+  /** null: from the beginning (introduced "0") */
+  lo: ParsedVersion | null;
+  /** null: open-ended */
+  hi: ParsedVersion | null;
+  hiRaw?: string;
+  /** `fixed` excludes hi, `last_affected` includes it */
+  kind: 'fixed' | 'last_affected' | 'open';
+}
+
+/**
+ * The row's ranges as plain intervals, or undefined when they are not that simple: every non-GIT
+ * range is `introduced` [+ `fixed` | `last_affected`] pairs whose versions parse and strictly
+ * increase (a pair's bound above its start, the next start above the previous bound), at least one
+ * such range, no listed versions. For these, OSV's event walk is the union of the intervals.
+ */
+function intervalsOf(
+  row: AffectedPackage,
+  scheme: SchemeId,
+  versions: ParsedVersions,
+): Interval[] | undefined {
+  if (Array.isArray(row.versions) && row.versions.length > 0) return undefined;
+  const ranges = row.ranges;
+  if (!Array.isArray(ranges)) return undefined;
+  const out: Interval[] = [];
+  for (const range of ranges) {
+    if (range?.type === 'GIT') continue;
+    if ((range?.type !== 'ECOSYSTEM' && range?.type !== 'SEMVER') || !Array.isArray(range.events))
+      return undefined;
+    const events = range.events as RangeEvent[];
+    let prev: ParsedVersion | null = null;
+    for (let i = 0; i < events.length; i += 2) {
+      const start = events[i];
+      if (
+        !start ||
+        typeof start !== 'object' ||
+        !('introduced' in start) ||
+        typeof start.introduced !== 'string'
+      )
+        return undefined;
+      const lo = start.introduced === '0' ? null : versions.get(scheme, start.introduced);
+      if (lo === undefined || (i > 0 && (lo === null || compareParsed(lo, prev!) <= 0))) return undefined;
+      const end = events[i + 1];
+      if (end === undefined) {
+        out.push({ lo, hi: null, kind: 'open' });
+        break;
+      }
+      if (!end || typeof end !== 'object') return undefined;
+      const kind = 'fixed' in end ? 'fixed' : 'last_affected' in end ? 'last_affected' : undefined;
+      const raw =
+        kind === 'fixed'
+          ? (end as { fixed: unknown }).fixed
+          : (end as { last_affected?: unknown }).last_affected;
+      if (!kind || typeof raw !== 'string') return undefined;
+      const hi = versions.get(scheme, raw);
+      if (!hi || (lo && compareParsed(lo, hi) >= 0)) return undefined;
+      out.push({ lo, hi, hiRaw: raw, kind });
+      prev = hi;
+    }
+  }
+  return out.length ? out : undefined;
+}
+
+const inside = (v: ParsedVersion, iv: Interval) =>
+  (iv.lo === null || compareParsed(v, iv.lo) >= 0) &&
+  (iv.hi === null || (iv.kind === 'fixed' ? compareParsed(v, iv.hi) < 0 : compareParsed(v, iv.hi) <= 0));
+
+/**
+ * Rows whose ranges are plain intervals (intervalsOf), decided with parsed versions: affected when
+ * inside any interval; the fix is the lowest `fixed` bound above the installed version that is
+ * inside none. Anything else (not-affected rows, listed versions, other shapes, an installed
+ * version that does not parse, a stated fixedVersion the general path would fall back to) →
+ * undefined: the general path decides.
+ */
+function fastPath(
+  installed: string,
+  row: AffectedPackage,
+  scheme: SchemeId,
+  versions: ParsedVersions,
+): RowVerdict | undefined {
+  if (row.fixState === 'not-affected') return undefined;
+  // a tracker's open / will-not-fix / deferred record: every version, no fix
+  if (
+    Array.isArray(row.ranges) &&
+    row.ranges.length === 0 &&
+    !(Array.isArray(row.versions) && row.versions.length > 0) &&
+    row.fixedVersion === undefined
+  )
+    return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
+  const v = versions.get(scheme, installed);
+  if (!v) return undefined;
+  // the commonest row of all (every tracker fix, most advisories): [0, fixed)
+  const only = Array.isArray(row.ranges) && row.ranges.length === 1 ? row.ranges[0] : undefined;
+  if (
+    only &&
+    (only.type === 'ECOSYSTEM' || only.type === 'SEMVER') &&
+    Array.isArray(only.events) &&
+    only.events.length === 2 &&
+    !(Array.isArray(row.versions) && row.versions.length > 0)
+  ) {
+    const [a, b] = only.events as [RangeEvent, RangeEvent];
+    if (a && b && 'introduced' in a && a.introduced === '0' && 'fixed' in b && typeof b.fixed === 'string') {
+      const hi = versions.get(scheme, b.fixed);
+      if (hi) {
+        return compareParsed(v, hi) < 0
+          ? { kind: 'affected', status: 'fixed', fixedVersion: b.fixed, scheme }
+          : CLEAR;
+      }
+    }
+  }
+  let intervals = versions.intervals.get(row);
+  if (intervals === undefined)
+    versions.intervals.set(row, (intervals = intervalsOf(row, scheme, versions) ?? null));
+  if (!intervals) return undefined;
+  if (!intervals.some((iv) => inside(v, iv))) return CLEAR;
+  let fix: Interval | undefined;
+  for (const iv of intervals) {
+    if (iv.kind !== 'fixed' || compareParsed(iv.hi!, v) <= 0) continue;
+    if (fix && compareParsed(iv.hi!, fix.hi!) >= 0) continue;
+    if (!intervals.some((other) => inside(iv.hi!, other))) fix = iv;
+  }
+  // candidates were all inside other intervals: the general path's answer may differ in ties
+  if (!fix && intervals.some((iv) => iv.kind === 'fixed' && compareParsed(iv.hi!, v) > 0)) return undefined;
+  if (fix) return { kind: 'affected', status: 'fixed', fixedVersion: fix.hiRaw!, scheme };
+  if (typeof row.fixedVersion === 'string') return undefined;
+  return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
+}
+
+/** decideRow without the interval fast path (exported for the equivalence test). */
+export function decideRowGeneral(
+  installed: string,
+  row: AffectedPackage,
+  scheme: SchemeId,
+  versions: ParsedVersions = new ParsedVersions(),
+): RowVerdict {
+  const verdict = isAffected(installed, row, scheme);
+  // GIT ranges name commits, not releases: such a row says nothing about a package version
+  if (verdict.affected === 'unknown' && verdict.reason?.startsWith('only GIT ranges')) return CLEAR;
+  if (verdict.affected === 'unknown') {
+    const reason = verdict.reason ?? 'undecidable';
+    return { kind: 'unknown', reason, installedInvalid: reason.startsWith('installed version') };
+  }
+  if (row.fixState === 'not-affected') return verdict.affected ? { kind: 'not-affected' } : CLEAR;
+  if (!verdict.affected) return CLEAR;
+  const fixedVersion = fixFor(installed, row, scheme, versions);
+  if (fixedVersion !== null) return { kind: 'affected', status: 'fixed', fixedVersion, scheme };
+  return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
 }
 
 /**
@@ -60,20 +239,13 @@ export function fixFor(installed: string, row: AffectedPackage, scheme: SchemeId
  * @param installed the version to compare (a distro's source version for OS packages)
  * @param row the advisory row
  * @param scheme the ordering of the package's ecosystem / distro
+ * @param versions the scan's parsed-version cache (a fresh one when omitted)
  */
-export function decideRow(installed: string, row: AffectedPackage, scheme: SchemeId): RowVerdict {
-  const verdict = isAffected(installed, row, scheme);
-  // GIT ranges name commits, not releases: such a row says nothing about a package version
-  if (verdict.affected === 'unknown' && verdict.reason?.startsWith('only GIT ranges'))
-    return { kind: 'clear' };
-  if (verdict.affected === 'unknown') {
-    const reason = verdict.reason ?? 'undecidable';
-    return { kind: 'unknown', reason, installedInvalid: reason.startsWith('installed version') };
-  }
-  if (row.fixState === 'not-affected') return verdict.affected ? { kind: 'not-affected' } : { kind: 'clear' };
-  if (!verdict.affected) return { kind: 'clear' };
-  const fixedVersion = fixFor(installed, row, scheme);
-  if (fixedVersion !== null) return { kind: 'affected', status: 'fixed', fixedVersion, scheme };
-  const status = row.fixState === 'will-not-fix' || row.fixState === 'deferred' ? row.fixState : 'unfixed';
-  return { kind: 'affected', status, fixedVersion: null, scheme };
+export function decideRow(
+  installed: string,
+  row: AffectedPackage,
+  scheme: SchemeId,
+  versions: ParsedVersions = new ParsedVersions(),
+): RowVerdict {
+  return fastPath(installed, row, scheme, versions) ?? decideRowGeneral(installed, row, scheme, versions);
 }

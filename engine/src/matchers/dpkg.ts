@@ -16,5 +16,5 @@ export const dpkgMatcher: Matcher = {
   query: (pkg, env) =>
     (env.distro?.namespaces ?? []).map((namespace) => ({ namespace, packageName: pkg.srcName || pkg.name })),
   vulnerable: (pkg, affected, env) =>
-    decideRow(pkg.srcVersion || pkg.version, affected, env.distro?.scheme ?? 'deb'),
+    decideRow(pkg.srcVersion || pkg.version, affected, env.distro?.scheme ?? 'deb', env.versions),
 };

@@ -25,7 +25,7 @@ export interface Hit {
 export interface HitGroup {
   id: string;
   aliases: string[];
-  /** the ids whose records describe it: id, aliases and errata ids */
+  /** the ids whose records are read for it: the reported id, the ids rows named, errata ids */
   recordIds: string[];
   /** the affected hits (not-affected groups are never returned) */
   hits: (Hit & { verdict: Extract<RowVerdict, { kind: 'affected' }> })[];
@@ -76,6 +76,15 @@ export function groupHits(
   aliasesOf: ReadonlyMap<string, readonly string[]>,
   erratumCves: ReadonlyMap<string, readonly string[]>,
 ): HitGroup[] {
+  // one vulnerability without aliases or errata (most packages with a finding): nothing to join
+  if (hitsById.size === 1) {
+    const [id, hits] = hitsById.entries().next().value as [string, Hit[]];
+    if (!erratumCves.has(id) && !aliasesOf.get(id)?.length) {
+      if (hits.some((h) => h.verdict.kind === 'not-affected')) return [];
+      const affected = hits.filter((h): h is HitGroup['hits'][number] => h.verdict.kind === 'affected');
+      return affected.length ? [{ id, aliases: [], recordIds: [id], hits: affected }] : [];
+    }
+  }
   const uf = new UnionFind();
   const named = new Map<string, string[]>(); // hit vulnId → the ids it stands for
   for (const id of hitsById.keys()) {
@@ -120,7 +129,7 @@ export function groupHits(
     out.push({
       id,
       aliases,
-      recordIds: [id, ...aliases, ...[...g.errata].sort()],
+      recordIds: [...new Set([id, ...direct.sort(), ...[...g.errata].sort()])],
       hits: [...new Set(affected)],
     });
   }

@@ -16,7 +16,7 @@ import { normalizePypiName } from '../feeds/osv/ecosystems.js';
 import type { Ecosystem } from '../model/package.js';
 import { schemeFor } from '../versions/index.js';
 import { decideRow } from './decide.js';
-import type { Matcher } from './types.js';
+import { CLEAR, type Matcher } from './types.js';
 
 interface LanguageSpec {
   ecosystem: Ecosystem;
@@ -34,8 +34,8 @@ export function languageMatcher(spec: LanguageSpec): Matcher {
     version: 1,
     filter: (pkg) => pkg.ecosystem === spec.ecosystem,
     query: (pkg) => (pkg.name ? [{ namespace: spec.ecosystem, packageName: normalize(pkg.name) }] : []),
-    vulnerable: (pkg, row) =>
-      row.extra?.repository !== undefined ? { kind: 'clear' } : decideRow(pkg.version, row, scheme),
+    vulnerable: (pkg, row, env) =>
+      row.extra?.repository !== undefined ? CLEAR : decideRow(pkg.version, row, scheme, env.versions),
   };
 }
 

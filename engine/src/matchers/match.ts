@@ -20,7 +20,8 @@ import type { ScanResult } from '../model/scan.js';
 import { SEVERITIES } from '../model/severity.js';
 import type { AffectedPackage } from '../model/vulnerability.js';
 import type { AdvisoryReader } from '../vulndb/types.js';
-import { buildFinding } from './enrich.js';
+import { ParsedVersions } from './decide.js';
+import { Enricher } from './enrich.js';
 import { groupHits, isErratumId, type Hit, type HitGroup } from './group.js';
 import { noReleaseDataWarning, resolveOsTarget } from './os-target.js';
 import { MATCHERS } from './list.js';
@@ -37,15 +38,27 @@ export interface MatchOptions {
   matchers?: readonly Matcher[];
 }
 
-const keyString = (k: LookupKey) => `${k.namespace}\u0000${k.packageName}`;
+/** namespace → package name → value: keys without building a joined string per package and row. */
+class KeyMap<T> {
+  readonly byNamespace = new Map<string, Map<string, T>>();
+  get(k: LookupKey): T | undefined {
+    return this.byNamespace.get(k.namespace)?.get(k.packageName);
+  }
+  set(k: LookupKey, value: T): void {
+    let inner = this.byNamespace.get(k.namespace);
+    if (!inner) this.byNamespace.set(k.namespace, (inner = new Map()));
+    inner.set(k.packageName, value);
+  }
+}
 const CVE = /^CVE-\d{4}-\d+$/;
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 interface Claim {
   pkg: Package;
   matcher: Matcher;
-  keys: string[];
-  hits: Map<string, Hit[]>;
+  keys: LookupKey[];
+  /** rows that apply, by vulnId (created on the first one: most packages have none) */
+  hits?: Map<string, Hit[]>;
   scheme?: SchemeId;
 }
 
@@ -71,38 +84,49 @@ export function matchInventory(
     meta.sources.map((s) => s.name),
     options.now ?? new Date(),
   );
+  const versions = new ParsedVersions();
   const env: MatchEnv = {
     ...(scan.os ? { os: scan.os } : {}),
     ...(target.distro ? { distro: target.distro } : {}),
+    versions,
   };
   const warnings: MatchWarning[] = [...target.warnings];
 
   // 1-2: claims and one batched lookup
   const claims: Claim[] = [];
-  const allKeys = new Map<string, LookupKey>();
+  const allKeys = new KeyMap<true>();
+  const lookups: LookupKey[] = [];
   let malformed = 0;
   for (const pkg of scan.packages) {
     if (!isUsable(pkg)) {
       malformed++;
       continue;
     }
-    const matcher = matchers.find((m) => m.filter(pkg, env));
+    let matcher: Matcher | undefined;
+    for (const m of matchers)
+      if (m.filter(pkg, env)) {
+        matcher = m;
+        break;
+      }
     if (!matcher) continue;
     const keys = matcher.query(pkg, env);
-    for (const k of keys) allKeys.set(keyString(k), k);
-    claims.push({ pkg, matcher, keys: [...new Set(keys.map(keyString))], hits: new Map() });
+    for (const k of keys) {
+      if (allKeys.get(k)) continue;
+      allKeys.set(k, true);
+      lookups.push(k);
+    }
+    claims.push({ pkg, matcher, keys });
   }
   if (malformed)
     warnings.push({
       code: 'VIGIL_PACKAGE_INVALID',
       message: `${malformed} inventory entries without a usable name or version were not matched`,
     });
-  const rowsByKey = new Map<string, AffectedPackage[]>();
-  for (const row of reader.affected([...allKeys.values()])) {
-    const k = keyString(row);
-    const list = rowsByKey.get(k);
+  const rowsByKey = new KeyMap<AffectedPackage[]>();
+  for (const row of reader.affected(lookups)) {
+    const list = rowsByKey.get(row);
     if (list) list.push(row);
-    else rowsByKey.set(k, [row]);
+    else rowsByKey.set(row, [row]);
   }
   const noData = warnings.some((w) => w.code === 'VIGIL_OS_NO_DATA');
   if (
@@ -110,7 +134,7 @@ export function matchInventory(
     scan.os &&
     osPackages.length &&
     !noData &&
-    !target.distro.namespaces.some((ns) => hasNamespace(rowsByKey, ns))
+    !target.distro.namespaces.some((ns) => rowsByKey.byNamespace.has(ns))
   )
     warnings.push(noReleaseDataWarning(scan.os, target.distro, osPackages.length));
 
@@ -118,8 +142,17 @@ export function matchInventory(
   const invalid = { advisories: 0, first: '' };
   for (const claim of claims) {
     let installedInvalid: string | undefined;
-    for (const k of claim.keys) {
-      for (const row of rowsByKey.get(k) ?? []) {
+    for (let i = 0; i < claim.keys.length; i++) {
+      const k = claim.keys[i]!;
+      // a key a matcher listed twice is decided once
+      if (
+        i > 0 &&
+        claim.keys.slice(0, i).some((o) => o.namespace === k.namespace && o.packageName === k.packageName)
+      )
+        continue;
+      const rows = rowsByKey.get(k);
+      if (!rows) continue;
+      for (const row of rows) {
         const verdict = claim.matcher.vulnerable(claim.pkg, row, env);
         if (verdict.kind === 'unknown') {
           if (verdict.installedInvalid) installedInvalid ??= verdict.reason;
@@ -129,6 +162,7 @@ export function matchInventory(
         }
         if (verdict.kind === 'clear') continue;
         if (verdict.kind === 'affected') claim.scheme ??= verdict.scheme;
+        claim.hits ??= new Map();
         const list = claim.hits.get(row.vulnId);
         if (list) list.push({ row, verdict });
         else claim.hits.set(row.vulnId, [{ row, verdict }]);
@@ -148,7 +182,7 @@ export function matchInventory(
 
   // 4: errata → CVEs, aliases, groups
   const hitIds = new Set<string>();
-  for (const c of claims) for (const id of c.hits.keys()) hitIds.add(id);
+  for (const c of claims) if (c.hits) for (const id of c.hits.keys()) hitIds.add(id);
   const errata = [...hitIds].filter(isErratumId);
   const erratumCves = new Map<string, string[]>();
   if (errata.length)
@@ -166,26 +200,32 @@ export function matchInventory(
   const aliasesOf = named.length ? reader.aliases([...new Set(named)]) : new Map<string, string[]>();
   const grouped: { claim: Claim; groups: HitGroup[] }[] = [];
   const recordIds = new Set<string>();
+  const cveIds = new Set<string>();
   for (const claim of claims) {
-    if (!claim.hits.size) continue;
+    if (!claim.hits) continue;
     const groups = groupHits(claim.hits, aliasesOf, erratumCves);
-    for (const g of groups) for (const id of g.recordIds) recordIds.add(id);
+    for (const g of groups) {
+      for (const id of g.recordIds) recordIds.add(id);
+      if (CVE.test(g.id)) cveIds.add(g.id);
+      for (const a of g.aliases) if (CVE.test(a)) cveIds.add(a);
+    }
     grouped.push({ claim, groups });
   }
 
   // 5: enrichment in one call per table
   const ids = [...recordIds];
-  const cves = ids.filter((id) => CVE.test(id));
-  const ctxBase = {
+  const cves = [...cveIds];
+  const enricher = new Enricher({
     records: ids.length ? reader.vulnerabilities(ids) : new Map(),
     kev: cves.length ? reader.kev(cves) : new Map(),
     epss: cves.length ? reader.epss(cves) : new Map(),
     severityPolicy: options.severityPolicy ?? 'nvd',
-  } as const;
+    versions,
+  });
   const findings: Finding[] = [];
   for (const { claim, groups } of grouped) {
     const vendorSource = OS_ECOSYSTEMS.has(claim.pkg.ecosystem) ? env.distro?.vendorSource : undefined;
-    for (const g of groups) findings.push(buildFinding(claim.pkg, g, { ...ctxBase, vendorSource }));
+    for (const g of groups) findings.push(enricher.finding(claim.pkg, g, vendorSource));
   }
   findings.sort(
     (a, b) =>
@@ -195,12 +235,12 @@ export function matchInventory(
       cmp(a.installedVersion, b.installedVersion) ||
       cmp(a.package.path ?? '', b.package.path ?? ''),
   );
-  const schemes = new Map(claims.map((c) => [c.pkg, c.scheme]));
+  const schemes = new Map(grouped.map(({ claim }) => [claim.pkg, claim.scheme]));
   return {
     ...scan,
     db: { version: meta.version, builtAt: meta.builtAt },
     findings,
-    remediations: buildRemediations(findings, (pkg) => schemes.get(pkg)),
+    remediations: buildRemediations(findings, (pkg) => schemes.get(pkg), versions),
     warnings,
   };
 }
@@ -218,10 +258,4 @@ function isUsable(pkg: Package): boolean {
     (pkg.srcName === undefined || isText(pkg.srcName)) &&
     (pkg.srcVersion === undefined || isText(pkg.srcVersion))
   );
-}
-
-function hasNamespace(rowsByKey: ReadonlyMap<string, AffectedPackage[]>, namespace: string): boolean {
-  const prefix = `${namespace}\u0000`;
-  for (const k of rowsByKey.keys()) if (k.startsWith(prefix)) return true;
-  return false;
 }

@@ -9,6 +9,7 @@ import type { Finding, Remediation } from '../model/finding.js';
 import { OS_ECOSYSTEMS, type Package } from '../model/package.js';
 import { SEVERITIES, type Severity } from '../model/severity.js';
 import type { SchemeId } from '../versions/types.js';
+import { ParsedVersions } from './decide.js';
 import { highestVersion } from './enrich.js';
 
 const zero = (): Record<Severity, number> => ({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
@@ -18,10 +19,12 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * Builds the remediations.
  * @param findings every finding of the scan
  * @param schemeOf the version scheme a package was compared with
+ * @param versions the scan's parsed-version cache
  */
 export function buildRemediations(
   findings: readonly Finding[],
   schemeOf: (pkg: Package) => SchemeId | undefined,
+  versions: ParsedVersions = new ParsedVersions(),
 ): Remediation[] {
   const byPackage = new Map<Package, Finding[]>();
   for (const f of findings) {
@@ -37,6 +40,7 @@ export function buildRemediations(
     const fixedVersion = highestVersion(
       fixable.map((f) => f.fixedVersion!),
       scheme,
+      versions,
     );
     if (fixedVersion === undefined) continue;
     const bySeverity = zero();

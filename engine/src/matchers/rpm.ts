@@ -22,7 +22,7 @@
 import type { Package } from '../model/package.js';
 import type { AffectedPackage } from '../model/vulnerability.js';
 import { decideRow } from './decide.js';
-import type { LookupKey, Matcher } from './types.js';
+import { CLEAR, type LookupKey, type Matcher } from './types.js';
 
 /** Namespaces whose feeds name binary rpms on every row. */
 const BINARY_NAMESPACES = /^(?:almalinux|rocky|amzn):/;
@@ -58,7 +58,7 @@ export const rpmMatcher: Matcher = {
         ? rowModule !== pkgModule
         : pkgModule !== undefined && row.namespace.startsWith('rhel:')
     )
-      return { kind: 'clear' };
+      return CLEAR;
     if (
       rowModule === undefined &&
       !row.namespace.startsWith('rhel:') &&
@@ -66,14 +66,14 @@ export const rpmMatcher: Matcher = {
       MODULAR_RELEASE.test(row.fixedVersion) !==
         (pkgModule !== undefined || MODULAR_RELEASE.test(pkg.version))
     )
-      return { kind: 'clear' };
+      return CLEAR;
     if (namesBinary(row)) {
       return row.packageName === pkg.name
-        ? decideRow(pkg.version, row, env.distro?.scheme ?? 'rpm')
-        : { kind: 'clear' };
+        ? decideRow(pkg.version, row, env.distro?.scheme ?? 'rpm', env.versions)
+        : CLEAR;
     }
     return row.packageName === (pkg.srcName || pkg.name)
-      ? decideRow(pkg.srcVersion || pkg.version, row, env.distro?.scheme ?? 'rpm')
-      : { kind: 'clear' };
+      ? decideRow(pkg.srcVersion || pkg.version, row, env.distro?.scheme ?? 'rpm', env.versions)
+      : CLEAR;
   },
 };

@@ -8,6 +8,7 @@ import type { OsRelease } from '../model/os.js';
 import type { Package } from '../model/package.js';
 import type { AffectedPackage, FixState, Namespace } from '../model/vulnerability.js';
 import type { SchemeId } from '../versions/types.js';
+import type { ParsedVersions } from './decide.js';
 
 /** One advisory lookup: rows of `packageName` in `namespace`. */
 export interface LookupKey {
@@ -36,6 +37,8 @@ export interface MatchEnv {
   os?: OsRelease;
   /** set when the OS is one Vigil matches */
   distro?: DistroTarget;
+  /** the scan's parsed-version cache (decideRow's fourth argument) */
+  versions?: ParsedVersions;
 }
 
 /** A matcher's decision on one advisory row for one package. */
@@ -53,6 +56,9 @@ export type RowVerdict =
   | { kind: 'clear' }
   /** could not decide: an installed or advisory version does not parse */
   | { kind: 'unknown'; reason: string; installedInvalid: boolean };
+
+/** The shared `clear` verdict (immutable; matchers return it rather than allocating one per row). */
+export const CLEAR: Readonly<Extract<RowVerdict, { kind: 'clear' }>> = Object.freeze({ kind: 'clear' });
 
 export interface Matcher {
   /** unique, path-like: `os/apk`, `lang/npm` */
