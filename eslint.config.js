@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/testdata/**', 'bench/.work/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/testdata/**', 'bench/.work/**', 'proto/gen/**'] },
   js.configs.recommended,
   {
     // plain JavaScript scripts (bench, build) run on Node: its globals

@@ -6,6 +6,8 @@ export default defineConfig({
       'engine/src/**/*.test.ts',
       'engine/test/**/*.test.ts',
       'cli/src/**/*.test.ts',
+      'proto/test/**/*.test.ts',
+      'control-plane/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
