@@ -1,0 +1,136 @@
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadMigrations, migrate, MIGRATION_LOCK_KEY } from './migrate.js';
+import { createScratchDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
+
+const testdata = (dir: string): string => fileURLToPath(new URL(`./testdata/${dir}`, import.meta.url));
+const scratches: ScratchDatabase[] = [];
+async function scratch(): Promise<ScratchDatabase> {
+  const s = await createScratchDatabase();
+  scratches.push(s);
+  return s;
+}
+afterAll(async () => {
+  await Promise.all(scratches.map((s) => s.drop()));
+});
+
+describe('migrate (shipped schema)', () => {
+  it('applies 0001 once and is a no-op when run again', async () => {
+    const db = (await scratch()).open();
+    const first = await migrate(db);
+    const second = await migrate(db);
+    const { rows: tables } = await db.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    );
+    const { rows: recorded } = await db.query('SELECT version, name FROM schema_migrations ORDER BY version');
+    expect({ first, second, tables: tables.map((t) => t.table_name), recorded }).toEqual({
+      first: { applied: [1], current: 1 },
+      second: { applied: [], current: 1 },
+      tables: [
+        'api_tokens',
+        'audit_log',
+        'batches',
+        'images',
+        'orgs',
+        'repositories',
+        'scans',
+        'schema_migrations',
+        'users',
+      ],
+      recorded: [{ version: 1, name: 'init' }],
+    });
+  });
+
+  it('migrates once when two control planes start together (two pools, one advisory lock)', async () => {
+    const s = await scratch();
+    const [a, b] = await Promise.all([migrate(s.open()), migrate(s.open())]);
+    const { rows } = await s.open().query('SELECT version FROM schema_migrations');
+    expect({ applied: [...a.applied, ...b.applied].sort(), current: [a.current, b.current], rows }).toEqual({
+      applied: [1],
+      current: [1, 1],
+      rows: [{ version: 1 }],
+    });
+  });
+});
+
+describe('migrate (test migration sets)', () => {
+  it('orders by number and lets concurrent runners wait for a slow migration instead of applying it twice', async () => {
+    const migrations = await loadMigrations(testdata('migrations-slow'));
+    const s = await scratch();
+    const [a, b] = await Promise.all([migrate(s.open(), { migrations }), migrate(s.open(), { migrations })]);
+    const { rows } = await s
+      .open()
+      .query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position`,
+      );
+    expect({
+      loaded: migrations.map((m) => [m.version, m.name]),
+      applied: [...a.applied, ...b.applied].sort(),
+      columns: rows.map((r) => r.column_name),
+    }).toEqual({
+      loaded: [
+        [1, 'widgets'],
+        [2, 'slow_column'],
+      ],
+      applied: [1, 2],
+      columns: ['id', 'name'],
+    });
+  });
+
+  it('waits on the advisory lock held by another process and gives up after the lock timeout', async () => {
+    const s = await scratch();
+    const holder = new pg.Client({ connectionString: s.url, connectionTimeoutMillis: 3_000 });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      const err = await migrate(s.open(), { lockTimeoutMillis: 200 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CP_DB_UNAVAILABLE' });
+    } finally {
+      await holder.end();
+    }
+    expect(await migrate(s.open())).toEqual({ applied: [1], current: 1 });
+  });
+
+  it('rolls back a failing migration whole and keeps the ones before it', async () => {
+    const migrations = await loadMigrations(testdata('migrations-broken'));
+    const db = (await scratch()).open();
+    const err = await migrate(db, { migrations }).catch((e: unknown) => e);
+    const { rows: versions } = await db.query('SELECT version FROM schema_migrations');
+    const { rows: tables } = await db.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_name IN ('widgets', 'gadgets') ORDER BY 1`,
+    );
+    expect({
+      err: { code: (err as { code: string }).code, message: (err as Error).message },
+      versions,
+      tables,
+    }).toEqual({
+      err: {
+        code: 'CP_DB_MIGRATION_FAILED',
+        message: 'migration 2 (broken) failed: relation "no_such_table" does not exist',
+      },
+      versions: [{ version: 1 }],
+      tables: [{ table_name: 'widgets' }],
+    });
+  });
+
+  it('refuses an applied migration whose file changed', async () => {
+    const migrations = await loadMigrations(testdata('migrations-slow'));
+    const db = (await scratch()).open();
+    await migrate(db, { migrations: migrations.slice(0, 1) });
+    const edited = [{ ...migrations[0]!, sql: `${migrations[0]!.sql}-- edited\n`, checksum: 'f'.repeat(64) }];
+    await expect(migrate(db, { migrations: edited })).rejects.toMatchObject({
+      code: 'CP_DB_MIGRATION_MODIFIED',
+    });
+  });
+
+  it.each([
+    ['migrations-gap', 'migration 3 (c) found where 2 was expected: numbers must be unique and contiguous'],
+    ['migrations-badname', 'migration file 2-b.sql is not named NNNN_name.sql'],
+  ])('rejects the malformed set %s', async (dir, message) => {
+    await expect(loadMigrations(testdata(dir))).rejects.toMatchObject({
+      code: 'CP_DB_MIGRATION_INVALID',
+      message,
+    });
+  });
+});

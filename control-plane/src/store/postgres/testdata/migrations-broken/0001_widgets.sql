@@ -1,0 +1,2 @@
+-- test migration: a table
+CREATE TABLE widgets (id integer PRIMARY KEY);
