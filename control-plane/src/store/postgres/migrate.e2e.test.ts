@@ -1,27 +1,35 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, MIGRATION_LOCK_KEY } from './migrate.js';
+import type { SqlDatabase } from './sql.js';
 import { createScratchDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
 
 const testdata = (dir: string): string => fileURLToPath(new URL(`./testdata/${dir}`, import.meta.url));
-const scratches: ScratchDatabase[] = [];
-async function scratch(): Promise<ScratchDatabase> {
-  const s = await createScratchDatabase();
-  scratches.push(s);
-  return s;
-}
-afterAll(async () => {
-  await Promise.all(scratches.map((s) => s.drop()));
+
+// One database for the file; each scenario migrates an empty schema of its own (the advisory lock is
+// database-wide, which is what the scenarios exercise; vitest runs them one after another).
+let scratch: ScratchDatabase;
+let schemas = 0;
+beforeAll(async () => {
+  scratch = await createScratchDatabase();
 });
+afterAll(() => scratch?.drop());
+
+/** A new empty schema: `open()` gives pools on it, `url` is the database's. */
+async function fresh(): Promise<{ open: () => SqlDatabase; url: string }> {
+  const name = `scenario_${++schemas}`;
+  await scratch.open().exec(`CREATE SCHEMA ${name}`);
+  return { open: () => scratch.open(name), url: scratch.url };
+}
 
 describe('migrate (shipped schema)', () => {
   it('applies 0001 once and is a no-op when run again', async () => {
-    const db = (await scratch()).open();
+    const db = (await fresh()).open();
     const first = await migrate(db);
     const second = await migrate(db);
     const { rows: tables } = await db.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
     );
     const { rows: recorded } = await db.query('SELECT version, name FROM schema_migrations ORDER BY version');
     expect({ first, second, tables: tables.map((t) => t.table_name), recorded }).toEqual({
@@ -43,7 +51,7 @@ describe('migrate (shipped schema)', () => {
   });
 
   it('migrates once when two control planes start together (two pools, one advisory lock)', async () => {
-    const s = await scratch();
+    const s = await fresh();
     const [a, b] = await Promise.all([migrate(s.open()), migrate(s.open())]);
     const { rows } = await s.open().query('SELECT version FROM schema_migrations');
     expect({ applied: [...a.applied, ...b.applied].sort(), current: [a.current, b.current], rows }).toEqual({
@@ -57,12 +65,12 @@ describe('migrate (shipped schema)', () => {
 describe('migrate (test migration sets)', () => {
   it('orders by number and lets concurrent runners wait for a slow migration instead of applying it twice', async () => {
     const migrations = await loadMigrations(testdata('migrations-slow'));
-    const s = await scratch();
+    const s = await fresh();
     const [a, b] = await Promise.all([migrate(s.open(), { migrations }), migrate(s.open(), { migrations })]);
     const { rows } = await s
       .open()
       .query<{ column_name: string }>(
-        `SELECT column_name FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position`,
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'widgets' ORDER BY ordinal_position`,
       );
     expect({
       loaded: migrations.map((m) => [m.version, m.name]),
@@ -79,7 +87,7 @@ describe('migrate (test migration sets)', () => {
   });
 
   it('waits on the advisory lock held by another process and gives up after the lock timeout', async () => {
-    const s = await scratch();
+    const s = await fresh();
     const holder = new pg.Client({ connectionString: s.url, connectionTimeoutMillis: 3_000 });
     await holder.connect();
     try {
@@ -94,11 +102,11 @@ describe('migrate (test migration sets)', () => {
 
   it('rolls back a failing migration whole and keeps the ones before it', async () => {
     const migrations = await loadMigrations(testdata('migrations-broken'));
-    const db = (await scratch()).open();
+    const db = (await fresh()).open();
     const err = await migrate(db, { migrations }).catch((e: unknown) => e);
     const { rows: versions } = await db.query('SELECT version FROM schema_migrations');
     const { rows: tables } = await db.query(
-      `SELECT table_name FROM information_schema.tables WHERE table_name IN ('widgets', 'gadgets') ORDER BY 1`,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('widgets', 'gadgets') ORDER BY 1`,
     );
     expect({
       err: { code: (err as { code: string }).code, message: (err as Error).message },
@@ -116,7 +124,7 @@ describe('migrate (test migration sets)', () => {
 
   it('refuses an applied migration whose file changed', async () => {
     const migrations = await loadMigrations(testdata('migrations-slow'));
-    const db = (await scratch()).open();
+    const db = (await fresh()).open();
     await migrate(db, { migrations: migrations.slice(0, 1) });
     const edited = [{ ...migrations[0]!, sql: `${migrations[0]!.sql}-- edited\n`, checksum: 'f'.repeat(64) }];
     await expect(migrate(db, { migrations: edited })).rejects.toMatchObject({

@@ -44,10 +44,18 @@ export interface PgDatabaseOptions {
   /** Called with errors of idle pooled connections (a server restart); the pool replaces them. */
   onIdleError?: (err: Error) => void;
   applicationName?: string;
+  /** Schema for every connection (`search_path`), default the server's (`public`). Lower-case identifier. */
+  schema?: string;
 }
 
 /** A pooled `pg` database. Connections are opened lazily; nothing is sent until the first query. */
 export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
+    throw new ControlPlaneError(
+      'CP_INVALID_ARGUMENT',
+      `schema ${JSON.stringify(options.schema)} is not a lower-case identifier`,
+    );
+  }
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
@@ -55,6 +63,7 @@ export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
     statement_timeout: options.statementTimeoutMillis ?? 30_000,
     idle_in_transaction_session_timeout: 60_000,
     application_name: options.applicationName ?? 'vigil-control-plane',
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // An idle client losing its server emits 'error' on the pool; without a listener that crashes the process.
   pool.on('error', (err) => options.onIdleError?.(err));

@@ -13,8 +13,8 @@ export const ADMIN_URL = process.env.VIGIL_TEST_PG_URL ?? 'postgres://postgres@1
 export interface ScratchDatabase {
   name: string;
   url: string;
-  /** Opens another pool on the database (closed by `drop`). */
-  open(): SqlDatabase;
+  /** Opens another pool on the database, optionally on one schema (closed by `drop`). */
+  open(schema?: string): SqlDatabase;
   /** Closes every pool opened by `open` and drops the database. */
   drop(): Promise<void>;
 }
@@ -39,8 +39,13 @@ export async function createScratchDatabase(): Promise<ScratchDatabase> {
   return {
     name,
     url: url.toString(),
-    open() {
-      const db = createPgDatabase({ connectionString: url.toString(), connectionTimeoutMillis: 3_000, statementTimeoutMillis: 20_000 });
+    open(schema) {
+      const db = createPgDatabase({
+        connectionString: url.toString(),
+        connectionTimeoutMillis: 3_000,
+        statementTimeoutMillis: 20_000,
+        ...(schema ? { schema } : {}),
+      });
       pools.push(db);
       return db;
     },
