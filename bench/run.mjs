@@ -8,8 +8,10 @@
  *   separates engine work from Node start-up and module loading.
  * - B3 peak RSS of a cold scan of a 1 GiB and a 2 GiB image: ≤ 300 MiB at 2 GiB, and
  *   |rss2 − rss1| / rss1 ≤ 20 %.
+ * - M1 matching of 100k packages against a ≈2M-row synthetic snapshot vs the snapshot lookups alone
+ *   for the same keys (bench/match.mjs). ≤ 3×.
  *
- * Usage: `node bench/run.mjs [B1] [B2] [B3] [--no-fail] [--runs N]` (default: all, 3 runs).
+ * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [--no-fail] [--runs N]` (default: all, 3 runs).
  * Prints a markdown table (with child CPU time, and the load average as a noise hint), writes
  * bench/.work/results.json, exits 1 when a target fails
  * (unless --no-fail). Fixture images are built on first use (see fixtures.mjs).
@@ -19,6 +21,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORK, b1Image, b3Image, fixtureRecords } from './fixtures.mjs';
+import { benchM1 } from './match.mjs';
 import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
 import process from 'node:process';
 
@@ -29,8 +32,10 @@ const argv = process.argv.slice(2);
 const noFail = argv.includes('--no-fail');
 const runsAt = argv.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
-const asked = argv.filter((a, i) => /^B\d$/i.test(a) && argv[i - 1] !== '--runs').map((a) => a.toUpperCase());
-const selected = asked.length ? asked : ['B1', 'B2', 'B3'];
+const asked = argv
+  .filter((a, i) => /^[BM]\d$/i.test(a) && argv[i - 1] !== '--runs')
+  .map((a) => a.toUpperCase());
+const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1'];
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 'json', '-q', ...extra];
@@ -209,7 +214,7 @@ async function benchB3() {
   ];
 }
 
-const BENCHES = { B1: benchB1, B2: benchB2, B3: benchB3 };
+const BENCHES = { B1: benchB1, B2: benchB2, B3: benchB3, M1: () => benchM1({ runs: RUNS }) };
 
 if (!existsSync(CLI)) {
   log(`${CLI} is missing: run npm run build first`);

@@ -100,15 +100,12 @@ export class Enricher {
     const rowRating = (hits: HitGroup['hits']) => hits.find((h) => h.row.severity)?.row.severity;
     const affectedSeverity: VendorSeverity | undefined = rowRating(vendorHits) ?? rowRating(group.hits);
 
-    const key = [
-      group.id,
-      group.aliases.join(' '),
-      group.recordIds.join(' '),
-      vendorSource ?? '',
+    // the records read (recordIds) decide the aliases too, so they key the shared part with the rating context
+    const key = `${group.recordIds.join(' ')}\u0000${vendorSource ?? ''}\u0000${
       affectedSeverity
         ? `${affectedSeverity.source} ${affectedSeverity.rating} ${affectedSeverity.severity}`
-        : '',
-    ].join('\u0000');
+        : ''
+    }`;
     let info = this.memo.get(key);
     if (!info) this.memo.set(key, (info = this.vulnInfo(group, vendorSource, affectedSeverity)));
 

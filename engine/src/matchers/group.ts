@@ -65,6 +65,27 @@ const byIdPreference = (a: string, b: string) => {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 };
 
+function isDisjoint(
+  hitsById: ReadonlyMap<string, Hit[]>,
+  aliasesOf: ReadonlyMap<string, readonly string[]>,
+  erratumCves: ReadonlyMap<string, readonly string[]>,
+): boolean {
+  if (hitsById.size === 1) return !erratumCves.has(hitsById.keys().next().value as string);
+  const owner = new Map<string, string>();
+  for (const id of hitsById.keys()) {
+    if (erratumCves.has(id)) return false;
+    const o = owner.get(id);
+    if (o !== undefined && o !== id) return false;
+    owner.set(id, id);
+    for (const x of aliasesOf.get(id) ?? []) {
+      const p = owner.get(x);
+      if (p !== undefined && p !== id) return false;
+      owner.set(x, id);
+    }
+  }
+  return true;
+}
+
 /**
  * Groups one package's hits.
  * @param hitsById the package's applicable rows (affected / not-affected) by row vulnId
@@ -76,14 +97,22 @@ export function groupHits(
   aliasesOf: ReadonlyMap<string, readonly string[]>,
   erratumCves: ReadonlyMap<string, readonly string[]>,
 ): HitGroup[] {
-  // one vulnerability without aliases or errata (most packages with a finding): nothing to join
-  if (hitsById.size === 1) {
-    const [id, hits] = hitsById.entries().next().value as [string, Hit[]];
-    if (!erratumCves.has(id) && !aliasesOf.get(id)?.length) {
-      if (hits.some((h) => h.verdict.kind === 'not-affected')) return [];
+  // the common case: no errata, and no id shared between the hits' alias sets (distinct
+  // vulnerabilities): every hit id is its own group, no joining needed
+  if (isDisjoint(hitsById, aliasesOf, erratumCves)) {
+    const out: HitGroup[] = [];
+    for (const hitId of hitsById.keys()) {
+      const hits = hitsById.get(hitId)!;
+      if (hits.some((h) => h.verdict.kind === 'not-affected')) continue;
       const affected = hits.filter((h): h is HitGroup['hits'][number] => h.verdict.kind === 'affected');
-      return affected.length ? [{ id, aliases: [], recordIds: [id], hits: affected }] : [];
+      if (affected.length === 0) continue;
+      const linked = aliasesOf.get(hitId) ?? [];
+      let id = hitId;
+      if (!CVE.test(hitId)) for (const x of linked) if (byIdPreference(x, id) < 0) id = x;
+      const aliases = id === hitId ? [...linked].sort() : [hitId, ...linked.filter((x) => x !== id)].sort();
+      out.push({ id, aliases, recordIds: id === hitId ? [id] : [id, hitId], hits: affected });
     }
+    return out;
   }
   const uf = new UnionFind();
   const named = new Map<string, string[]>(); // hit vulnId → the ids it stands for
