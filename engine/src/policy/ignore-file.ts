@@ -24,7 +24,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import type { Node } from 'yaml';
+import { yaml } from '../lazy-yaml.js';
 import { EngineError } from '../errors.js';
 import type { Finding } from '../model/finding.js';
 import { toPurl } from '../purl/index.js';
@@ -102,11 +103,13 @@ function parsePlain(text: string, name: string): IgnoreEntry[] {
 }
 
 function scalarString(node: unknown, where: string, key: string): string {
+  const { isScalar } = yaml();
   if (isScalar(node) && typeof node.value === 'string' && node.value.trim() !== '') return node.value.trim();
   throw invalid(where, `"${key}" must be a non-empty string`);
 }
 
 function yamlEntry(node: unknown, where: string, line: number): IgnoreEntry {
+  const { isMap, isScalar, isSeq } = yaml();
   if (isScalar(node)) {
     const id = scalarString(node, where, 'id');
     if (!ID_RE.test(id)) throw invalid(where, `"${id}" is not an id (no spaces)`);
@@ -146,6 +149,7 @@ function yamlEntry(node: unknown, where: string, line: number): IgnoreEntry {
 }
 
 function parseYaml(text: string, name: string): IgnoreEntry[] {
+  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineOf = (offset: number | undefined) => lineCounter.linePos(offset ?? 0).line;

@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { yaml } from '../../../lazy-yaml.js';
 
 /**
  * Helpers shared by the npm parsers: package specifiers (`name@range`, `npm:` aliases),
@@ -100,5 +100,5 @@ export function decodeText(buf: Buffer): string {
  * @throws YAMLParseError on a syntax error.
  */
 export function parseLockYaml(text: string): unknown {
-  return parseYaml(text, { schema: 'failsafe', uniqueKeys: false, maxAliasCount: 100, logLevel: 'error' });
+  return yaml().parse(text, { schema: 'failsafe', uniqueKeys: false, maxAliasCount: 100, logLevel: 'error' });
 }
