@@ -10,8 +10,11 @@
  *   |rss2 − rss1| / rss1 ≤ 20 %.
  * - M1 matching of 100k packages against a ≈2M-row synthetic snapshot vs the snapshot lookups alone
  *   for the same keys (bench/match.mjs). ≤ 3×.
+ * - D1 `buildSnapshot` from a synthetic feed set at real scale in native formats (≈1.8M affected
+ *   rows): time, file size, peak RSS ≤ 1 GiB. D2 point lookups against that snapshot, batched as the
+ *   matcher does: ≥ 200,000/s, with the ratio to an in-memory Map in the same run (bench/db.mjs).
  *
- * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [--no-fail] [--runs N]` (default: all, 3 runs).
+ * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [--no-fail] [--runs N]` (default: all, 3 runs).
  * Prints a markdown table (with child CPU time, and the load average as a noise hint), writes
  * bench/.work/results.json, exits 1 when a target fails
  * (unless --no-fail). Fixture images are built on first use (see fixtures.mjs).
@@ -22,6 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WORK, b1Image, b3Image, fixtureRecords } from './fixtures.mjs';
 import { benchM1 } from './match.mjs';
+import { benchD1, benchD2 } from './db.mjs';
 import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
 import process from 'node:process';
 
@@ -33,9 +37,9 @@ const noFail = argv.includes('--no-fail');
 const runsAt = argv.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
 const asked = argv
-  .filter((a, i) => /^[BM]\d$/i.test(a) && argv[i - 1] !== '--runs')
+  .filter((a, i) => /^[BMD]\d$/i.test(a) && argv[i - 1] !== '--runs')
   .map((a) => a.toUpperCase());
-const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1'];
+const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2'];
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 'json', '-q', ...extra];
@@ -214,7 +218,14 @@ async function benchB3() {
   ];
 }
 
-const BENCHES = { B1: benchB1, B2: benchB2, B3: benchB3, M1: () => benchM1({ runs: RUNS }) };
+const BENCHES = {
+  B1: benchB1,
+  B2: benchB2,
+  B3: benchB3,
+  M1: () => benchM1({ runs: RUNS }),
+  D1: benchD1,
+  D2: () => benchD2({ runs: RUNS }),
+};
 
 if (!existsSync(CLI)) {
   log(`${CLI} is missing: run npm run build first`);

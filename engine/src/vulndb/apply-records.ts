@@ -10,10 +10,14 @@
  * - `withdrawn`: removes the id's vulnerability, affected rows and aliases of this source.
  * - `kev` / `epss`: one row per CVE (the last record wins).
  * - `malformed`, and records whose shape is unusable (no id, no namespace…): counted, skipped.
+ *
+ * Affected entries go to the writer's staging table (`staging.affected_rows`, one entry per row);
+ * the writer packs them into the snapshot's `affected` table when it finishes.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { FeedRecord } from '../feeds/types.js';
 import type { AffectedPackage, Vulnerability } from '../model/vulnerability.js';
+import { STAGING } from './schema.js';
 
 /** What one application did. */
 export interface ApplyCounts {
@@ -28,7 +32,7 @@ export interface ApplyCounts {
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isScore = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** The AffectedPackage fields not held in key columns, as stored in `affected.json`. */
+/** The AffectedPackage fields not held in key columns, as stored (and hashed) per entry. */
 function affectedJson(a: AffectedPackage): string {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { vulnId, source, namespace, packageName, ...rest } = a;
@@ -46,11 +50,6 @@ export class RecordApplier {
   };
   /** ids applied so far in this application (a repeat merges instead of replacing) */
   private readonly seen = new Set<string>();
-  /**
-   * `affected.seq` of the next row. Unique within this application, which is enough: rows of an
-   * (id, source) from earlier applications are always removed before the id's first row here.
-   */
-  private seq = 0;
   private readonly st: Record<
     | 'delVuln'
     | 'delAffected'
@@ -75,16 +74,16 @@ export class RecordApplier {
   ) {
     this.st = {
       delVuln: db.prepare('DELETE FROM vulnerabilities WHERE id = ? AND source = ?'),
-      delAffected: db.prepare('DELETE FROM affected WHERE source = ? AND vuln_id = ?'),
+      delAffected: db.prepare(`DELETE FROM ${STAGING}.affected_rows WHERE source = ? AND vuln_id = ?`),
       delAliases: db.prepare('DELETE FROM aliases WHERE id = ? AND source = ?'),
       upsertVuln: db.prepare(
         'INSERT INTO vulnerabilities (id, source, json) VALUES (?, ?, ?) ON CONFLICT (id, source) DO UPDATE SET json = excluded.json',
       ),
       insAffected: db.prepare(
-        'INSERT INTO affected (namespace, package, vuln_id, source, seq, json) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO ${STAGING}.affected_rows (namespace, package, vuln_id, source, json) VALUES (?, ?, ?, ?, ?)`,
       ),
       hasAffected: db.prepare(
-        'SELECT 1 FROM affected WHERE namespace = ? AND package = ? AND vuln_id = ? AND source = ? AND json = ? LIMIT 1',
+        `SELECT 1 FROM ${STAGING}.affected_rows WHERE source = ? AND vuln_id = ? AND namespace = ? AND package = ? AND json = ? LIMIT 1`,
       ),
       insAlias: db.prepare('INSERT OR IGNORE INTO aliases (alias, id, source) VALUES (?, ?, ?)'),
       upsertKev: db.prepare('INSERT OR REPLACE INTO kev (cve, source, json) VALUES (?, ?, ?)'),
@@ -96,7 +95,7 @@ export class RecordApplier {
 
   /** Removes every row of this source (start of a full application). */
   static clearSource(db: Database, source: string): void {
-    for (const table of ['vulnerabilities', 'affected', 'aliases', 'kev', 'epss']) {
+    for (const table of ['vulnerabilities', `${STAGING}.affected_rows`, 'aliases', 'kev', 'epss']) {
       db.prepare(`DELETE FROM ${table} WHERE source = ?`).run(source);
     }
   }
@@ -160,8 +159,8 @@ export class RecordApplier {
       if (isText(alias) && alias !== v.id) this.st.insAlias.run(alias, v.id, this.source);
     }
     for (const [namespace, pkg, json] of rows) {
-      if (repeat && this.st.hasAffected.get(namespace, pkg, v.id, this.source, json)) continue;
-      this.st.insAffected.run(namespace, pkg, v.id, this.source, this.seq++, json);
+      if (repeat && this.st.hasAffected.get(this.source, v.id, namespace, pkg, json)) continue;
+      this.st.insAffected.run(namespace, pkg, v.id, this.source, json);
       this.counts.affected++;
     }
   }

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-const TEMP_RE = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp(?:-journal)?$/;
+/** A temporary snapshot, its SQLite journal, a writer's staging database (affected-staging.ts) and its journal. */
+const TEMP_RE = /^\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp(?:-staging)?(?:-journal)?$/;
 
 /** A fresh temporary path next to `target`, named after it and this process id. */
 export function tempPathFor(target: string): string {
@@ -45,7 +46,7 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes temporary files of `target` (and their SQLite journals) left by dead processes. */
+/** Removes temporary files of `target` (their SQLite journals, staging databases) left by dead processes. */
 export async function removeStaleTemps(target: string): Promise<void> {
   const names = await readdir(dirname(target)).catch(() => [] as string[]);
   for (const name of names) {

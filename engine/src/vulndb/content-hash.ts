@@ -6,21 +6,25 @@
  * Per source and table: sha256 over the source's rows of that table, one JSON array per line,
  * rows sorted by their key columns and the JSON text (ties):
  *   v: [id, json]                                  vulnerabilities ORDER BY id
- *   a: [namespace, package, vuln_id, json]         affected ORDER BY namespace, package, vuln_id, json
+ *   a: [namespace, package, vuln_id, json]         affected entries ORDER BY namespace, package, vuln_id, json
+ *      (json: the AffectedPackage without vulnId, source, namespace and packageName, as
+ *      JSON.stringify wrote it; the entries of one source, in SQLite BINARY order)
  *   k: [cve, json]                                 kev ORDER BY cve
  *   e: [cve, score, percentile, date]              epss ORDER BY cve
  * Source content hash: sha256 of the text `v <hex>\na <hex>\nk <hex>\ne <hex>\n`.
- * Aliases are derived from the vulnerability JSON and are not hashed again; `affected.seq` is
- * storage, not content.
+ * Aliases are derived from the vulnerability JSON and are not hashed again.
  * Snapshot version: sha256 of JSON `{"schemaVersion":N,"sources":[[name, feedVersion, contentHash]…]}`
  * with the sources that hold content, sorted by name. Checkpoints, counts of malformed or
  * withdrawn records, errors and times are excluded.
  *
- * The affected rows of all requested sources are hashed in ONE pass in the table's clustered order
- * (no sort of millions of rows per source).
+ * Affected entries are hashed in ONE ordered pass over all of them (no sort per source): the
+ * writer hashes them while it packs its staging table (in that order), a verification while it
+ * reads the packed table (whose elements are stored in that order, their JSON restored exactly:
+ * affected-pack.ts). The file layout enters the version only through schemaVersion.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { packedEntries, type AffectedEntry } from './affected-pack.js';
 import type { SourceMeta } from './types.js';
 
 const PER_SOURCE = [
@@ -28,8 +32,6 @@ const PER_SOURCE = [
   ['k', 'SELECT cve, json FROM kev WHERE source = ? ORDER BY cve'],
   ['e', 'SELECT cve, score, percentile, date FROM epss WHERE source = ? ORDER BY cve'],
 ] as const;
-const AFFECTED =
-  'SELECT source, namespace, package, vuln_id, json FROM affected ORDER BY namespace, package, vuln_id, source, json';
 
 function tableHash(db: Database, sql: string, source: string): string {
   const hash = createHash('sha256');
@@ -39,21 +41,40 @@ function tableHash(db: Database, sql: string, source: string): string {
   return hash.digest('hex');
 }
 
-/** sha256 hex of each named source's rows (see the module comment for the exact definition). */
-export function sourceContentHashes(db: Database, sources: Iterable<string>): Map<string, string> {
-  const names = new Set(sources);
-  const affected = new Map<string, Hash>([...names].map((n) => [n, createHash('sha256')]));
-  const hasAffected = db.prepare('SELECT 1 FROM affected WHERE source = ? LIMIT 1').pluck();
-  // one scan of the whole table, skipped when none of these sources has affected rows (KEV, EPSS, NVD)
-  if ([...names].some((n) => hasAffected.get(n) !== undefined)) {
-    for (const [source, ...row] of db.prepare(AFFECTED).raw().iterate() as IterableIterator<unknown[]>) {
-      affected.get(source as string)?.update(JSON.stringify(row) + '\n');
-    }
+/** The `a` digests of some sources, fed with affected entries in (namespace, package, vuln_id, source, json) order. */
+export class AffectedHasher {
+  private readonly hashes: Map<string, Hash>;
+
+  constructor(sources: Iterable<string>) {
+    this.hashes = new Map([...sources].map((n) => [n, createHash('sha256')]));
   }
+
+  /** Entries of other sources are ignored. */
+  add(e: AffectedEntry): void {
+    this.hashes.get(e.source)?.update(JSON.stringify([e.namespace, e.packageName, e.vulnId, e.json]) + '\n');
+  }
+
+  /** hex digests per source (each may be taken once) */
+  digests(): Map<string, string> {
+    return new Map([...this.hashes].map(([name, hash]) => [name, hash.digest('hex')]));
+  }
+}
+
+/**
+ * sha256 hex of each named source's rows (see the module comment for the exact definition).
+ * @param affected the `a` digest of each named source (AffectedHasher)
+ */
+export function sourceContentHashes(
+  db: Database,
+  sources: Iterable<string>,
+  affected: ReadonlyMap<string, string>,
+): Map<string, string> {
   const out = new Map<string, string>();
-  for (const name of names) {
+  for (const name of new Set(sources)) {
     const parts = new Map(PER_SOURCE.map(([tag, sql]) => [tag, tableHash(db, sql, name)]));
-    const text = `v ${parts.get('v')}\na ${affected.get(name)!.digest('hex')}\nk ${parts.get('k')}\ne ${parts.get('e')}\n`;
+    const a = affected.get(name);
+    if (a === undefined) throw new Error(`no affected digest for source ${name}`);
+    const text = `v ${parts.get('v')}\na ${a}\nk ${parts.get('k')}\ne ${parts.get('e')}\n`;
     out.set(name, createHash('sha256').update(text).digest('hex'));
   }
   return out;
@@ -73,16 +94,19 @@ export function snapshotVersion(schemaVersion: number, sources: readonly SourceM
 /**
  * Recomputes every source's content hash and the version from the rows of an open snapshot.
  * @returns the recomputed version and the sources whose stored content hash differs
+ * @throws ENG_DB_CORRUPT when a packed affected row is unreadable
  */
 export function recomputeVersion(
   db: Database,
+  path: string,
   schemaVersion: number,
   sources: readonly SourceMeta[],
 ): { version: string; mismatched: string[] } {
-  const hashes = sourceContentHashes(
-    db,
-    sources.filter((s) => s.contentHash).map((s) => s.name),
-  );
+  const names = sources.filter((s) => s.contentHash).map((s) => s.name);
+  const hasher = new AffectedHasher(names);
+  // one pass over the packed rows, skipped when none of these sources has affected rows
+  if (names.length) for (const e of packedEntries(db, path)) hasher.add(e);
+  const hashes = sourceContentHashes(db, names, hasher.digests());
   const mismatched: string[] = [];
   const recomputed = sources.map((s) => {
     const contentHash = hashes.get(s.name);

@@ -46,7 +46,7 @@ describe('exportSnapshot / importSnapshot', () => {
       formatVersion: 1,
       file: 'vigil.db',
       version: meta.version,
-      schemaVersion: 1,
+      schemaVersion: 2,
       builtAt: meta.builtAt,
       size: bytes.length,
       sha256: sha256(bytes),
@@ -78,11 +78,23 @@ describe('exportSnapshot / importSnapshot', () => {
     expect(await readFile(target, 'utf8')).toBe('previous');
   });
 
-  it('refuses a snapshot whose rows do not match its version, even with a matching file hash', async () => {
+  it.each([
+    [
+      'whose rows do not match its version',
+      "UPDATE affected SET package = 'b'",
+      /: vigil\.db: content does not match its version .* \(sources ghsa\)$/,
+    ],
+    // a zeroed filter rules every package out: the rows would silently never be found
+    [
+      'whose package key filter does not match its rows',
+      'UPDATE affected_filter SET bits = zeroblob(length(bits))',
+      /: vigil\.db: its package key filter does not match its rows$/,
+    ],
+  ])('refuses a snapshot %s, even with a matching file hash', async (_, edit, message) => {
     const edited = join(dir, 'edited.db');
     await writeFile(edited, await readFile(db));
     const handle = new Database(edited);
-    handle.prepare("UPDATE affected SET package = 'b'").run();
+    handle.prepare(edit).run();
     handle.close();
     const bytes = await readFile(edited);
     const meta = readSnapshotMeta(edited);
@@ -91,7 +103,7 @@ describe('exportSnapshot / importSnapshot', () => {
       formatVersion: 1,
       file: 'vigil.db',
       version: meta.version,
-      schemaVersion: 1,
+      schemaVersion: 2,
       builtAt: meta.builtAt,
       size: bytes.length,
       sha256: sha256(bytes),
@@ -106,7 +118,7 @@ describe('exportSnapshot / importSnapshot', () => {
     );
     await expect(importSnapshot({ archive, db: join(dir, 't.db') })).rejects.toMatchObject({
       code: 'ENG_DB_CORRUPT',
-      message: expect.stringMatching(/: vigil\.db: content does not match its version .* \(sources ghsa\)$/),
+      message: expect.stringMatching(message),
     });
   });
 

@@ -6,7 +6,8 @@
  * Manifest: { format: "vigil-db-export", formatVersion: 1, file: "vigil.db", version (the
  * snapshot's content hash), schemaVersion, builtAt, size, sha256 (of the file bytes) }.
  * Import checks the file's size and sha256 against the manifest, that the snapshot's stored version
- * equals the manifest's, and that the version recomputed from the rows equals both.
+ * equals the manifest's, that the version recomputed from the rows equals both, and that the
+ * package key filter is the one its rows give.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -18,6 +19,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { EngineError, isEngineError } from '../errors.js';
 import { commitTemp, tempPathFor } from './atomic-file.js';
+import { keyFilterMatches } from './affected-pack.js';
 import { recomputeVersion } from './content-hash.js';
 import { acquireDbLock } from './lock.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
@@ -60,13 +62,15 @@ export function verifySnapshot(path: string): SnapshotMeta {
   try {
     const meta = readMeta(db, path);
     const { version, mismatched } = guardSqlite(path, () =>
-      recomputeVersion(db, meta.schemaVersion, meta.sources),
+      recomputeVersion(db, path, meta.schemaVersion, meta.sources),
     );
     if (version !== meta.version || mismatched.length)
       throw new EngineError(
         'ENG_DB_CORRUPT',
         `${path}: content does not match its version ${meta.version}${mismatched.length ? ` (sources ${mismatched.join(', ')})` : ''}`,
       );
+    if (!guardSqlite(path, () => keyFilterMatches(db, path)))
+      throw new EngineError('ENG_DB_CORRUPT', `${path}: its package key filter does not match its rows`);
     return meta;
   } finally {
     db.close();

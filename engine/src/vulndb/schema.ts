@@ -22,10 +22,16 @@ export const META_KEYS = {
  * - `meta(key, value)`: schema version, content version (hash), build time.
  * - `sources(name, json)`: one SourceMeta per feed (checkpoint, counts, times, last error, content hash).
  * - `vulnerabilities(id, source, json)`: what one source says about one id (a Vulnerability), unique per (id, source).
- * - `affected(namespace, package, vuln_id, source, seq, json)`: one AffectedPackage without its key
- *   columns, CLUSTERED by (namespace, package) (a WITHOUT ROWID table: the rows of one package are
- *   adjacent, a lookup is one B-tree descent plus a leaf scan); replaced by (source, vuln_id);
- *   `seq` only keeps two entries of one package in one record apart (not content).
+ * - `affected(id, namespace, package, rows)`: ONE row per (namespace, package), `rows` a JSON array
+ *   of that package's AffectedPackage entries in (vulnId, source, JSON) order (affected-pack.ts has
+ *   the element format); unique index on (namespace, package): a lookup is one index probe, one
+ *   row and one JSON.parse. A rowid table (not WITHOUT ROWID): a packed row of a few KiB stays on
+ *   its leaf page (WITHOUT ROWID tables spill rows over ~1 KiB into overflow pages, 1.5× the file
+ *   and 3× slower lookups at 4 KiB pages).
+ * - `affected_filter(probes, bits)`: one row, a Bloom filter over the `affected` keys (key-filter.ts),
+ *   so lookups of packages no feed mentions need no SQLite statement. Derived, not content.
+ *   Writers keep the entries one per row in a staging database while they work and pack them
+ *   when they finish (affected-staging.ts).
  * - `aliases(alias, id, source)`: `id`'s record in `source` lists `alias`; indexed both ways.
  * - `kev(cve, source, json)`, `epss(cve, source, score, percentile, date)`: one row per CVE.
  * The `source` columns let a full re-sync of one feed replace exactly that feed's rows.
@@ -39,11 +45,10 @@ CREATE TABLE vulnerabilities (
 );
 CREATE INDEX vulnerabilities_by_source ON vulnerabilities (source, id);
 CREATE TABLE affected (
-  namespace TEXT NOT NULL, package TEXT NOT NULL, vuln_id TEXT NOT NULL, source TEXT NOT NULL,
-  seq INTEGER NOT NULL, json TEXT NOT NULL,
-  PRIMARY KEY (namespace, package, vuln_id, source, seq)
-) WITHOUT ROWID;
-CREATE INDEX affected_by_owner ON affected (source, vuln_id);
+  id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, package TEXT NOT NULL, rows TEXT NOT NULL
+);
+CREATE UNIQUE INDEX affected_by_key ON affected (namespace, package);
+CREATE TABLE affected_filter (probes INTEGER NOT NULL, bits BLOB NOT NULL);
 CREATE TABLE aliases (
   alias TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL,
   PRIMARY KEY (alias, id, source)
@@ -56,4 +61,20 @@ CREATE TABLE epss (
 ) WITHOUT ROWID;
 PRAGMA application_id = ${SNAPSHOT_APPLICATION_ID};
 PRAGMA user_version = ${SNAPSHOT_SCHEMA_VERSION};
+`;
+
+/** Name under which a writer attaches its staging database. */
+export const STAGING = 'staging';
+
+/**
+ * The writer's staging database (a file next to the temporary snapshot, removed when the writer
+ * finishes): `affected_rows` holds one AffectedPackage per row while sources are applied (the v1
+ * layout of `affected`, append-only), indexed by owner (source, vuln_id) for replacing an id.
+ */
+export const STAGING_SQL = `
+CREATE TABLE ${STAGING}.affected_rows (
+  namespace TEXT NOT NULL, package TEXT NOT NULL, vuln_id TEXT NOT NULL, source TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX ${STAGING}.affected_rows_by_owner ON affected_rows (source, vuln_id);
 `;

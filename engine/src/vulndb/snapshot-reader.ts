@@ -3,6 +3,11 @@
  * are batched by the caller and run on statements prepared once per reader. `affected` returns
  * the rows of each key sorted by (vulnId, source, JSON), keys in the order given: equal content
  * reads the same whatever its build history.
+ *
+ * `affected` is the matcher's hot path (a scan's packages, most of them unknown to every feed):
+ * a key the Bloom filter rules out costs a hash and no SQLite call; any other key is one index
+ * probe returning the package's packed entries, turned into objects by ONE JSON.parse
+ * (affected-pack.ts).
  */
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
@@ -13,16 +18,23 @@ import type {
   Namespace,
   Vulnerability,
 } from '../model/vulnerability.js';
+import { EngineError } from '../errors.js';
+import { readKeyFilter } from './affected-pack.js';
+import type { KeyFilter } from './key-filter.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
 import type { AdvisoryReader, SnapshotMeta } from './types.js';
 
-/** `affected.json`: the AffectedPackage fields that are not key columns. */
-type StoredAffected = Omit<AffectedPackage, 'vulnId' | 'source' | 'namespace' | 'packageName'>;
+/** A packed element: the AffectedPackage without `namespace` and `packageName`. */
+type PackedAffected = Omit<AffectedPackage, 'namespace' | 'packageName'> & Partial<AffectedPackage>;
+
+/** Largest memory map of the file (SQLite's own ceiling; it maps at most the file's size). */
+const MMAP_BYTES = 0x7fff0000;
 
 const unique = <T>(items: readonly T[]) => [...new Set(items)];
 
 export class SnapshotReader implements AdvisoryReader {
   private readonly metadata: SnapshotMeta;
+  private readonly filter: KeyFilter;
   private readonly st: Record<'affected' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss', Statement>;
 
   private constructor(
@@ -37,13 +49,14 @@ export class SnapshotReader implements AdvisoryReader {
       db.pragma('locking_mode = EXCLUSIVE');
       // scans look up scattered keys: a larger page cache than SQLite's 2 MiB default saves re-reads
       db.pragma('cache_size = -32768');
+      // reads through a memory map instead of a read() per page: the file is immutable (a new
+      // snapshot is renamed over the path, never written in place)
+      db.pragma(`mmap_size = ${MMAP_BYTES}`);
+      db.pragma('query_only = ON');
     });
+    this.filter = guardSqlite(path, () => readKeyFilter(db, path));
     this.st = guardSqlite(path, () => ({
-      affected: db
-        .prepare(
-          'SELECT vuln_id, source, json FROM affected WHERE namespace = ? AND package = ? ORDER BY vuln_id, source, json',
-        )
-        .raw(),
+      affected: db.prepare('SELECT rows FROM affected WHERE namespace = ? AND package = ?').pluck(),
       vulns: db.prepare('SELECT source, json FROM vulnerabilities WHERE id = ? ORDER BY source').raw(),
       aliasOf: db.prepare('SELECT DISTINCT alias FROM aliases WHERE id = ?').pluck(),
       aliasTo: db.prepare('SELECT DISTINCT id FROM aliases WHERE alias = ?').pluck(),
@@ -78,18 +91,18 @@ export class SnapshotReader implements AdvisoryReader {
     const out: AffectedPackage[] = [];
     guardSqlite(this.path, () => {
       for (const { namespace, packageName } of keys) {
+        // most keys end at the filter; only the others need the duplicate check
+        if (!this.filter.mayHave(namespace, packageName)) continue;
         const k = `${namespace}\u0000${packageName}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        for (const [vulnId, source, json] of this.st.affected.all(namespace, packageName) as [
-          string,
-          string,
-          string,
-        ][]) {
+        const rows = this.st.affected.get(namespace, packageName) as string | undefined;
+        if (rows === undefined) continue;
+        const list = JSON.parse(rows) as PackedAffected[];
+        if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
+        for (const a of list) {
+          if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
           // assigning onto the parsed object is cheaper than spreading it into a new one
-          const a = JSON.parse(json) as StoredAffected & Partial<AffectedPackage>;
-          a.vulnId = vulnId;
-          a.source = source;
           a.namespace = namespace;
           a.packageName = packageName;
           out.push(a as AffectedPackage);
@@ -97,6 +110,13 @@ export class SnapshotReader implements AdvisoryReader {
       }
     });
     return out;
+  }
+
+  private corrupt(namespace: string, packageName: string): EngineError {
+    return new EngineError(
+      'ENG_DB_CORRUPT',
+      `${this.path} is not a readable Vigil snapshot: the affected row of ${namespace} ${packageName} is not a list of entries`,
+    );
   }
 
   /** Every source's record for these ids (ids without records are absent from the map). @throws ENG_DB_CORRUPT */

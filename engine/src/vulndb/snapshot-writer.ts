@@ -5,8 +5,10 @@
  *
  * Each `applySource` runs in ONE SQLite transaction: a source is applied completely or not at all,
  * so a feed that fails half-way (on-error `skip`) leaves its previous rows in place. Statements are
- * prepared once per application; inserts into a fresh file are append-only B-tree work, so one
- * transaction is as fast as any batching and keeps memory bounded by the page cache.
+ * prepared once per application; one transaction is as fast as any batching and keeps memory
+ * bounded by the page caches. Affected entries go to a staging database first (one entry per row,
+ * affected-staging.ts) and are packed into the snapshot's one-row-per-package `affected` table by
+ * `finalize()`, in the same ordered pass that hashes them.
  */
 import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
@@ -14,9 +16,10 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EngineError, throwIfAborted } from '../errors.js';
 import type { Feed, FeedCheckpoint, FeedRecord } from '../feeds/types.js';
+import { AffectedStaging, stagingPathFor } from './affected-staging.js';
 import { RecordApplier, type ApplyCounts } from './apply-records.js';
 import { commitTemp, removeStaleTemps, tempPathFor } from './atomic-file.js';
-import { snapshotVersion, sourceContentHashes } from './content-hash.js';
+import { AffectedHasher, snapshotVersion, sourceContentHashes } from './content-hash.js';
 import { META_KEYS, SCHEMA_SQL } from './schema.js';
 import { checkSnapshotHeader, guardSqlite, readSources } from './snapshot-file.js';
 import { SNAPSHOT_SCHEMA_VERSION, type SnapshotMeta, type SourceMeta } from './types.js';
@@ -31,7 +34,7 @@ export interface SnapshotWriterOptions {
   base?: string;
   /** clock for builtAt / updatedAt / checkedAt (tests) */
   now?: () => Date;
-  /** SQLite page cache in MiB (default 64): bounds memory whatever the volume */
+  /** SQLite page cache in MiB (default 64) of the snapshot and of the staging database each: bounds memory whatever the volume */
   cacheMiB?: number;
 }
 
@@ -47,6 +50,7 @@ export class SnapshotWriter {
   private state: 'open' | 'busy' | 'closed' = 'open';
   private readonly touched = new Set<string>();
   private changedRows = false;
+  private staging: AffectedStaging | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -54,7 +58,8 @@ export class SnapshotWriter {
     private readonly target: string,
     private readonly sourceMetas: Map<string, SourceMeta>,
     private readonly now: () => Date,
-    private readonly fromBase: boolean,
+    private readonly base: string | undefined,
+    private readonly cacheMiB: number,
   ) {}
 
   /**
@@ -92,7 +97,8 @@ export class SnapshotWriter {
         options.target,
         sources,
         options.now ?? (() => new Date()),
-        !!options.base,
+        options.base,
+        options.cacheMiB ?? 64,
       );
     } catch (e) {
       db?.close();
@@ -129,6 +135,14 @@ export class SnapshotWriter {
   ): Promise<SourceMeta> {
     this.enter();
     let applier: RecordApplier;
+    try {
+      this.staging ??= guardSqlite(this.base ?? this.target, () =>
+        AffectedStaging.attach(this.db, stagingPathFor(this.temp), this.cacheMiB, this.base),
+      );
+    } catch (e) {
+      this.state = 'open';
+      throw e;
+    }
     this.db.exec('BEGIN');
     try {
       if (mode === 'full') RecordApplier.clearSource(this.db, feed.name);
@@ -205,7 +219,10 @@ export class SnapshotWriter {
     this.enter();
     const builtAt = this.now().toISOString();
     try {
-      const hashes = sourceContentHashes(this.db, this.touched);
+      // pack the staged entries (all of them, when any source was applied) and hash them on the way
+      const hasher = new AffectedHasher(this.touched);
+      this.staging?.pack(hasher);
+      const hashes = sourceContentHashes(this.db, this.touched, hasher.digests());
       for (const name of this.touched) {
         const meta = this.sourceMetas.get(name)!;
         const hash = hashes.get(name)!;
@@ -224,10 +241,12 @@ export class SnapshotWriter {
         setMeta.run(META_KEYS.version, version);
         setMeta.run(META_KEYS.builtAt, builtAt);
       })();
+      await this.staging?.remove();
+      this.staging = undefined;
       this.db.pragma('analysis_limit = 1000');
       this.db.exec('ANALYZE');
       // a fresh file has no free pages; a changed copy of a base may have many
-      if (this.fromBase && this.changedRows) this.db.exec('VACUUM');
+      if (this.base && this.changedRows) this.db.exec('VACUUM');
       this.db.close();
       this.state = 'closed';
       await commitTemp(this.temp, this.target);
@@ -244,6 +263,8 @@ export class SnapshotWriter {
     this.state = 'closed';
     await rm(this.temp, { force: true });
     await rm(`${this.temp}-journal`, { force: true });
+    await rm(stagingPathFor(this.temp), { force: true });
+    await rm(`${stagingPathFor(this.temp)}-journal`, { force: true });
   }
 
   private enter(): void {
@@ -260,7 +281,7 @@ export class SnapshotWriter {
       (this.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE source = ?`).get(source) as { n: number }).n;
     return {
       vulnerabilities: count('vulnerabilities'),
-      affected: count('affected'),
+      affected: this.staging?.count(source) ?? 0,
       kev: count('kev'),
       epss: count('epss'),
     };

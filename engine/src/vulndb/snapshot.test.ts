@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FeedRecord } from '../feeds/types.js';
+import { verifySnapshot } from './export.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { records, testFeed, vuln } from './testdata/test-feed.js';
@@ -81,7 +83,7 @@ describe('SnapshotWriter and SnapshotReader', () => {
       contentHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(meta).toEqual({
-      schemaVersion: 1,
+      schemaVersion: 2,
       version: expect.stringMatching(/^[0-9a-f]{64}$/),
       builtAt: T0,
       sources: [
@@ -255,6 +257,60 @@ describe('snapshot version (content hash)', () => {
     expect(second.version).toBe(first.version);
   });
 
+  it('follows its definition over the logical rows, whatever the file layout (and verifies from the packed file)', async () => {
+    // package names whose UTF-16 order differs from their code point (SQLite BINARY) order:
+    // U+FFFD sorts after the surrogate pair of U+1F600 in UTF-16, before it in code points
+    const tricky = vuln('GHSA-9', [
+      ['npm', '\u{1F600}-emoji', '2.0.0'],
+      ['npm', '\uFFFD-replacement', '1.0.0'],
+      ['npm', 'a', '3.0.0'],
+    ]);
+    const extra = vuln('GHSA-8', [['npm', 'a']]);
+    if (extra.type === 'vulnerability')
+      // an own "__proto__" member (JSON.parse makes one; an object literal would set the prototype)
+      extra.affected[0]!.extra = JSON.parse('{"__proto__":"x","2":"two","lone":"\\ud800"}') as Record<
+        string,
+        string
+      >;
+    const meta = await build([[ghsa, [tricky, extra, lodash]]]);
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const byCodePoints = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    const items = [tricky, extra, lodash].flatMap((r) => (r.type === 'vulnerability' ? [r] : []));
+    const vLines = items
+      .map((r) => [r.vulnerability.id, JSON.stringify(r.vulnerability)] as const)
+      .sort((x, y) => byCodePoints(x[0], y[0]))
+      .map((row) => `${JSON.stringify(row)}\n`);
+    const aRows = items.flatMap((r) =>
+      r.affected.map(({ vulnId, namespace, packageName, ...rest }) => [
+        namespace,
+        packageName,
+        vulnId,
+        JSON.stringify(rest),
+      ]),
+    );
+    aRows.sort((x, y) => {
+      for (let i = 0; i < 4; i++) {
+        const c = byCodePoints(x[i]!, y[i]!);
+        if (c) return c;
+      }
+      return 0;
+    });
+    const a = sha(aRows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+    const empty = sha('');
+    const contentHash = sha(`v ${sha(vLines.join(''))}\na ${a}\nk ${empty}\ne ${empty}\n`);
+    expect(meta.sources[0]?.contentHash).toBe(contentHash);
+    expect(meta.version).toBe(sha(JSON.stringify({ schemaVersion: 2, sources: [['ghsa', 1, contentHash]] })));
+    // recomputed from the packed rows (their JSON restored), the version is the same
+    expect(verifySnapshot(target)).toEqual(meta);
+    // and the reader returns the entries of one package in (vulnId, source, JSON) order
+    read((r) =>
+      expect(r.affected([{ namespace: 'npm', packageName: 'a' }]).map((x) => [x.vulnId, x.extra])).toEqual([
+        ['GHSA-8', JSON.parse('{"__proto__":"x","2":"two","lone":"\\ud800"}')],
+        ['GHSA-9', undefined],
+      ]),
+    );
+  });
+
   it('changes when one fixed version changes', async () => {
     const first = await build([[ghsa, [lodash, requests]]]);
     const changed = vuln('GHSA-2', [['pypi', 'requests', '2.32.1']], { aliases: ['CVE-2'] });
@@ -316,6 +372,14 @@ describe('atomicity', () => {
     await writer.applySource(ghsa, 'full', records([requests]));
     await writer.abort();
     expect(await readFile(target)).toEqual(before);
+    expect(await readdir(dir)).toEqual(['vigil.db']);
+  });
+
+  it('a new writer removes the temporary snapshot and staging files a dead writer left behind', async () => {
+    // pid 999999999 is above Linux's pid_max: no such process
+    const stale = ['.vigil.db.999999999.0badc0de.tmp', '.vigil.db.999999999.0badc0de.tmp-staging'];
+    for (const name of [...stale, ...stale.map((n) => `${n}-journal`)]) await writeFile(join(dir, name), 'x');
+    await build([[ghsa, [lodash]]]);
     expect(await readdir(dir)).toEqual(['vigil.db']);
   });
 

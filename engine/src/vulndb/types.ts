@@ -11,7 +11,11 @@ import type {
 } from '../model/vulnerability.js';
 import type { FeedCheckpoint } from '../feeds/types.js';
 
-export const SNAPSHOT_SCHEMA_VERSION = 1;
+/**
+ * Layout version of the snapshot file. 2: `affected` packed one row per (namespace, package) with
+ * a key filter (1: one row per entry). The content hash definition did not change.
+ */
+export const SNAPSHOT_SCHEMA_VERSION = 2;
 
 export interface SourceMeta {
   name: string;
