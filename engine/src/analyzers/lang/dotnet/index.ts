@@ -9,6 +9,7 @@ import type { NugetResult } from './nuget-common.js';
 import { parseDepsJson } from './parse-deps-json.js';
 import { parsePackagesConfig } from './parse-packages-config.js';
 import { parsePackagesLock } from './parse-packages-lock.js';
+import { decodeText as decodeUtf8 } from '../text.js';
 
 const DEPS_NAME = 'lang/dotnet-deps';
 const LOCK_NAME = 'lang/nuget-lock';
@@ -80,6 +81,5 @@ function basename(path: string): string {
 /** Text without a byte-order mark (Visual Studio writes UTF-8 with a BOM; UTF-16 is rare but legal XML). */
 function decodeText(buf: Buffer): string {
   if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return decodeUtf8(buf);
 }

@@ -87,11 +87,7 @@ export function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-/** Decodes a file as UTF-8 and drops a leading byte-order mark. */
-export function decodeText(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
+export { decodeText } from '../text.js';
 
 /**
  * Parses a YAML lock file. The failsafe schema keeps every scalar a string (`version: 1.10`

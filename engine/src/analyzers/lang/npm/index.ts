@@ -24,6 +24,7 @@ import { parseInstalledPackageJson } from './parse-package-json.js';
 import { parsePackageLock } from './parse-package-lock.js';
 import { parsePnpmLock } from './parse-pnpm-lock.js';
 import { parseYarnLock } from './parse-yarn-lock.js';
+import { baseName, parseProblem as problem } from '../text.js';
 
 const INSTALLED_NAME = 'lang/npm';
 const LOCK_NAME = 'lang/npm-lock';
@@ -39,17 +40,6 @@ const LOCK_PARSERS: ReadonlyMap<string, (text: string) => LockEntry[]> = new Map
   ['pnpm-lock.yaml', parsePnpmLock],
   ['bun.lock', parseBunLock],
 ]);
-
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-function problem(input: AnalyzerInput, source: string, error: unknown): AnalysisResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    unknowns: [{ path: input.path, message: `cannot parse ${baseName(input.path)}: ${message}`, source }],
-  };
-}
 
 /**
  * Installed npm packages from `node_modules/**\/package.json`.

@@ -7,6 +7,7 @@ import { throwIfAborted } from '../../../errors.js';
 import type { Unknown } from '../../../model/unknown.js';
 import { defineAnalyzer, type AnalysisResult, type AnalyzerInput, type FileInfo } from '../../types.js';
 import { parseComposerInstalled, parseComposerLock, type ComposerResult } from './parse-composer.js';
+import { decodeText } from '../text.js';
 
 const INSTALLED_NAME = 'lang/composer-installed';
 const LOCK_NAME = 'lang/composer-lock';
@@ -63,12 +64,6 @@ async function run(
   } catch (error) {
     return { unknowns: [unknown(input.path, name, error)] };
   }
-}
-
-/** UTF-8 text without a byte-order mark. */
-function decodeText(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function unknown(path: string, source: string, error: unknown): Unknown {

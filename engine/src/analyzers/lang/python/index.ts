@@ -19,6 +19,7 @@ import { parsePipfileLock } from './parse-pipfile-lock.js';
 import { parsePoetryLock } from './parse-poetry-lock.js';
 import { parseRequirements } from './parse-requirements.js';
 import { parseUvLock } from './parse-uv-lock.js';
+import { baseName, parseProblem as problem } from '../text.js';
 
 const INSTALLED_NAME = 'lang/python';
 const LOCK_NAME = 'lang/python-lock';
@@ -37,20 +38,9 @@ const LOCK_PARSERS: ReadonlyMap<string, (text: string) => LockEntry[]> = new Map
   ['pdm.lock', parsePdmLock],
 ]);
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 function lockParser(path: string): ((text: string) => LockEntry[]) | undefined {
   const base = baseName(path);
   return LOCK_PARSERS.get(base) ?? (REQUIREMENTS_RE.test(base) ? parseRequirements : undefined);
-}
-
-function problem(input: AnalyzerInput, source: string, error: unknown): AnalysisResult {
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    unknowns: [{ path: input.path, message: `cannot parse ${baseName(input.path)}: ${message}`, source }],
-  };
 }
 
 /**

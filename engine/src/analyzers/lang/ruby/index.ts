@@ -11,6 +11,7 @@ import type { Unknown } from '../../../model/unknown.js';
 import { defineAnalyzer, type AnalysisResult, type FileInfo } from '../../types.js';
 import { parseGemfileLock } from './parse-gemfile-lock.js';
 import { parseGemspec } from './parse-gemspec.js';
+import { decodeText } from '../text.js';
 
 const GEMSPEC_NAME = 'lang/gemspec';
 const LOCK_NAME = 'lang/gemfile-lock';
@@ -77,12 +78,6 @@ export const rubyLockAnalyzer = defineAnalyzer({
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** UTF-8 text without a byte-order mark. */
-function decodeText(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function unknown(path: string, source: string, error: unknown): Unknown {

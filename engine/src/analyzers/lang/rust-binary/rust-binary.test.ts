@@ -11,7 +11,9 @@ const analyze = (buf: Buffer) =>
 
 // Shaped like `cargo auditable build` output (testdata/audit-data.json): runtime deps have no "kind", the root
 // crate has "root": true, build-only deps (cc for a build script) have "kind": "build", one entry lacks a version.
-const AUDIT: unknown = JSON.parse(readFileSync(new URL('./testdata/audit-data.json', import.meta.url), 'utf8'));
+const AUDIT: unknown = JSON.parse(
+  readFileSync(new URL('./testdata/audit-data.json', import.meta.url), 'utf8'),
+);
 const depSection = (doc: unknown) => ({ name: '.dep-v0', data: deflateSync(JSON.stringify(doc)) });
 const auditable = makeElf({ sections: [{ name: '.text', data: Buffer.alloc(32, 0xc3) }, depSection(AUDIT)] });
 const auditable32be = makeElf({ bits: 32, bigEndian: true, sections: [depSection(AUDIT)] });

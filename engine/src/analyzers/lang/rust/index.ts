@@ -5,6 +5,7 @@
 import { throwIfAborted } from '../../../errors.js';
 import { defineAnalyzer, type AnalysisResult, type FileInfo } from '../../types.js';
 import { parseCargoLock } from './parse-cargo-lock.js';
+import { decodeText } from '../text.js';
 
 const NAME = 'lang/cargo-lock';
 
@@ -34,9 +35,3 @@ export const cargoLockAnalyzer = defineAnalyzer({
     }
   },
 });
-
-/** UTF-8 text without a byte-order mark. */
-function decodeText(buf: Buffer): string {
-  const text = buf.toString('utf8');
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-}
