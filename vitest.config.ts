@@ -8,6 +8,7 @@ export default defineConfig({
       'cli/src/**/*.test.ts',
       'proto/test/**/*.test.ts',
       'control-plane/src/**/*.test.ts',
+      'worker/src/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],

@@ -16,7 +16,7 @@ import type {
   Unknown,
 } from './model_pb.js';
 import { file_vigil_v1_model } from './model_pb.js';
-import type { ScanProgress, ScanStatus } from './scan_pb.js';
+import type { ScanPriority, ScanProgress, ScanStatus } from './scan_pb.js';
 import { file_vigil_v1_scan } from './scan_pb.js';
 import type { Message } from '@bufbuild/protobuf';
 
@@ -26,7 +26,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_vigil_v1_worker: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'ChV2aWdpbC92MS93b3JrZXIucHJvdG8SCHZpZ2lsLnYxIvgCCg1SZXBvcnRSZXF1ZXN0Eg8KB3NjYW5faWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIqCgdzdGFydGVkGAMgASgLMhcudmlnaWwudjEuUmVwb3J0U3RhcnRlZEgAEioKCHByb2dyZXNzGAQgASgLMhYudmlnaWwudjEuU2NhblByb2dyZXNzSAASLQoJaW52ZW50b3J5GAUgASgLMhgudmlnaWwudjEuSW52ZW50b3J5Q2h1bmtIABIrCghmaW5kaW5ncxgGIAEoCzIXLnZpZ2lsLnYxLkZpbmRpbmdzQ2h1bmtIABIuCgljb21wbGV0ZWQYByABKAsyGS52aWdpbC52MS5SZXBvcnRDb21wbGV0ZWRIABIoCgZmYWlsZWQYCCABKAsyFi52aWdpbC52MS5SZXBvcnRGYWlsZWRIABIuCgljYW5jZWxsZWQYCSABKAsyGS52aWdpbC52MS5SZXBvcnRDYW5jZWxsZWRIAEIHCgVldmVudCJmCg1SZXBvcnRTdGFydGVkEhEKCXdvcmtlcl9pZBgBIAEoCRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkYl92ZXJzaW9uGAMgASgJIq4BCg5JbnZlbnRvcnlDaHVuaxILCgNzZXEYASABKA0SJAoIYXJ0aWZhY3QYAiABKAsyEi52aWdpbC52MS5BcnRpZmFjdBIfCgJvcxgDIAEoCzITLnZpZ2lsLnYxLk9zUmVsZWFzZRIjCghwYWNrYWdlcxgEIAMoCzIRLnZpZ2lsLnYxLlBhY2thZ2USIwoIdW5rbm93bnMYBSADKAsyES52aWdpbC52MS5Vbmtub3duImsKDUZpbmRpbmdzQ2h1bmsSCwoDc2VxGAEgASgNEiMKCGZpbmRpbmdzGAIgAygLMhEudmlnaWwudjEuRmluZGluZxIoCgh3YXJuaW5ncxgDIAMoCzIWLnZpZ2lsLnYxLk1hdGNoV2FybmluZyLUAQoPUmVwb3J0Q29tcGxldGVkEi8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdwYXJ0aWFsGAIgASgIEhAKCHBhY2thZ2VzGAMgASgNEhAKCGZpbmRpbmdzGAQgASgNEhgKEGludmVudG9yeV9jaHVua3MYBSABKA0SFwoPZmluZGluZ3NfY2h1bmtzGAYgASgNEigKBmNvdW50cxgHIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzIkAKDFJlcG9ydEZhaWxlZBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIiEKD1JlcG9ydENhbmNlbGxlZBIOCgZyZWFzb24YASABKAkiRwoOUmVwb3J0UmVzcG9uc2USJAoGc3RhdHVzGAEgASgOMhQudmlnaWwudjEuU2NhblN0YXR1cxIPCgdpZ25vcmVkGAIgASgIMk4KDVdvcmtlclNlcnZpY2USPQoGUmVwb3J0EhcudmlnaWwudjEuUmVwb3J0UmVxdWVzdBoYLnZpZ2lsLnYxLlJlcG9ydFJlc3BvbnNlKAFiBnByb3RvMw',
+    'ChV2aWdpbC92MS93b3JrZXIucHJvdG8SCHZpZ2lsLnYxIvgCCg1SZXBvcnRSZXF1ZXN0Eg8KB3NjYW5faWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIqCgdzdGFydGVkGAMgASgLMhcudmlnaWwudjEuUmVwb3J0U3RhcnRlZEgAEioKCHByb2dyZXNzGAQgASgLMhYudmlnaWwudjEuU2NhblByb2dyZXNzSAASLQoJaW52ZW50b3J5GAUgASgLMhgudmlnaWwudjEuSW52ZW50b3J5Q2h1bmtIABIrCghmaW5kaW5ncxgGIAEoCzIXLnZpZ2lsLnYxLkZpbmRpbmdzQ2h1bmtIABIuCgljb21wbGV0ZWQYByABKAsyGS52aWdpbC52MS5SZXBvcnRDb21wbGV0ZWRIABIoCgZmYWlsZWQYCCABKAsyFi52aWdpbC52MS5SZXBvcnRGYWlsZWRIABIuCgljYW5jZWxsZWQYCSABKAsyGS52aWdpbC52MS5SZXBvcnRDYW5jZWxsZWRIAEIHCgVldmVudCJmCg1SZXBvcnRTdGFydGVkEhEKCXdvcmtlcl9pZBgBIAEoCRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkYl92ZXJzaW9uGAMgASgJIq4BCg5JbnZlbnRvcnlDaHVuaxILCgNzZXEYASABKA0SJAoIYXJ0aWZhY3QYAiABKAsyEi52aWdpbC52MS5BcnRpZmFjdBIfCgJvcxgDIAEoCzITLnZpZ2lsLnYxLk9zUmVsZWFzZRIjCghwYWNrYWdlcxgEIAMoCzIRLnZpZ2lsLnYxLlBhY2thZ2USIwoIdW5rbm93bnMYBSADKAsyES52aWdpbC52MS5Vbmtub3duImsKDUZpbmRpbmdzQ2h1bmsSCwoDc2VxGAEgASgNEiMKCGZpbmRpbmdzGAIgAygLMhEudmlnaWwudjEuRmluZGluZxIoCgh3YXJuaW5ncxgDIAMoCzIWLnZpZ2lsLnYxLk1hdGNoV2FybmluZyLUAQoPUmVwb3J0Q29tcGxldGVkEi8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdwYXJ0aWFsGAIgASgIEhAKCHBhY2thZ2VzGAMgASgNEhAKCGZpbmRpbmdzGAQgASgNEhgKEGludmVudG9yeV9jaHVua3MYBSABKA0SFwoPZmluZGluZ3NfY2h1bmtzGAYgASgNEigKBmNvdW50cxgHIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzIkAKDFJlcG9ydEZhaWxlZBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIiEKD1JlcG9ydENhbmNlbGxlZBIOCgZyZWFzb24YASABKAkiRwoOUmVwb3J0UmVzcG9uc2USJAoGc3RhdHVzGAEgASgOMhQudmlnaWwudjEuU2NhblN0YXR1cxIPCgdpZ25vcmVkGAIgASgIIswBCgdTY2FuSm9iEg8KB3NjYW5faWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhAKCGltYWdlX2lkGAMgASgJEhEKCWltYWdlX3JlZhgEIAEoCRIOCgZkaWdlc3QYBSABKAkSEgoKZGJfdmVyc2lvbhgGIAEoCRIoCghwcmlvcml0eRgHIAEoDjIWLnZpZ2lsLnYxLlNjYW5Qcmlvcml0eRItCglxdWV1ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KDENhbmNlbFNpZ25hbBIPCgdzY2FuX2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkyTgoNV29ya2VyU2VydmljZRI9CgZSZXBvcnQSFy52aWdpbC52MS5SZXBvcnRSZXF1ZXN0GhgudmlnaWwudjEuUmVwb3J0UmVzcG9uc2UoAWIGcHJvdG8z',
     [file_google_protobuf_timestamp, file_vigil_v1_model, file_vigil_v1_scan],
   );
 
@@ -340,6 +340,94 @@ export type ReportResponse = Message<'vigil.v1.ReportResponse'> & {
 export const ReportResponseSchema: GenMessage<ReportResponse> =
   /*@__PURE__*/
   messageDesc(file_vigil_v1_worker, 7);
+
+/**
+ * One job on the work queue (JetStream stream VIGIL_SCANS, subject vigil.scans.jobs). The JetStream
+ * message id is "<scan_id>" so a re-published job is deduplicated; the delivery count is the attempt.
+ *
+ * @generated from message vigil.v1.ScanJob
+ */
+export type ScanJob = Message<'vigil.v1.ScanJob'> & {
+  /**
+   * @generated from field: string scan_id = 1;
+   */
+  scanId: string;
+
+  /**
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string image_id = 3;
+   */
+  imageId: string;
+
+  /**
+   * what the worker pulls: "<repository>@<digest>" (a registry ref) or a local path in the all-in-one server
+   *
+   * @generated from field: string image_ref = 4;
+   */
+  imageRef: string;
+
+  /**
+   * @generated from field: string digest = 5;
+   */
+  digest: string;
+
+  /**
+   * the snapshot to match against
+   *
+   * @generated from field: string db_version = 6;
+   */
+  dbVersion: string;
+
+  /**
+   * @generated from field: vigil.v1.ScanPriority priority = 7;
+   */
+  priority: ScanPriority;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp queued_at = 8;
+   */
+  queuedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message vigil.v1.ScanJob.
+ * Use `create(ScanJobSchema)` to create a new message.
+ */
+export const ScanJobSchema: GenMessage<ScanJob> = /*@__PURE__*/ messageDesc(file_vigil_v1_worker, 8);
+
+/**
+ * Published on vigil.scans.cancel (core NATS, every worker hears it): abort the scan if it runs here.
+ *
+ * @generated from message vigil.v1.CancelSignal
+ */
+export type CancelSignal = Message<'vigil.v1.CancelSignal'> & {
+  /**
+   * @generated from field: string scan_id = 1;
+   */
+  scanId: string;
+
+  /**
+   * @generated from field: string org_id = 2;
+   */
+  orgId: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message vigil.v1.CancelSignal.
+ * Use `create(CancelSignalSchema)` to create a new message.
+ */
+export const CancelSignalSchema: GenMessage<CancelSignal> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 9);
 
 /**
  * Called by workers to deliver the results of one scan job.
