@@ -26,9 +26,73 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_vigil_v1_worker: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'ChV2aWdpbC92MS93b3JrZXIucHJvdG8SCHZpZ2lsLnYxIvgCCg1SZXBvcnRSZXF1ZXN0Eg8KB3NjYW5faWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIqCgdzdGFydGVkGAMgASgLMhcudmlnaWwudjEuUmVwb3J0U3RhcnRlZEgAEioKCHByb2dyZXNzGAQgASgLMhYudmlnaWwudjEuU2NhblByb2dyZXNzSAASLQoJaW52ZW50b3J5GAUgASgLMhgudmlnaWwudjEuSW52ZW50b3J5Q2h1bmtIABIrCghmaW5kaW5ncxgGIAEoCzIXLnZpZ2lsLnYxLkZpbmRpbmdzQ2h1bmtIABIuCgljb21wbGV0ZWQYByABKAsyGS52aWdpbC52MS5SZXBvcnRDb21wbGV0ZWRIABIoCgZmYWlsZWQYCCABKAsyFi52aWdpbC52MS5SZXBvcnRGYWlsZWRIABIuCgljYW5jZWxsZWQYCSABKAsyGS52aWdpbC52MS5SZXBvcnRDYW5jZWxsZWRIAEIHCgVldmVudCJmCg1SZXBvcnRTdGFydGVkEhEKCXdvcmtlcl9pZBgBIAEoCRIuCgpzdGFydGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpkYl92ZXJzaW9uGAMgASgJIq4BCg5JbnZlbnRvcnlDaHVuaxILCgNzZXEYASABKA0SJAoIYXJ0aWZhY3QYAiABKAsyEi52aWdpbC52MS5BcnRpZmFjdBIfCgJvcxgDIAEoCzITLnZpZ2lsLnYxLk9zUmVsZWFzZRIjCghwYWNrYWdlcxgEIAMoCzIRLnZpZ2lsLnYxLlBhY2thZ2USIwoIdW5rbm93bnMYBSADKAsyES52aWdpbC52MS5Vbmtub3duImsKDUZpbmRpbmdzQ2h1bmsSCwoDc2VxGAEgASgNEiMKCGZpbmRpbmdzGAIgAygLMhEudmlnaWwudjEuRmluZGluZxIoCgh3YXJuaW5ncxgDIAMoCzIWLnZpZ2lsLnYxLk1hdGNoV2FybmluZyLUAQoPUmVwb3J0Q29tcGxldGVkEi8KC2ZpbmlzaGVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdwYXJ0aWFsGAIgASgIEhAKCHBhY2thZ2VzGAMgASgNEhAKCGZpbmRpbmdzGAQgASgNEhgKEGludmVudG9yeV9jaHVua3MYBSABKA0SFwoPZmluZGluZ3NfY2h1bmtzGAYgASgNEigKBmNvdW50cxgHIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzIkAKDFJlcG9ydEZhaWxlZBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIIiEKD1JlcG9ydENhbmNlbGxlZBIOCgZyZWFzb24YASABKAkiRwoOUmVwb3J0UmVzcG9uc2USJAoGc3RhdHVzGAEgASgOMhQudmlnaWwudjEuU2NhblN0YXR1cxIPCgdpZ25vcmVkGAIgASgIIswBCgdTY2FuSm9iEg8KB3NjYW5faWQYASABKAkSDgoGb3JnX2lkGAIgASgJEhAKCGltYWdlX2lkGAMgASgJEhEKCWltYWdlX3JlZhgEIAEoCRIOCgZkaWdlc3QYBSABKAkSEgoKZGJfdmVyc2lvbhgGIAEoCRIoCghwcmlvcml0eRgHIAEoDjIWLnZpZ2lsLnYxLlNjYW5Qcmlvcml0eRItCglxdWV1ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KDENhbmNlbFNpZ25hbBIPCgdzY2FuX2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkyTgoNV29ya2VyU2VydmljZRI9CgZSZXBvcnQSFy52aWdpbC52MS5SZXBvcnRSZXF1ZXN0GhgudmlnaWwudjEuUmVwb3J0UmVzcG9uc2UoAWIGcHJvdG8z',
+    'ChV2aWdpbC92MS93b3JrZXIucHJvdG8SCHZpZ2lsLnYxIkYKD0NsYWltSm9iUmVxdWVzdBIPCgdzY2FuX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SEQoJd29ya2VyX2lkGAMgASgJIl0KEENsYWltSm9iUmVzcG9uc2USDwoHcHJvY2VlZBgBIAEoCBIkCgZzdGF0dXMYAiABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEhIKCmRiX3ZlcnNpb24YAyABKAki+AIKDVJlcG9ydFJlcXVlc3QSDwoHc2Nhbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEioKB3N0YXJ0ZWQYAyABKAsyFy52aWdpbC52MS5SZXBvcnRTdGFydGVkSAASKgoIcHJvZ3Jlc3MYBCABKAsyFi52aWdpbC52MS5TY2FuUHJvZ3Jlc3NIABItCglpbnZlbnRvcnkYBSABKAsyGC52aWdpbC52MS5JbnZlbnRvcnlDaHVua0gAEisKCGZpbmRpbmdzGAYgASgLMhcudmlnaWwudjEuRmluZGluZ3NDaHVua0gAEi4KCWNvbXBsZXRlZBgHIAEoCzIZLnZpZ2lsLnYxLlJlcG9ydENvbXBsZXRlZEgAEigKBmZhaWxlZBgIIAEoCzIWLnZpZ2lsLnYxLlJlcG9ydEZhaWxlZEgAEi4KCWNhbmNlbGxlZBgJIAEoCzIZLnZpZ2lsLnYxLlJlcG9ydENhbmNlbGxlZEgAQgcKBWV2ZW50ImYKDVJlcG9ydFN0YXJ0ZWQSEQoJd29ya2VyX2lkGAEgASgJEi4KCnN0YXJ0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmRiX3ZlcnNpb24YAyABKAkirgEKDkludmVudG9yeUNodW5rEgsKA3NlcRgBIAEoDRIkCghhcnRpZmFjdBgCIAEoCzISLnZpZ2lsLnYxLkFydGlmYWN0Eh8KAm9zGAMgASgLMhMudmlnaWwudjEuT3NSZWxlYXNlEiMKCHBhY2thZ2VzGAQgAygLMhEudmlnaWwudjEuUGFja2FnZRIjCgh1bmtub3ducxgFIAMoCzIRLnZpZ2lsLnYxLlVua25vd24iawoNRmluZGluZ3NDaHVuaxILCgNzZXEYASABKA0SIwoIZmluZGluZ3MYAiADKAsyES52aWdpbC52MS5GaW5kaW5nEigKCHdhcm5pbmdzGAMgAygLMhYudmlnaWwudjEuTWF0Y2hXYXJuaW5nItQBCg9SZXBvcnRDb21wbGV0ZWQSLwoLZmluaXNoZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3BhcnRpYWwYAiABKAgSEAoIcGFja2FnZXMYAyABKA0SEAoIZmluZGluZ3MYBCABKA0SGAoQaW52ZW50b3J5X2NodW5rcxgFIAEoDRIXCg9maW5kaW5nc19jaHVua3MYBiABKA0SKAoGY291bnRzGAcgASgLMhgudmlnaWwudjEuU2V2ZXJpdHlDb3VudHMiQAoMUmVwb3J0RmFpbGVkEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgiIQoPUmVwb3J0Q2FuY2VsbGVkEg4KBnJlYXNvbhgBIAEoCSJHCg5SZXBvcnRSZXNwb25zZRIkCgZzdGF0dXMYASABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEg8KB2lnbm9yZWQYAiABKAgizAEKB1NjYW5Kb2ISDwoHc2Nhbl9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSEAoIaW1hZ2VfaWQYAyABKAkSEQoJaW1hZ2VfcmVmGAQgASgJEg4KBmRpZ2VzdBgFIAEoCRISCgpkYl92ZXJzaW9uGAYgASgJEigKCHByaW9yaXR5GAcgASgOMhYudmlnaWwudjEuU2NhblByaW9yaXR5Ei0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoMQ2FuY2VsU2lnbmFsEg8KB3NjYW5faWQYASABKAkSDgoGb3JnX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCTKRAQoNV29ya2VyU2VydmljZRJBCghDbGFpbUpvYhIZLnZpZ2lsLnYxLkNsYWltSm9iUmVxdWVzdBoaLnZpZ2lsLnYxLkNsYWltSm9iUmVzcG9uc2USPQoGUmVwb3J0EhcudmlnaWwudjEuUmVwb3J0UmVxdWVzdBoYLnZpZ2lsLnYxLlJlcG9ydFJlc3BvbnNlKAFiBnByb3RvMw',
     [file_google_protobuf_timestamp, file_vigil_v1_model, file_vigil_v1_scan],
   );
+
+/**
+ * @generated from message vigil.v1.ClaimJobRequest
+ */
+export type ClaimJobRequest = Message<'vigil.v1.ClaimJobRequest'> & {
+  /**
+   * @generated from field: string scan_id = 1;
+   */
+  scanId: string;
+
+  /**
+   * the delivery attempt of the job, from 1 (the JetStream delivery count)
+   *
+   * @generated from field: uint32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: string worker_id = 3;
+   */
+  workerId: string;
+};
+
+/**
+ * Describes the message vigil.v1.ClaimJobRequest.
+ * Use `create(ClaimJobRequestSchema)` to create a new message.
+ */
+export const ClaimJobRequestSchema: GenMessage<ClaimJobRequest> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 0);
+
+/**
+ * @generated from message vigil.v1.ClaimJobResponse
+ */
+export type ClaimJobResponse = Message<'vigil.v1.ClaimJobResponse'> & {
+  /**
+   * false: acknowledge and drop the job without scanning
+   *
+   * @generated from field: bool proceed = 1;
+   */
+  proceed: boolean;
+
+  /**
+   * the scan's status after the claim
+   *
+   * @generated from field: vigil.v1.ScanStatus status = 2;
+   */
+  status: ScanStatus;
+
+  /**
+   * the snapshot to match against (may be newer than the job's)
+   *
+   * @generated from field: string db_version = 3;
+   */
+  dbVersion: string;
+};
+
+/**
+ * Describes the message vigil.v1.ClaimJobResponse.
+ * Use `create(ClaimJobResponseSchema)` to create a new message.
+ */
+export const ClaimJobResponseSchema: GenMessage<ClaimJobResponse> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 1);
 
 /**
  * @generated from message vigil.v1.ReportRequest
@@ -108,7 +172,7 @@ export type ReportRequest = Message<'vigil.v1.ReportRequest'> & {
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 0);
+  messageDesc(file_vigil_v1_worker, 2);
 
 /**
  * @generated from message vigil.v1.ReportStarted
@@ -138,7 +202,7 @@ export type ReportStarted = Message<'vigil.v1.ReportStarted'> & {
  */
 export const ReportStartedSchema: GenMessage<ReportStarted> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 1);
+  messageDesc(file_vigil_v1_worker, 3);
 
 /**
  * Part of the inventory; artifact and os are set in the first chunk only.
@@ -180,7 +244,7 @@ export type InventoryChunk = Message<'vigil.v1.InventoryChunk'> & {
  */
 export const InventoryChunkSchema: GenMessage<InventoryChunk> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 2);
+  messageDesc(file_vigil_v1_worker, 4);
 
 /**
  * Part of the findings; warnings may come in any chunk.
@@ -210,7 +274,7 @@ export type FindingsChunk = Message<'vigil.v1.FindingsChunk'> & {
  */
 export const FindingsChunkSchema: GenMessage<FindingsChunk> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 3);
+  messageDesc(file_vigil_v1_worker, 5);
 
 /**
  * @generated from message vigil.v1.ReportCompleted
@@ -262,7 +326,7 @@ export type ReportCompleted = Message<'vigil.v1.ReportCompleted'> & {
  */
 export const ReportCompletedSchema: GenMessage<ReportCompleted> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 4);
+  messageDesc(file_vigil_v1_worker, 6);
 
 /**
  * @generated from message vigil.v1.ReportFailed
@@ -294,7 +358,7 @@ export type ReportFailed = Message<'vigil.v1.ReportFailed'> & {
  */
 export const ReportFailedSchema: GenMessage<ReportFailed> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 5);
+  messageDesc(file_vigil_v1_worker, 7);
 
 /**
  * @generated from message vigil.v1.ReportCancelled
@@ -312,7 +376,7 @@ export type ReportCancelled = Message<'vigil.v1.ReportCancelled'> & {
  */
 export const ReportCancelledSchema: GenMessage<ReportCancelled> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 6);
+  messageDesc(file_vigil_v1_worker, 8);
 
 /**
  * @generated from message vigil.v1.ReportResponse
@@ -339,7 +403,7 @@ export type ReportResponse = Message<'vigil.v1.ReportResponse'> & {
  */
 export const ReportResponseSchema: GenMessage<ReportResponse> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 7);
+  messageDesc(file_vigil_v1_worker, 9);
 
 /**
  * One job on the work queue (JetStream stream VIGIL_SCANS, subject vigil.scans.jobs). The JetStream
@@ -397,7 +461,7 @@ export type ScanJob = Message<'vigil.v1.ScanJob'> & {
  * Describes the message vigil.v1.ScanJob.
  * Use `create(ScanJobSchema)` to create a new message.
  */
-export const ScanJobSchema: GenMessage<ScanJob> = /*@__PURE__*/ messageDesc(file_vigil_v1_worker, 8);
+export const ScanJobSchema: GenMessage<ScanJob> = /*@__PURE__*/ messageDesc(file_vigil_v1_worker, 10);
 
 /**
  * Published on vigil.scans.cancel (core NATS, every worker hears it): abort the scan if it runs here.
@@ -427,7 +491,7 @@ export type CancelSignal = Message<'vigil.v1.CancelSignal'> & {
  */
 export const CancelSignalSchema: GenMessage<CancelSignal> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 9);
+  messageDesc(file_vigil_v1_worker, 11);
 
 /**
  * Called by workers to deliver the results of one scan job.
@@ -435,6 +499,17 @@ export const CancelSignalSchema: GenMessage<CancelSignal> =
  * @generated from service vigil.v1.WorkerService
  */
 export const WorkerService: GenService<{
+  /**
+   * Called when a job is dequeued, before any work: marks the scan running for this attempt, or tells the
+   * worker to drop the job (the scan was cancelled, finished, or this attempt is stale).
+   *
+   * @generated from rpc vigil.v1.WorkerService.ClaimJob
+   */
+  claimJob: {
+    methodKind: 'unary';
+    input: typeof ClaimJobRequestSchema;
+    output: typeof ClaimJobResponseSchema;
+  };
   /**
    * One stream per job attempt: started, any progress, the inventory and findings in chunks,
    * then exactly one of completed, failed or cancelled, then the worker half-closes. Results

@@ -1,0 +1,98 @@
+/**
+ * The analytics store contract: inventories and findings per scan in ClickHouse, plus each image's
+ * latest-scan summary for severity aggregation across the fleet. Declared here by its consumers (services,
+ * REST); implemented by analytics/clickhouse (chdb embedded, or a ClickHouse server over HTTP).
+ *
+ * Visibility and idempotency: rows are written per (scanId, attempt) while a worker streams them and stay
+ * invisible until `publishScan` makes that attempt the image's latest completed scan. A retried attempt writes
+ * under a new attempt number, so a half-written attempt never shows and nothing is counted twice; publishing the
+ * same (scanId, attempt) again is a no-op. Every call is scoped to one organisation.
+ */
+import type { Finding, OsRelease, Package, Severity } from '@vigil/engine';
+
+/** Counts by severity (`total` is their sum). */
+export interface SeverityCounts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+  total: number;
+}
+
+/** What publishing a completed attempt needs. */
+export interface PublishScan {
+  scanId: string;
+  attempt: number;
+  digest: string;
+  /** Every image of the org with this digest: each gets this scan as its latest. */
+  imageIds: string[];
+  completedAt: Date;
+  os: OsRelease | null;
+}
+
+/** An image's latest completed scan as aggregated in the analytics store. */
+export interface ImageScanSummary {
+  imageId: string;
+  scanId: string;
+  attempt: number;
+  completedAt: Date;
+  os: OsRelease | null;
+  counts: SeverityCounts;
+  /** findings with a fixed version */
+  fixable: number;
+  packages: number;
+}
+
+export interface FindingQuery {
+  minSeverity?: Severity;
+  fixable?: boolean;
+  /** substring of the vulnerability id, an alias, the package name or the title (any case) */
+  text?: string;
+  /** severity (worst first) then id then package; 1..1000, default 100 */
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface FindingPage {
+  findings: Finding[];
+  nextCursor: string | null;
+}
+
+export interface VulnerableImagesPage {
+  /** image id → its findings of the vulnerability (one per affected package); ordered by image id */
+  images: Array<{ imageId: string; findings: Finding[] }>;
+  nextCursor: string | null;
+}
+
+export interface AnalyticsStore {
+  /** Creates or upgrades the schema (idempotent, numbered migrations). */
+  migrate(): Promise<void>;
+  /** Appends part of an attempt's inventory (invisible until published). */
+  appendInventory(orgId: string, scanId: string, attempt: number, packages: Package[]): Promise<void>;
+  /** Appends part of an attempt's findings (invisible until published). */
+  appendFindings(orgId: string, scanId: string, attempt: number, findings: Finding[]): Promise<void>;
+  /**
+   * Makes the attempt the latest completed scan of `imageIds` and returns its summary (computed from the
+   * attempt's rows). Idempotent; an older completion than the stored one does not replace it.
+   */
+  publishScan(orgId: string, scan: PublishScan): Promise<ImageScanSummary>;
+  /** Latest summaries of the given images (missing: never scanned). */
+  imageSummaries(orgId: string, imageIds: string[]): Promise<Map<string, ImageScanSummary>>;
+  /** Totals over the latest completed scan of every image of the org (or of the given images). */
+  summary(
+    orgId: string,
+    options?: { imageIds?: string[] },
+  ): Promise<{ images: number; counts: SeverityCounts; fixable: number }>;
+  /** Findings of the image's latest completed scan. */
+  imageFindings(orgId: string, imageId: string, query?: FindingQuery): Promise<FindingPage>;
+  /** Images whose latest completed scan has a finding with this id or alias. */
+  vulnerableImages(
+    orgId: string,
+    vulnerabilityId: string,
+    options?: { limit?: number; cursor?: string | null },
+  ): Promise<VulnerableImagesPage>;
+  /** Deletes rows of attempts never published and older than `olderThan` (housekeeping). */
+  pruneUnpublished(olderThan: Date): Promise<number>;
+  close(): Promise<void>;
+}
