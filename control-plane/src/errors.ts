@@ -21,6 +21,12 @@ export const CONTROL_PLANE_ERROR_CODES = [
   // scans
   'CP_SCAN_TRANSITION_INVALID',
   'CP_SCAN_ATTEMPT_STALE',
+  'CP_IMAGE_UNRESOLVABLE',
+  'CP_REPORT_INVALID',
+  // queue and analytics
+  'CP_QUEUE_UNAVAILABLE',
+  'CP_ANALYTICS_UNAVAILABLE',
+  'CP_ANALYTICS_ERROR',
   // database
   'CP_DB_UNAVAILABLE',
   'CP_DB_ERROR',
@@ -30,6 +36,11 @@ export const CONTROL_PLANE_ERROR_CODES = [
   // calls (gRPC adapter, REST gateway)
   'CP_CANCELLED',
   'CP_INTERNAL',
+  'CP_PAYLOAD_TOO_LARGE',
+  'CP_UNSUPPORTED_MEDIA_TYPE',
+  'CP_RATE_LIMITED',
+  'CP_CSRF',
+  'CP_UNAVAILABLE',
 ] as const;
 
 export type ControlPlaneErrorCode = (typeof CONTROL_PLANE_ERROR_CODES)[number];

@@ -53,7 +53,7 @@ export type ScanEvent =
   | { type: 'progress'; scanId: string; stage: string; done: number; total: number };
 
 export interface ScanService {
-  /** Queues a scan (one per digest and DB version unless `force`); CP_ENTITLEMENT_REQUIRED when scanning is off. */
+  /** Queues a scan (one per digest and DB version unless `force`); CP_ENTITLEMENT_DISABLED when scanning is off. */
   requestScan(
     orgId: string,
     input: { target: ScanTarget; priority: ScanPriority; force?: boolean },
