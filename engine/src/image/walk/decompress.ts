@@ -4,8 +4,12 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
+import type * as Zstd from 'zstd-napi';
 import { EngineError } from '../../errors.js';
+import { lazyRequire } from '../../lazy-require.js';
+
+/** zstd-napi and its native addon load with the first zstd layer (docker layers are gzip). */
+const zstd = lazyRequire<typeof Zstd>('zstd-napi');
 
 export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
 
@@ -80,7 +84,7 @@ export async function decompressLayer(
   }
   let out: Readable;
   if (compression === 'gzip') out = blob.pipe(createGunzip({ chunkSize: 256 * 1024 }));
-  else if (compression === 'zstd') out = blob.pipe(new DecompressStream());
+  else if (compression === 'zstd') out = blob.pipe(new (zstd().DecompressStream)());
   else out = blob.pipe(new PassThrough({ highWaterMark: 256 * 1024 }));
   blob.on('error', (e) => out.destroy(e));
   out.on('error', () => {

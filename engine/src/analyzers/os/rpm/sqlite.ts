@@ -10,8 +10,12 @@
  * built with the WAL checkpointed), so a copy of the bytes is switched to the rollback-journal
  * format (1, 1) before opening; this changes no content.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { lazyRequire } from '../../../lazy-require.js';
 import type { DbRecord } from './db-record.js';
+
+/** better-sqlite3 and its native addon load when an rpm sqlite database is read, not at start-up. */
+const sqlite = lazyRequire<typeof Database>('better-sqlite3');
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -36,7 +40,7 @@ export function* readSqlite(bytes: Buffer): Generator<DbRecord> {
       image[18] = 1;
       image[19] = 1;
     }
-    db = new Database(image, { readonly: true });
+    db = new (sqlite())(image, { readonly: true });
     db.pragma('trusted_schema = OFF');
     const kind = db.prepare("SELECT type FROM sqlite_master WHERE name = 'Packages'").pluck().get();
     if (kind !== 'table') {
