@@ -9,6 +9,9 @@
  * Errors are ControlPlaneErrors: CP_INVALID_ARGUMENT, CP_NOT_FOUND, CP_CONFLICT, the scan codes, CP_DB_*.
  */
 
+import type { Severity } from '@vigil/engine';
+import type { ImageScanSummary } from '../analytics/types.js';
+
 export type Role = 'admin' | 'member' | 'viewer';
 export type TokenScope = 'ci' | 'read' | 'admin';
 export type ScanStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -126,16 +129,31 @@ export interface ImageRecord {
   lastScanId: string | null;
   lastCompletedScanId: string | null;
   lastCompletedAt: Date | null;
+  /**
+   * The latest completed scan's summary, recorded in the same transaction as that scan's completion
+   * (null: never scanned). The same values the analytics store publishes for the image.
+   */
+  summary: ImageScanSummary | null;
 }
 
-/** Images to list or to rescan in bulk. `text` matches repository name, digest or a tag (substring, any case). */
+/**
+ * Images to list or to rescan in bulk. `text` matches repository name, digest or a tag (substring, any case).
+ * `minSeverity` and `fixable` look at the latest completed scan (never-scanned images match neither).
+ */
 export interface ImageFilter {
   repositoryId?: string;
   text?: string;
+  /** images with at least one finding of this severity or worse */
+  minSeverity?: Severity;
+  /** true: images with a fixable finding; false: scanned images without one */
+  fixable?: boolean;
 }
 
-/** `name`: repository then digest. `lastScan`: time of the newest completed scan, never-scanned lowest. */
-export type ImageSort = 'name' | 'lastScan';
+/**
+ * `name`: repository then digest. `lastScan`: time of the newest completed scan, never-scanned lowest.
+ * `severity`: critical count, then high, medium, low, unknown (never-scanned lowest), then id.
+ */
+export type ImageSort = 'name' | 'lastScan' | 'severity';
 
 export interface ImageListQuery extends ImageFilter {
   sort?: ImageSort;
@@ -157,6 +175,20 @@ export interface ImageStore {
   getImage(orgId: string, imageId: string): Promise<ImageRecord | null>;
   /** Keyset pagination, stable under inserts: a row is never returned twice, and rows present throughout are never skipped. */
   listImages(orgId: string, query?: ImageListQuery): Promise<Page<ImageRecord>>;
+  /** The org's images among `imageIds`, in the given order (foreign and unknown ids are left out). */
+  getImages(orgId: string, imageIds: readonly string[]): Promise<ImageRecord[]>;
+  /** Ids of the org's images with this digest (one scan serves them all), in id order. */
+  imageIdsByDigest(orgId: string, digest: string): Promise<string[]>;
+  /** Counts over the org's images matching `filter`, from the recorded summaries (never-scanned count as 0). */
+  summarize(orgId: string, filter?: ImageFilter): Promise<ImageTotals>;
+}
+
+/** Totals of {@link ImageStore.summarize}: images, scanned images, findings by severity and fixable findings. */
+export interface ImageTotals {
+  images: number;
+  scannedImages: number;
+  counts: ImageScanSummary['counts'];
+  fixable: number;
 }
 
 export interface ScanError {
@@ -182,13 +214,20 @@ export interface ScanRecord {
   updatedAt: Date;
 }
 
+/** What a completion records on every image of the digest (the published analytics summary). */
+export type ScanCompletionSummary = Pick<ImageScanSummary, 'counts' | 'fixable' | 'packages' | 'os'>;
+
 /**
  * Status changes a worker or the scheduler reports. `running` starts attempt n+1 (from queued, or from running
- * when a job is redelivered after its worker died); `completed` and `failed` finish the given attempt.
+ * when a job is redelivered after its worker died); with an explicit `attempt` (the queue's delivery count) it
+ * claims exactly that attempt, which must be higher than the current one (else CP_SCAN_ATTEMPT_STALE).
+ * `completed` finishes the given attempt and, with a `summary`, records it on every image of the digest in
+ * the same transaction. `failed` finishes the given attempt, or without an attempt any queued or running scan
+ * (a job that could not be delivered).
  */
 export type ScanTransition =
-  | { to: 'running' }
-  | { to: 'completed'; attempt: number }
+  | { to: 'running'; attempt?: number }
+  | { to: 'completed'; attempt: number; summary?: ScanCompletionSummary }
   | { to: 'failed'; attempt?: number; error: ScanError };
 
 export interface BatchRecord {
@@ -216,6 +255,14 @@ export interface QueuedScan {
   priority: ScanPriority;
   dbVersion: string;
   attempt: number;
+  /** the image's repository name (the job's image reference is `<repository>@<digest>`) */
+  repository: string;
+  createdAt: Date;
+}
+
+/** A queued scan the dispatcher has not confirmed publishing (the outbox). */
+export interface UnpublishedScan extends QueuedScan {
+  orgId: string;
 }
 
 export interface ScanStore {
@@ -226,7 +273,14 @@ export interface ScanStore {
    */
   createScan(
     orgId: string,
-    input: { imageId: string; dbVersion: string; priority: ScanPriority; force?: boolean },
+    input: {
+      imageId: string;
+      dbVersion: string;
+      priority: ScanPriority;
+      force?: boolean;
+      /** an uploaded report: the scan starts `running` at attempt 1, outside the dedup and the outbox */
+      upload?: boolean;
+    },
   ): Promise<{ scan: ScanRecord; created: boolean }>;
   getScan(orgId: string, scanId: string): Promise<ScanRecord | null>;
   /**
@@ -235,6 +289,15 @@ export interface ScanStore {
    * Completion makes the scan the latest completed one of every org image with its digest.
    */
   transitionScan(orgId: string, scanId: string, transition: ScanTransition): Promise<ScanRecord>;
+  /**
+   * Marks the report stream of `attempt` as started; true only for the first stream of the current attempt of a
+   * running scan (a second stream of the same attempt would write its rows twice). CP_NOT_FOUND.
+   */
+  startReport(
+    orgId: string,
+    scanId: string,
+    attempt: number,
+  ): Promise<{ started: boolean; scan: ScanRecord }>;
   /** Cancels a queued or running scan; cancelling a cancelled scan is a no-op. CP_SCAN_TRANSITION_INVALID when finished. */
   cancelScan(orgId: string, scanId: string): Promise<{ scan: ScanRecord; previousStatus: ScanStatus }>;
   /**
@@ -291,10 +354,28 @@ export interface AuditStore {
   ): Promise<Page<AuditRecord>>;
 }
 
+/**
+ * System-level scan operations of the dispatcher and the worker service, which act for no organisation: the
+ * publish outbox and lookups by scan id (workers and the queue know scans only by id). Never reachable from a
+ * tenant's request.
+ */
+export interface ScanOutboxStore {
+  /**
+   * Queued scans whose publication is not confirmed, highest priority first, then oldest; only those created
+   * before `createdBefore` when given (so scans being published by their request are left to it).
+   */
+  listUnpublished(options: { limit: number; createdBefore?: Date }): Promise<UnpublishedScan[]>;
+  /** Records that the queue stored these scans' jobs; returns how many rows changed. */
+  markPublished(scanIds: readonly string[]): Promise<number>;
+  /** A scan by id, whatever its organisation (null when unknown or not a UUID). */
+  findScan(scanId: string): Promise<ScanRecord | null>;
+}
+
 /** Every metadata store, as the composition root hands them to services. */
 export interface MetadataStores {
   orgs: OrgStore;
   images: ImageStore;
   scans: ScanStore;
   audit: AuditStore;
+  outbox: ScanOutboxStore;
 }

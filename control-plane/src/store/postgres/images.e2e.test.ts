@@ -77,6 +77,7 @@ describe('upsertImage', () => {
         lastScanId: null,
         lastCompletedScanId: null,
         lastCompletedAt: null,
+        summary: null,
       },
     });
   });
@@ -206,7 +207,7 @@ describe('listImages', () => {
           cursor: Buffer.from(JSON.stringify(['lastScan:desc', 'yesterday', 'x'])).toString('base64url'),
         },
       ],
-      ['sort', { sort: 'severity' as 'name' }],
+      ['sort', { sort: 'risk' as 'name' }],
       ['order', { order: 'up' as 'asc' }],
       ['limit 0', { limit: 0 }],
       ['limit 1001', { limit: 1001 }],

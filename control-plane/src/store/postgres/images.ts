@@ -1,9 +1,11 @@
 /**
  * Repositories and images: upsert by (repository, digest), lookup, and the keyset-paginated listing with
- * server-side sort (name, last completed scan) and filters (repository, text). Every query is org-scoped.
+ * server-side sort (name, last completed scan, severity) and filters (repository, text, minimum severity,
+ * fixable) over the latest-scan summary columns (0002). Every query is org-scoped.
  * Digest and tag grammar: https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests and
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests (tags).
  */
+import { SEVERITIES, type OsRelease, type Severity } from '@vigil/engine/core';
 import { ControlPlaneError } from '../../errors.js';
 import type {
   ImageFilter,
@@ -11,6 +13,7 @@ import type {
   ImageRecord,
   ImageSort,
   ImageStore,
+  ImageTotals,
   Page,
 } from '../../services/types.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
@@ -25,7 +28,8 @@ const REPOSITORY = /^[a-zA-Z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a
 
 export const IMAGE_COLUMNS =
   'i.id, i.org_id, i.repository_id, i.name, i.digest, i.tags, i.created_at, i.updated_at, ' +
-  'i.last_scan_id, i.last_completed_scan_id, i.last_completed_at';
+  'i.last_scan_id, i.last_completed_scan_id, i.last_completed_at, i.summary_attempt, ' +
+  'i.critical, i.high, i.medium, i.low, i.unknown, i.total, i.fixable, i.packages, i.os';
 
 /** Sort keys: SQL expressions (each paired with its cast for the cursor value), unique together within an org. */
 const SORTS: Record<ImageSort, { exprs: string[]; casts: string[] }> = {
@@ -33,6 +37,11 @@ const SORTS: Record<ImageSort, { exprs: string[]; casts: string[] }> = {
   lastScan: {
     exprs: [`coalesce(i.last_completed_at, '-infinity'::timestamptz)`, 'i.id'],
     casts: ['timestamptz', 'uuid'],
+  },
+  // never-scanned images (NULL counts) sort below scanned ones without findings
+  severity: {
+    exprs: [...['critical', 'high', 'medium', 'low', 'unknown'].map((c) => `coalesce(i.${c}, -1)`), 'i.id'],
+    casts: ['integer', 'integer', 'integer', 'integer', 'integer', 'uuid'],
   },
 };
 
@@ -88,6 +97,54 @@ export function pgImageStore(db: SqlDatabase): ImageStore {
     },
 
     listImages: (orgId, query = {}) => listImages(db, orgId, query),
+
+    async getImages(orgId, imageIds) {
+      if (imageIds.length === 0) return [];
+      const { rows } = await db.query(
+        `SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.org_id = $1 AND i.id = ANY ($2::uuid[])`,
+        [orgId, [...new Set(imageIds)]],
+      );
+      const byId = new Map(rows.map((r) => [r.id as string, toImage(r)]));
+      return imageIds.flatMap((id) => byId.get(id) ?? []);
+    },
+
+    async imageIdsByDigest(orgId, digest) {
+      const { rows } = await db.query<{ id: string }>(
+        'SELECT id FROM images WHERE org_id = $1 AND digest = $2 ORDER BY id',
+        [orgId, digest],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    async summarize(orgId, filter = {}) {
+      const values: unknown[] = [orgId];
+      const where = ['i.org_id = $1', ...imageFilterSql(filter, values)];
+      const { rows } = await db.query<
+        Record<keyof ImageTotals['counts'] | 'images' | 'scanned' | 'fixable', string>
+      >(
+        `SELECT count(*) AS images, count(i.critical) AS scanned,
+           coalesce(sum(i.critical), 0) AS critical, coalesce(sum(i.high), 0) AS high,
+           coalesce(sum(i.medium), 0) AS medium, coalesce(sum(i.low), 0) AS low,
+           coalesce(sum(i.unknown), 0) AS unknown, coalesce(sum(i.total), 0) AS total,
+           coalesce(sum(i.fixable), 0) AS fixable
+         FROM images i WHERE ${where.join(' AND ')}`,
+        values,
+      );
+      const r = rows[0]!;
+      return {
+        images: Number(r.images),
+        scannedImages: Number(r.scanned),
+        counts: {
+          critical: Number(r.critical),
+          high: Number(r.high),
+          medium: Number(r.medium),
+          low: Number(r.low),
+          unknown: Number(r.unknown),
+          total: Number(r.total),
+        },
+        fixable: Number(r.fixable),
+      };
+    },
   };
 }
 
@@ -138,6 +195,14 @@ async function listImages(db: SqlDatabase, orgId: string, query: ImageListQuery)
  */
 export function imageFilterSql(filter: ImageFilter, values: unknown[]): string[] {
   const where: string[] = [];
+  if (filter.minSeverity !== undefined) {
+    where.push(`i.worst <= $${values.push(severityRank(filter.minSeverity))}`);
+  }
+  if (filter.fixable !== undefined) {
+    if (typeof filter.fixable !== 'boolean')
+      throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'fixable must be true or false');
+    where.push(filter.fixable ? 'i.fixable > 0' : 'i.fixable = 0');
+  }
   if (filter.repositoryId !== undefined) where.push(`i.repository_id = $${values.push(filter.repositoryId)}`);
   if (filter.text !== undefined && filter.text !== '') {
     const p = `$${values.push(`%${filter.text.replace(/[\\%_]/g, '\\$&')}%`)}`;
@@ -146,6 +211,15 @@ export function imageFilterSql(filter: ImageFilter, values: unknown[]): string[]
     );
   }
   return where;
+}
+
+/** 1 for CRITICAL … 5 for UNKNOWN (the `worst` column's scale); CP_INVALID_ARGUMENT for anything else. */
+function severityRank(severity: Severity): number {
+  const rank = SEVERITIES.indexOf(severity);
+  if (rank < 0) {
+    throw new ControlPlaneError('CP_INVALID_ARGUMENT', `minSeverity must be one of ${SEVERITIES.join(', ')}`);
+  }
+  return rank + 1;
 }
 
 /** Maps an `images i` row selected with {@link IMAGE_COLUMNS}. */
@@ -162,5 +236,28 @@ export function toImage(r: Row): ImageRecord {
     lastScanId: (r.last_scan_id as string | null) ?? null,
     lastCompletedScanId: (r.last_completed_scan_id as string | null) ?? null,
     lastCompletedAt: (r.last_completed_at as Date | null) ?? null,
+    summary: toSummary(r),
+  };
+}
+
+function toSummary(r: Row): ImageRecord['summary'] {
+  if (r.critical === null || r.last_completed_scan_id === null || r.last_completed_at === null) return null;
+  const n = (column: string): number => r[column] as number;
+  return {
+    imageId: r.id as string,
+    scanId: r.last_completed_scan_id as string,
+    attempt: n('summary_attempt'),
+    completedAt: r.last_completed_at as Date,
+    os: (r.os as OsRelease | null) ?? null,
+    counts: {
+      critical: n('critical'),
+      high: n('high'),
+      medium: n('medium'),
+      low: n('low'),
+      unknown: n('unknown'),
+      total: n('total'),
+    },
+    fixable: n('fixable'),
+    packages: n('packages'),
   };
 }

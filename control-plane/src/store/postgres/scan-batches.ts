@@ -13,7 +13,7 @@ import {
   type ScanStore,
 } from '../../services/types.js';
 import { imageFilterSql } from './images.js';
-import { ACTIVE_SCAN_CONFLICT, checkScanOptions } from './scan-rows.js';
+import { ACTIVE_SCAN_CONFLICT, QUEUED_SCAN_COLUMNS, checkScanOptions, toQueuedScan } from './scan-rows.js';
 import type { SqlClient, SqlDatabase } from './sql.js';
 
 type Row = Record<string, unknown>;
@@ -78,9 +78,9 @@ export function pgBatchOperations(db: SqlDatabase): BatchOperations {
         );
       }
       const { rows } = await db.query(
-        `SELECT s.id, s.image_id, s.digest, s.priority, s.db_version, s.attempt
+        `SELECT ${QUEUED_SCAN_COLUMNS}
          FROM batches b LEFT JOIN LATERAL (
-           SELECT * FROM scans s
+           SELECT s.*, i.name FROM scans s JOIN images i ON i.org_id = s.org_id AND i.id = s.image_id
            WHERE s.org_id = b.org_id AND s.batch_id = b.id AND s.status = 'queued' AND ($3::uuid IS NULL OR s.id > $3::uuid)
            ORDER BY s.id LIMIT $4
          ) s ON true
@@ -88,16 +88,7 @@ export function pgBatchOperations(db: SqlDatabase): BatchOperations {
         [orgId, batchId, afterId, limit],
       );
       if (rows.length === 0) throw new ControlPlaneError('CP_NOT_FOUND', `batch ${batchId} not found`);
-      return rows
-        .filter((r) => r.id !== null)
-        .map((r) => ({
-          id: r.id as string,
-          imageId: r.image_id as string,
-          digest: r.digest as string,
-          priority: r.priority as ScanPriority,
-          dbVersion: r.db_version as string,
-          attempt: r.attempt as number,
-        }));
+      return rows.filter((r) => r.id !== null).map(toQueuedScan);
     },
 
     cancelBatch: (orgId, batchId) =>

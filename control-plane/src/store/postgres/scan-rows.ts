@@ -2,6 +2,7 @@
 import { ControlPlaneError } from '../../errors.js';
 import {
   SCAN_PRIORITIES,
+  type QueuedScan,
   type ScanPriority,
   type ScanRecord,
   type ScanStatus,
@@ -27,6 +28,24 @@ export function checkScanOptions(priority: string, dbVersion: string): void {
   if (typeof dbVersion !== 'string' || dbVersion.length < 1 || dbVersion.length > 200) {
     throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'dbVersion must be 1 to 200 characters');
   }
+}
+
+/** What a job needs of a queued scan: the `scans s` columns plus the image's repository `s.name`. */
+export const QUEUED_SCAN_COLUMNS =
+  's.id, s.org_id, s.image_id, s.digest, s.priority, s.db_version, s.attempt, s.created_at, s.name';
+
+/** Maps a row selected with {@link QUEUED_SCAN_COLUMNS}. */
+export function toQueuedScan(r: Row): QueuedScan {
+  return {
+    id: r.id as string,
+    imageId: r.image_id as string,
+    digest: r.digest as string,
+    priority: r.priority as ScanPriority,
+    dbVersion: r.db_version as string,
+    attempt: r.attempt as number,
+    repository: r.name as string,
+    createdAt: r.created_at as Date,
+  };
 }
 
 /** Maps a `scans s` row selected with {@link SCAN_COLUMNS}. */

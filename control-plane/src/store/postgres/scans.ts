@@ -3,40 +3,88 @@
  * index scans_one_active), the guarded state machine and cancellation. Every query is org-scoped.
  *
  *   queued ──► running ──► completed | failed        queued | running ──► cancelled (cancelScan)
- *                 ▲  │ (redelivered job: attempt+1)
- *                 └──┘
- * Finished scans (completed, failed, cancelled) never change again.
+ *     │           ▲  │ (redelivered job: attempt+1, or the queue's delivery count when given)
+ *     │           └──┘
+ *     └──► failed (a job no worker ever claimed: no attempt given)
+ * Finished scans (completed, failed, cancelled) never change again. A completion records the scan's summary on
+ * every image of its digest in the same statement; the report-stream marker (startReport) lets one stream per
+ * attempt write rows.
  */
 import { ControlPlaneError } from '../../errors.js';
-import type { ScanStatus, ScanStore, ScanTransition } from '../../services/types.js';
+import type { ScanCompletionSummary, ScanStatus, ScanStore, ScanTransition } from '../../services/types.js';
 import { pgBatchOperations } from './scan-batches.js';
 import { ACTIVE_SCAN_CONFLICT, SCAN_COLUMNS, checkScanOptions, toScan } from './scan-rows.js';
 import type { SqlDatabase } from './sql.js';
 
-const TRANSITIONS: Record<ScanTransition['to'], { from: ScanStatus[]; set: string }> = {
-  running: {
-    from: ['queued', 'running'],
-    set: `status = 'running', attempt = s.attempt + 1, started_at = now()`,
-  },
-  completed: { from: ['running'], set: `status = 'completed', finished_at = now()` },
-  failed: {
-    from: ['running'],
-    set: `status = 'failed', finished_at = now(), error_code = $5, error_message = $6`,
-  },
-};
+/** One guarded UPDATE per transition: the statuses it starts from, its SET list and its attempt condition. */
+interface TransitionRule {
+  from: ScanStatus[];
+  set: string;
+  /** the attempt condition on `s` with the attempt bound as `$4` (null when none was given) */
+  attempt: string;
+}
+
+const FINISH_ATTEMPT = '($4::integer IS NULL OR s.attempt = $4)';
+
+function ruleOf(transition: ScanTransition, hasAttempt: boolean): TransitionRule {
+  switch (transition.to) {
+    case 'running':
+      return hasAttempt
+        ? // the queue's delivery count: claim exactly that attempt, only forward
+          {
+            from: ['queued', 'running'],
+            set: `status = 'running', attempt = $4, started_at = now()`,
+            attempt: 's.attempt < $4',
+          }
+        : {
+            from: ['queued', 'running'],
+            set: `status = 'running', attempt = s.attempt + 1, started_at = now()`,
+            attempt: '$4::integer IS NULL',
+          };
+    case 'completed':
+      return { from: ['running'], set: `status = 'completed', finished_at = now()`, attempt: FINISH_ATTEMPT };
+    case 'failed':
+      return {
+        // without an attempt, a job that could not be delivered fails a scan no worker ever claimed, too
+        from: hasAttempt ? ['running'] : ['queued', 'running'],
+        set: `status = 'failed', finished_at = now(), error_code = $5, error_message = $6`,
+        attempt: FINISH_ATTEMPT,
+      };
+    default:
+      throw new ControlPlaneError(
+        'CP_INVALID_ARGUMENT',
+        `unknown scan transition to ${String((transition as { to: unknown }).to)}`,
+      );
+  }
+}
+
+// The summary columns a completion writes on every image of the digest ($5: the summary as jsonb, or NULL).
+const SUMMARY_SET = [
+  `summary_attempt = CASE WHEN $5::jsonb IS NULL THEN NULL ELSE changed.attempt END`,
+  ...['critical', 'high', 'medium', 'low', 'unknown', 'total'].map(
+    (c) => `${c} = ($5::jsonb #>> '{counts,${c}}')::integer`,
+  ),
+  `fixable = ($5::jsonb ->> 'fixable')::integer`,
+  `packages = ($5::jsonb ->> 'packages')::integer`,
+  `os = nullif($5::jsonb -> 'os', 'null'::jsonb)`,
+].join(', ');
 
 const MAX_ERROR_MESSAGE = 4_000;
 
 /** The Postgres implementation of {@link ScanStore} (batch operations live in scan-batches.ts). */
 export function pgScanStore(db: SqlDatabase): ScanStore {
   return {
-    async createScan(orgId, { imageId, dbVersion, priority, force = false }) {
+    async createScan(orgId, { imageId, dbVersion, priority, force = false, upload = false }) {
       checkScanOptions(priority, dbVersion);
+      // An upload is its own scan (forced: outside the one-active guard), running at attempt 1 and never published.
+      const initial = upload
+        ? `'running', 1, now(), now()`
+        : `'queued', 0, NULL::timestamptz, NULL::timestamptz`;
       const { rows } = await db.query(
         `WITH img AS (SELECT id, digest FROM images WHERE org_id = $1 AND id = $2),
          ins AS (
-           INSERT INTO scans AS s (org_id, image_id, digest, priority, forced, db_version)
-           SELECT $1, img.id, img.digest, $3, $4, $5 FROM img
+           INSERT INTO scans AS s (org_id, image_id, digest, priority, forced, db_version, status, attempt, started_at, published_at)
+           SELECT $1, img.id, img.digest, $3, $4, $5, ${initial} FROM img
            ON CONFLICT ${ACTIVE_SCAN_CONFLICT} DO UPDATE
              SET priority = CASE WHEN scan_priority_rank(EXCLUDED.priority) > scan_priority_rank(s.priority)
                                  THEN EXCLUDED.priority ELSE s.priority END,
@@ -48,7 +96,7 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
            UPDATE images i SET last_scan_id = ins.id FROM ins WHERE ins.created AND i.org_id = $1 AND i.digest = ins.digest
          )
          SELECT * FROM ins`,
-        [orgId, imageId, priority, force, dbVersion],
+        [orgId, imageId, priority, force || upload, dbVersion],
       );
       const row = rows[0];
       if (!row) throw new ControlPlaneError('CP_NOT_FOUND', `image ${imageId} not found`);
@@ -64,39 +112,62 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
     },
 
     async transitionScan(orgId, scanId, transition) {
-      const rule = Object.hasOwn(TRANSITIONS, transition.to) ? TRANSITIONS[transition.to] : undefined;
-      if (!rule)
-        throw new ControlPlaneError(
-          'CP_INVALID_ARGUMENT',
-          `unknown scan transition to ${String(transition.to)}`,
-        );
       const attempt = 'attempt' in transition ? (transition.attempt ?? null) : null;
-      if (attempt !== null && !Number.isInteger(attempt))
-        throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'attempt must be an integer');
+      if (attempt !== null && (!Number.isInteger(attempt) || attempt < 0 || attempt > 2 ** 31 - 1))
+        throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'attempt must be a non-negative integer');
+      const rule = ruleOf(transition, attempt !== null);
       if (transition.to === 'completed' && attempt === null) {
         throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'completing a scan needs the attempt that ran it');
       }
-      const error = transition.to === 'failed' ? checkError(transition.error) : null;
       const values: unknown[] = [orgId, scanId, rule.from, attempt];
-      if (error) values.push(error.code, error.message);
+      if (transition.to === 'failed') {
+        const error = checkError(transition.error);
+        values.push(error.code, error.message);
+      }
+      if (transition.to === 'completed') values.push(summaryJson(transition.summary));
       const { rows } = await db.query(
         `WITH changed AS (
            UPDATE scans AS s SET ${rule.set}, updated_at = now()
-           WHERE s.org_id = $1 AND s.id = $2 AND s.status = ANY ($3::text[]) AND ($4::integer IS NULL OR s.attempt = $4)
+           WHERE s.org_id = $1 AND s.id = $2 AND s.status = ANY ($3::text[]) AND ${rule.attempt}
            RETURNING ${SCAN_COLUMNS}
-         ),
+         )${
+           transition.to === 'completed'
+             ? `,
          latest AS (
-           -- a completed scan becomes the latest completed scan of every org image with its digest
-           UPDATE images i SET last_completed_scan_id = changed.id, last_completed_at = changed.finished_at
+           -- a completed scan becomes the latest completed scan of every org image with its digest, with its summary
+           UPDATE images i SET last_completed_scan_id = changed.id, last_completed_at = changed.finished_at, ${SUMMARY_SET}
            FROM changed
-           WHERE changed.status = 'completed' AND i.org_id = changed.org_id AND i.digest = changed.digest
+           WHERE i.org_id = changed.org_id AND i.digest = changed.digest
              AND (i.last_completed_at IS NULL OR i.last_completed_at <= changed.finished_at)
-         )
+         )`
+             : ''
+         }
          SELECT * FROM changed`,
         values,
       );
       if (rows[0]) return toScan(rows[0]);
       throw await explainRefusal(db, orgId, scanId, transition.to, rule.from, attempt);
+    },
+
+    async startReport(orgId, scanId, attempt) {
+      if (!Number.isInteger(attempt) || attempt < 1 || attempt > 2 ** 31 - 1)
+        throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'attempt must be a positive integer');
+      const { rows } = await db.query(
+        `WITH changed AS (
+           UPDATE scans AS s SET report_attempt = $3, updated_at = now()
+           WHERE s.org_id = $1 AND s.id = $2 AND s.status = 'running' AND s.attempt = $3
+             AND s.report_attempt IS DISTINCT FROM $3
+           RETURNING ${SCAN_COLUMNS}
+         )
+         SELECT *, true AS started FROM changed
+         UNION ALL
+         SELECT ${SCAN_COLUMNS}, false FROM scans s
+         WHERE s.org_id = $1 AND s.id = $2 AND NOT EXISTS (SELECT 1 FROM changed)`,
+        [orgId, scanId, attempt],
+      );
+      const row = rows[0];
+      if (!row) throw new ControlPlaneError('CP_NOT_FOUND', `scan ${scanId} not found`);
+      return { started: row.started as boolean, scan: toScan(row) };
     },
 
     async cancelScan(orgId, scanId) {
@@ -125,6 +196,33 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
 
     ...pgBatchOperations(db),
   };
+}
+
+/** The summary a completion records, as the jsonb `SUMMARY_SET` reads (null: no summary). */
+function summaryJson(summary: ScanCompletionSummary | undefined): string | null {
+  if (summary === undefined) return null;
+  const { counts } = summary;
+  const numbers = [
+    ...(['critical', 'high', 'medium', 'low', 'unknown', 'total'] as const).map((k) => counts?.[k]),
+    summary.fixable,
+    summary.packages,
+  ];
+  if (!numbers.every((n) => Number.isInteger(n) && n >= 0 && n <= 2 ** 31 - 1)) {
+    throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'summary counts must be non-negative integers');
+  }
+  return JSON.stringify({
+    counts: {
+      critical: counts.critical,
+      high: counts.high,
+      medium: counts.medium,
+      low: counts.low,
+      unknown: counts.unknown,
+      total: counts.total,
+    },
+    fixable: summary.fixable,
+    packages: summary.packages,
+    os: summary.os ?? null,
+  });
 }
 
 async function explainRefusal(

@@ -1,0 +1,156 @@
+/**
+ * Reading one worker Report stream (WorkerService.Report): the protocol checks and the rows it carries.
+ * The first event is `started`; every message names the same scan and attempt; inventory and findings chunks
+ * arrive in seq order (0, 1, 2 … each); exactly one final event (completed, failed or cancelled) ends it.
+ * Chunks are appended to the analytics store under (scan, attempt) as they arrive (invisible until published).
+ * A protocol violation is CP_INVALID_ARGUMENT; totals that do not match the chunks are a *truncated* report,
+ * returned as such for the caller to fail the scan with.
+ */
+import type { Finding, OsRelease } from '@vigil/engine/core';
+import type {
+  ReportCancelled,
+  ReportCompleted,
+  ReportFailed,
+  ReportRequest,
+} from '@vigil/proto/v1/worker_pb';
+import type { AnalyticsStore } from '../analytics/types.js';
+import { ControlPlaneError } from '../errors.js';
+import type { ScanEventBus } from '../services/events.js';
+import { findingFromWire, osFromWire, packageFromWire } from './mapping.js';
+
+/** The final event of a stream. */
+export type ReportFinal =
+  | { case: 'completed'; value: ReportCompleted }
+  | { case: 'failed'; value: ReportFailed }
+  | { case: 'cancelled'; value: ReportCancelled };
+
+/** What a whole stream delivered after its `started` event. */
+export interface ReportOutcome {
+  final: ReportFinal;
+  os: OsRelease | null;
+  /** set when the completed event's totals disagree with the chunks received */
+  truncated: string | null;
+}
+
+export interface ReportTarget {
+  orgId: string;
+  scanId: string;
+  attempt: number;
+}
+
+function invalid(problem: string): ControlPlaneError {
+  return new ControlPlaneError('CP_INVALID_ARGUMENT', `report stream: ${problem}`);
+}
+
+const SEVERITY_KEYS = ['critical', 'high', 'medium', 'low', 'unknown'] as const;
+
+/** How the completed event's totals differ from what arrived (null: they match). */
+function mismatch(completed: ReportCompleted, got: Tally): string | null {
+  const claimed = {
+    packages: completed.packages,
+    findings: completed.findings,
+    inventoryChunks: completed.inventoryChunks,
+    findingsChunks: completed.findingsChunks,
+    ...Object.fromEntries(SEVERITY_KEYS.map((k) => [k, completed.counts?.[k] ?? 0])),
+    total: completed.counts?.total ?? 0,
+  };
+  const actual: Record<string, number> = {
+    ...got.counts,
+    packages: got.packages,
+    findings: got.findings,
+    inventoryChunks: got.inventoryChunks,
+    findingsChunks: got.findingsChunks,
+    total: got.findings,
+  };
+  const wrong = Object.keys(claimed).filter((k) => claimed[k as keyof typeof claimed] !== actual[k]);
+  if (wrong.length === 0) return null;
+  return `report truncated: ${wrong.map((k) => `${k} ${claimed[k as keyof typeof claimed]} claimed, ${actual[k]} received`).join('; ')}`;
+}
+
+interface Tally {
+  packages: number;
+  findings: number;
+  inventoryChunks: number;
+  findingsChunks: number;
+  counts: Record<(typeof SEVERITY_KEYS)[number], number>;
+}
+
+/**
+ * Reads the rest of a stream whose `started` event was accepted, appending its rows. Resolves once the
+ * client half-closed after exactly one final event; rejects with CP_INVALID_ARGUMENT for a protocol violation,
+ * the analytics store's errors, or CP_CANCELLED when the worker went away.
+ */
+export async function readReport(
+  requests: AsyncIterator<ReportRequest>,
+  target: ReportTarget,
+  deps: { analytics: AnalyticsStore; events: ScanEventBus },
+): Promise<ReportOutcome> {
+  const { orgId, scanId, attempt } = target;
+  const tally: Tally = {
+    packages: 0,
+    findings: 0,
+    inventoryChunks: 0,
+    findingsChunks: 0,
+    counts: { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 },
+  };
+  let os: OsRelease | null = null;
+  let final: ReportFinal | null = null;
+  for (let next = await requests.next(); !next.done; next = await requests.next()) {
+    const message = next.value;
+    if (message.scanId !== scanId || message.attempt !== attempt) {
+      throw invalid(`every message must name scan ${scanId} attempt ${attempt}`);
+    }
+    if (final)
+      throw invalid(`${message.event.case ?? 'an empty message'} after the final ${final.case} event`);
+    const event = message.event;
+    switch (event.case) {
+      case 'progress':
+        deps.events.emit(orgId, {
+          type: 'progress',
+          scanId,
+          stage: event.value.stage,
+          done: Number(event.value.done),
+          total: Number(event.value.total),
+        });
+        break;
+      case 'inventory': {
+        const chunk = event.value;
+        if (chunk.seq !== tally.inventoryChunks)
+          throw invalid(`inventory chunk ${chunk.seq} where ${tally.inventoryChunks} was due`);
+        if (chunk.seq === 0) os = osFromWire(chunk.os);
+        const packages = chunk.packages.map((p, i) =>
+          packageFromWire(p, `inventory[${chunk.seq}].packages[${i}]`),
+        );
+        if (packages.length > 0) await deps.analytics.appendInventory(orgId, scanId, attempt, packages);
+        tally.inventoryChunks += 1;
+        tally.packages += packages.length;
+        break;
+      }
+      case 'findings': {
+        const chunk = event.value;
+        if (chunk.seq !== tally.findingsChunks)
+          throw invalid(`findings chunk ${chunk.seq} where ${tally.findingsChunks} was due`);
+        const findings: Finding[] = chunk.findings.map((f, i) =>
+          findingFromWire(f, `findings[${chunk.seq}].findings[${i}]`),
+        );
+        if (findings.length > 0) await deps.analytics.appendFindings(orgId, scanId, attempt, findings);
+        for (const f of findings)
+          tally.counts[f.severity.toLowerCase() as (typeof SEVERITY_KEYS)[number]] += 1;
+        tally.findingsChunks += 1;
+        tally.findings += findings.length;
+        break;
+      }
+      case 'completed':
+      case 'failed':
+      case 'cancelled':
+        final = event as ReportFinal;
+        break;
+      case 'started':
+        throw invalid('a second started event');
+      default:
+        throw invalid('a message without an event');
+    }
+  }
+  if (!final) throw invalid('the stream ended without a completed, failed or cancelled event');
+  return { final, os, truncated: final.case === 'completed' ? mismatch(final.value, tally) : null };
+}

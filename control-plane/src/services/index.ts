@@ -1,0 +1,115 @@
+/**
+ * The composition of the service layer: `createServices` wires the scan and query services, the WorkerService
+ * handlers and the dispatch loop over the stores, the analytics store and the work queue the composition root
+ * built (fleet: pg + ClickHouse + JetStream; all-in-one: embedded Postgres + chdb + the in-process queue).
+ */
+import type { AnalyticsStore } from '../analytics/types.js';
+import { createDispatchLoop, type DispatchLoop } from '../dispatch/loop.js';
+import { createScanPublisher } from '../dispatch/publisher.js';
+import { createWorkerService, type WorkerServiceHandlers } from '../grpc/worker-service.js';
+import type { JobDispatcher } from '../queue/types.js';
+import type { QueryService, ScanService } from './api.js';
+import { createScanEventBus, type ScanEventBus } from './events.js';
+import { SILENT_LOGGER, type ServiceLogger } from './logger.js';
+import { createQueryService, type SnapshotInfo } from './queries.js';
+import type { ImageResolver } from './resolver.js';
+import { createScanService } from './scans.js';
+import type { MetadataStores } from './types.js';
+
+/** Default of {@link CreateServicesOptions.maxDeliveries}: keep it equal to the queue's maxDeliver. */
+export const DEFAULT_MAX_DELIVERIES = 5;
+
+export interface CreateServicesOptions {
+  stores: MetadataStores;
+  analytics: AnalyticsStore;
+  dispatcher: JobDispatcher;
+  /** the vulnerability database version new scans are scheduled against (the current snapshot's) */
+  dbVersion: () => string;
+  /** references → images, images → what workers pull (registryResolver(), or a local one all-in-one) */
+  resolver: ImageResolver;
+  /** the bus watchScan listens on (default: a new in-process bus) */
+  events?: ScanEventBus;
+  /** pino or compatible (default: silent) */
+  logger?: ServiceLogger;
+  /** the shared secret workers authenticate with (at least 16 characters) */
+  workerToken: string;
+  /** the queue's maximum deliveries per job (default {@link DEFAULT_MAX_DELIVERIES}) */
+  maxDeliveries?: number;
+  /** the current snapshot's metadata for dbInfo (the engine's SnapshotMeta fits); default none */
+  snapshot?: () => SnapshotInfo | null | Promise<SnapshotInfo | null>;
+  /** dispatch loop timing and chunking (defaults: sweep every 5 s, grace 10 s, chunks of 1,000) */
+  dispatch?: { intervalMs?: number; graceMs?: number; chunkSize?: number };
+  /** how often watchScan re-reads a scan (default 1,000 ms) */
+  watchPollMs?: number;
+}
+
+export interface Services {
+  scans: ScanService;
+  queries: QueryService;
+  /** WorkerService handlers: `addService(server, WorkerService, services.workerService)` */
+  workerService: WorkerServiceHandlers;
+  /** start() after the queue is set up (re-publishes what a restart left unpublished); stop() on shutdown */
+  dispatchLoop: DispatchLoop;
+  events: ScanEventBus;
+}
+
+/** Wires the service layer. Throws CP_INVALID_ARGUMENT for a worker token under 16 characters. */
+export function createServices(options: CreateServicesOptions): Services {
+  const { stores, analytics, dispatcher, dbVersion, resolver } = options;
+  const events = options.events ?? createScanEventBus();
+  const logger = options.logger ?? SILENT_LOGGER;
+  const publisher = createScanPublisher({
+    dispatcher,
+    outbox: stores.outbox,
+    jobReference: (image) => resolver.jobReference(image),
+    ...(options.dispatch?.chunkSize !== undefined ? { chunkSize: options.dispatch.chunkSize } : {}),
+  });
+  const workerService = createWorkerService({
+    stores,
+    analytics,
+    events,
+    logger,
+    workerToken: options.workerToken,
+    dbVersion,
+    maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+  });
+  return {
+    scans: createScanService({
+      stores,
+      analytics,
+      dispatcher,
+      publisher,
+      dbVersion,
+      resolver,
+      events,
+      logger,
+      ...(options.watchPollMs !== undefined ? { watchPollMs: options.watchPollMs } : {}),
+      ...(options.dispatch?.chunkSize !== undefined ? { batchPageSize: options.dispatch.chunkSize } : {}),
+    }),
+    queries: createQueryService({
+      images: stores.images,
+      analytics,
+      snapshot: options.snapshot ?? (() => null),
+      dbVersion,
+    }),
+    workerService,
+    dispatchLoop: createDispatchLoop({
+      outbox: stores.outbox,
+      scans: stores.scans,
+      dispatcher,
+      publisher,
+      events,
+      logger,
+      ...(options.dispatch?.intervalMs !== undefined ? { intervalMs: options.dispatch.intervalMs } : {}),
+      ...(options.dispatch?.graceMs !== undefined ? { graceMs: options.dispatch.graceMs } : {}),
+      ...(options.dispatch?.chunkSize !== undefined ? { pageSize: options.dispatch.chunkSize } : {}),
+    }),
+    events,
+  };
+}
+
+export type { ScanEventBus } from './events.js';
+export { createScanEventBus } from './events.js';
+export type { ServiceLogger } from './logger.js';
+export type { SnapshotInfo } from './queries.js';
+export { digestReference, registryResolver, type ImageResolver, type ResolvedImage } from './resolver.js';

@@ -1,0 +1,228 @@
+/**
+ * The scan lifecycle service (ScanService): scan requests (by image id or by reference, resolved to a digest),
+ * one scan per digest and DB version unless forced, priorities manual > ci > scheduled, the organisation's
+ * entitlement, cancellation (a running scan's worker gets a cancel message), bulk rescans (one batch, one
+ * multi-row insert, chunked publishing), watching and CLI report uploads. Every method is org-scoped.
+ *
+ * Publishing goes through the outbox: a request publishes its new scan at once and records the confirmation;
+ * when the queue is down the scan stays queued and the dispatch loop publishes it later, so a request never
+ * fails because of the queue.
+ */
+import { ControlPlaneError } from '../errors.js';
+import type { AnalyticsStore } from '../analytics/types.js';
+import type { ScanPublisher } from '../dispatch/publisher.js';
+import type { JobDispatcher } from '../queue/types.js';
+import type { Actor, ScanService, ScanTarget } from './api.js';
+import type { ScanEventBus } from './events.js';
+import type { ServiceLogger } from './logger.js';
+import { ingestUpload } from './report-upload.js';
+import type { ImageResolver } from './resolver.js';
+import {
+  SCAN_PRIORITIES,
+  type AuditEntry,
+  type ImageRecord,
+  type MetadataStores,
+  type ScanPriority,
+} from './types.js';
+import { watchScanEvents } from './watch.js';
+
+export interface ScanServiceDeps {
+  stores: MetadataStores;
+  analytics: AnalyticsStore;
+  dispatcher: JobDispatcher;
+  publisher: ScanPublisher;
+  /** the vulnerability database version new scans are scheduled against */
+  dbVersion: () => string;
+  resolver: ImageResolver;
+  events: ScanEventBus;
+  logger: ServiceLogger;
+  /** how often watchScan re-reads a scan from Postgres (default 1,000 ms) */
+  watchPollMs?: number;
+  /** queued scans per listing and publish while dispatching a batch (default 1,000) */
+  batchPageSize?: number;
+}
+
+function checkPriority(priority: unknown): asserts priority is ScanPriority {
+  if (!(SCAN_PRIORITIES as readonly unknown[]).includes(priority)) {
+    throw new ControlPlaneError(
+      'CP_INVALID_ARGUMENT',
+      `priority must be one of ${SCAN_PRIORITIES.join(', ')}`,
+    );
+  }
+}
+
+function checkTarget(target: unknown): ScanTarget {
+  const t = target as Partial<Record<'imageId' | 'reference', unknown>> | null;
+  const byId = typeof t?.imageId === 'string' && t.imageId !== '';
+  const byRef = typeof t?.reference === 'string' && t.reference !== '';
+  if (typeof t !== 'object' || t === null || byId === byRef || Object.keys(t).length !== 1) {
+    throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'target takes exactly one of imageId or reference');
+  }
+  return byId ? { imageId: t.imageId as string } : { reference: t.reference as string };
+}
+
+/** The ScanService over the metadata stores, the analytics store and the work queue. */
+export function createScanService(deps: ScanServiceDeps): ScanService {
+  const { stores, dispatcher, publisher, events, logger } = deps;
+  const pageSize = deps.batchPageSize ?? 1_000;
+
+  async function requireScanning(orgId: string): Promise<void> {
+    const org = await stores.orgs.getOrg(orgId);
+    if (!org) throw new ControlPlaneError('CP_NOT_FOUND', `organisation ${orgId} not found`);
+    if (!org.scanningEnabled) {
+      throw new ControlPlaneError(
+        'CP_ENTITLEMENT_DISABLED',
+        `scanning is not enabled for organisation ${org.slug}`,
+      );
+    }
+  }
+
+  async function audit(orgId: string, actor: Actor, entry: Omit<AuditEntry, 'actor'>): Promise<void> {
+    await stores.audit.appendAudit(orgId, { actor, ...entry });
+  }
+
+  async function imageOf(orgId: string, target: ScanTarget): Promise<ImageRecord> {
+    if ('imageId' in target) {
+      const image = await stores.images.getImage(orgId, target.imageId);
+      if (!image) throw new ControlPlaneError('CP_NOT_FOUND', `image ${target.imageId} not found`);
+      return image;
+    }
+    const resolved = await deps.resolver.resolve(target.reference);
+    return (await stores.images.upsertImage(orgId, resolved)).image;
+  }
+
+  /** Publishes a batch's queued scans page by page; failures are left to the dispatch loop. */
+  async function dispatchBatch(orgId: string, batchId: string): Promise<void> {
+    let afterId: string | null = null;
+    try {
+      for (;;) {
+        const page = await stores.scans.listQueuedScans(orgId, batchId, { afterId, limit: pageSize });
+        if (page.length === 0) return;
+        await publisher.publish(page.map((s) => ({ ...s, orgId })));
+        afterId = page.at(-1)!.id;
+        if (page.length < pageSize) return;
+      }
+    } catch (error) {
+      logger.warn({ err: error, orgId, batchId, afterId }, 'batch publish deferred');
+    }
+  }
+
+  async function sendCancel(orgId: string, scanId: string, reason: string): Promise<void> {
+    try {
+      await dispatcher.cancel({ scanId, orgId, reason });
+    } catch (error) {
+      // best effort: the worker's next report or claim finds the scan cancelled anyway
+      logger.warn({ err: error, orgId, scanId }, 'scan cancel message failed');
+    }
+  }
+
+  return {
+    async requestScan(orgId, input, actor) {
+      const target = checkTarget(input?.target);
+      checkPriority(input.priority);
+      await requireScanning(orgId);
+      const image = await imageOf(orgId, target);
+      const force = input.force === true;
+      const { scan, created } = await stores.scans.createScan(orgId, {
+        imageId: image.id,
+        dbVersion: deps.dbVersion(),
+        priority: input.priority,
+        force,
+      });
+      if (force) {
+        await audit(orgId, actor, {
+          action: 'scan.force',
+          target: { type: 'scan', id: scan.id },
+          details: { imageId: image.id },
+        });
+      }
+      if (created) {
+        await publisher
+          .publish([{ ...scan, orgId, repository: image.repository }])
+          .catch((error: unknown) =>
+            logger.warn({ err: error, orgId, scanId: scan.id }, 'scan publish deferred'),
+          );
+      }
+      return { scan, created, image: (await stores.images.getImage(orgId, image.id)) ?? image };
+    },
+
+    getScan: (orgId, scanId) => stores.scans.getScan(orgId, scanId),
+
+    async cancelScan(orgId, scanId, actor) {
+      const { scan, previousStatus } = await stores.scans.cancelScan(orgId, scanId);
+      if (previousStatus !== 'cancelled') {
+        if (previousStatus === 'running') await sendCancel(orgId, scanId, 'cancelled by request');
+        events.emit(orgId, { type: 'status', scan });
+        await audit(orgId, actor, {
+          action: 'scan.cancel',
+          target: { type: 'scan', id: scanId },
+          details: { previousStatus },
+        });
+      }
+      return scan;
+    },
+
+    async bulkScan(orgId, input, actor) {
+      checkPriority(input?.priority);
+      await requireScanning(orgId);
+      const batch = await stores.scans.createBatch(orgId, {
+        ...(input.imageIds !== undefined ? { imageIds: input.imageIds } : {}),
+        ...(input.filter !== undefined ? { filter: input.filter } : {}),
+        dbVersion: deps.dbVersion(),
+        priority: input.priority,
+        force: input.force === true,
+      });
+      await audit(orgId, actor, {
+        action: 'batch.create',
+        target: { type: 'batch', id: batch.id },
+        details: {
+          requested: batch.requested,
+          matched: batch.matched,
+          total: batch.total,
+          forced: batch.forced,
+          ...(input.filter !== undefined ? { filter: input.filter } : {}),
+        },
+      });
+      await dispatchBatch(orgId, batch.id);
+      return batch;
+    },
+
+    getBatch: (orgId, batchId) => stores.scans.getBatch(orgId, batchId),
+
+    async cancelBatch(orgId, batchId, actor) {
+      const { cancelled } = await stores.scans.cancelBatch(orgId, batchId);
+      await Promise.all(
+        cancelled
+          .filter((s) => s.previousStatus === 'running')
+          .map((s) => sendCancel(orgId, s.id, 'batch cancelled by request')),
+      );
+      await audit(orgId, actor, {
+        action: 'batch.cancel',
+        target: { type: 'batch', id: batchId },
+        details: { cancelled: cancelled.length },
+      });
+      const batch = await stores.scans.getBatch(orgId, batchId);
+      if (!batch) throw new ControlPlaneError('CP_NOT_FOUND', `batch ${batchId} not found`);
+      return batch;
+    },
+
+    watchScan: (orgId, scanId, signal) =>
+      watchScanEvents(
+        { scans: stores.scans, events, pollMs: deps.watchPollMs ?? 1_000 },
+        orgId,
+        scanId,
+        signal,
+      ),
+
+    async ingestReport(orgId, report, actor) {
+      await requireScanning(orgId);
+      const result = await ingestUpload({ stores, analytics: deps.analytics, events }, orgId, report);
+      await audit(orgId, actor, {
+        action: 'report.upload',
+        target: { type: 'scan', id: result.scan.id },
+        details: { imageId: result.image.id, digest: result.image.digest },
+      });
+      return result;
+    },
+  };
+}

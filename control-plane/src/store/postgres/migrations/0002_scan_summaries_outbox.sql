@@ -1,0 +1,55 @@
+-- 0002_scan_summaries_outbox: each image's latest completed scan summary, the dispatch outbox and the
+-- report-stream marker.
+--
+-- Summary: written in the same statement as the scan's completion (scans.ts transitionScan), so lists sort by
+-- severity (critical count first, then high, medium, low, unknown, then id for a stable keyset) and filter by
+-- minimum severity and fixable findings in Postgres alone. NULL counts: the image was never scanned.
+-- Outbox: published_at is set once the work queue stored a queued scan's job; queued scans without it are
+-- published again after a restart (the queue drops duplicates by scan id), so nothing is lost mid-batch.
+-- report_attempt: the attempt whose report stream has started, so a second stream of that attempt is refused
+-- instead of appending its rows twice.
+
+ALTER TABLE images
+  ADD COLUMN summary_attempt integer,
+  ADD COLUMN critical integer,
+  ADD COLUMN high integer,
+  ADD COLUMN medium integer,
+  ADD COLUMN low integer,
+  ADD COLUMN unknown integer,
+  ADD COLUMN total integer,
+  ADD COLUMN fixable integer,
+  ADD COLUMN packages integer,
+  ADD COLUMN os jsonb,
+  ADD CONSTRAINT images_summary_whole CHECK (
+    (summary_attempt IS NULL) = (critical IS NULL) AND (critical IS NULL) = (high IS NULL)
+    AND (critical IS NULL) = (medium IS NULL) AND (critical IS NULL) = (low IS NULL)
+    AND (critical IS NULL) = (unknown IS NULL) AND (critical IS NULL) = (total IS NULL)
+    AND (critical IS NULL) = (fixable IS NULL) AND (critical IS NULL) = (packages IS NULL)
+    AND least(critical, high, medium, low, unknown, fixable, packages) >= 0
+  ),
+  -- 1 critical … 5 unknown, 6 no findings, NULL never scanned: the minimum-severity filter is worst <= rank
+  ADD COLUMN worst smallint GENERATED ALWAYS AS (
+    CASE
+      WHEN critical IS NULL THEN NULL
+      WHEN critical > 0 THEN 1
+      WHEN high > 0 THEN 2
+      WHEN medium > 0 THEN 3
+      WHEN low > 0 THEN 4
+      WHEN unknown > 0 THEN 5
+      ELSE 6
+    END
+  ) STORED;
+
+CREATE INDEX images_sort_severity ON images (
+  org_id, (coalesce(critical, -1)), (coalesce(high, -1)), (coalesce(medium, -1)), (coalesce(low, -1)),
+  (coalesce(unknown, -1)), id
+);
+CREATE INDEX images_worst ON images (org_id, worst, id) WHERE worst IS NOT NULL;
+CREATE INDEX images_fixable ON images (org_id, id) WHERE fixable > 0;
+
+ALTER TABLE scans
+  ADD COLUMN published_at timestamptz,
+  ADD COLUMN report_attempt integer;
+
+CREATE INDEX scans_unpublished ON scans (scan_priority_rank(priority) DESC, created_at, id)
+  WHERE status = 'queued' AND published_at IS NULL;

@@ -1,0 +1,44 @@
+/**
+ * The dispatch outbox and scan lookups by id: system-level operations of the publisher loop, dead-job handling
+ * and the worker service, which know scans only by id and act for no organisation. Queued scans without
+ * `published_at` are the outbox; the partial index scans_unpublished (0002) keeps reading it cheap.
+ */
+import type { ScanOutboxStore, UnpublishedScan } from '../../services/types.js';
+import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
+import type { SqlDatabase } from './sql.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The Postgres implementation of {@link ScanOutboxStore}. */
+export function pgScanOutboxStore(db: SqlDatabase): ScanOutboxStore {
+  return {
+    async listUnpublished({ limit, createdBefore }) {
+      const { rows } = await db.query(
+        `SELECT ${QUEUED_SCAN_COLUMNS}
+         FROM (
+           SELECT s.*, i.name FROM scans s JOIN images i ON i.org_id = s.org_id AND i.id = s.image_id
+           WHERE s.status = 'queued' AND s.published_at IS NULL AND ($2::timestamptz IS NULL OR s.created_at < $2)
+           ORDER BY scan_priority_rank(s.priority) DESC, s.created_at, s.id
+           LIMIT $1
+         ) s`,
+        [limit, createdBefore ?? null],
+      );
+      return rows.map((r): UnpublishedScan => ({ ...toQueuedScan(r), orgId: r.org_id as string }));
+    },
+
+    async markPublished(scanIds) {
+      if (scanIds.length === 0) return 0;
+      const { rowCount } = await db.query(
+        `UPDATE scans SET published_at = now() WHERE id = ANY ($1::uuid[]) AND published_at IS NULL`,
+        [scanIds],
+      );
+      return rowCount;
+    },
+
+    async findScan(scanId) {
+      if (!UUID.test(scanId)) return null;
+      const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
+      return rows[0] ? toScan(rows[0]) : null;
+    },
+  };
+}
