@@ -3,10 +3,34 @@
 // warm rescans (bench B2) and CI steps. Heavy parts the engine imports on demand (registry client,
 // CycloneDX) stay in their own chunks. Native addons and optional plug-ins stay external.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * packageurl-js builds an ICU collator at load (`new Intl.Collator()`, 10–30 ms: the first
+ * collator loads ICU's collation data) only to sort its eight component names, which it first maps
+ * to the digits 0–7. This makes the collator lazy and compares two single ASCII digits directly
+ * (the root collation orders digits by value, as code units do), so loading the package no longer
+ * creates it; every other comparison still goes through the same collator. Fails the build when
+ * the line is not there (a packageurl-js upgrade must look at this again).
+ */
+const lazyPurlCollator = {
+  name: 'packageurl-js-lazy-collator',
+  setup(b) {
+    const eager = 'const { compare: localeCompare } = new Intl.Collator()';
+    const lazy =
+      'let collator; const localeCompare = (a, b) => { const x = String(a), y = String(b);' +
+      ' return /^[0-9]$/.test(x) && /^[0-9]$/.test(y) ? (x < y ? -1 : x > y ? 1 : 0)' +
+      ' : (collator ??= new Intl.Collator()).compare(x, y) }';
+    b.onLoad({ filter: /[\\/]packageurl-js[\\/]src[\\/]strings\.js$/ }, async ({ path }) => {
+      const source = await readFile(path, 'utf8');
+      if (!source.includes(eager)) throw new Error(`${path}: \`${eager}\` not found; revisit cli/build.mjs`);
+      return { contents: source.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
 
 await rm(`${here}dist/bundle`, { recursive: true, force: true });
 await build({
@@ -20,6 +44,7 @@ await build({
   sourcemap: 'linked',
   minify: true,
   logLevel: 'warning',
+  plugins: [lazyPurlCollator],
   external: [
     'better-sqlite3',
     'zstd-napi',
