@@ -31,9 +31,8 @@ export interface PublishScan {
   os: OsRelease | null;
 }
 
-/** An image's latest completed scan as aggregated in the analytics store. */
-export interface ImageScanSummary {
-  imageId: string;
+/** A published attempt's summary, computed from its rows. */
+export interface ScanSummary {
   scanId: string;
   attempt: number;
   completedAt: Date;
@@ -42,6 +41,11 @@ export interface ImageScanSummary {
   /** findings with a fixed version */
   fixable: number;
   packages: number;
+}
+
+/** An image's latest completed scan as aggregated in the analytics store. */
+export interface ImageScanSummary extends ScanSummary {
+  imageId: string;
 }
 
 export interface FindingQuery {
@@ -74,9 +78,10 @@ export interface AnalyticsStore {
   appendFindings(orgId: string, scanId: string, attempt: number, findings: Finding[]): Promise<void>;
   /**
    * Makes the attempt the latest completed scan of `imageIds` and returns its summary (computed from the
-   * attempt's rows). Idempotent; an older completion than the stored one does not replace it.
+   * attempt's rows; a finding or package appended twice to one attempt counts once). Idempotent; for an image
+   * whose stored latest scan completed later, the stored one stays (the summary is still returned).
    */
-  publishScan(orgId: string, scan: PublishScan): Promise<ImageScanSummary>;
+  publishScan(orgId: string, scan: PublishScan): Promise<ScanSummary>;
   /** Latest summaries of the given images (missing: never scanned). */
   imageSummaries(orgId: string, imageIds: string[]): Promise<Map<string, ImageScanSummary>>;
   /** Totals over the latest completed scan of every image of the org (or of the given images). */
@@ -86,13 +91,20 @@ export interface AnalyticsStore {
   ): Promise<{ images: number; counts: SeverityCounts; fixable: number }>;
   /** Findings of the image's latest completed scan. */
   imageFindings(orgId: string, imageId: string, query?: FindingQuery): Promise<FindingPage>;
-  /** Images whose latest completed scan has a finding with this id or alias. */
+  /**
+   * Images whose latest completed scan has a finding with this id or alias (any case), ordered by image id;
+   * `limit` 1..1000, default 50. A cursor is valid only for the same vulnerability id.
+   */
   vulnerableImages(
     orgId: string,
     vulnerabilityId: string,
     options?: { limit?: number; cursor?: string | null },
   ): Promise<VulnerableImagesPage>;
-  /** Deletes rows of attempts never published and older than `olderThan` (housekeeping). */
+  /**
+   * Deletes the rows of attempts never published whose last row was written before `olderThan` (housekeeping,
+   * across all orgs); resolves with the number of attempts deleted. Choose `olderThan` well before any live scan
+   * could still publish (e.g. a day ago): an attempt published after its rows were deleted would show empty.
+   */
   pruneUnpublished(olderThan: Date): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,0 +1,123 @@
+/**
+ * The analytics schema as numbered migrations, applied in order by migrate.ts. ClickHouse has no transactional
+ * DDL and takes one statement per request over HTTP, so a migration is a list of statements, each idempotent
+ * (`IF NOT EXISTS` / `IF EXISTS`): a migration interrupted half-way, or run by two control planes at once, is
+ * simply run again. Never edit a shipped migration (its checksum is recorded); add the next number.
+ *
+ * Visibility model: `packages` and `findings` hold rows per (org, scan, attempt) as workers stream them; nothing
+ * reads them except through `image_latest`, which names each image's published (scan, attempt). A half-written
+ * attempt is therefore never seen, and a retry (attempt + 1) never doubles counts.
+ */
+
+/** One numbered migration: statements run in order. */
+export interface AnalyticsMigration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+const DATETIME = "DateTime64(3, 'UTC')";
+
+export const ANALYTICS_MIGRATIONS: readonly AnalyticsMigration[] = [
+  {
+    version: 1,
+    name: 'init',
+    statements: [
+      // Inventories. Read per attempt only (publish counts them; a rematch reads them back), so the key starts
+      // with (org, scan, attempt); name + package_key order the rows and make each package's key unique.
+      // `package_key` is the JSON of [ecosystem, version, path, purl, layer]: what tells two packages of one
+      // name apart. `package` is the engine's Package as JSON.
+      `CREATE TABLE IF NOT EXISTS packages (
+        org_id String,
+        scan_id String,
+        attempt UInt32,
+        name String,
+        package_key String,
+        package String,
+        inserted_at ${DATETIME} DEFAULT now64(3)
+      ) ENGINE = MergeTree
+      ORDER BY (org_id, scan_id, attempt, name, package_key)`,
+
+      // Findings. Every read is "the findings of one (scan, attempt)", sorted worst first, then id, then package:
+      // the key is exactly that order, so an image's page is a key-range read in key order (no sort), and the
+      // keyset cursor (severity_rank, id, package_name, package_key) > (…) is a key condition. Small granules
+      // (1024 rows): an image has a few hundred findings, so a page reads little beyond its own rows.
+      // severity_rank: 0 CRITICAL, 1 HIGH, 2 MEDIUM, 3 LOW, 4 UNKNOWN. fixable: a fixed version is known.
+      // id, aliases, package_name, title feed the filters; `finding` is the engine's Finding as JSON (default LZ4:
+      // a page decompresses a granule of JSON, where LZ4 is several times faster than ZSTD for ~1.5x the size).
+      `CREATE TABLE IF NOT EXISTS findings (
+        org_id String,
+        scan_id String,
+        attempt UInt32,
+        severity_rank UInt8,
+        id String,
+        aliases Array(String),
+        package_name String,
+        package_key String,
+        fixable Bool,
+        title String,
+        finding String,
+        inserted_at ${DATETIME} DEFAULT now64(3)
+      ) ENGINE = MergeTree
+      ORDER BY (org_id, scan_id, attempt, severity_rank, id, package_name, package_key)
+      SETTINGS index_granularity = 1024`,
+
+      // "Which images have CVE-X": one row per (vulnerability id or alias, attempt), upper-cased so lookups
+      // ignore case, keyed by (org, vulnerability id) so the lookup is a point read however many findings exist.
+      // Filled by the materialised view below on every insert into `findings`; ReplacingMergeTree folds the
+      // repeats (one CVE in many packages of an attempt) when parts merge.
+      `CREATE TABLE IF NOT EXISTS finding_ids (
+        org_id String,
+        vulnerability_id String,
+        scan_id String,
+        attempt UInt32
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (org_id, vulnerability_id, scan_id, attempt)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS finding_ids_mv TO finding_ids AS
+      SELECT org_id, vulnerability_id, scan_id, attempt
+      FROM findings
+      ARRAY JOIN arrayDistinct(arrayMap(x -> upperUTF8(x), arrayPushFront(aliases, id))) AS vulnerability_id`,
+
+      // Published attempts with their counts: the record that an attempt is visible (pruning keeps these).
+      `CREATE TABLE IF NOT EXISTS scan_summaries (
+        org_id String,
+        scan_id String,
+        attempt UInt32,
+        digest String,
+        completed_at ${DATETIME},
+        os String,
+        critical UInt32,
+        high UInt32,
+        medium UInt32,
+        low UInt32,
+        unknown UInt32,
+        fixable UInt32,
+        packages UInt32,
+        published_at ${DATETIME} DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (org_id, scan_id, attempt)`,
+
+      // Each image's latest completed scan with its counts: the only entry point of every dashboard read.
+      // ReplacingMergeTree versioned by completed_at keeps, per (org, image), the row of the newest completion
+      // whatever the insert order (an older completion published late never wins); reads use FINAL. Keyed by
+      // (org, image) so summary() reads one org's range (10,000 small rows) and imageSummaries() point-reads.
+      `CREATE TABLE IF NOT EXISTS image_latest (
+        org_id String,
+        image_id String,
+        scan_id String,
+        attempt UInt32,
+        digest String,
+        completed_at ${DATETIME},
+        os String,
+        critical UInt32,
+        high UInt32,
+        medium UInt32,
+        low UInt32,
+        unknown UInt32,
+        fixable UInt32,
+        packages UInt32
+      ) ENGINE = ReplacingMergeTree(completed_at)
+      ORDER BY (org_id, image_id)`,
+    ],
+  },
+];

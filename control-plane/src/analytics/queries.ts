@@ -1,0 +1,223 @@
+/**
+ * The SQL of every analytics read, as builders returning the statement and its parameters. The store runs
+ * exactly these; benches run the same {sql, params} directly on a driver to measure the store's overhead.
+ * Every value is a `{name:Type}` placeholder bound by ClickHouse; the only text that varies is which fixed
+ * clauses a filter adds. Every statement is scoped by `org_id`, the first key column of every table.
+ */
+import type { QueryParams } from './driver.js';
+
+/** A statement with its bound values. */
+export interface BoundQuery {
+  sql: string;
+  params: QueryParams;
+}
+
+/** A published attempt: (scan id, attempt number). */
+export interface AttemptRef {
+  scanId: string;
+  attempt: number;
+}
+
+/** Position after the last finding of a page, in the findings sort order. */
+export interface FindingKey {
+  severityRank: number;
+  id: string;
+  packageName: string;
+  packageKey: string;
+}
+
+export interface FindingFilter {
+  /** severity_rank ≤ this (0 CRITICAL … 4 UNKNOWN) */
+  maxRank?: number;
+  fixable?: boolean;
+  /** substring, any case, of id, an alias, package name or title; empty = no filter */
+  text?: string;
+  after?: FindingKey | null;
+  limit: number;
+}
+
+const COUNT_COLUMNS = 'critical, high, medium, low, unknown, fixable, packages';
+const SUMMARY_COLUMNS = `image_id, scan_id, attempt, completed_at, os, ${COUNT_COLUMNS}`;
+/** Rows of one finding identity: a chunk appended twice counts once. */
+const FINDING_IDENTITY = 'severity_rank, id, package_name, package_key';
+/** The (scan, attempt) of the org's image `{image}` (empty when never scanned). */
+const LATEST_ATTEMPT_OF_IMAGE =
+  'SELECT scan_id, attempt FROM image_latest FINAL WHERE org_id = {org:String} AND image_id = {image:String}';
+const TEXT_MATCH = `(positionCaseInsensitiveUTF8(id, {text:String}) > 0
+    OR arrayExists(a -> positionCaseInsensitiveUTF8(a, {text:String}) > 0, aliases)
+    OR positionCaseInsensitiveUTF8(package_name, {text:String}) > 0
+    OR positionCaseInsensitiveUTF8(title, {text:String}) > 0)`;
+
+/**
+ * Rows of the given attempts of one org: the scan ids narrow the key range, the attempt keys
+ * (`<attempt>:<scan id>`, unambiguous since an attempt has no colon) pick the exact pairs.
+ */
+function attemptsWhere(
+  orgId: string,
+  attempts: readonly AttemptRef[],
+): { where: string; params: QueryParams } {
+  return {
+    where: `org_id = {org:String} AND scan_id IN {scanIds:Array(String)}
+      AND has({attemptKeys:Array(String)}, concat(toString(attempt), ':', scan_id))`,
+    params: {
+      org: orgId,
+      scanIds: [...new Set(attempts.map((a) => a.scanId))],
+      attemptKeys: attempts.map((a) => `${a.attempt}:${a.scanId}`),
+    },
+  };
+}
+
+export const analyticsQueries = {
+  /** Severity and fixable counts of attempts (deduplicated by finding identity); attempts without findings are absent. */
+  attemptFindingCounts(orgId: string, attempts: readonly AttemptRef[]): BoundQuery {
+    const { where, params } = attemptsWhere(orgId, attempts);
+    return {
+      sql: `SELECT scan_id, attempt,
+        countIf(severity_rank = 0) AS critical, countIf(severity_rank = 1) AS high,
+        countIf(severity_rank = 2) AS medium, countIf(severity_rank = 3) AS low,
+        countIf(severity_rank = 4) AS unknown, countIf(fixable) AS fixable
+      FROM (
+        SELECT scan_id, attempt, severity_rank, fixable FROM findings WHERE ${where}
+        LIMIT 1 BY scan_id, attempt, ${FINDING_IDENTITY}
+      )
+      GROUP BY scan_id, attempt`,
+      params,
+    };
+  },
+
+  /** Distinct packages of attempts; attempts without packages are absent. */
+  attemptPackageCounts(orgId: string, attempts: readonly AttemptRef[]): BoundQuery {
+    const { where, params } = attemptsWhere(orgId, attempts);
+    return {
+      sql: `SELECT scan_id, attempt, uniqExact(name, package_key) AS packages
+      FROM packages WHERE ${where}
+      GROUP BY scan_id, attempt`,
+      params,
+    };
+  },
+
+  /** Latest summaries of the given images. */
+  imageSummaries(orgId: string, imageIds: readonly string[]): BoundQuery {
+    return {
+      sql: `SELECT ${SUMMARY_COLUMNS} FROM image_latest FINAL
+      WHERE org_id = {org:String} AND image_id IN {imageIds:Array(String)}`,
+      params: { org: orgId, imageIds: [...imageIds] },
+    };
+  },
+
+  /** Totals over the latest summary of every image of the org, or of the given images. */
+  summary(orgId: string, imageIds?: readonly string[]): BoundQuery {
+    return {
+      sql: `SELECT count() AS images, sum(critical) AS critical, sum(high) AS high, sum(medium) AS medium,
+        sum(low) AS low, sum(unknown) AS unknown, sum(fixable) AS fixable
+      FROM image_latest FINAL
+      WHERE org_id = {org:String}${imageIds ? ' AND image_id IN {imageIds:Array(String)}' : ''}`,
+      params: imageIds ? { org: orgId, imageIds: [...imageIds] } : { org: orgId },
+    };
+  },
+
+  /**
+   * One page of the image's latest findings in key order (severity worst first, id, package name, package key),
+   * one row per finding identity, after the cursor key when given.
+   */
+  imageFindings(orgId: string, imageId: string, filter: FindingFilter): BoundQuery {
+    const clauses: string[] = [];
+    const params: Record<string, unknown> = { org: orgId, image: imageId, limit: filter.limit };
+    if (filter.maxRank !== undefined) {
+      clauses.push('severity_rank <= {maxRank:UInt8}');
+      params.maxRank = filter.maxRank;
+    }
+    if (filter.fixable !== undefined) {
+      clauses.push('fixable = {fixable:Bool}');
+      params.fixable = filter.fixable;
+    }
+    if (filter.text) {
+      clauses.push(TEXT_MATCH);
+      params.text = filter.text;
+    }
+    if (filter.after) {
+      clauses.push(
+        `(${FINDING_IDENTITY}) > ({afterRank:UInt8}, {afterId:String}, {afterPackage:String}, {afterKey:String})`,
+      );
+      Object.assign(params, {
+        afterRank: filter.after.severityRank,
+        afterId: filter.after.id,
+        afterPackage: filter.after.packageName,
+        afterKey: filter.after.packageKey,
+      });
+    }
+    return {
+      sql: `SELECT ${FINDING_IDENTITY}, finding FROM findings
+      WHERE org_id = {org:String} AND (scan_id, attempt) IN (${LATEST_ATTEMPT_OF_IMAGE})${clauses.map((c) => `\n        AND ${c}`).join('')}
+      ORDER BY ${FINDING_IDENTITY}
+      LIMIT 1 BY ${FINDING_IDENTITY}
+      LIMIT {limit:UInt32}`,
+      params,
+    };
+  },
+
+  /**
+   * Up to `limit` images (ordered by id, after `afterImageId`) whose latest attempt has a finding with this id or
+   * alias (any case), with those findings: one row per (image, finding), ordered by image then finding key.
+   * `finding_ids` turns the id into attempts (a point read); `image_latest` keeps the images whose latest attempt
+   * is one of them; only the page's attempts are read from `findings`.
+   */
+  vulnerableImages(
+    orgId: string,
+    vulnerabilityId: string,
+    page: { afterImageId?: string | null; limit: number },
+  ): BoundQuery {
+    const params: Record<string, unknown> = { org: orgId, vulnerability: vulnerabilityId, limit: page.limit };
+    if (page.afterImageId) params.afterImage = page.afterImageId;
+    return {
+      sql: `WITH page AS (
+        SELECT image_id, scan_id, attempt FROM image_latest FINAL
+        WHERE org_id = {org:String}
+          AND (scan_id, attempt) IN (
+            SELECT scan_id, attempt FROM finding_ids
+            WHERE org_id = {org:String} AND vulnerability_id = upperUTF8({vulnerability:String}))${
+              page.afterImageId ? '\n          AND image_id > {afterImage:String}' : ''
+            }
+        ORDER BY image_id
+        LIMIT {limit:UInt32}
+      )
+      SELECT page.image_id AS image_id, f.finding AS finding
+      FROM page
+      INNER JOIN (
+        SELECT scan_id, attempt, ${FINDING_IDENTITY}, finding FROM findings
+        WHERE org_id = {org:String}
+          AND (scan_id, attempt) IN (SELECT scan_id, attempt FROM page)
+          AND (upperUTF8(id) = upperUTF8({vulnerability:String})
+            OR has(arrayMap(a -> upperUTF8(a), aliases), upperUTF8({vulnerability:String})))
+        LIMIT 1 BY scan_id, attempt, ${FINDING_IDENTITY}
+      ) AS f ON f.scan_id = page.scan_id AND f.attempt = page.attempt
+      ORDER BY image_id, f.severity_rank, f.id, f.package_name, f.package_key`,
+      params,
+    };
+  },
+
+  /** Attempts (any org) with rows all older than `olderThan` that were never published. */
+  unpublishedAttempts(olderThan: string): BoundQuery {
+    return {
+      sql: `SELECT org_id, scan_id, attempt FROM (
+        SELECT org_id, scan_id, attempt, max(inserted_at) AS last FROM findings GROUP BY org_id, scan_id, attempt
+        UNION ALL
+        SELECT org_id, scan_id, attempt, max(inserted_at) AS last FROM packages GROUP BY org_id, scan_id, attempt
+      )
+      GROUP BY org_id, scan_id, attempt
+      HAVING max(last) < {olderThan:DateTime64(3, 'UTC')}
+        AND (org_id, scan_id, attempt) NOT IN (SELECT org_id, scan_id, attempt FROM scan_summaries)`,
+      params: { olderThan },
+    };
+  },
+
+  /** Deletes the rows of the given attempts of one org from one of the per-attempt tables. */
+  deleteAttempts(
+    table: 'findings' | 'finding_ids' | 'packages',
+    orgId: string,
+    attempts: readonly AttemptRef[],
+  ): BoundQuery {
+    const { where, params } = attemptsWhere(orgId, attempts);
+    return { sql: `DELETE FROM ${table} WHERE ${where}`, params };
+  },
+} as const;

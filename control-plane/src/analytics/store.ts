@@ -1,0 +1,275 @@
+/**
+ * The ClickHouse implementation of the AnalyticsStore contract (types.ts) over a driver (chdb or HTTP): inputs are
+ * checked (rows.ts), SQL comes from queries.ts, rows are mapped back here. Besides the contract it offers batch
+ * forms (`appendBatch`, `publishScans`) so a caller holding many attempts, such as a seeder or a buffering
+ * ingester, writes them in few inserts: ClickHouse wants few large inserts, not many small ones.
+ */
+import type { Finding, Package } from '@vigil/engine';
+import { ControlPlaneError } from '../errors.js';
+import { decodeCursor, encodeCursor, pageLimit } from '../store/postgres/cursor.js';
+import type { ClickHouseDriver, Row } from './driver.js';
+import { migrateAnalytics } from './migrate.js';
+import { analyticsQueries as q, type AttemptRef, type FindingKey } from './queries.js';
+import {
+  checkAttempt,
+  checkId,
+  checkIds,
+  findingRow,
+  fromDateTime,
+  invalid,
+  osToColumn,
+  packageRow,
+  severityCounts,
+  severityRank,
+  summaryFromRow,
+  toDateTime,
+} from './rows.js';
+import type {
+  AnalyticsStore,
+  FindingPage,
+  FindingQuery,
+  ImageScanSummary,
+  PublishScan,
+  ScanSummary,
+  SeverityCounts,
+  VulnerableImagesPage,
+} from './types.js';
+
+/** Part of one attempt's rows, for {@link ClickHouseAnalyticsStore.appendBatch}. */
+export interface AttemptRows {
+  scanId: string;
+  attempt: number;
+  packages?: readonly Package[];
+  findings?: readonly Finding[];
+}
+
+const FINDINGS_CURSOR = 'analytics-findings';
+const IMAGES_CURSOR = 'analytics-vulnerable-images';
+const DEFAULT_FINDINGS_LIMIT = 100;
+
+export class ClickHouseAnalyticsStore implements AnalyticsStore {
+  constructor(readonly driver: ClickHouseDriver) {}
+
+  async migrate(): Promise<void> {
+    await migrateAnalytics(this.driver);
+  }
+
+  appendInventory(orgId: string, scanId: string, attempt: number, packages: Package[]): Promise<void> {
+    return this.appendBatch(orgId, [{ scanId, attempt, packages }]);
+  }
+
+  appendFindings(orgId: string, scanId: string, attempt: number, findings: Finding[]): Promise<void> {
+    return this.appendBatch(orgId, [{ scanId, attempt, findings }]);
+  }
+
+  /** Appends rows of several attempts with one insert per table. Everything is checked before anything is written. */
+  async appendBatch(orgId: string, batch: readonly AttemptRows[]): Promise<void> {
+    checkId('orgId', orgId);
+    const packages: Row[] = [];
+    const findings: Row[] = [];
+    for (const part of batch) {
+      const scanId = checkId('scanId', part.scanId);
+      const attempt = checkAttempt(part.attempt);
+      part.packages?.forEach((p, i) => packages.push(packageRow(orgId, scanId, attempt, p, i)));
+      part.findings?.forEach((f, i) => findings.push(findingRow(orgId, scanId, attempt, f, i)));
+    }
+    await Promise.all([this.driver.insert('packages', packages), this.driver.insert('findings', findings)]);
+  }
+
+  async publishScan(orgId: string, scan: PublishScan): Promise<ScanSummary> {
+    const [summary] = await this.publishScans(orgId, [scan]);
+    return summary!;
+  }
+
+  /**
+   * Publishes several attempts (in order of `scans`) with one count query per table and one insert per table.
+   * Same semantics as {@link publishScan}; resolves with the summaries in the same order.
+   */
+  async publishScans(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]> {
+    checkId('orgId', orgId);
+    const checked = scans.map((s) => ({
+      scanId: checkId('scanId', s.scanId),
+      attempt: checkAttempt(s.attempt),
+      digest: checkId('digest', s.digest),
+      imageIds: checkIds('imageIds', s.imageIds),
+      completedAt: toDateTime('completedAt', s.completedAt),
+      os: s.os ?? null,
+    }));
+    if (checked.length === 0) return [];
+    const countFindings = q.attemptFindingCounts(orgId, checked);
+    const countPackages = q.attemptPackageCounts(orgId, checked);
+    const [findingCounts, packageCounts] = await Promise.all([
+      this.driver.query(countFindings.sql, countFindings.params),
+      this.driver.query(countPackages.sql, countPackages.params),
+    ]);
+    const byAttempt = (rows: Row[]) => new Map(rows.map((r) => [`${r.attempt}:${r.scan_id}`, r]));
+    const findingsOf = byAttempt(findingCounts);
+    const packagesOf = byAttempt(packageCounts);
+
+    const summaries: ScanSummary[] = [];
+    const summaryRows: Row[] = [];
+    const latestRows: Row[] = [];
+    for (const s of checked) {
+      const key = `${s.attempt}:${s.scanId}`;
+      const counted = findingsOf.get(key) ?? {};
+      const columns = {
+        ...pickCounts(severityCounts(counted)),
+        fixable: Number(counted.fixable ?? 0),
+        packages: Number(packagesOf.get(key)?.packages ?? 0),
+      };
+      const base = { org_id: orgId, scan_id: s.scanId, attempt: s.attempt, digest: s.digest };
+      const row = { ...base, completed_at: s.completedAt, os: osToColumn(s.os), ...columns };
+      summaryRows.push(row);
+      for (const imageId of s.imageIds) latestRows.push({ ...row, image_id: imageId });
+      summaries.push({
+        scanId: s.scanId,
+        attempt: s.attempt,
+        completedAt: fromDateTime(s.completedAt),
+        os: s.os,
+        counts: severityCounts(columns),
+        fixable: columns.fixable,
+        packages: columns.packages,
+      });
+    }
+    // The attempt is recorded as published before any image points at it, so pruning never removes rows an image
+    // shows; image_latest's version column keeps the newest completion per image whatever the order of inserts.
+    await this.driver.insert('scan_summaries', summaryRows);
+    await this.driver.insert('image_latest', latestRows);
+    return summaries;
+  }
+
+  async imageSummaries(orgId: string, imageIds: string[]): Promise<Map<string, ImageScanSummary>> {
+    checkId('orgId', orgId);
+    checkIds('imageIds', imageIds);
+    if (imageIds.length === 0) return new Map();
+    const { sql, params } = q.imageSummaries(orgId, imageIds);
+    const rows = await this.driver.query(sql, params);
+    return new Map(rows.map((r) => [String(r.image_id), summaryFromRow(r)]));
+  }
+
+  async summary(
+    orgId: string,
+    options: { imageIds?: string[] } = {},
+  ): Promise<{ images: number; counts: SeverityCounts; fixable: number }> {
+    checkId('orgId', orgId);
+    if (options.imageIds !== undefined) {
+      checkIds('imageIds', options.imageIds);
+      if (options.imageIds.length === 0) return { images: 0, counts: severityCounts({}), fixable: 0 };
+    }
+    const { sql, params } = q.summary(orgId, options.imageIds);
+    const [row = {}] = await this.driver.query(sql, params);
+    return {
+      images: Number(row.images ?? 0),
+      counts: severityCounts(row),
+      fixable: Number(row.fixable ?? 0),
+    };
+  }
+
+  async imageFindings(orgId: string, imageId: string, query: FindingQuery = {}): Promise<FindingPage> {
+    checkId('orgId', orgId);
+    checkId('imageId', imageId);
+    const limit = pageLimit(query.limit ?? DEFAULT_FINDINGS_LIMIT);
+    if (query.fixable !== undefined && typeof query.fixable !== 'boolean')
+      throw invalid('fixable must be a boolean');
+    if (query.text !== undefined && (typeof query.text !== 'string' || query.text.length > 1000)) {
+      throw invalid('text must be a string of at most 1000 characters');
+    }
+    const after = query.cursor ? decodeFindingCursor(query.cursor) : null;
+    const { sql, params } = q.imageFindings(orgId, imageId, {
+      maxRank: query.minSeverity === undefined ? undefined : severityRank(query.minSeverity),
+      fixable: query.fixable,
+      text: query.text,
+      after,
+      limit: limit + 1,
+    });
+    const rows = await this.driver.query(sql, params);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      findings: page.map((r) => JSON.parse(String(r.finding)) as Finding),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor(FINDINGS_CURSOR, [
+              String(last.severity_rank),
+              String(last.id),
+              String(last.package_name),
+              String(last.package_key),
+            ])
+          : null,
+    };
+  }
+
+  async vulnerableImages(
+    orgId: string,
+    vulnerabilityId: string,
+    options: { limit?: number; cursor?: string | null } = {},
+  ): Promise<VulnerableImagesPage> {
+    checkId('orgId', orgId);
+    checkId('vulnerabilityId', vulnerabilityId);
+    const limit = pageLimit(options.limit);
+    let afterImageId: string | null = null;
+    if (options.cursor) {
+      const [vuln, imageId] = decodeCursor(options.cursor, IMAGES_CURSOR, 2) as [string, string];
+      if (vuln !== vulnerabilityId.toUpperCase()) throw cursorForAnotherListing();
+      afterImageId = imageId;
+    }
+    const { sql, params } = q.vulnerableImages(orgId, vulnerabilityId, { afterImageId, limit: limit + 1 });
+    const images: VulnerableImagesPage['images'] = [];
+    for (const row of await this.driver.query(sql, params)) {
+      const imageId = String(row.image_id);
+      if (images.at(-1)?.imageId !== imageId) images.push({ imageId, findings: [] });
+      images.at(-1)!.findings.push(JSON.parse(String(row.finding)) as Finding);
+    }
+    const more = images.length > limit;
+    if (more) images.length = limit;
+    return {
+      images,
+      nextCursor: more
+        ? encodeCursor(IMAGES_CURSOR, [vulnerabilityId.toUpperCase(), images.at(-1)!.imageId])
+        : null,
+    };
+  }
+
+  async pruneUnpublished(olderThan: Date): Promise<number> {
+    const { sql, params } = q.unpublishedAttempts(toDateTime('olderThan', olderThan));
+    const byOrg = new Map<string, AttemptRef[]>();
+    for (const r of await this.driver.query(sql, params)) {
+      const orgId = String(r.org_id);
+      byOrg.set(orgId, [
+        ...(byOrg.get(orgId) ?? []),
+        { scanId: String(r.scan_id), attempt: Number(r.attempt) },
+      ]);
+    }
+    for (const [orgId, attempts] of byOrg) {
+      for (const table of ['finding_ids', 'findings', 'packages'] as const) {
+        const del = q.deleteAttempts(table, orgId, attempts);
+        await this.driver.exec(del.sql, del.params);
+      }
+    }
+    return [...byOrg.values()].reduce((n, a) => n + a.length, 0);
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}
+
+function pickCounts(c: SeverityCounts): Row {
+  return { critical: c.critical, high: c.high, medium: c.medium, low: c.low, unknown: c.unknown };
+}
+
+function decodeFindingCursor(cursor: string): FindingKey {
+  const [rank, id, packageName, packageKey] = decodeCursor(cursor, FINDINGS_CURSOR, 4) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  const severityRank = Number(rank);
+  if (!/^[0-4]$/.test(rank)) throw cursorForAnotherListing();
+  return { severityRank, id, packageName, packageKey };
+}
+
+function cursorForAnotherListing(): ControlPlaneError {
+  return new ControlPlaneError('CP_CURSOR_INVALID', 'cursor was not issued for this listing');
+}
