@@ -1,0 +1,516 @@
+/**
+ * runWorker against real parts: a real grpc-js WorkerService peer that records every call, the
+ * realdata alpine images (docker-archives, and the 3.10 one served by a loopback registry), a
+ * database built from the realdata feeds with `vigil db build`, and a JobSource over a list.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { FixState, Severity, type Finding, type Package } from '@vigil/proto/v1/model_pb';
+import { ScanStatus } from '@vigil/proto/v1/scan_pb';
+import type { InventoryChunk, ReportRequest } from '@vigil/proto/v1/worker_pb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runVigil } from '../../test/support/cli.js';
+import { hasRealdata, realdata } from '../../test/support/realdata.js';
+import { createWorkerLogger } from './logger.js';
+import { runWorker, type WorkerHandle, type WorkerOptions } from './run-worker.js';
+import { ArrayJobSource, scanJob } from './testdata/array-job-source.js';
+import { writeBigArchive } from './testdata/big-archive.js';
+import {
+  eventKinds,
+  startRecordingControlPlane,
+  type RecordedStream,
+  type RecordingControlPlane,
+} from './testdata/recording-control-plane.js';
+import { startScriptedRegistry, type ScriptedRegistry } from './testdata/scripted-registry.js';
+
+const ALPINE_310 = realdata('images/docker-archive/trivy-alpine-3.10-docker-save.tar.gz');
+const ALPINE_311 = realdata('images/docker-archive/trivy-alpine-3.11-docker-save.tar.gz');
+const TOKEN = 'worker-secret-token';
+const WAIT = { timeout: 60_000, interval: 20 };
+
+interface JsonReport {
+  artifact: { os?: { family: string; version: string } };
+  db: { version: string };
+  packages: Record<string, string | undefined>[];
+  vulnerabilities: Record<string, unknown>[];
+  summary: Record<string, number>;
+}
+
+const SEVERITY_NAME: Record<number, string> = {
+  [Severity.CRITICAL]: 'CRITICAL',
+  [Severity.HIGH]: 'HIGH',
+  [Severity.MEDIUM]: 'MEDIUM',
+  [Severity.LOW]: 'LOW',
+  [Severity.UNKNOWN]: 'UNKNOWN',
+};
+const FIX_STATE_NAME: Record<number, string> = {
+  [FixState.FIXED]: 'fixed',
+  [FixState.UNFIXED]: 'unfixed',
+  [FixState.WILL_NOT_FIX]: 'will-not-fix',
+  [FixState.NOT_AFFECTED]: 'not-affected',
+};
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+/** The JSON report's package fields, from a wire package. */
+const packageView = (p: Package) => {
+  const view: Record<string, string | undefined> = {
+    name: p.name,
+    version: p.version,
+    ecosystem: p.ecosystem,
+    purl: p.purl,
+    srcName: p.srcName,
+    srcVersion: p.srcVersion,
+    layer: p.layer,
+    path: p.path,
+  };
+  for (const k of Object.keys(view)) if (view[k] === undefined) delete view[k];
+  return { ...view, key: `${p.name}@${p.version}:${p.path ?? ''}` };
+};
+const findingView = (f: Finding) => ({
+  id: f.id,
+  pkgName: f.package!.name,
+  installedVersion: f.installedVersion,
+  fixedVersion: f.fixedVersion ?? null,
+  severity: SEVERITY_NAME[f.severity],
+  status: FIX_STATE_NAME[f.status],
+  key: `${f.id}:${f.package!.name}`,
+});
+const eventsOf = <K extends NonNullable<ReportRequest['event']['case']>>(stream: RecordedStream, kind: K) =>
+  stream.requests
+    .filter((r) => r.event.case === kind)
+    .map((r) => r.event.value as Extract<ReportRequest['event'], { case: K }>['value']);
+const terminalKinds = (stream: RecordedStream) => eventKinds(stream).filter((k) => k !== 'progress');
+
+describe.skipIf(!hasRealdata)('runWorker', () => {
+  let work = '';
+  let db = '';
+  let plane: RecordingControlPlane;
+  let registry: ScriptedRegistry;
+  let openGate: () => void = () => {};
+  const workers: WorkerHandle[] = [];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'vigil-worker-'));
+    db = join(work, 'vigil.db');
+    const build = await runVigil(['db', 'build', '--from', realdata('feeds'), '--out', db, '-q']);
+    expect(build.code).toBe(0);
+    plane = await startRecordingControlPlane();
+    registry = await startScriptedRegistry(ALPINE_310);
+  }, 120_000);
+
+  afterEach(async () => {
+    openGate();
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    plane.claims.length = 0;
+    plane.streams.length = 0;
+    plane.onClaim = () => ({ proceed: true, status: ScanStatus.RUNNING });
+    plane.onReport = () => {};
+    registry.manifestStatus = undefined;
+    registry.layerGate = undefined;
+    registry.layerRequests = 0;
+  });
+
+  afterAll(async () => {
+    await plane?.stop();
+    await registry?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  /** Holds layer downloads halfway until the test opens the gate (or the test ends). */
+  const holdLayers = () => {
+    registry.layerGate = new Promise<void>((resolve) => (openGate = resolve));
+  };
+
+  const start = async (source: ArrayJobSource, extra: Partial<WorkerOptions> = {}) => {
+    const worker = await runWorker({
+      source,
+      controlPlane: { address: plane.address, token: TOKEN },
+      dbPath: db,
+      // a cache per worker: a layer cached by one test would skip the download another one holds
+      cacheDir: await mkdtemp(join(work, 'cache-')),
+      registry: { insecureRegistries: [registry.host], retries: 0, dockerConfigPath: '/nonexistent' },
+      concurrency: 2,
+      workerId: 'worker-a',
+      logger: createWorkerLogger({ level: 'silent' }),
+      progressIntervalMs: 50,
+      retryDelayMs: (attempt) => 100 * attempt,
+      ...extra,
+    });
+    workers.push(worker);
+    return worker;
+  };
+  const streamOf = (scanId: string, attempt = 1) =>
+    plane.streams.find((s) => s.requests[0]?.scanId === scanId && s.requests[0]?.attempt === attempt)!;
+
+  it('streams started, progress, inventory chunks, findings and completed per job, equal to `vigil image --format json`', async () => {
+    const logLines: string[] = [];
+    const logs = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-310', ALPINE_310));
+    source.push(scanJob('scan-311', `docker-archive:${ALPINE_311}`));
+    const worker = await start(source, {
+      logger: createWorkerLogger({ level: 'debug', destination: logs }),
+      inventoryChunks: { maxItems: 5 },
+    });
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(2), WAIT);
+
+    for (const [scanId, image] of [
+      ['scan-310', ALPINE_310],
+      ['scan-311', ALPINE_311],
+    ] as const) {
+      const cli = await runVigil(['image', '--input', image, '--db', db, '-f', 'json', '-q', '--no-cache']);
+      expect(cli.code).toBe(0);
+      const report = JSON.parse(cli.stdout) as JsonReport;
+      const stream = streamOf(scanId);
+      const inventory = eventsOf(stream, 'inventory');
+      const findings = eventsOf(stream, 'findings');
+      const [started] = eventsOf(stream, 'started');
+      const [completed] = eventsOf(stream, 'completed');
+      const packages = inventory.flatMap((c: InventoryChunk) => c.packages).map(packageView);
+
+      expect({
+        kinds: terminalKinds(stream),
+        ending: stream.ending,
+        authorization: stream.authorization,
+        attempts: [...new Set(stream.requests.map((r) => `${r.scanId}#${r.attempt}`))],
+        started: { workerId: started!.workerId, dbVersion: started!.dbVersion },
+        seqs: inventory.map((c) => c.seq),
+        artifactIn: inventory.map((c) => c.artifact !== undefined),
+        os: { family: inventory[0]!.os!.family, version: inventory[0]!.os!.version },
+        packages: packages.sort(byKey).map(({ key: _key, ...p }) => p),
+        vulnerabilities: findings
+          .flatMap((c) => c.findings)
+          .map(findingView)
+          .sort(byKey)
+          .map(({ key: _key, ...v }) => v),
+        completed: {
+          partial: completed!.partial,
+          packages: completed!.packages,
+          findings: completed!.findings,
+          inventoryChunks: completed!.inventoryChunks,
+          findingsChunks: completed!.findingsChunks,
+          counts: { ...completed!.counts, $typeName: undefined },
+        },
+      }).toEqual({
+        kinds: [
+          'started',
+          ...Array.from({ length: Math.ceil(report.packages.length / 5) }, () => 'inventory'),
+          'findings',
+          'completed',
+        ],
+        ending: 'end',
+        authorization: `Bearer ${TOKEN}`,
+        attempts: [`${scanId}#1`],
+        started: { workerId: 'worker-a', dbVersion: report.db.version },
+        seqs: inventory.map((_, i) => i),
+        artifactIn: inventory.map((_, i) => i === 0),
+        os: report.artifact.os,
+        packages: report.packages
+          .map((p) => ({ ...p, key: `${p.name}@${p.version}:${p.path ?? ''}` }))
+          .sort(byKey)
+          .map(({ key: _key, ...p }) => p),
+        vulnerabilities: report.vulnerabilities
+          .map((v) => ({
+            id: v.id,
+            pkgName: v.pkgName,
+            installedVersion: v.installedVersion,
+            fixedVersion: v.fixedVersion,
+            severity: v.severity,
+            status: v.status,
+            key: `${v.id as string}:${v.pkgName as string}`,
+          }))
+          .sort(byKey)
+          .map(({ key: _key, ...v }) => v),
+        completed: {
+          partial: false,
+          packages: report.packages.length,
+          findings: report.vulnerabilities.length,
+          inventoryChunks: inventory.length,
+          findingsChunks: 1,
+          counts: { ...report.summary, $typeName: undefined },
+        },
+      });
+      expect(report.vulnerabilities.length).toBeGreaterThan(0);
+      // progress runs between started and completed and ends with matching done
+      const progress = eventsOf(stream, 'progress');
+      expect(progress.filter((p) => p.stage === 'match').at(-1)).toMatchObject({
+        done: BigInt(report.packages.length),
+        total: BigInt(report.packages.length),
+      });
+    }
+    expect({
+      claims: plane.claims
+        .map((c) => ({ scanId: c.scanId, attempt: c.attempt, workerId: c.workerId, auth: c.authorization }))
+        .sort((a, b) => a.scanId.localeCompare(b.scanId)),
+      settlements: [...source.settlementsOf('scan-310'), ...source.settlementsOf('scan-311')],
+      metrics: worker.metrics(),
+    }).toEqual({
+      claims: ['scan-310', 'scan-311'].map((scanId) => ({
+        scanId,
+        attempt: 1,
+        workerId: 'worker-a',
+        auth: `Bearer ${TOKEN}`,
+      })),
+      settlements: [
+        { scanId: 'scan-310', attempt: 1, action: 'ack' },
+        { scanId: 'scan-311', attempt: 1, action: 'ack' },
+      ],
+      metrics: {
+        received: 2,
+        inFlight: 0,
+        outcomes: { completed: 2, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 0 },
+        cancelStop: { count: 0, totalMs: 0, maxMs: 0 },
+        settleErrors: 0,
+      },
+    });
+    const logText = logLines.join('');
+    expect(logText).toContain('"msg":"scan completed"');
+    expect(logText).not.toContain(TOKEN);
+  });
+
+  it('acknowledges and drops a job the control plane will not run (proceed=false), without a Report stream', async () => {
+    plane.onClaim = () => ({ proceed: false, status: ScanStatus.CANCELLED });
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-dropped', ALPINE_310));
+    const worker = await start(source);
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    expect({
+      settlements: source.settlementsOf('scan-dropped'),
+      streams: plane.streams.length,
+      dropped: worker.metrics().outcomes.dropped,
+    }).toEqual({
+      settlements: [{ scanId: 'scan-dropped', attempt: 1, action: 'ack' }],
+      streams: 0,
+      dropped: 1,
+    });
+  });
+
+  it('reports a retryable registry failure, gives the job back with a delay, and fails it for good on the last attempt', async () => {
+    registry.manifestStatus = 503;
+    const source = new ArrayJobSource({ maxDeliver: 2, redeliver: true });
+    source.push(scanJob('scan-503', registry.ref));
+    await start(source);
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(2), WAIT);
+    expect({
+      settlements: source.settlementsOf('scan-503'),
+      streams: [1, 2].map((attempt) => ({
+        kinds: terminalKinds(streamOf('scan-503', attempt)),
+        failed: eventsOf(streamOf('scan-503', attempt), 'failed').map(({ code, retryable }) => ({
+          code,
+          retryable,
+        })),
+      })),
+    }).toEqual({
+      settlements: [
+        { scanId: 'scan-503', attempt: 1, action: 'nak', delayMs: 100 },
+        { scanId: 'scan-503', attempt: 2, action: 'ack' },
+      ],
+      streams: [
+        { kinds: ['started', 'failed'], failed: [{ code: 'ENG_REGISTRY_SERVER_ERROR', retryable: true }] },
+        { kinds: ['started', 'failed'], failed: [{ code: 'ENG_REGISTRY_SERVER_ERROR', retryable: false }] },
+      ],
+    });
+  });
+
+  it('fails a job for good when its image does not exist', async () => {
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-missing', join(work, 'no-such-image.tar')));
+    const worker = await start(source);
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    expect({
+      settlements: source.settlementsOf('scan-missing'),
+      failed: eventsOf(streamOf('scan-missing'), 'failed').map(({ code, retryable }) => ({
+        code,
+        retryable,
+      })),
+      failedCount: worker.metrics().outcomes.failed,
+    }).toEqual({
+      settlements: [{ scanId: 'scan-missing', attempt: 1, action: 'ack' }],
+      failed: [{ code: 'ENG_IMAGE_SOURCE_NOT_FOUND', retryable: false }],
+      failedCount: 1,
+    });
+  });
+
+  it('gives a job back when the control plane fails the claim or the stream, and drops it when the attempt is stale', async () => {
+    plane.onClaim = (request) => {
+      if (request.scanId === 'scan-claim-down') throw { code: grpcStatus.UNAVAILABLE, details: 'down' };
+      return { proceed: true, status: ScanStatus.RUNNING };
+    };
+    plane.onReport = (request) => {
+      if (request.scanId === 'scan-stream-down') throw { code: grpcStatus.UNAVAILABLE, details: 'down' };
+      if (request.scanId === 'scan-stale' && request.event.case === 'inventory') {
+        throw { code: grpcStatus.ABORTED, details: 'stale', vigilCode: 'CP_SCAN_ATTEMPT_STALE' };
+      }
+    };
+    const source = new ArrayJobSource();
+    for (const id of ['scan-claim-down', 'scan-stream-down', 'scan-stale'])
+      source.push(scanJob(id, ALPINE_310));
+    const worker = await start(source, { concurrency: 3 });
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(3), WAIT);
+    expect({
+      settlements: ['scan-claim-down', 'scan-stream-down', 'scan-stale'].flatMap((id) =>
+        source.settlementsOf(id),
+      ),
+      endings: ['scan-stream-down', 'scan-stale'].map((id) => streamOf(id).ending),
+      outcomes: worker.metrics().outcomes,
+    }).toEqual({
+      settlements: [
+        { scanId: 'scan-claim-down', attempt: 1, action: 'nak', delayMs: 100 },
+        { scanId: 'scan-stream-down', attempt: 1, action: 'nak', delayMs: 100 },
+        { scanId: 'scan-stale', attempt: 1, action: 'ack' },
+      ],
+      endings: ['failed', 'failed'],
+      outcomes: { completed: 0, failed: 0, cancelled: 0, dropped: 1, retry: 0, requeued: 2 },
+    });
+  });
+
+  it('cancels a scan stuck in a slow layer download: aborts it, streams cancelled, acknowledges; heartbeats meanwhile', async () => {
+    holdLayers();
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-slow', registry.ref));
+    const worker = await start(source, { heartbeatMs: 20 });
+    await vi.waitFor(() => {
+      expect(registry.layerRequests).toBe(1);
+      expect(source.heartbeats.get('scan-slow')).toBeGreaterThanOrEqual(2);
+    }, WAIT);
+    const cancelAt = performance.now();
+    source.cancel('scan-slow', 'cancelled by alice');
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    console.log(
+      `cancel → acknowledged (slow download): ${(source.settlements[0]!.at - cancelAt).toFixed(1)} ms`,
+    );
+    const stream = streamOf('scan-slow');
+    expect({
+      kinds: terminalKinds(stream),
+      cancelled: eventsOf(stream, 'cancelled').map((c) => c.reason),
+      ending: stream.ending,
+      settlements: source.settlementsOf('scan-slow'),
+      cancelStops: worker.metrics().cancelStop.count,
+    }).toEqual({
+      kinds: ['started', 'cancelled'],
+      cancelled: ['cancelled by alice'],
+      ending: 'end',
+      settlements: [{ scanId: 'scan-slow', attempt: 1, action: 'ack' }],
+      cancelStops: 1,
+    });
+  });
+
+  it('cancels a scan during the layer walk of a large docker-archive', async () => {
+    const big = await writeBigArchive(work, 2, 384 * 1024 * 1024);
+    const source = new ArrayJobSource();
+    let cancelAt = 0;
+    plane.onReport = (request) => {
+      const progress = request.event.case === 'progress' ? request.event.value : undefined;
+      if (progress?.stage === 'analyze' && progress.done > 0n && cancelAt === 0) {
+        cancelAt = performance.now();
+        source.cancel('scan-big', 'cancelled mid-walk');
+      }
+    };
+    source.push(scanJob('scan-big', big));
+    await start(source, { cacheDir: undefined });
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    console.log(
+      `cancel → acknowledged (layer walk): ${(source.settlements[0]!.at - cancelAt).toFixed(1)} ms`,
+    );
+    expect({
+      kinds: terminalKinds(streamOf('scan-big')),
+      settlements: source.settlementsOf('scan-big'),
+    }).toEqual({
+      kinds: ['started', 'cancelled'],
+      settlements: [{ scanId: 'scan-big', attempt: 1, action: 'ack' }],
+    });
+  });
+
+  it('runs at most `concurrency` jobs and takes the next one only when a slot frees', async () => {
+    holdLayers();
+    const source = new ArrayJobSource();
+    for (let i = 1; i <= 5; i++) source.push(scanJob(`scan-c${i}`, registry.ref));
+    const worker = await start(source, { concurrency: 2 });
+    await vi.waitFor(() => expect(registry.layerRequests).toBe(2), WAIT);
+    const whileFull = {
+      taken: source.taken.map((t) => t.scanId),
+      pending: source.pending,
+      inFlight: worker.metrics().inFlight,
+    };
+    source.cancel('scan-c1');
+    await vi.waitFor(() => expect(registry.layerRequests).toBe(3), WAIT);
+    const afterCancel = { taken: source.taken.map((t) => t.scanId), pending: source.pending };
+    openGate();
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(5), WAIT);
+    expect({ whileFull, afterCancel, maxOut: source.maxOut, outcomes: worker.metrics().outcomes }).toEqual({
+      whileFull: { taken: ['scan-c1', 'scan-c2'], pending: 3, inFlight: 2 },
+      afterCancel: { taken: ['scan-c1', 'scan-c2', 'scan-c3'], pending: 2 },
+      maxOut: 2,
+      outcomes: { completed: 4, failed: 0, cancelled: 1, dropped: 0, retry: 0, requeued: 0 },
+    });
+  });
+
+  it('drain lets running jobs finish within the timeout and takes no more jobs', async () => {
+    holdLayers();
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-d1', registry.ref));
+    source.push(scanJob('scan-d2', registry.ref));
+    const worker = await start(source, { concurrency: 1 });
+    await vi.waitFor(() => expect(registry.layerRequests).toBe(1), WAIT);
+    const drained = worker.drain(120_000);
+    openGate();
+    await drained;
+    expect({
+      kinds: terminalKinds(streamOf('scan-d1')),
+      settlements: source.settlements.map(({ at: _at, ...s }) => s),
+      taken: source.taken.map((t) => t.scanId),
+      pending: source.pending,
+    }).toEqual({
+      kinds: ['started', 'inventory', 'findings', 'completed'],
+      settlements: [{ scanId: 'scan-d1', attempt: 1, action: 'ack' }],
+      taken: ['scan-d1'],
+      pending: 1,
+    });
+  });
+
+  it('drain past its timeout stops the running jobs, cuts their streams short and gives them back at once', async () => {
+    holdLayers();
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-s1', registry.ref));
+    source.push(scanJob('scan-s2', registry.ref));
+    const worker = await start(source, { concurrency: 2 });
+    await vi.waitFor(() => expect(registry.layerRequests).toBe(2), WAIT);
+    await worker.drain(50);
+    // no terminal event: the control plane keeps nothing of the attempts (grpc-js may show such a
+    // server stream an 'end' before its 'cancelled', so the events are what tells)
+    expect({
+      settlements: ['scan-s1', 'scan-s2'].flatMap((id) => source.settlementsOf(id)),
+      terminal: ['scan-s1', 'scan-s2'].map((id) => terminalKinds(streamOf(id))),
+      outcomes: worker.metrics().outcomes,
+    }).toEqual({
+      settlements: [
+        { scanId: 'scan-s1', attempt: 1, action: 'nak', delayMs: 0 },
+        { scanId: 'scan-s2', attempt: 1, action: 'nak', delayMs: 0 },
+      ],
+      terminal: [['started'], ['started']],
+      outcomes: { completed: 0, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 2 },
+    });
+  });
+
+  it('refuses invalid options and a missing database with coded errors', async () => {
+    const source = new ArrayJobSource();
+    const base = { source, controlPlane: { address: plane.address, token: TOKEN }, dbPath: db };
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'started',
+        (e: { code?: string }) => e.code,
+      );
+    expect({
+      concurrency: await codeOf(runWorker({ ...base, concurrency: 0 })),
+      token: await codeOf(runWorker({ ...base, controlPlane: { address: plane.address, token: '' } })),
+      db: await codeOf(runWorker({ ...base, dbPath: join(work, 'missing.db') })),
+    }).toEqual({ concurrency: 'WRK_CONFIG_INVALID', token: 'WRK_CONFIG_INVALID', db: 'ENG_DB_NOT_FOUND' });
+  });
+});
