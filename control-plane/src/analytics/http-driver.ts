@@ -31,14 +31,15 @@ export interface HttpDriverOptions {
  */
 export async function createHttpDriver(options: HttpDriverOptions): Promise<ClickHouseDriver> {
   const url = parseClickHouseUrl(options.url);
-  const { createClient } = await import('@clickhouse/client');
+  const { createClient, ClickHouseLogLevel } = await import('@clickhouse/client');
   const client = createClient({
     url,
     request_timeout: options.requestTimeoutMillis ?? 30_000,
     max_open_connections: options.maxOpenConnections ?? 20,
     application: options.application ?? 'vigil-control-plane',
     use_multipart_params_auto: true,
-    clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
+    // Failures reach the caller as coded errors (and the control plane's log); the client's own console log is off.
+    log: { level: ClickHouseLogLevel.OFF },
   });
   let closed = false;
   const open = () => {
@@ -65,7 +66,12 @@ export async function createHttpDriver(options: HttpDriverOptions): Promise<Clic
       classified(`insert into ${table}`, async () => {
         open();
         if (rows.length === 0) return;
-        await client.insert({ table, values: rows as Row[], format: 'JSONEachRow' });
+        await client.insert({
+          table,
+          values: rows as Row[],
+          format: 'JSONEachRow',
+          clickhouse_settings: { async_insert: 1, wait_for_async_insert: 1 },
+        });
       }),
     async close() {
       if (closed) return;

@@ -21,11 +21,25 @@ export function severityRank(severity: Severity): number {
   return rank;
 }
 
+/** A UTF-16 surrogate without its pair: not Unicode text, and not storable as UTF-8. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE, 'g');
+
 export function checkId(what: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
     throw invalid(`${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
+  // Rejected rather than repaired: two ids differing only there would become one.
+  if (LONE_SURROGATE.test(value)) throw invalid(`${what} is not well-formed Unicode (a lone surrogate)`);
   return value;
+}
+
+/**
+ * Text for the filter columns: lone surrogates become U+FFFD (ClickHouse rejects them in JSON input). The
+ * finding's own JSON keeps the original, escaped.
+ */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATES, '\uFFFD');
 }
 
 export function checkIds(what: string, values: unknown): string[] {
@@ -69,8 +83,8 @@ export function packageRow(orgId: string, scanId: string, attempt: number, pkg: 
     org_id: orgId,
     scan_id: scanId,
     attempt,
-    name: pkg.name,
-    package_key: packageKey(pkg),
+    name: wellFormed(pkg.name),
+    package_key: wellFormed(packageKey(pkg)),
     package: JSON.stringify(pkg),
   };
 }
@@ -95,11 +109,11 @@ export function findingRow(
     attempt,
     severity_rank: severityRank(finding.severity),
     id: finding.id,
-    aliases: finding.aliases,
-    package_name: finding.package.name,
-    package_key: packageKey(finding.package),
+    aliases: finding.aliases.map(wellFormed),
+    package_name: wellFormed(finding.package.name),
+    package_key: wellFormed(packageKey(finding.package)),
     fixable: typeof finding.fixedVersion === 'string',
-    title: typeof finding.title === 'string' ? finding.title : '',
+    title: typeof finding.title === 'string' ? wellFormed(finding.title) : '',
     finding: JSON.stringify(finding),
   };
 }
