@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { isEngineError, REPORT_TOOL } from '@vigil/engine/core';
 import { fsCommand, imageCommand, rootfsCommand, sbomCommand } from './commands/scan.js';
 import { dbCommand } from './commands/db.js';
+import { platformCommands } from './commands/server.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const { version } = REPORT_TOOL;
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   for (const cmd of [imageCommand(), fsCommand(), rootfsCommand(), sbomCommand()])
     program.addCommand(cmd.exitOverride());
   program.addCommand(dbCommand().exitOverride());
+  for (const cmd of platformCommands()) program.addCommand(cmd.exitOverride());
   return program;
 }
 
@@ -47,4 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+// no top-level await: the bundle is one CommonJS file (see launch.ts)
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -15,6 +15,7 @@ const FLEET: Env = {
   CLICKHOUSE_URL: 'http://default:pw@clickhouse:8123/vigil',
   NATS_URL: 'nats://nats:4222, nats://nats-2:4222',
   VIGIL_WORKER_TOKEN: 'worker-token-0123456789',
+  VIGIL_DB: '/db/vigil.db',
 };
 
 describe('loadServerConfig', () => {
@@ -50,7 +51,6 @@ describe('loadServerConfig', () => {
         PORT: '80',
         VIGIL_GRPC_PORT: '0',
         VIGIL_DATA_DIR: 'state',
-        VIGIL_DB: '/db/vigil.db',
         VIGIL_ADMIN_EMAIL: 'ops@example.com',
         VIGIL_ADMIN_PASSWORD: 'correct horse battery',
         VIGIL_NATS_STREAM: 'SCANS_T1',
@@ -89,6 +89,7 @@ describe('loadServerConfig', () => {
         'invalid configuration for vigil control-plane:',
         '  - DATABASE_URL is required by the fleet control plane (postgres://user:pass@host:5432/db)',
         '  - VIGIL_WORKER_TOKEN is required by the fleet control plane (a shared secret for workers)',
+        '  - VIGIL_DB is required by the fleet control plane: the snapshot file scans are scheduled against',
         '  - NATS_URL is required (e.g. nats://127.0.0.1:4222)',
       ].join('\n'),
     });

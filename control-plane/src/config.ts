@@ -87,7 +87,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     programs: ALL,
     default: null,
     description:
-      'vulnerability database snapshot file; required by fleet workers; the all-in-one builds one in the data dir when unset',
+      'vulnerability database snapshot file; required by the fleet (the control plane schedules against its version, workers match with it); the all-in-one builds one in the data dir when unset',
   },
   {
     name: 'VIGIL_FEEDS_DIR',
@@ -122,9 +122,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   {
     name: 'VIGIL_INSECURE_REGISTRIES',
-    programs: ['server', 'worker'],
+    programs: ALL,
     default: null,
-    description: 'registry hosts (`host:port`, comma-separated) pulled over plain HTTP',
+    description: 'registry hosts (`host:port`, comma-separated) resolved and pulled over plain HTTP',
   },
   {
     name: 'VIGIL_ADMIN_EMAIL',
@@ -390,6 +390,11 @@ export function loadServerConfig(
   const admin: AdminConfig | null =
     email !== undefined || !fleet ? { email: email ?? DEMO_ADMIN_EMAIL, password, org } : null;
   const dbPath = r.raw('VIGIL_DB');
+  if (fleet && dbPath === undefined) {
+    r.problems.push(
+      'VIGIL_DB is required by the fleet control plane: the snapshot file scans are scheduled against',
+    );
+  }
   const feedsDir = r.raw('VIGIL_FEEDS_DIR');
   const config: ServerConfig = {
     mode: fleet ? 'fleet' : 'all-in-one',

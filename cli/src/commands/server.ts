@@ -1,0 +1,237 @@
+/**
+ * `vigil server` (all-in-one), `vigil control-plane` and `vigil worker` (the fleet): the platform's programs.
+ * Settings come from the environment (docs/deployment.md; control-plane/src/config.ts reads and checks them);
+ * each flag here only sets its variable, so a flag and its variable can never disagree. SIGTERM / SIGINT drain:
+ * running scans get VIGIL_DRAIN_TIMEOUT seconds to finish, the rest go back to the queue.
+ *
+ * Composition-root exception to the layering (ARCHITECTURE §1: cli → engine): these commands put the control
+ * plane and the worker together, so they load @vigil/control-plane and @vigil/worker — lazily, with
+ * `await import()` of a computed specifier, only when one of them runs. The scan commands never load either
+ * (their start-up time is unchanged), and the bundler (cli/build.mjs) leaves both packages, with their native
+ * addons and WASM files, outside the CLI bundle. The CLI cannot reference their TypeScript declarations (it is
+ * built before them), so the few functions used are declared below by shape and checked by the e2e tests that
+ * run these commands.
+ */
+import { hostname } from 'node:os';
+import { Command } from 'commander';
+
+type Env = Record<string, string | undefined>;
+
+/** A running server (control-plane/src/server.ts ServerHandle). */
+interface Server {
+  url: string;
+  shutdown(): Promise<void>;
+}
+
+/** What is used of the worker runtime's handle (worker/src/run-worker.ts WorkerHandle). */
+interface WorkerHandle {
+  done: Promise<void>;
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/** control-plane/src/config.ts */
+interface ConfigModule {
+  loadServerConfig(program: 'server' | 'control-plane', env: Env): unknown;
+  loadWorkerConfig(env: Env): {
+    natsServers: string[];
+    queue: { stream: string; subjectPrefix: string };
+    controlPlane: string;
+    workerToken: string;
+    dbPath: string;
+    cacheDir: string;
+    concurrency: number;
+    insecureRegistries: string[];
+    drainTimeoutMs: number;
+    logLevel: string;
+  };
+}
+
+/** control-plane/src/server.ts */
+interface ServerModule {
+  startAllInOne(
+    config: unknown,
+    deps: { startWorker: (options: object) => Promise<WorkerHandle> },
+  ): Promise<Server>;
+  startControlPlane(config: unknown): Promise<Server>;
+  shutdownOnSignal(server: Server): Promise<void>;
+}
+
+/** @vigil/worker */
+interface WorkerModule {
+  runWorker(options: object): Promise<WorkerHandle>;
+  createWorkerLogger(options: { level: string }): unknown;
+  connectQueue(options: { servers: string[]; name: string }): Promise<{ drain(): Promise<void> }>;
+  createJetStreamJobSource(options: object): { close(): Promise<void> };
+}
+
+const CONFIG_MODULE = '@vigil/control-plane/dist/config.js';
+const SERVER_MODULE = '@vigil/control-plane/dist/server.js';
+const WORKER_MODULE = '@vigil/worker';
+/** A computed specifier: the bundler keeps the import as it is, Node resolves it when the command runs. */
+const load = <T>(specifier: string): Promise<T> => import(specifier) as Promise<T>;
+
+/** The environment with the given flags set as their variables. */
+function envWith(
+  flags: Record<string, string | number | boolean | undefined>,
+  names: Record<string, string>,
+): Env {
+  const env: Env = { ...process.env };
+  for (const [flag, name] of Object.entries(names)) {
+    const value = flags[flag];
+    if (value !== undefined) env[name] = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+  }
+  return env;
+}
+
+/**
+ * Runs a program; a coded error (bad configuration, a store or queue that cannot be reached) is printed as
+ * `vigil: CODE: message` with exit code 2 (configuration) or 1, not as a stack trace.
+ */
+async function run(program: () => Promise<void>): Promise<void> {
+  try {
+    await program();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string' || !/^(CP|WRK)_[A-Z_]+$/.test(code)) throw e;
+    process.stderr.write(`vigil: ${code}: ${(e as Error).message}\n`);
+    process.exitCode = code === 'CP_INVALID_ARGUMENT' || code === 'WRK_CONFIG_INVALID' ? 2 : 1;
+  }
+  // a library that keeps a handle open must not keep a drained program alive
+  setTimeout(() => process.exit(), 2_000).unref();
+}
+
+async function serveUntilSignal(
+  start: (server: ServerModule, config: unknown) => Promise<Server>,
+  configOf: (m: ConfigModule) => unknown,
+): Promise<void> {
+  const config = configOf(await load<ConfigModule>(CONFIG_MODULE));
+  const serverModule = await load<ServerModule>(SERVER_MODULE);
+  const server = await start(serverModule, config);
+  await serverModule.shutdownOnSignal(server);
+}
+
+const SERVER_FLAGS = {
+  host: 'VIGIL_HOST',
+  port: 'PORT',
+  grpcPort: 'VIGIL_GRPC_PORT',
+  db: 'VIGIL_DB',
+} as const;
+
+function serverCommand(): Command {
+  return new Command('server')
+    .description(
+      'all-in-one server: embedded databases, in-process queue and workers, demo org on first start',
+    )
+    .option('--port <port>', 'HTTP port (PORT, default 8080)')
+    .option('--grpc-port <port>', 'gRPC port (VIGIL_GRPC_PORT, default 9090)')
+    .option('--host <address>', 'address to bind (VIGIL_HOST, default 0.0.0.0)')
+    .option('--data-dir <dir>', 'data directory (VIGIL_DATA_DIR, default ./.vigil-data)')
+    .option('--db <file>', 'vulnerability database (VIGIL_DB; default: built in the data dir on first start)')
+    .option('--workers <n>', 'in-process workers (VIGIL_WORKERS, default 2)')
+    .option('--concurrency <n>', 'scans at once per worker (VIGIL_WORKER_CONCURRENCY, default 2)')
+    .option('--no-demo', 'no demo images on first start (VIGIL_DEMO=0)')
+    .action((flags: Record<string, string | boolean | undefined>) =>
+      run(async () => {
+        const env = envWith(
+          { ...flags, demo: flags.demo === false ? false : undefined },
+          {
+            ...SERVER_FLAGS,
+            dataDir: 'VIGIL_DATA_DIR',
+            workers: 'VIGIL_WORKERS',
+            concurrency: 'VIGIL_WORKER_CONCURRENCY',
+            demo: 'VIGIL_DEMO',
+          },
+        );
+        const worker = await load<WorkerModule>(WORKER_MODULE);
+        await serveUntilSignal(
+          (m, config) => m.startAllInOne(config, { startWorker: (options) => worker.runWorker(options) }),
+          (m) => m.loadServerConfig('server', env),
+        );
+      }),
+    );
+}
+
+function controlPlaneCommand(): Command {
+  return new Command('control-plane')
+    .description(
+      'fleet control plane on PostgreSQL (DATABASE_URL), ClickHouse (CLICKHOUSE_URL) and NATS (NATS_URL)',
+    )
+    .option('--port <port>', 'HTTP port (PORT, default 8080)')
+    .option('--grpc-port <port>', 'gRPC port (VIGIL_GRPC_PORT, default 9090)')
+    .option('--host <address>', 'address to bind (VIGIL_HOST, default 0.0.0.0)')
+    .option('--db <file>', 'vulnerability database scans are scheduled against (VIGIL_DB, required)')
+    .action((flags: Record<string, string | undefined>) =>
+      run(() =>
+        serveUntilSignal(
+          (m, config) => m.startControlPlane(config),
+          (m) => m.loadServerConfig('control-plane', envWith(flags, SERVER_FLAGS)),
+        ),
+      ),
+    );
+}
+
+function workerCommand(): Command {
+  return new Command('worker')
+    .description('fleet worker: pulls scan jobs from NATS JetStream, reports to the control plane over gRPC')
+    .option('--nats <urls>', 'NATS server(s), comma-separated (NATS_URL, required)')
+    .option(
+      '--control-plane <host:port>',
+      'control plane gRPC address (VIGIL_CONTROL_PLANE, default 127.0.0.1:9090)',
+    )
+    .option('--db <file>', 'vulnerability database (VIGIL_DB, required)')
+    .option('--concurrency <n>', 'scans at once (VIGIL_WORKER_CONCURRENCY, default 2)')
+    .option('--data-dir <dir>', 'layer cache lives in <dir>/cache (VIGIL_DATA_DIR, default ./.vigil-data)')
+    .action((flags: Record<string, string | undefined>) =>
+      run(async () => {
+        const env = envWith(flags, {
+          nats: 'NATS_URL',
+          controlPlane: 'VIGIL_CONTROL_PLANE',
+          db: 'VIGIL_DB',
+          concurrency: 'VIGIL_WORKER_CONCURRENCY',
+          dataDir: 'VIGIL_DATA_DIR',
+        });
+        const config = (await load<ConfigModule>(CONFIG_MODULE)).loadWorkerConfig(env);
+        const worker = await load<WorkerModule>(WORKER_MODULE);
+        const connection = await worker.connectQueue({
+          servers: config.natsServers,
+          name: `vigil-worker-${hostname()}-${process.pid}`,
+        });
+        const source = worker.createJetStreamJobSource({ connection, ...config.queue });
+        try {
+          const handle = await worker.runWorker({
+            source,
+            controlPlane: { address: config.controlPlane, token: config.workerToken },
+            dbPath: config.dbPath,
+            cacheDir: config.cacheDir,
+            concurrency: config.concurrency,
+            registry: { insecureRegistries: config.insecureRegistries },
+            logger: worker.createWorkerLogger({ level: config.logLevel }),
+          });
+          await Promise.race([handle.done, drainOnSignal(handle, config.drainTimeoutMs)]);
+        } finally {
+          await source.close();
+          await connection.drain();
+        }
+      }),
+    );
+}
+
+/** Drains the worker on the first SIGTERM / SIGINT (a second one exits at once); resolves once drained. */
+function drainOnSignal(handle: WorkerHandle, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSignal = (): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.once('SIGTERM', () => process.exit(1));
+      process.once('SIGINT', () => process.exit(1));
+      handle.drain(timeoutMs).then(resolve, reject);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** The three platform commands. */
+export function platformCommands(): Command[] {
+  return [serverCommand(), controlPlaneCommand(), workerCommand()];
+}

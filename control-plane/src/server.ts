@@ -1,0 +1,509 @@
+/**
+ * The control plane's composition root, in its two modes with one code path above the driver seam:
+ *
+ * - `startControlPlane(config)` (fleet, `vigil control-plane`): Postgres (`pg`), ClickHouse over HTTP (or chdb in
+ *   the data dir when CLICKHOUSE_URL is unset), NATS JetStream; workers are other processes (`vigil worker`).
+ * - `startAllInOne(config, { startWorker })` (`vigil server`, `npm start`): PGlite and chdb in the data dir, the
+ *   in-process queue, and N in-process workers that talk gRPC over loopback to this control plane exactly like
+ *   fleet workers; on first start the demo organisation, its admin and scans of the demo images.
+ *
+ * Both serve the same services: WorkerService and the public gRPC services on VIGIL_GRPC_PORT, the REST gateway
+ * (with /healthz, /readyz, /metrics and a landing page at `/`) on PORT, and the dispatch loop. `shutdown()` is
+ * graceful: /readyz answers 503, HTTP stops accepting and finishes its requests, in-process workers drain, gRPC
+ * finishes its calls, then queue and stores close. The worker runtime is injected (`startWorker`): the control
+ * plane never imports @vigil/worker; the CLI, the composition root of the whole product, passes `runWorker`.
+ */
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { readSnapshotMeta, type SnapshotMeta } from '@vigil/engine/db';
+import { WorkerService } from '@vigil/proto/v1/worker_pb';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createAnalyticsStore } from './analytics/index.js';
+import type { AnalyticsStore } from './analytics/types.js';
+import { createAuth } from './auth/authenticate.js';
+import { bootstrapAdmin } from './auth/bootstrap.js';
+import { pgSessionStore } from './auth/sessions.js';
+import type { ServerConfig } from './config.js';
+import { writeDemoImages } from './demo/images.js';
+import { localImageResolver } from './demo/resolver.js';
+import { seedDemo, type SeedResult } from './demo/seed.js';
+import { ensureVulnDb } from './demo/vulndb.js';
+import { ControlPlaneError } from './errors.js';
+import { addService } from './grpc/adapter.js';
+import { buildApi, createLogger, grpcPublicServices } from './http/index.js';
+import { trackQueueDepth } from './metrics.js';
+import { createInProcessQueue, type InProcessJobSource } from './queue/in-process.js';
+import { connectQueue } from './queue/jetstream/connect.js';
+import { createJetStreamDispatcher } from './queue/jetstream/dispatcher.js';
+import type { JobDispatcher } from './queue/types.js';
+import { createServices, registryResolver, type ImageResolver, type Services } from './services/index.js';
+import type { MetadataStores } from './services/types.js';
+import { openPgliteDatabase } from './store/pglite/index.js';
+import { createPgDatabase, migrate, pgStores, type SqlDatabase } from './store/postgres/index.js';
+
+/** What one in-process worker is started with: a subset of @vigil/worker's WorkerOptions. */
+export interface InProcessWorkerOptions {
+  source: InProcessJobSource;
+  controlPlane: { address: string; token: string };
+  dbPath: string;
+  cacheDir: string;
+  concurrency: number;
+  workerId: string;
+  registry: { insecureRegistries: string[] };
+  logger: Logger;
+}
+
+/** What the control plane needs of a running worker: a subset of @vigil/worker's WorkerHandle. */
+export interface InProcessWorker {
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/** Starts one worker; @vigil/worker's `runWorker` fits. */
+export type StartWorker = (options: InProcessWorkerOptions) => Promise<InProcessWorker>;
+
+export interface ServerOptions {
+  /** default: pino on stdout at the configured level, secrets redacted */
+  logger?: Logger;
+  /** where the all-in-one prints its start-up banner (default stdout) */
+  print?: (text: string) => void;
+}
+
+export interface ServerHandle {
+  readonly config: ServerConfig;
+  /** the REST gateway, as reachable from this host (`http://localhost:8080`) */
+  readonly url: string;
+  /** the gRPC server, as reachable from this host (`127.0.0.1:9090`) */
+  readonly grpcAddress: string;
+  /** the vulnerability database scans are scheduled against */
+  readonly dbPath: string;
+  /** all-in-one: what the first-start seeding did (null in the fleet, or with VIGIL_DEMO=0 and no admin) */
+  readonly seed: SeedResult | null;
+  /** Graceful shutdown (idempotent): see the module comment. */
+  shutdown(): Promise<void>;
+}
+
+/** The parts a mode builds below the service layer. */
+interface Parts {
+  db: SqlDatabase;
+  analytics: AnalyticsStore;
+  dispatcher: JobDispatcher;
+  resolver: ImageResolver;
+  dbPath: string;
+  workerToken: string;
+  /** closed last, after the dispatcher (e.g. the NATS connection) */
+  close?: () => Promise<void>;
+}
+
+/** A running core: services, gRPC and HTTP servers. */
+interface Core {
+  stores: MetadataStores;
+  services: Services;
+  url: string;
+  grpcAddress: string;
+  /** `beforeGrpcClose` runs after HTTP closed and before gRPC does (in-process workers drain there) */
+  shutdown(beforeGrpcClose?: () => Promise<void>): Promise<void>;
+}
+
+const NIL_ORG = '00000000-0000-0000-0000-000000000000';
+const HOUR = 3_600_000;
+const MiB = 1024 * 1024;
+
+/** The fleet control plane (DATABASE_URL, CLICKHOUSE_URL, NATS_URL). */
+export async function startControlPlane(
+  config: ServerConfig,
+  options: ServerOptions = {},
+): Promise<ServerHandle> {
+  if (config.mode !== 'fleet' || !config.databaseUrl || !config.dbPath || !config.workerToken) {
+    throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'startControlPlane needs a fleet configuration');
+  }
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const opened = new Resources();
+  try {
+    const db = opened.add(
+      createPgDatabase({
+        connectionString: config.databaseUrl,
+        onIdleError: (err) => logger.warn({ err }, 'postgres idle connection lost'),
+      }),
+    );
+    await migrate(db);
+    const analytics = opened.add(await openAnalytics(config));
+    await analytics.migrate();
+    const nc = await connectQueue({ servers: config.natsServers, name: 'vigil-control-plane' });
+    opened.add({ close: () => nc.close() });
+    const dispatcher = opened.add(
+      createJetStreamDispatcher({
+        connection: nc,
+        ...config.queue,
+        logger: logger.child({ component: 'queue' }),
+      }),
+    );
+    await dispatcher.setup();
+    const core = await serve(config, logger, {
+      db,
+      analytics,
+      dispatcher,
+      resolver: registryResolver({ insecureRegistries: config.insecureRegistries }),
+      dbPath: config.dbPath,
+      workerToken: config.workerToken,
+      close: () => nc.drain(),
+    });
+    opened.handOver(core);
+    if (config.admin?.password) {
+      const { created, org } = await bootstrapAdmin(
+        { orgs: core.stores.orgs, audit: core.stores.audit, db },
+        { email: config.admin.email, password: config.admin.password, orgSlug: config.admin.org },
+      );
+      if (created) logger.info({ org: org.slug, email: config.admin.email }, 'first admin created');
+    }
+    return handle(config, core, null, config.dbPath, () => core.shutdown());
+  } catch (err) {
+    await opened.closeAll();
+    throw err;
+  }
+}
+
+/** The all-in-one server: embedded stores, in-process queue and workers, the demo on first start. */
+export async function startAllInOne(
+  config: ServerConfig,
+  deps: { startWorker: StartWorker },
+  options: ServerOptions = {},
+): Promise<ServerHandle> {
+  if (config.mode !== 'all-in-one') {
+    throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'startAllInOne needs an all-in-one configuration');
+  }
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const print = options.print ?? ((text: string) => void process.stdout.write(text));
+  await mkdir(config.dataDir, { recursive: true });
+  const vulndb = await ensureVulnDb(config);
+  if (vulndb.origin === 'built') {
+    logger.info(
+      { path: vulndb.path, from: vulndb.from, version: vulndb.version },
+      'vulnerability database built',
+    );
+  }
+  const opened = new Resources();
+  try {
+    const db = opened.add(await openPgliteDatabase({ dataDir: join(config.dataDir, 'pglite') }));
+    await migrate(db);
+    const analytics = opened.add(await openAnalytics(config));
+    await analytics.migrate();
+    const queue = opened.add(createInProcessQueue({ logger: logger.child({ component: 'queue' }) }));
+    const images = config.demo ? await writeDemoImages(join(config.dataDir, 'demo', 'images')) : [];
+    const registry = registryResolver({ insecureRegistries: config.insecureRegistries });
+    const workerToken = config.workerToken ?? randomBytes(32).toString('base64url');
+    const core = await serve(config, logger, {
+      db,
+      analytics,
+      dispatcher: queue,
+      resolver: localImageResolver(images, registry),
+      dbPath: vulndb.path,
+      workerToken,
+    });
+    const sources: InProcessJobSource[] = [];
+    const workers: InProcessWorker[] = [];
+    const stopWorkers = async (): Promise<void> => {
+      await Promise.allSettled(workers.map((w) => w.drain(config.drainTimeoutMs)));
+      await Promise.allSettled(sources.map((s) => s.close()));
+    };
+    opened.handOver({ shutdown: () => core.shutdown(stopWorkers) });
+    for (let i = 1; i <= config.workers; i++) {
+      const source = queue.source();
+      sources.push(source);
+      workers.push(
+        await deps.startWorker({
+          source,
+          controlPlane: { address: core.grpcAddress, token: workerToken },
+          dbPath: vulndb.path,
+          cacheDir: join(config.dataDir, 'cache'),
+          concurrency: config.workerConcurrency,
+          workerId: `in-process-${i}`,
+          registry: { insecureRegistries: config.insecureRegistries },
+          logger: logger.child({ component: 'worker' }),
+        }),
+      );
+    }
+    const seed = config.admin
+      ? await seedDemo({ stores: core.stores, db, scans: core.services.scans }, config.admin, images)
+      : null;
+    if (seed) print(banner(core.url, seed, images.length));
+    return handle(config, core, seed, vulndb.path, () => core.shutdown(stopWorkers));
+  } catch (err) {
+    await opened.closeAll();
+    throw err;
+  }
+}
+
+/**
+ * Runs a started server until SIGTERM or SIGINT, then shuts it down gracefully; a second signal exits at once.
+ * Resolves once the shutdown finished.
+ */
+export function shutdownOnSignal(server: Pick<ServerHandle, 'shutdown'>, logger?: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.once('SIGTERM', () => process.exit(1));
+      process.once('SIGINT', () => process.exit(1));
+      logger?.info({ signal }, 'shutting down: draining');
+      server.shutdown().then(resolve, reject);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+function handle(
+  config: ServerConfig,
+  core: Core,
+  seed: SeedResult | null,
+  dbPath: string,
+  shutdown: () => Promise<void>,
+): ServerHandle {
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    url: core.url,
+    grpcAddress: core.grpcAddress,
+    dbPath,
+    seed,
+    shutdown: () => (closing ??= shutdown()),
+  };
+}
+
+async function openAnalytics(config: ServerConfig): Promise<AnalyticsStore> {
+  if (config.clickhouseUrl) return createAnalyticsStore({ url: config.clickhouseUrl });
+  const path = join(config.dataDir, 'clickhouse');
+  await mkdir(path, { recursive: true });
+  return createAnalyticsStore({ path });
+}
+
+/** The services, gRPC and HTTP servers over a mode's parts. */
+async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promise<Core> {
+  const { db, analytics, dispatcher } = parts;
+  const snapshot = watchSnapshot(parts.dbPath, logger);
+  const stores = pgStores(db);
+  const sessions = pgSessionStore(db);
+  const auth = createAuth({ orgs: stores.orgs, audit: stores.audit, sessions });
+  const services = createServices({
+    stores,
+    analytics,
+    dispatcher,
+    dbVersion: () => snapshot().version,
+    snapshot,
+    resolver: parts.resolver,
+    logger: logger.child({ component: 'services' }),
+    workerToken: parts.workerToken,
+  });
+
+  const grpcLogger = logger.child({ component: 'grpc' });
+  const onInternalError = (err: unknown, method: { name: string }): void =>
+    grpcLogger.error({ err, method: method.name }, 'grpc internal error');
+  const grpcServer = new grpc.Server({
+    'grpc.max_receive_message_length': 16 * MiB,
+    'grpc.max_send_message_length': 16 * MiB,
+  });
+  addService(grpcServer, WorkerService, services.workerService, { onInternalError });
+  for (const s of grpcPublicServices(
+    { auth, scans: services.scans, queries: services.queries },
+    { onInternalError },
+  )) {
+    grpcServer.addService(s.definition, s.implementation);
+  }
+  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
+
+  let draining = false;
+  const app = await buildApi({
+    stores,
+    sessions,
+    services,
+    auth,
+    logger,
+    isDraining: () => draining,
+    readiness: {
+      database: () => db.query('SELECT 1'),
+      analytics: () => analytics.summary(NIL_ORG),
+      queue: () => dispatcher.pending(),
+    },
+  });
+  landingPage(app);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    grpcServer.forceShutdown();
+    throw new ControlPlaneError(
+      'CP_UNAVAILABLE',
+      `cannot listen on ${config.host}:${config.port}: ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const address = app.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.port;
+
+  trackQueueDepth(() => dispatcher.pending());
+  await services.dispatchLoop.start();
+  const prune = setInterval(() => {
+    analytics
+      .pruneUnpublished(new Date(Date.now() - 24 * HOUR))
+      .catch((err: unknown) => logger.warn({ err }, 'analytics prune failed'));
+  }, HOUR);
+  prune.unref();
+  logger.info({ http: httpPort, grpc: grpcPort, mode: config.mode }, 'control plane listening');
+
+  return {
+    stores,
+    services,
+    url: `http://${localHost(config.host)}:${httpPort}`,
+    grpcAddress: `${localHost(config.host, '127.0.0.1')}:${grpcPort}`,
+    async shutdown(beforeGrpcClose) {
+      draining = true;
+      clearInterval(prune);
+      logger.info('control plane draining');
+      await closeHttp(app, config.drainTimeoutMs);
+      await services.dispatchLoop.stop();
+      await beforeGrpcClose?.();
+      await closeGrpc(grpcServer, config.drainTimeoutMs);
+      await Promise.allSettled([dispatcher.close()]);
+      await parts.close?.().catch((err: unknown) => logger.warn({ err }, 'queue connection close failed'));
+      await Promise.allSettled([analytics.close(), db.close()]);
+      logger.info('control plane stopped');
+    },
+  };
+}
+
+/** The current snapshot's metadata, re-read when the file changes (checked at most every 5 s). */
+function watchSnapshot(path: string, logger: Logger): () => SnapshotMeta {
+  let meta = readSnapshotMeta(path);
+  let mtime = statSync(path).mtimeMs;
+  let checkedAt = Date.now();
+  return () => {
+    if (Date.now() - checkedAt < 5_000) return meta;
+    checkedAt = Date.now();
+    try {
+      const now = statSync(path).mtimeMs;
+      if (now !== mtime) {
+        meta = readSnapshotMeta(path);
+        mtime = now;
+        logger.info({ version: meta.version }, 'vulnerability database changed');
+      }
+    } catch (err) {
+      logger.warn({ err, path }, 'vulnerability database unreadable; keeping the previous version');
+    }
+    return meta;
+  };
+}
+
+function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) {
+        reject(
+          new ControlPlaneError('CP_UNAVAILABLE', `cannot listen for gRPC on ${address}: ${err.message}`),
+        );
+      } else resolve(bound);
+    });
+  });
+}
+
+/** Stops accepting, lets requests finish, then cuts what is left (SSE watchers) after `timeoutMs`. */
+async function closeHttp(app: FastifyInstance, timeoutMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lets calls in flight (worker reports) finish, then cancels what is left after `timeoutMs`. */
+function closeGrpc(server: grpc.Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, timeoutMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** `0.0.0.0` / `::` listen everywhere; locally the server is reached on loopback. */
+function localHost(host: string, loopback = 'localhost'): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return loopback;
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `/`: until the console ships, a page pointing at the API documentation. */
+function landingPage(app: FastifyInstance): void {
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Vigil</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style></head>
+<body><h1>Vigil</h1>
+<p>The control plane is running. The console is not part of this release yet.</p>
+<ul>
+<li><a href="/api/docs">API documentation</a> (OpenAPI JSON at <a href="/api/docs/json">/api/docs/json</a>)</li>
+<li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a></li>
+</ul></body></html>
+`;
+  app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(html),
+  );
+}
+
+function banner(url: string, seed: SeedResult, images: number): string {
+  const password =
+    seed.generatedPassword ??
+    (seed.createdAdmin ? '(VIGIL_ADMIN_PASSWORD)' : '(set on first start; not shown again)');
+  const lines = [
+    '',
+    'Vigil all-in-one server is running',
+    `  URL           ${url}   (API docs: ${url}/api/docs)`,
+    `  organisation  ${seed.org.slug}`,
+    `  admin         ${seed.email}`,
+    `  password      ${password}`,
+    ...(seed.generatedPassword
+      ? ['                (generated for this data directory and shown only now: keep it)']
+      : []),
+    ...(images > 0
+      ? [
+          `  demo          ${images} demo images${seed.scansRequested ? `, ${seed.scansRequested} scans queued` : ''}`,
+        ]
+      : []),
+    '  API token     sign in, then create a token with the CSRF token the login returns:',
+    `    curl -s -c vigil.cookies -H 'content-type: application/json' \\`,
+    `      -d '{"email":"${seed.email}","password":"<password>"}' ${url}/api/v1/auth/login`,
+    `    curl -s -b vigil.cookies -H 'content-type: application/json' -H 'x-csrf-token: <csrfToken>' \\`,
+    `      -d '{"name":"ci","scopes":["ci","read"]}' ${url}/api/v1/tokens`,
+    '    then: curl -H "authorization: Bearer <secret>" ' + `${url}/api/v1/summary`,
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What start-up opened, released when start-up fails: in reverse order, or, once the core runs, by its
+ * shutdown (which closes the stores itself).
+ */
+class Resources {
+  private readonly items: Array<{ close(): Promise<unknown> }> = [];
+  private core: { shutdown(): Promise<void> } | null = null;
+  add<T extends { close(): Promise<unknown> }>(item: T): T {
+    this.items.push(item);
+    return item;
+  }
+  handOver(core: { shutdown(): Promise<void> }): void {
+    this.core = core;
+  }
+  async closeAll(): Promise<void> {
+    if (this.core) return this.core.shutdown();
+    for (const item of this.items.reverse()) await item.close().catch(() => undefined);
+  }
+}
