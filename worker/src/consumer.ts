@@ -114,7 +114,14 @@ export class Consumer {
   private launch(delivery: JobDelivery): void {
     const { metrics, logger, heartbeatMs } = this.options;
     const controller = new AbortController();
-    const heartbeat = setInterval(() => delivery.working(), heartbeatMs);
+    const heartbeat = setInterval(() => {
+      try {
+        delivery.working();
+      } catch (error) {
+        // a lost connection: the settle at the end reports it; the scan goes on meanwhile
+        logger.warn({ err: error, scanId: delivery.job.scanId }, 'job heartbeat failed');
+      }
+    }, heartbeatMs);
     metrics.started();
     const job: RunningJob = { delivery, controller, settled: Promise.resolve() };
     job.settled = this.options

@@ -428,6 +428,24 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
     });
   });
 
+  it('fails a scan that runs past its timeout as retryable and gives the job back', async () => {
+    holdLayers();
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-timeout', registry.ref));
+    await start(source, { scanTimeoutMs: 300 });
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    expect({
+      failed: eventsOf(streamOf('scan-timeout'), 'failed').map(({ code, retryable }) => ({
+        code,
+        retryable,
+      })),
+      settlements: source.settlementsOf('scan-timeout'),
+    }).toEqual({
+      failed: [{ code: 'WRK_SCAN_TIMEOUT', retryable: true }],
+      settlements: [{ scanId: 'scan-timeout', attempt: 1, action: 'nak', delayMs: 100 }],
+    });
+  });
+
   it('runs at most `concurrency` jobs and takes the next one only when a slot frees', async () => {
     holdLayers();
     const source = new ArrayJobSource();
