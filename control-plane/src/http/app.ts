@@ -57,6 +57,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? MiB,
     trustProxy: options.trustProxy ?? false,
     schemaErrorFormatter,
+    // the router's own refusals (bad URL encoding, over-long path parameters) take the one error model too
+    frameworkErrors: errorHandler,
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: a text/plain body is refused with 415 instead of reaching validation as a string.

@@ -1,7 +1,8 @@
 /**
  * Test support (not built): the REST gateway over real parts — a scratch Postgres, chdb, the in-process queue
  * and the real service layer (services/testdata/harness.ts) — with two tenants, each holding a user of every
- * role, a token of every scope, a completed scan with findings, a queued scan and a batch. `call` sends a request
+ * role, a token of every scope, a completed scan with findings, a queued scan and a batch (and tenant a three
+ * never-scanned images more). `call` sends a request
  * as one of those callers (bearer token, or session cookie + CSRF header).
  */
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import { createLoginLimiter, type LoginLimiterOptions } from '../../auth/rate-li
 import { pgSessionStore, type SessionStore } from '../../auth/sessions.js';
 import {
   completeReport,
+  DB_VERSION,
   messages,
   openBackends,
   startServices,
@@ -26,6 +28,7 @@ import { buildApi } from '../app.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../auth-hook.js';
 import { createLogger } from '../logger.js';
 import type { ApiOptions } from '../context.js';
+import type { Fresh } from './route-cases.js';
 
 export const PASSWORD = 'correct horse battery staple';
 export const ROLE_NAMES: readonly Role[] = ['admin', 'member', 'viewer'];
@@ -65,6 +68,8 @@ export interface ApiHarness {
   b: Tenant;
   /** Signs in through the API and returns the cookie secret and CSRF token. */
   login(email: string, password?: string): Promise<SessionCredentials>;
+  /** Throwaway things for requests that change what they touch. */
+  fresh: Fresh;
   close(): Promise<void>;
 }
 
@@ -99,9 +104,18 @@ export function call(
   });
 }
 
-async function seedTenant(backends: Backends, cp: ServiceInstance, slug: string, passwordHash: string): Promise<Tenant> {
-  const { orgs } = backends.stores;
+async function seedTenant(
+  backends: Backends,
+  cp: ServiceInstance,
+  slug: string,
+  passwordHash: string,
+  neverScanned: number,
+): Promise<Tenant> {
+  const { orgs, images } = backends.stores;
   const org = await orgs.createOrg({ slug, name: `Org ${slug}` });
+  for (let i = 0; i < neverScanned; i++) {
+    await images.upsertImage(org.id, { repository: `registry.test/${slug}/idle`, digest: sha256Digest(`${slug}-idle-${i}`) });
+  }
   const users = {} as Record<Role, UserRecord>;
   for (const role of ROLE_NAMES) {
     users[role] = await orgs.createUser(org.id, { email: `${role}@${slug}.test`, role, passwordHash });
@@ -170,8 +184,9 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     limiter: createLoginLimiter(options.limiter),
   });
   const passwordHash = await hashPassword(PASSWORD);
-  const a = await seedTenant(backends, cp, 'tenant-a', passwordHash);
-  const b = await seedTenant(backends, cp, 'tenant-b', passwordHash);
+  // Different sizes, so a count that mixed tenants up would show.
+  const a = await seedTenant(backends, cp, 'tenant-a', passwordHash, 3);
+  const b = await seedTenant(backends, cp, 'tenant-b', passwordHash, 0);
   const app = await buildApi({
     stores: backends.stores,
     sessions,
@@ -182,7 +197,32 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     options: { sseHeartbeatMs: 50, ...options.options },
   });
   await app.ready();
+  let throwaways = 0;
+  const fresh: Fresh = {
+    async queuedScanId(t) {
+      // Through the stores, not the scan service: this works while the tenant's scanning is switched off.
+      const { image } = await backends.stores.images.upsertImage(t.org.id, {
+        repository: `registry.test/${t.org.slug}/throwaway`,
+        digest: sha256Digest(`throwaway-${++throwaways}`),
+      });
+      const { scan } = await backends.stores.scans.createScan(t.org.id, {
+        imageId: image.id,
+        dbVersion: DB_VERSION,
+        priority: 'ci',
+      });
+      return scan.id;
+    },
+    async tokenId(t) {
+      const { hash, prefix } = generateApiToken();
+      return (await backends.stores.orgs.createToken(t.org.id, { name: 'throwaway', scopes: ['read'], hash, prefix })).id;
+    },
+    async session(t, role = 'admin') {
+      const { secret, session } = await sessions.create(t.org.id, t.users[role].id);
+      return { secret, csrf: session.csrfToken };
+    },
+  };
   return {
+    fresh,
     backends,
     cp,
     sessions,
