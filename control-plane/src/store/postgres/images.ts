@@ -28,7 +28,9 @@ const REPOSITORY = /^[a-zA-Z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a
 
 export const IMAGE_COLUMNS =
   'i.id, i.org_id, i.repository_id, i.name, i.digest, i.tags, i.created_at, i.updated_at, ' +
-  'i.last_scan_id, i.last_completed_scan_id, i.last_completed_at, i.summary_attempt, ' +
+  // the newest scan of the digest, any status (one probe of scans_digest_newest)
+  '(SELECT s.id FROM scans s WHERE s.org_id = i.org_id AND s.digest = i.digest ORDER BY s.created_at DESC, s.id DESC LIMIT 1) AS last_scan_id, ' +
+  'i.last_completed_scan_id, i.last_completed_at, i.summary_attempt, ' +
   'i.critical, i.high, i.medium, i.low, i.unknown, i.total, i.fixable, i.packages, i.os';
 
 /** Sort keys: SQL expressions (each paired with its cast for the cursor value), unique together within an org. */

@@ -139,10 +139,7 @@ async function insertBatchScans(
        INSERT INTO scans (org_id, image_id, digest, batch_id, priority, forced, db_version)
        SELECT $1, src.id, src.digest, $2, $3, $4, $5 FROM src
        ON CONFLICT ${ACTIVE_SCAN_CONFLICT} DO NOTHING
-       RETURNING id, digest
-     ),
-     touch AS (
-       UPDATE images i SET last_scan_id = ins.id FROM ins WHERE i.org_id = $1 AND i.digest = ins.digest
+       RETURNING id
      )
      SELECT (SELECT count(*) FROM images i WHERE ${cond})::integer AS matched, (SELECT count(*) FROM ins)::integer AS total`,
     values,

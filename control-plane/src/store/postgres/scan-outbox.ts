@@ -1,7 +1,8 @@
 /**
  * The dispatch outbox and scan lookups by id: system-level operations of the publisher loop, dead-job handling
  * and the worker service, which know scans only by id and act for no organisation. Queued scans without
- * `published_at` are the outbox; the partial index scans_unpublished (0002) keeps reading it cheap.
+ * `published_at` are the outbox, read in priority order along the scans_queued index (0001); published_at has no
+ * index of its own, so marking a chunk published is a HOT update (0002).
  */
 import type { ScanOutboxStore, UnpublishedScan } from '../../services/types.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';

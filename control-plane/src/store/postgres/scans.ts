@@ -91,9 +91,6 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
                  updated_at = now()
            -- xmax is 0 only on a freshly inserted row version: tells a new scan from the existing active one
            RETURNING ${SCAN_COLUMNS}, (s.xmax = 0) AS created
-         ),
-         touch AS (
-           UPDATE images i SET last_scan_id = ins.id FROM ins WHERE ins.created AND i.org_id = $1 AND i.digest = ins.digest
          )
          SELECT * FROM ins`,
         [orgId, imageId, priority, force || upload, dbVersion],

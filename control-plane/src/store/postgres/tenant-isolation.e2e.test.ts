@@ -195,7 +195,7 @@ describe('tenant isolation: org A never sees or changes org B rows', () => {
         `INSERT INTO scans (org_id, image_id, digest, batch_id, priority, db_version) VALUES ($1, $2, 'sha256:00', $3, 'ci', 'v')`,
         [a.org, a.image.id, b.batch.id],
       ),
-      imagePointingAtForeignScan: db.query('UPDATE images SET last_scan_id = $2 WHERE id = $1', [
+      imagePointingAtForeignScan: db.query('UPDATE images SET last_completed_scan_id = $2 WHERE id = $1', [
         a.image.id,
         b.scan.id,
       ]),
