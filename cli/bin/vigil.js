@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/bundle/main.js';
+import { launch } from '../dist/launch.js';
+
+launch();
