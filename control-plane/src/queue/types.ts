@@ -4,9 +4,10 @@
  * same object's consumer side to in-process workers).
  *
  * Delivery is at-least-once: a job is redelivered until a worker acknowledges it, at most `maxDeliver` times.
- * The scan id is the message id, so publishing the same scan twice inside the dedup window is a no-op; the
- * worker claims each attempt through the control plane (WorkerService.ClaimJob), which drops jobs of cancelled
- * or finished scans.
+ * The scan id is the message id, so publishing the same scan twice inside the dedup window (2 min by default,
+ * counted from the first publish) is a no-op; a republish after the window is stored again, and the worker's
+ * claim drops the extra copy. The worker claims each attempt through the control plane (WorkerService.ClaimJob),
+ * which drops jobs of cancelled or finished scans.
  */
 import type { ScanPriority } from '../services/types.js';
 
@@ -39,16 +40,26 @@ export interface JobDispatcher {
   /** Creates the stream and consumers if missing (idempotent). */
   setup(): Promise<void>;
   /**
-   * Publishes jobs in chunks (bounded in-flight publish acks), in the given order. Resolves when every job is
-   * stored; rejects with CP_QUEUE_UNAVAILABLE after retries, naming how many were stored (safe to call again:
-   * duplicates are dropped by message id).
+   * Publishes jobs in chunks (bounded in-flight publish acks), in the given order (a retried publish may land
+   * after later ones). Resolves when every job is stored; `duplicates` counts jobs already queued under their scan
+   * id. Rejects with CP_INVALID_ARGUMENT (before sending anything) for a job without scan, org or image id, image
+   * reference, known priority or valid queuedAt, and with CP_QUEUE_UNAVAILABLE after retries, naming how many were
+   * stored (safe to call again: duplicates are dropped by message id).
    */
   publish(jobs: readonly ScanJobMessage[]): Promise<{ published: number; duplicates: number }>;
   /** Tells every worker to abort this scan if it is running it (fire and forget, best effort, at-most-once). */
   cancel(message: CancelMessage): Promise<void>;
-  /** Called for each job that exhausted its deliveries; returns an unsubscribe function. */
+  /**
+   * Called for each job that exhausted its deliveries; returns an unsubscribe function. JetStream reports it when a
+   * worker next asks for a job (idle workers ask every few seconds); best effort: a dead job nobody hears of is the
+   * scheduler's stale-scan case.
+   */
   onDeadJob(listener: (job: DeadJob) => void): () => void;
-  /** Jobs waiting (not yet delivered or awaiting redelivery), for /metrics and the bench. */
+  /**
+   * Jobs waiting, for /metrics and the bench. In-process: not yet delivered or awaiting redelivery. JetStream: not
+   * yet delivered (the consumers' num_pending); it cannot tell a job awaiting redelivery from one in flight.
+   */
   pending(): Promise<number>;
+  /** Stops listening (dead jobs); the NATS connection stays open (it belongs to the caller). */
   close(): Promise<void>;
 }

@@ -73,6 +73,13 @@ export function firstEvent<T>(register: (listener: (value: T) => void) => () => 
   });
 }
 
+/** Asks `source` for a job until `until` settles. */
+export function takeUntil(source: SourceLike, until: Promise<unknown>): Promise<DeliveryLike | null> {
+  const controller = new AbortController();
+  void until.finally(() => controller.abort());
+  return source.next(controller.signal);
+}
+
 function summary(delivery: DeliveryLike | null): { scanId: string; attempt: number; lastAttempt: boolean } | null {
   return delivery && { scanId: delivery.job.scanId, attempt: delivery.attempt, lastAttempt: delivery.lastAttempt };
 }
@@ -247,6 +254,7 @@ export function describeQueueBehaviour(name: string, factory: QueueFactory): voi
       });
     });
 
+    // JetStream (2.9) gives up on a job when a consumer next asks for one, so a source keeps asking meanwhile
     it('reports_a_dead_job_after_its_last_nak', async () => {
       const q = await queue(2);
       const dead = firstEvent<DeadJob>((listener) => q.dispatcher.onDeadJob(listener));
@@ -258,12 +266,11 @@ export function describeQueueBehaviour(name: string, factory: QueueFactory): voi
       first?.nak(0);
       const last = await take(source, 5_000);
       last?.nak(0);
-      const deadJob = await dead;
-      const after = await take(source, quiet);
+      const after = takeUntil(source, dead);
       expect({
         deliveries: [first, last].map(summary),
-        deadJob,
-        after,
+        deadJob: await dead,
+        after: await after,
         pending: await q.dispatcher.pending(),
       }).toEqual({
         deliveries: [
@@ -283,13 +290,14 @@ export function describeQueueBehaviour(name: string, factory: QueueFactory): voi
       const source = await q.openSource({ autoHeartbeat: false });
       const first = await take(source, 5_000);
       const last = await take(source, ackWait * 4 + 5_000);
-      const deadJob = await dead;
-      expect({ deliveries: [first, last].map(summary), deadJob }).toEqual({
+      const after = takeUntil(source, dead);
+      expect({ deliveries: [first, last].map(summary), deadJob: await dead, after: await after }).toEqual({
         deliveries: [
           { scanId: 'silent', attempt: 1, lastAttempt: false },
           { scanId: 'silent', attempt: 2, lastAttempt: true },
         ],
         deadJob: { scanId: 'silent', deliveries: 2 },
+        after: null,
       });
     });
 
