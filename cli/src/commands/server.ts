@@ -12,7 +12,9 @@
  * built before them), so the few functions used are declared below by shape and checked by the e2e tests that
  * run these commands.
  */
+import { realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Script, constants } from 'node:vm';
 import { Command } from 'commander';
 
 type Env = Record<string, string | undefined>;
@@ -67,8 +69,24 @@ interface WorkerModule {
 const CONFIG_MODULE = '@vigil/control-plane/dist/config.js';
 const SERVER_MODULE = '@vigil/control-plane/dist/server.js';
 const WORKER_MODULE = '@vigil/worker';
-/** A computed specifier: the bundler keeps the import as it is, Node resolves it when the command runs. */
-const load = <T>(specifier: string): Promise<T> => import(specifier) as Promise<T>;
+/**
+ * `import()` of a computed specifier: the bundler keeps it as it is, Node resolves it when the command runs.
+ * Run from V8's code cache (cli/src/launch.ts), Node 20 loses the bundle script's dynamic-import hook (a script
+ * compiled with accepted `cachedData` rejects with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING); then the import goes
+ * through a small script compiled without a cache, resolving from the `vigil` executable's location.
+ */
+async function load<T>(specifier: string): Promise<T> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw e;
+    const importer = new Script('(specifier) => import(specifier)', {
+      filename: realpathSync(process.argv[1] ?? process.cwd()),
+      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    }).runInThisContext() as (specifier: string) => Promise<T>;
+    return importer(specifier);
+  }
+}
 
 /** The environment with the given flags set as their variables. */
 function envWith(
