@@ -5,85 +5,13 @@
  * the advisory-driven dead-job lookup, stream setup).
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectQueue as connectWorkerQueue } from '../../../../worker/src/queue/jetstream/connect.js';
-import { createJetStreamJobSource } from '../../../../worker/src/queue/jetstream/source.js';
 import { isControlPlaneError } from '../../errors.js';
-import { SHARED_NATS_URL, uniqueQueueNames } from '../testdata/nats-server.js';
-import {
-  describeQueueBehaviour,
-  firstEvent,
-  scanJob,
-  take,
-  takeUntil,
-  type QueueUnderTest,
-  type SourceLike,
-  type SourceOptions,
-} from '../testdata/queue-behaviour.js';
+import { ACK_WAIT_MS, jetStreamQueue, type JetStreamQueue } from '../testdata/jetstream-queue.js';
+import { uniqueQueueNames } from '../testdata/nats-server.js';
+import { describeQueueBehaviour, firstEvent, scanJob, take, takeUntil } from '../testdata/queue-behaviour.js';
 import type { DeadJob } from '../types.js';
-import { connectQueue } from './connect.js';
-import { createJetStreamDispatcher, type JetStreamDispatcherOptions } from './dispatcher.js';
-
-const ACK_WAIT_MS = 1_000;
-
-interface JetStreamQueue extends QueueUnderTest {
-  nc: NatsConnection;
-  names: { stream: string; subjectPrefix: string };
-  warnings: string[];
-}
-
-async function jetStreamQueue(
-  settings: Partial<JetStreamDispatcherOptions> = {},
-  servers = SHARED_NATS_URL,
-): Promise<JetStreamQueue> {
-  const names = uniqueQueueNames();
-  const nc = await connectQueue({ servers });
-  const warnings: string[] = [];
-  const logger = { warn: (_fields: object, message: string) => warnings.push(message) };
-  const dispatcher = createJetStreamDispatcher({
-    connection: nc,
-    ...names,
-    ackWaitMs: ACK_WAIT_MS,
-    logger,
-    ...settings,
-  });
-  await dispatcher.setup();
-  const sources = new Map<SourceLike, NatsConnection>();
-  return {
-    nc,
-    names,
-    warnings,
-    dispatcher,
-    async openSource(options: SourceOptions = {}) {
-      const connection = await connectWorkerQueue({ servers });
-      const source = createJetStreamJobSource({
-        connection,
-        ...names,
-        pollIntervalMs: 200,
-        logger,
-        ...options,
-      });
-      await connection.flush(); // its subscriptions are registered: it hears the next cancel
-      sources.set(source, connection);
-      return source;
-    },
-    async killSource(source) {
-      await sources.get(source)?.close();
-      await source.close();
-    },
-    async close() {
-      for (const [source, connection] of sources) {
-        await source.close();
-        if (!connection.isClosed()) await connection.close();
-      }
-      await dispatcher.close();
-      const jsm = await jetstreamManager(nc);
-      await jsm.streams.delete(names.stream).catch(() => false);
-      await nc.close();
-    },
-  };
-}
+import { createJetStreamDispatcher } from './dispatcher.js';
 
 describeQueueBehaviour('jetstream queue', {
   ackWaitMs: ACK_WAIT_MS,

@@ -90,6 +90,7 @@ class JetStreamJobSource implements JobSource {
   private statusLoop: { stop(): void } | null = null;
   private consumers: Promise<Map<JobPriority, ConsumerSettings>> | null = null;
   private taken = 0;
+  private failing = false;
 
   constructor(
     private readonly options: JetStreamJobSourceOptions,
@@ -125,10 +126,13 @@ class JetStreamJobSource implements JobSource {
         );
       } catch (error) {
         if (stop.aborted) break;
-        this.logger.warn({ stream: this.names.stream, err: error }, 'queue pull failed');
+        // once per streak of failures (NATS down, queue not set up yet), not once per poll
+        if (!this.failing) this.logger.warn({ stream: this.names.stream, err: error }, 'queue pull failed');
+        this.failing = true;
         await delay(this.timing.pollIntervalMs, stop);
         continue;
       }
+      this.failing = false;
       if (found) return found.delivery;
       if (!stop.aborted && this.bell.generation === seen)
         await this.bell.sleep(this.timing.pollIntervalMs, stop);
