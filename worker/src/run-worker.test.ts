@@ -1,35 +1,31 @@
 /**
  * runWorker against real parts: a real grpc-js WorkerService peer that records every call, the
  * realdata alpine images (docker-archives, and the 3.10 one served by a loopback registry), a
- * database built from the realdata feeds with `vigil db build`, and a JobSource over a list.
+ * database built from the realdata feeds with `vigil db build`, and a JobSource over a list that records what the worker does with each delivery
+ * (run-worker.jetstream.e2e.test.ts runs the main flows on the real JetStream source).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { FixState, Severity, type Finding, type Package } from '@vigil/proto/v1/model_pb';
 import { ScanStatus } from '@vigil/proto/v1/scan_pb';
-import type { InventoryChunk, ReportRequest } from '@vigil/proto/v1/worker_pb';
+import type { InventoryChunk } from '@vigil/proto/v1/worker_pb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runVigil } from '../../test/support/cli.js';
-import { hasRealdata, realdata } from '../../test/support/realdata.js';
+import { hasRealdata } from '../../test/support/realdata.js';
 import { createWorkerLogger } from './logger.js';
-import { runWorker, type WorkerHandle, type WorkerOptions } from './run-worker.js';
+import { runWorker } from './run-worker.js';
 import { ArrayJobSource, scanJob } from './testdata/array-job-source.js';
 import { writeBigArchive } from './testdata/big-archive.js';
+import { eventsOf, terminalKinds } from './testdata/recording-control-plane.js';
 import {
-  eventKinds,
-  startRecordingControlPlane,
-  type RecordedStream,
-  type RecordingControlPlane,
-} from './testdata/recording-control-plane.js';
-import { startScriptedRegistry, type ScriptedRegistry } from './testdata/scripted-registry.js';
-
-const ALPINE_310 = realdata('images/docker-archive/trivy-alpine-3.10-docker-save.tar.gz');
-const ALPINE_311 = realdata('images/docker-archive/trivy-alpine-3.11-docker-save.tar.gz');
-const TOKEN = 'worker-secret-token';
-const WAIT = { timeout: 60_000, interval: 20 };
+  ALPINE_310,
+  ALPINE_311,
+  startWorkerFixture,
+  TOKEN,
+  WAIT,
+  type WorkerFixture,
+} from './testdata/worker-fixture.js';
 
 interface JsonReport {
   artifact: { os?: { family: string; version: string } };
@@ -77,72 +73,14 @@ const findingView = (f: Finding) => ({
   status: FIX_STATE_NAME[f.status],
   key: `${f.id}:${f.package!.name}`,
 });
-const eventsOf = <K extends NonNullable<ReportRequest['event']['case']>>(stream: RecordedStream, kind: K) =>
-  stream.requests
-    .filter((r) => r.event.case === kind)
-    .map((r) => r.event.value as Extract<ReportRequest['event'], { case: K }>['value']);
-const terminalKinds = (stream: RecordedStream) => eventKinds(stream).filter((k) => k !== 'progress');
 
 describe.skipIf(!hasRealdata)('runWorker', () => {
-  let work = '';
-  let db = '';
-  let plane: RecordingControlPlane;
-  let registry: ScriptedRegistry;
-  let openGate: () => void = () => {};
-  const workers: WorkerHandle[] = [];
-
+  let fx: WorkerFixture;
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'vigil-worker-'));
-    db = join(work, 'vigil.db');
-    const build = await runVigil(['db', 'build', '--from', realdata('feeds'), '--out', db, '-q']);
-    expect(build.code).toBe(0);
-    plane = await startRecordingControlPlane();
-    registry = await startScriptedRegistry(ALPINE_310);
+    fx = await startWorkerFixture();
   }, 120_000);
-
-  afterEach(async () => {
-    openGate();
-    await Promise.all(workers.splice(0).map((w) => w.stop()));
-    plane.claims.length = 0;
-    plane.streams.length = 0;
-    plane.onClaim = () => ({ proceed: true, status: ScanStatus.RUNNING });
-    plane.onReport = () => {};
-    registry.manifestStatus = undefined;
-    registry.layerGate = undefined;
-    registry.layerRequests = 0;
-  });
-
-  afterAll(async () => {
-    await plane?.stop();
-    await registry?.stop();
-    await rm(work, { recursive: true, force: true });
-  });
-
-  /** Holds layer downloads halfway until the test opens the gate (or the test ends). */
-  const holdLayers = () => {
-    registry.layerGate = new Promise<void>((resolve) => (openGate = resolve));
-  };
-
-  const start = async (source: ArrayJobSource, extra: Partial<WorkerOptions> = {}) => {
-    const worker = await runWorker({
-      source,
-      controlPlane: { address: plane.address, token: TOKEN },
-      dbPath: db,
-      // a cache per worker: a layer cached by one test would skip the download another one holds
-      cacheDir: await mkdtemp(join(work, 'cache-')),
-      registry: { insecureRegistries: [registry.host], retries: 0, dockerConfigPath: '/nonexistent' },
-      concurrency: 2,
-      workerId: 'worker-a',
-      logger: createWorkerLogger({ level: 'silent' }),
-      progressIntervalMs: 50,
-      retryDelayMs: (attempt) => 100 * attempt,
-      ...extra,
-    });
-    workers.push(worker);
-    return worker;
-  };
-  const streamOf = (scanId: string, attempt = 1) =>
-    plane.streams.find((s) => s.requests[0]?.scanId === scanId && s.requests[0]?.attempt === attempt)!;
+  afterEach(() => fx.reset());
+  afterAll(() => fx?.close());
 
   it('streams started, progress, inventory chunks, findings and completed per job, equal to `vigil image --format json`', async () => {
     const logLines: string[] = [];
@@ -155,7 +93,7 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
     const source = new ArrayJobSource();
     source.push(scanJob('scan-310', ALPINE_310));
     source.push(scanJob('scan-311', `docker-archive:${ALPINE_311}`));
-    const worker = await start(source, {
+    const worker = await fx.start(source, {
       logger: createWorkerLogger({ level: 'debug', destination: logs }),
       inventoryChunks: { maxItems: 5 },
     });
@@ -165,10 +103,20 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
       ['scan-310', ALPINE_310],
       ['scan-311', ALPINE_311],
     ] as const) {
-      const cli = await runVigil(['image', '--input', image, '--db', db, '-f', 'json', '-q', '--no-cache']);
+      const cli = await runVigil([
+        'image',
+        '--input',
+        image,
+        '--db',
+        fx.db,
+        '-f',
+        'json',
+        '-q',
+        '--no-cache',
+      ]);
       expect(cli.code).toBe(0);
       const report = JSON.parse(cli.stdout) as JsonReport;
-      const stream = streamOf(scanId);
+      const stream = fx.streamOf(scanId);
       const inventory = eventsOf(stream, 'inventory');
       const findings = eventsOf(stream, 'findings');
       const [started] = eventsOf(stream, 'started');
@@ -246,7 +194,7 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
       });
     }
     expect({
-      claims: plane.claims
+      claims: fx.plane.claims
         .map((c) => ({ scanId: c.scanId, attempt: c.attempt, workerId: c.workerId, auth: c.authorization }))
         .sort((a, b) => a.scanId.localeCompare(b.scanId)),
       settlements: [...source.settlementsOf('scan-310'), ...source.settlementsOf('scan-311')],
@@ -276,14 +224,14 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('acknowledges and drops a job the control plane will not run (proceed=false), without a Report stream', async () => {
-    plane.onClaim = () => ({ proceed: false, status: ScanStatus.CANCELLED });
+    fx.plane.onClaim = () => ({ proceed: false, status: ScanStatus.CANCELLED });
     const source = new ArrayJobSource();
     source.push(scanJob('scan-dropped', ALPINE_310));
-    const worker = await start(source);
+    const worker = await fx.start(source);
     await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
     expect({
       settlements: source.settlementsOf('scan-dropped'),
-      streams: plane.streams.length,
+      streams: fx.plane.streams.length,
       dropped: worker.metrics().outcomes.dropped,
     }).toEqual({
       settlements: [{ scanId: 'scan-dropped', attempt: 1, action: 'ack' }],
@@ -293,16 +241,16 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('reports a retryable registry failure, gives the job back with a delay, and fails it for good on the last attempt', async () => {
-    registry.manifestStatus = 503;
+    fx.registry.manifestStatus = 503;
     const source = new ArrayJobSource({ maxDeliver: 2, redeliver: true });
-    source.push(scanJob('scan-503', registry.ref));
-    await start(source);
+    source.push(scanJob('scan-503', fx.registry.ref));
+    await fx.start(source);
     await vi.waitFor(() => expect(source.settlements).toHaveLength(2), WAIT);
     expect({
       settlements: source.settlementsOf('scan-503'),
       streams: [1, 2].map((attempt) => ({
-        kinds: terminalKinds(streamOf('scan-503', attempt)),
-        failed: eventsOf(streamOf('scan-503', attempt), 'failed').map(({ code, retryable }) => ({
+        kinds: terminalKinds(fx.streamOf('scan-503', attempt)),
+        failed: eventsOf(fx.streamOf('scan-503', attempt), 'failed').map(({ code, retryable }) => ({
           code,
           retryable,
         })),
@@ -321,12 +269,12 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
 
   it('fails a job for good when its image does not exist', async () => {
     const source = new ArrayJobSource();
-    source.push(scanJob('scan-missing', join(work, 'no-such-image.tar')));
-    const worker = await start(source);
+    source.push(scanJob('scan-missing', join(fx.work, 'no-such-image.tar')));
+    const worker = await fx.start(source);
     await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
     expect({
       settlements: source.settlementsOf('scan-missing'),
-      failed: eventsOf(streamOf('scan-missing'), 'failed').map(({ code, retryable }) => ({
+      failed: eventsOf(fx.streamOf('scan-missing'), 'failed').map(({ code, retryable }) => ({
         code,
         retryable,
       })),
@@ -339,11 +287,11 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('gives a job back when the control plane fails the claim or the stream, and drops it when the attempt is stale', async () => {
-    plane.onClaim = (request) => {
+    fx.plane.onClaim = (request) => {
       if (request.scanId === 'scan-claim-down') throw { code: grpcStatus.UNAVAILABLE, details: 'down' };
       return { proceed: true, status: ScanStatus.RUNNING };
     };
-    plane.onReport = (request) => {
+    fx.plane.onReport = (request) => {
       if (request.scanId === 'scan-stream-down') throw { code: grpcStatus.UNAVAILABLE, details: 'down' };
       if (request.scanId === 'scan-stale' && request.event.case === 'inventory') {
         throw { code: grpcStatus.ABORTED, details: 'stale', vigilCode: 'CP_SCAN_ATTEMPT_STALE' };
@@ -352,13 +300,13 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
     const source = new ArrayJobSource();
     for (const id of ['scan-claim-down', 'scan-stream-down', 'scan-stale'])
       source.push(scanJob(id, ALPINE_310));
-    const worker = await start(source, { concurrency: 3 });
+    const worker = await fx.start(source, { concurrency: 3 });
     await vi.waitFor(() => expect(source.settlements).toHaveLength(3), WAIT);
     expect({
       settlements: ['scan-claim-down', 'scan-stream-down', 'scan-stale'].flatMap((id) =>
         source.settlementsOf(id),
       ),
-      endings: ['scan-stream-down', 'scan-stale'].map((id) => streamOf(id).ending),
+      endings: ['scan-stream-down', 'scan-stale'].map((id) => fx.streamOf(id).ending),
       outcomes: worker.metrics().outcomes,
     }).toEqual({
       settlements: [
@@ -372,12 +320,12 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('cancels a scan stuck in a slow layer download: aborts it, streams cancelled, acknowledges; heartbeats meanwhile', async () => {
-    holdLayers();
+    fx.holdLayers();
     const source = new ArrayJobSource();
-    source.push(scanJob('scan-slow', registry.ref));
-    const worker = await start(source, { heartbeatMs: 20 });
+    source.push(scanJob('scan-slow', fx.registry.ref));
+    const worker = await fx.start(source, { heartbeatMs: 20 });
     await vi.waitFor(() => {
-      expect(registry.layerRequests).toBe(1);
+      expect(fx.registry.layerRequests).toBe(1);
       expect(source.heartbeats.get('scan-slow')).toBeGreaterThanOrEqual(2);
     }, WAIT);
     const cancelAt = performance.now();
@@ -386,7 +334,7 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
     console.log(
       `cancel → acknowledged (slow download): ${(source.settlements[0]!.at - cancelAt).toFixed(1)} ms`,
     );
-    const stream = streamOf('scan-slow');
+    const stream = fx.streamOf('scan-slow');
     expect({
       kinds: terminalKinds(stream),
       cancelled: eventsOf(stream, 'cancelled').map((c) => c.reason),
@@ -403,10 +351,10 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('cancels a scan during the layer walk of a large docker-archive', async () => {
-    const big = await writeBigArchive(work, 2, 384 * 1024 * 1024);
+    const big = await writeBigArchive(fx.work, 2, 384 * 1024 * 1024);
     const source = new ArrayJobSource();
     let cancelAt = 0;
-    plane.onReport = (request) => {
+    fx.plane.onReport = (request) => {
       const progress = request.event.case === 'progress' ? request.event.value : undefined;
       if (progress?.stage === 'analyze' && progress.done > 0n && cancelAt === 0) {
         cancelAt = performance.now();
@@ -414,13 +362,13 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
       }
     };
     source.push(scanJob('scan-big', big));
-    await start(source, { cacheDir: undefined });
+    await fx.start(source, { cacheDir: undefined });
     await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
     console.log(
       `cancel → acknowledged (layer walk): ${(source.settlements[0]!.at - cancelAt).toFixed(1)} ms`,
     );
     expect({
-      kinds: terminalKinds(streamOf('scan-big')),
+      kinds: terminalKinds(fx.streamOf('scan-big')),
       settlements: source.settlementsOf('scan-big'),
     }).toEqual({
       kinds: ['started', 'cancelled'],
@@ -429,13 +377,13 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('fails a scan that runs past its timeout as retryable and gives the job back', async () => {
-    holdLayers();
+    fx.holdLayers();
     const source = new ArrayJobSource();
-    source.push(scanJob('scan-timeout', registry.ref));
-    await start(source, { scanTimeoutMs: 300 });
+    source.push(scanJob('scan-timeout', fx.registry.ref));
+    await fx.start(source, { scanTimeoutMs: 300 });
     await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
     expect({
-      failed: eventsOf(streamOf('scan-timeout'), 'failed').map(({ code, retryable }) => ({
+      failed: eventsOf(fx.streamOf('scan-timeout'), 'failed').map(({ code, retryable }) => ({
         code,
         retryable,
       })),
@@ -447,20 +395,20 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('runs at most `concurrency` jobs and takes the next one only when a slot frees', async () => {
-    holdLayers();
+    fx.holdLayers();
     const source = new ArrayJobSource();
-    for (let i = 1; i <= 5; i++) source.push(scanJob(`scan-c${i}`, registry.ref));
-    const worker = await start(source, { concurrency: 2 });
-    await vi.waitFor(() => expect(registry.layerRequests).toBe(2), WAIT);
+    for (let i = 1; i <= 5; i++) source.push(scanJob(`scan-c${i}`, fx.registry.ref));
+    const worker = await fx.start(source, { concurrency: 2 });
+    await vi.waitFor(() => expect(fx.registry.layerRequests).toBe(2), WAIT);
     const whileFull = {
       taken: source.taken.map((t) => t.scanId),
       pending: source.pending,
       inFlight: worker.metrics().inFlight,
     };
     source.cancel('scan-c1');
-    await vi.waitFor(() => expect(registry.layerRequests).toBe(3), WAIT);
+    await vi.waitFor(() => expect(fx.registry.layerRequests).toBe(3), WAIT);
     const afterCancel = { taken: source.taken.map((t) => t.scanId), pending: source.pending };
-    openGate();
+    fx.openGate();
     await vi.waitFor(() => expect(source.settlements).toHaveLength(5), WAIT);
     expect({ whileFull, afterCancel, maxOut: source.maxOut, outcomes: worker.metrics().outcomes }).toEqual({
       whileFull: { taken: ['scan-c1', 'scan-c2'], pending: 3, inFlight: 2 },
@@ -471,17 +419,17 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('drain lets running jobs finish within the timeout and takes no more jobs', async () => {
-    holdLayers();
+    fx.holdLayers();
     const source = new ArrayJobSource();
-    source.push(scanJob('scan-d1', registry.ref));
-    source.push(scanJob('scan-d2', registry.ref));
-    const worker = await start(source, { concurrency: 1 });
-    await vi.waitFor(() => expect(registry.layerRequests).toBe(1), WAIT);
+    source.push(scanJob('scan-d1', fx.registry.ref));
+    source.push(scanJob('scan-d2', fx.registry.ref));
+    const worker = await fx.start(source, { concurrency: 1 });
+    await vi.waitFor(() => expect(fx.registry.layerRequests).toBe(1), WAIT);
     const drained = worker.drain(120_000);
-    openGate();
+    fx.openGate();
     await drained;
     expect({
-      kinds: terminalKinds(streamOf('scan-d1')),
+      kinds: terminalKinds(fx.streamOf('scan-d1')),
       settlements: source.settlements.map(({ at: _at, ...s }) => s),
       taken: source.taken.map((t) => t.scanId),
       pending: source.pending,
@@ -494,18 +442,18 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
   });
 
   it('drain past its timeout stops the running jobs, cuts their streams short and gives them back at once', async () => {
-    holdLayers();
+    fx.holdLayers();
     const source = new ArrayJobSource();
-    source.push(scanJob('scan-s1', registry.ref));
-    source.push(scanJob('scan-s2', registry.ref));
-    const worker = await start(source, { concurrency: 2 });
-    await vi.waitFor(() => expect(registry.layerRequests).toBe(2), WAIT);
+    source.push(scanJob('scan-s1', fx.registry.ref));
+    source.push(scanJob('scan-s2', fx.registry.ref));
+    const worker = await fx.start(source, { concurrency: 2 });
+    await vi.waitFor(() => expect(fx.registry.layerRequests).toBe(2), WAIT);
     await worker.drain(50);
     // no terminal event: the control plane keeps nothing of the attempts (grpc-js may show such a
     // server stream an 'end' before its 'cancelled', so the events are what tells)
     expect({
       settlements: ['scan-s1', 'scan-s2'].flatMap((id) => source.settlementsOf(id)),
-      terminal: ['scan-s1', 'scan-s2'].map((id) => terminalKinds(streamOf(id))),
+      terminal: ['scan-s1', 'scan-s2'].map((id) => terminalKinds(fx.streamOf(id))),
       outcomes: worker.metrics().outcomes,
     }).toEqual({
       settlements: [
@@ -519,7 +467,7 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
 
   it('refuses invalid options and a missing database with coded errors', async () => {
     const source = new ArrayJobSource();
-    const base = { source, controlPlane: { address: plane.address, token: TOKEN }, dbPath: db };
+    const base = { source, controlPlane: { address: fx.plane.address, token: TOKEN }, dbPath: fx.db };
     const codeOf = (p: Promise<unknown>) =>
       p.then(
         () => 'started',
@@ -527,8 +475,8 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
       );
     expect({
       concurrency: await codeOf(runWorker({ ...base, concurrency: 0 })),
-      token: await codeOf(runWorker({ ...base, controlPlane: { address: plane.address, token: '' } })),
-      db: await codeOf(runWorker({ ...base, dbPath: join(work, 'missing.db') })),
+      token: await codeOf(runWorker({ ...base, controlPlane: { address: fx.plane.address, token: '' } })),
+      db: await codeOf(runWorker({ ...base, dbPath: join(fx.work, 'missing.db') })),
     }).toEqual({ concurrency: 'WRK_CONFIG_INVALID', token: 'WRK_CONFIG_INVALID', db: 'ENG_DB_NOT_FOUND' });
   });
 });

@@ -137,6 +137,21 @@ export async function startRecordingControlPlane(): Promise<RecordingControlPlan
   return plane;
 }
 
+/** The values of the events of one kind in a stream, in order. */
+export function eventsOf<K extends NonNullable<ReportRequest['event']['case']>>(
+  stream: RecordedStream,
+  kind: K,
+): Extract<ReportRequest['event'], { case: K }>['value'][] {
+  return stream.requests
+    .filter((r) => r.event.case === kind)
+    .map((r) => r.event.value as Extract<ReportRequest['event'], { case: K }>['value']);
+}
+
+/** The event kinds of a stream without progress: started, inventory…, findings…, and the terminal one. */
+export function terminalKinds(stream: RecordedStream): string[] {
+  return eventKinds(stream).filter((k) => k !== 'progress');
+}
+
 /** The event kinds of a stream in order (`progress` collapsed to one entry per run of progress events). */
 export function eventKinds(stream: RecordedStream): string[] {
   const kinds: string[] = [];
