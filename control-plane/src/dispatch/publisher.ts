@@ -1,7 +1,8 @@
 /**
  * Publishing queued scans: jobs go to the work queue in chunks, and each chunk the queue confirmed is recorded
- * in the outbox (`published_at`) before the next one is sent. A failure leaves the rest unpublished for the
- * publisher loop to send again; a scan published twice is dropped by the queue (the scan id is the message id).
+ * in the outbox (`published_at`). Recording chunk k overlaps publishing chunk k+1, but a chunk is published only
+ * after the record of the one before it succeeded, so a failure stops the run with at most one chunk stored and
+ * unrecorded. The publisher loop sends what is left again; the queue drops duplicates by scan id.
  */
 import type { JobDispatcher, ScanJobMessage } from '../queue/types.js';
 import type { ScanOutboxStore, UnpublishedScan } from '../services/types.js';
@@ -10,10 +11,12 @@ import type { ScanOutboxStore, UnpublishedScan } from '../services/types.js';
 export interface ScanPublisher {
   /**
    * Publishes the scans' jobs in order, chunk by chunk, marking each confirmed chunk published. Resolves with
-   * the number of scans published; rejects with the dispatcher's error (CP_QUEUE_UNAVAILABLE) on the first
-   * chunk that fails, after recording the chunks before it.
+   * the number of scans published; rejects with the first error (the dispatcher's CP_QUEUE_UNAVAILABLE, a
+   * store error), having recorded every chunk before the failing one.
    */
   publish(scans: readonly UnpublishedScan[]): Promise<number>;
+  /** The same over chunks that arrive one by one (a batch read page by page). */
+  publishChunks(chunks: AsyncIterable<readonly UnpublishedScan[]>): Promise<number>;
 }
 
 export interface ScanPublisherOptions {
@@ -45,16 +48,33 @@ export function toJob(
 /** A publisher over a dispatcher and the outbox. */
 export function createScanPublisher(options: ScanPublisherOptions): ScanPublisher {
   const chunkSize = options.chunkSize ?? 1_000;
-  return {
-    async publish(scans) {
-      let published = 0;
-      for (let start = 0; start < scans.length; start += chunkSize) {
-        const chunk = scans.slice(start, start + chunkSize);
+
+  async function publishChunks(chunks: AsyncIterable<readonly UnpublishedScan[]>): Promise<number> {
+    let published = 0;
+    let recording: Promise<unknown> = Promise.resolve();
+    try {
+      for await (const chunk of chunks) {
+        if (chunk.length === 0) continue;
+        await recording;
         await options.dispatcher.publish(chunk.map((s) => toJob(s, options.jobReference)));
-        await options.outbox.markPublished(chunk.map((s) => s.id));
+        recording = options.outbox.markPublished(chunk.map((s) => s.id));
         published += chunk.length;
       }
-      return published;
+    } finally {
+      // the last record is awaited on success and failure alike, so no rejection goes unobserved
+      await recording;
+    }
+    return published;
+  }
+
+  return {
+    publish(scans) {
+      async function* chunks() {
+        for (let start = 0; start < scans.length; start += chunkSize)
+          yield scans.slice(start, start + chunkSize);
+      }
+      return publishChunks(chunks());
     },
+    publishChunks,
   };
 }

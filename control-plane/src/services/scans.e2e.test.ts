@@ -20,6 +20,7 @@ import {
   type Backends,
   type ServiceInstance,
 } from './testdata/harness.js';
+import { finding, pkg, report } from './testdata/reports.js';
 
 let backends: Backends;
 let cp: ServiceInstance;
@@ -399,5 +400,47 @@ describe('watchScan', () => {
     const seen = collect(cp.services.scans.watchScan(org, scan.id, controller.signal));
     setTimeout(() => controller.abort(), 150);
     expect(await seen).toEqual(['status:queued#0']);
+  });
+});
+
+describe('ingestReport', () => {
+  it('records an upload as a completed scan of the image it names; the same upload again replaces, never adds', async () => {
+    const org = await newOrg();
+    const openssl = pkg('openssl', '3.1.4-r0');
+    const upload = report(
+      'ghcr.io/acme/web:5.1',
+      digest('upload'),
+      [openssl],
+      [finding('CVE-2024-0001', 'HIGH', openssl), finding('CVE-2024-0002', 'LOW', openssl, '3.1.5-r0')],
+    );
+    const first = await cp.services.scans.ingestReport(org, upload, user);
+    const second = await cp.services.scans.ingestReport(org, JSON.parse(JSON.stringify(upload)), user);
+    const refused = await cp.services.scans
+      .ingestReport(org, { ...upload, schemaVersion: 2 }, user)
+      .catch(failure);
+    const images = await cp.services.queries.listImages(org);
+    expect({
+      scan: {
+        status: first.scan.status,
+        attempt: first.scan.attempt,
+        dbVersion: first.scan.dbVersion,
+        priority: first.scan.priority,
+        error: first.scan.error,
+      },
+      image: { repository: first.image.repository, tags: first.image.tags, digest: first.image.digest },
+      secondIsLatest: second.image.summary?.scanId === second.scan.id && second.scan.id !== first.scan.id,
+      counts: second.image.summary?.counts,
+      refused,
+      images: images.items.length,
+      audit: (await backends.stores.audit.listAudit(org, { action: 'report.upload' })).items.length,
+    }).toEqual({
+      scan: { status: 'completed', attempt: 1, dbVersion: 'db-upload-1', priority: 'ci', error: null },
+      image: { repository: 'ghcr.io/acme/web', tags: ['5.1'], digest: digest('upload') },
+      secondIsLatest: true,
+      counts: { critical: 0, high: 1, medium: 0, low: 1, unknown: 0, total: 2 },
+      refused: 'CP_REPORT_INVALID',
+      images: 1,
+      audit: 2,
+    });
   });
 });

@@ -91,19 +91,27 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
     return (await stores.images.upsertImage(orgId, resolved)).image;
   }
 
-  /** Publishes a batch's queued scans page by page; failures are left to the dispatch loop. */
+  /** Publishes a batch's queued scans page by page, reading the next page while one publishes. */
   async function dispatchBatch(orgId: string, batchId: string): Promise<void> {
-    let afterId: string | null = null;
-    try {
+    const page = (afterId: string | null) =>
+      stores.scans
+        .listQueuedScans(orgId, batchId, { afterId, limit: pageSize })
+        .then((scans) => scans.map((s) => ({ ...s, orgId })));
+    async function* pages() {
+      let next = page(null);
       for (;;) {
-        const page = await stores.scans.listQueuedScans(orgId, batchId, { afterId, limit: pageSize });
-        if (page.length === 0) return;
-        await publisher.publish(page.map((s) => ({ ...s, orgId })));
-        afterId = page.at(-1)!.id;
-        if (page.length < pageSize) return;
+        const current = await next;
+        if (current.length === 0) return;
+        next = current.length < pageSize ? Promise.resolve([]) : page(current.at(-1)!.id);
+        next.catch(() => {}); // observed when awaited; the publisher may stop reading first
+        yield current;
       }
+    }
+    try {
+      await publisher.publishChunks(pages());
     } catch (error) {
-      logger.warn({ err: error, orgId, batchId, afterId }, 'batch publish deferred');
+      // the scans stay queued without a publish record: the dispatch loop sends them
+      logger.warn({ err: error, orgId, batchId }, 'batch publish deferred');
     }
   }
 
