@@ -62,13 +62,21 @@ interface ServerModule {
 interface WorkerModule {
   runWorker(options: object): Promise<WorkerHandle>;
   createWorkerLogger(options: { level: string }): unknown;
+}
+
+/** @vigil/worker's JetStream queue (worker/src/queue/jetstream/connect.ts and source.ts) */
+interface QueueConnectModule {
   connectQueue(options: { servers: string[]; name: string }): Promise<{ drain(): Promise<void> }>;
+}
+interface QueueSourceModule {
   createJetStreamJobSource(options: object): { close(): Promise<void> };
 }
 
 const CONFIG_MODULE = '@vigil/control-plane/dist/config.js';
 const SERVER_MODULE = '@vigil/control-plane/dist/server.js';
 const WORKER_MODULE = '@vigil/worker';
+const QUEUE_CONNECT_MODULE = '@vigil/worker/dist/queue/jetstream/connect.js';
+const QUEUE_SOURCE_MODULE = '@vigil/worker/dist/queue/jetstream/source.js';
 /**
  * `import()` of a computed specifier: the bundler keeps it as it is, Node resolves it when the command runs.
  * Run from V8's code cache (cli/src/launch.ts), Node 20 loses the bundle script's dynamic-import hook (a script
@@ -103,15 +111,17 @@ function envWith(
 
 /**
  * Runs a program; a coded error (bad configuration, a store or queue that cannot be reached) is printed as
- * `vigil: CODE: message` with exit code 2 (configuration) or 1, not as a stack trace.
+ * `vigil: CODE: message` with exit code 2 (configuration) or 1, not as a stack trace. Engine errors (a missing
+ * vulnerability database) go on to the CLI's usual error handling.
  */
 async function run(program: () => Promise<void>): Promise<void> {
   try {
     await program();
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code !== 'string' || !/^(CP|WRK)_[A-Z_]+$/.test(code)) throw e;
-    process.stderr.write(`vigil: ${code}: ${(e as Error).message}\n`);
+    const coded = typeof code === 'string' && /^(CP|WRK)_[A-Z_]+$/.test(code);
+    if (!coded && (e as { name?: unknown }).name !== 'JobQueueError') throw e;
+    process.stderr.write(`vigil: ${coded ? `${code}: ` : ''}${(e as Error).message}\n`);
     process.exitCode = code === 'CP_INVALID_ARGUMENT' || code === 'WRK_CONFIG_INVALID' ? 2 : 1;
   }
   // a library that keeps a handle open must not keep a drained program alive
@@ -210,11 +220,13 @@ function workerCommand(): Command {
         });
         const config = (await load<ConfigModule>(CONFIG_MODULE)).loadWorkerConfig(env);
         const worker = await load<WorkerModule>(WORKER_MODULE);
-        const connection = await worker.connectQueue({
+        const { connectQueue } = await load<QueueConnectModule>(QUEUE_CONNECT_MODULE);
+        const { createJetStreamJobSource } = await load<QueueSourceModule>(QUEUE_SOURCE_MODULE);
+        const connection = await connectQueue({
           servers: config.natsServers,
           name: `vigil-worker-${hostname()}-${process.pid}`,
         });
-        const source = worker.createJetStreamJobSource({ connection, ...config.queue });
+        const source = createJetStreamJobSource({ connection, ...config.queue });
         try {
           const handle = await worker.runWorker({
             source,
