@@ -7,12 +7,12 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { FixState, Severity, type Finding, type Package } from '@vigil/proto/v1/model_pb';
+import { ArtifactKind, FixState, Severity, type Finding, type Package } from '@vigil/proto/v1/model_pb';
 import { ScanStatus } from '@vigil/proto/v1/scan_pb';
 import type { InventoryChunk } from '@vigil/proto/v1/worker_pb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runVigil } from '../../test/support/cli.js';
-import { hasRealdata } from '../../test/support/realdata.js';
+import { hasRealdata, realdata } from '../../test/support/realdata.js';
 import { createWorkerLogger } from './logger.js';
 import { runWorker } from './run-worker.js';
 import { ArrayJobSource, scanJob } from './testdata/array-job-source.js';
@@ -221,6 +221,44 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
     const logText = logLines.join('');
     expect(logText).toContain('"msg":"scan completed"');
     expect(logText).not.toContain(TOKEN);
+  });
+
+  it('scans an OCI layout directory without packages: one inventory chunk with the artifact, one empty findings chunk', async () => {
+    const layout = realdata('images/oci-layout/trivy-hello-world-oci');
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-oci', layout));
+    await fx.start(source);
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    const stream = fx.streamOf('scan-oci');
+    const [inventory] = eventsOf(stream, 'inventory');
+    const [completed] = eventsOf(stream, 'completed');
+    expect({
+      kinds: terminalKinds(stream),
+      artifact: {
+        name: inventory!.artifact!.name,
+        kind: inventory!.artifact!.kind,
+        digest: inventory!.artifact!.digest,
+      },
+      packages: inventory!.packages.length,
+      findings: eventsOf(stream, 'findings').map((c) => c.findings.length),
+      completed: {
+        packages: completed!.packages,
+        findings: completed!.findings,
+        total: completed!.counts!.total,
+      },
+      settlements: source.settlementsOf('scan-oci'),
+    }).toEqual({
+      kinds: ['started', 'inventory', 'findings', 'completed'],
+      artifact: {
+        name: layout,
+        kind: ArtifactKind.OCI_LAYOUT,
+        digest: 'sha256:afb744871f99e0ff8e6f253244836ed34c5d805fdb096d3a205ffaf5e9073cab',
+      },
+      packages: 0,
+      findings: [0],
+      completed: { packages: 0, findings: 0, total: 0 },
+      settlements: [{ scanId: 'scan-oci', attempt: 1, action: 'ack' }],
+    });
   });
 
   it('acknowledges and drops a job the control plane will not run (proceed=false), without a Report stream', async () => {
