@@ -67,6 +67,11 @@ export function pgSessionStore(db: SqlDatabase, options: SessionOptions = {}): S
     async create(orgId, userId) {
       const secret = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(32).toString('base64url');
+      // The user's expired sessions go as a new one starts, so an active user's rows stay few.
+      await db.query('DELETE FROM sessions WHERE org_id = $1 AND user_id = $2 AND expires_at <= now()', [
+        orgId,
+        userId,
+      ]);
       const { rows } = await db.query(
         `INSERT INTO sessions (id_hash, org_id, user_id, csrf_token, expires_at)
          VALUES ($1, $2, $3, $4, now() + make_interval(secs => least($5::float8, $6::float8)))

@@ -184,12 +184,43 @@ export const findingSchema = {
         source: { type: 'string' },
       },
     },
+    vendorSeverity: {
+      type: 'object',
+      properties: { source: { type: 'string' }, rating: { type: 'string' }, severity },
+    },
     kev: { type: 'boolean' },
+    kevEntry: {
+      type: 'object',
+      properties: Object.fromEntries(
+        [
+          'cveId',
+          'dateAdded',
+          'dueDate',
+          'knownRansomwareCampaignUse',
+          'vendorProject',
+          'product',
+          'name',
+        ].map((k) => [k, { type: 'string' }]),
+      ),
+    },
     epss: { type: ['number', 'null'] },
+    epssPercentile: { type: ['number', 'null'] },
     title: { type: 'string' },
+    description: { type: 'string' },
     references: stringArray,
     cwes: stringArray,
     published: { type: 'string' },
+    dataSources: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          source: { type: 'string' },
+          namespace: { type: 'string' },
+          advisoryId: { type: 'string' },
+        },
+      },
+    },
   },
 } as const;
 

@@ -59,6 +59,7 @@ export function authRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password; sets the session cookie',
+        security: [],
         body: {
           type: 'object',
           required: ['email', 'password'],

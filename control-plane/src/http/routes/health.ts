@@ -46,6 +46,7 @@ export function healthRoutes(app: FastifyInstance, options: HealthOptions): void
       config,
       schema: {
         tags: ['operations'],
+        security: [],
         summary: 'The process is up',
         response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
       },
@@ -59,6 +60,7 @@ export function healthRoutes(app: FastifyInstance, options: HealthOptions): void
       config,
       schema: {
         tags: ['operations'],
+        security: [],
         summary: 'Every dependency is reachable and the server is not draining',
         response: {
           200: { type: 'object', properties: { status: { type: 'string' }, checks: checkResults } },
@@ -86,7 +88,10 @@ export function healthRoutes(app: FastifyInstance, options: HealthOptions): void
 
   app.get(
     '/metrics',
-    { config, schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    {
+      config,
+      schema: { tags: ['operations'], security: [], summary: 'Prometheus metrics', produces: ['text/plain'] },
+    },
     async (_request, reply) => reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
   );
 }
