@@ -20,7 +20,7 @@ import { pgStores } from '../../store/postgres/index.js';
 import type { SqlDatabase } from '../../store/postgres/sql.js';
 import { createMigratedDatabase, type ScratchDatabase } from '../../store/postgres/testdata/scratch-database.js';
 import { createServices, type CreateServicesOptions, type Services } from '../index.js';
-import { digestReference, type ImageResolver } from '../resolver.js';
+import { digestReference, registryResolver, type ImageResolver } from '../resolver.js';
 import type { MetadataStores } from '../types.js';
 
 export const WORKER_TOKEN = 'test-worker-token-0123456789';
@@ -59,7 +59,6 @@ export function tableResolver(table: Record<string, { repository: string; digest
     async resolve(reference) {
       const hit = table[reference];
       if (hit) return hit;
-      const { registryResolver } = await import('../resolver.js');
       return registryResolver({ retries: 0, timeoutMs: 2_000 }).resolve(reference);
     },
     jobReference: digestReference,
