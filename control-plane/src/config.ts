@@ -31,7 +31,7 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'PORT',
     programs: SERVERS,
     default: '8080',
-    description: 'HTTP port: REST API, console, /metrics, health',
+    description: 'HTTP port: REST API and its docs, /healthz, /readyz, /metrics',
   },
   {
     name: 'VIGIL_HOST',
