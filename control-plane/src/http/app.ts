@@ -115,7 +115,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       cookieSecure: options.cookieSecure,
       reportBodyLimit: options.reportBodyLimit ?? 64 * MiB,
       sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
-      readinessTimeoutMs: options.readinessTimeoutMs ?? 2_000,
     },
   };
   await app.register(

@@ -32,6 +32,6 @@ export interface ApiContext {
   auth: Auth;
   scans: ScanService;
   queries: QueryService;
-  options: Required<Pick<ApiOptions, 'reportBodyLimit' | 'sseHeartbeatMs' | 'readinessTimeoutMs'>> &
+  options: Required<Pick<ApiOptions, 'reportBodyLimit' | 'sseHeartbeatMs'>> &
     Pick<ApiOptions, 'cookieSecure'>;
 }
