@@ -3,29 +3,25 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isEngineError, REPORT_TOOL } from '@vigil/engine/core';
-import { fsCommand, imageCommand, rootfsCommand, sbomCommand } from './commands/scan.js';
-import { dbCommand } from './commands/db.js';
-import { platformCommands } from './commands/server.js';
+import { commandsFor } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const { version } = REPORT_TOOL;
 
-export function buildProgram(): Command {
+/** The program for these arguments: every command, or only the one they call (see commandsFor). */
+export function buildProgram(argv: readonly string[]): Command {
   const program = new Command('vigil')
     .description('Vigil: find known vulnerabilities in container images')
     .version(version)
     .showHelpAfterError()
     .exitOverride();
-  for (const cmd of [imageCommand(), fsCommand(), rootfsCommand(), sbomCommand()])
-    program.addCommand(cmd.exitOverride());
-  program.addCommand(dbCommand().exitOverride());
-  for (const cmd of platformCommands()) program.addCommand(cmd.exitOverride());
+  for (const cmd of commandsFor(argv)) program.addCommand(cmd.exitOverride());
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(argv).parseAsync(argv);
     // a scan's gate (--exit-code) sets process.exitCode; errors are handled below
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
