@@ -14,36 +14,18 @@ import { ControlPlaneError } from '../errors.js';
 import { SCAN_PRIORITIES, type ScanPriority } from '../services/types.js';
 import { Deque } from './deque.js';
 import { SILENT_QUEUE_LOGGER, type QueueLogger } from './logger.js';
-import { DEFAULT_LOWER_PRIORITY_EVERY, priorityOrder } from './priority-order.js';
+import {
+  InProcessSource,
+  type InProcessJobDelivery,
+  type InProcessJobSource,
+  type InProcessSourceOptions,
+  type SourceHost,
+  type Waiter,
+} from './in-process-source.js';
 import type { CancelMessage, DeadJob, JobDispatcher, ScanJobMessage } from './types.js';
 import { validateJobs } from './wire.js';
 
-/** One delivery of a job (the worker's JobDelivery). Exactly one of ack / nak / term; later calls are ignored. */
-export interface InProcessJobDelivery {
-  job: ScanJobMessage;
-  attempt: number;
-  lastAttempt: boolean;
-  working(): void;
-  ack(): Promise<void>;
-  /** redeliver after `delayMs`; without it after the queue's backoff for this attempt */
-  nak(delayMs?: number): void;
-  term(): void;
-}
-
-/** A consumer of the queue (the worker's JobSource). */
-export interface InProcessJobSource {
-  next(signal: AbortSignal): Promise<InProcessJobDelivery | null>;
-  onCancel(listener: (signal: CancelMessage) => void): () => void;
-  /** Stops handing out jobs; jobs it still holds lose their heartbeat and are redelivered after their deadline. */
-  close(): Promise<void>;
-}
-
-export interface InProcessSourceOptions {
-  /** heartbeat held jobs every ackWait/3 until settled (default true) */
-  autoHeartbeat?: boolean;
-  /** see priority-order.ts (default 10; 0 = strict priority) */
-  lowerPriorityEvery?: number;
-}
+export type { InProcessJobDelivery, InProcessJobSource, InProcessSourceOptions };
 
 export interface InProcessQueueOptions {
   /** default 30 s */
@@ -101,12 +83,7 @@ interface Entry {
   timer: NodeJS.Timeout | null;
 }
 
-interface Waiter {
-  source: Source;
-  resolve(delivery: InProcessJobDelivery | null): void;
-}
-
-class Queue implements InProcessQueue {
+class Queue implements InProcessQueue, SourceHost {
   private readonly ready = new Map<ScanPriority, Deque<Entry>>(
     SCAN_PRIORITIES.map((p) => [p, new Deque<Entry>()]),
   );
@@ -114,7 +91,7 @@ class Queue implements InProcessQueue {
   private readonly entries = new Map<string, Entry>();
   /** settled scan ids still inside their duplicate window → the window's end */
   private readonly recent = new Map<string, number>();
-  private readonly sources = new Set<Source>();
+  private readonly sources = new Set<InProcessSource>();
   private readonly waiters: Waiter[] = [];
   private readonly deadListeners = new Set<(job: DeadJob) => void>();
   private held = 0;
@@ -170,13 +147,13 @@ class Queue implements InProcessQueue {
 
   source(options: InProcessSourceOptions = {}): InProcessJobSource {
     this.assertOpen();
-    const source = new Source(this, options);
+    const source = new InProcessSource(this, options);
     this.sources.add(source);
     return source;
   }
 
   /** The next job for `source` now, or null when none is ready. */
-  take(source: Source): InProcessJobDelivery | null {
+  take(source: InProcessSource): InProcessJobDelivery | null {
     for (const priority of source.order()) {
       const entry = this.ready.get(priority)?.shift();
       if (entry) {
@@ -195,7 +172,7 @@ class Queue implements InProcessQueue {
     };
   }
 
-  forget(source: Source): void {
+  forget(source: InProcessSource): void {
     this.sources.delete(source);
     for (const waiter of this.waiters.filter((w) => w.source === source)) {
       this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -207,7 +184,7 @@ class Queue implements InProcessQueue {
     this.settings.logger.warn({ ...fields, err: error }, event);
   }
 
-  private deliver(entry: Entry, source: Source): InProcessJobDelivery {
+  private deliver(entry: Entry, source: InProcessSource): InProcessJobDelivery {
     entry.deliveries++;
     entry.state = 'held';
     this.held++;
@@ -293,84 +270,5 @@ class Queue implements InProcessQueue {
   private assertOpen(): void {
     if (this.closed)
       throw new ControlPlaneError('CP_QUEUE_UNAVAILABLE', 'the in-process work queue is closed');
-  }
-}
-
-class Source implements InProcessJobSource {
-  private readonly cancelListeners = new Set<(signal: CancelMessage) => void>();
-  private readonly heartbeats = new Set<NodeJS.Timeout>();
-  private readonly autoHeartbeat: boolean;
-  private readonly lowerPriorityEvery: number;
-  /** jobs handed out so far (drives priority-order.ts) */
-  taken = 0;
-  private closed = false;
-
-  constructor(
-    private readonly queue: Queue,
-    options: InProcessSourceOptions,
-  ) {
-    this.autoHeartbeat = options.autoHeartbeat ?? true;
-    this.lowerPriorityEvery = options.lowerPriorityEvery ?? DEFAULT_LOWER_PRIORITY_EVERY;
-  }
-
-  next(signal: AbortSignal): Promise<InProcessJobDelivery | null> {
-    if (this.closed || signal.aborted) return Promise.resolve(null);
-    const now = this.queue.take(this);
-    if (now) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        stopWaiting();
-        resolve(null);
-      };
-      const stopWaiting = this.queue.wait({
-        source: this,
-        resolve: (delivery) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(delivery);
-        },
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  onCancel(listener: (signal: CancelMessage) => void): () => void {
-    this.cancelListeners.add(listener);
-    return () => {
-      this.cancelListeners.delete(listener);
-    };
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const timer of this.heartbeats) clearInterval(timer);
-    this.heartbeats.clear();
-    this.queue.forget(this);
-  }
-
-  /** The priorities to try for the next job. */
-  order(): readonly ScanPriority[] {
-    return priorityOrder(this.taken, this.lowerPriorityEvery);
-  }
-
-  /** Calls `working` every ackWait/3 until the returned stop function runs or this source closes. */
-  heartbeat(working: () => void, ackWaitMs: number): () => void {
-    if (!this.autoHeartbeat || this.closed) return () => {};
-    const timer = setInterval(working, Math.max(1, Math.floor(ackWaitMs / 3)));
-    this.heartbeats.add(timer);
-    return () => {
-      clearInterval(timer);
-      this.heartbeats.delete(timer);
-    };
-  }
-
-  emitCancel(message: CancelMessage): void {
-    if (this.closed) return;
-    for (const listener of this.cancelListeners) {
-      try {
-        listener({ ...message });
-      } catch (error) {
-        this.queue.report('queue cancel listener failed', { scanId: message.scanId }, error);
-      }
-    }
   }
 }

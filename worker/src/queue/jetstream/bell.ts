@@ -4,6 +4,7 @@
  * instead of polling three consumers in a loop. A ring carries a hint (the job's priority) because the ring can
  * come before the stream has stored the job; the next pull on that consumer waits briefly for it.
  * Redeliveries (ack timeouts, nak delays) ring nothing, so sleepers also wake every poll interval.
+ * Also the abortable waits around it: a plain delay, and a pull that an abort must not lose a job to.
  */
 import type { JobPriority } from '../types.js';
 import { JOB_PRIORITIES } from '../names.js';
@@ -57,5 +58,37 @@ function pause(ms: number, signal: AbortSignal, register: (wake: () => void) => 
     const timer = setTimeout(wake, ms);
     signal.addEventListener('abort', wake, { once: true });
     const unregister = register(wake);
+  });
+}
+
+/**
+ * `work`'s result, or null as soon as `signal` aborts; a result that arrives after the abort goes to `late`
+ * (a job pulled in that instant is given back at once instead of waiting out ack_wait).
+ */
+export function untilAborted<T>(
+  work: Promise<T | null>,
+  signal: AbortSignal,
+  late: (value: T) => void,
+): Promise<T | null> {
+  if (signal.aborted) {
+    work.then((value) => value && late(value)).catch(() => {});
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      resolve(null);
+      work.then((value) => value && late(value)).catch(() => {});
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
   });
 }

@@ -26,7 +26,7 @@ import {
 import { DEFAULT_LOWER_PRIORITY_EVERY, priorityOrder } from '../priority-order.js';
 import type { CancelSignal, JobDelivery, JobPriority, JobSource } from '../types.js';
 import { decodeCancel, decodeScanJob } from '../wire.js';
-import { Bell, delay } from './bell.js';
+import { Bell, delay, untilAborted } from './bell.js';
 import { createDelivery, type HeldDelivery } from './delivery.js';
 import { SILENT_QUEUE_LOGGER, type QueueLogger } from './logger.js';
 import { parseAckSubject, pullOne } from './pull.js';
@@ -286,36 +286,4 @@ class JetStreamJobSource implements JobSource {
       }
     })();
   }
-}
-
-/**
- * `work`'s result, or null as soon as `signal` aborts; a result that arrives after the abort goes to `late`
- * (a job pulled in that instant is given back at once instead of waiting out ack_wait).
- */
-function untilAborted<T>(
-  work: Promise<T | null>,
-  signal: AbortSignal,
-  late: (value: T) => void,
-): Promise<T | null> {
-  if (signal.aborted) {
-    work.then((value) => value && late(value)).catch(() => {});
-    return Promise.resolve(null);
-  }
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      resolve(null);
-      work.then((value) => value && late(value)).catch(() => {});
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
