@@ -8,9 +8,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isControlPlaneError } from '../../errors.js';
 import { ACK_WAIT_MS, jetStreamQueue, type JetStreamQueue } from '../testdata/jetstream-queue.js';
-import { uniqueQueueNames } from '../testdata/nats-server.js';
+import { SHARED_NATS_URL, uniqueQueueNames } from '../testdata/nats-server.js';
 import { describeQueueBehaviour, firstEvent, scanJob, take, takeUntil } from '../testdata/queue-behaviour.js';
 import type { DeadJob } from '../types.js';
+import { connectQueue } from './connect.js';
 import { createJetStreamDispatcher } from './dispatcher.js';
 
 describeQueueBehaviour('jetstream queue', {
@@ -150,6 +151,11 @@ describe('jetstream queue specifics', () => {
         createJetStreamDispatcher({ connection: q.nc, subjectPrefix: 'vigil.*' }),
       ),
       badSetting: await codeOf(() => createJetStreamDispatcher({ connection: q.nc, maxInFlight: 0 })),
+      closed: await codeOf(async () => {
+        const nc = await connectQueue({ servers: SHARED_NATS_URL });
+        await nc.close();
+        await createJetStreamDispatcher({ connection: nc, ...q.names }).publish([scanJob('c1')]);
+      }),
     }).toEqual({
       publish: 'CP_QUEUE_UNAVAILABLE',
       storedCount: 'the work queue stored 0 of 2 jobs before failing',
@@ -157,6 +163,7 @@ describe('jetstream queue specifics', () => {
       badStream: 'CP_INVALID_ARGUMENT',
       badPrefix: 'CP_INVALID_ARGUMENT',
       badSetting: 'CP_INVALID_ARGUMENT',
+      closed: 'CP_QUEUE_UNAVAILABLE',
     });
   });
 });

@@ -4,9 +4,10 @@
  * republish inside the duplicate window is acknowledged as a duplicate and not stored twice. A publish that times
  * out or finds no stream (NATS restarting) is retried with the same id after a backoff; a retry that is then
  * reported duplicate counts as published, because its first try was stored. Retries may store a job after later
- * ones of the same call.
+ * ones of the same call. A closed connection (shutdown) fails at once.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { ClosedConnectionError } from '@nats-io/transport-node';
 import { ControlPlaneError } from '../../errors.js';
 import { jobSubject, type QueueNames } from '../names.js';
 import type { ScanJobMessage } from '../types.js';
@@ -56,7 +57,8 @@ export async function publishJobs(
         else published++;
         return;
       } catch (error) {
-        if (attempt >= settings.publishRetries || failure !== null) throw error;
+        const hopeless = error instanceof ClosedConnectionError || failure !== null;
+        if (hopeless || attempt >= settings.publishRetries) throw error;
         await new Promise((resolve) =>
           setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt)),
         );

@@ -91,6 +91,11 @@ class JetStreamJobSource implements JobSource {
   private consumers: Promise<Map<JobPriority, ConsumerSettings>> | null = null;
   private taken = 0;
   private failing = false;
+  /**
+   * false between a disconnect and the reconnect: no pulls then, because nats.js would send the buffered pull
+   * requests after reconnecting, when their inboxes are gone, and each job answered there would wait out ack_wait
+   */
+  private connected = true;
 
   constructor(
     private readonly options: JetStreamJobSourceOptions,
@@ -111,7 +116,8 @@ class JetStreamJobSource implements JobSource {
       this.nc.subscribe(cancelSubject(names), { callback: (_error, msg) => this.emitCancel(msg) }),
     ];
     this.watchStatus((status) => {
-      if (status === 'connected') this.bell.ring(null);
+      this.connected = status === 'connected';
+      if (this.connected) this.bell.ring(null);
     });
   }
 
@@ -129,7 +135,9 @@ class JetStreamJobSource implements JobSource {
         // once per streak of failures (NATS down, queue not set up yet), not once per poll
         if (!this.failing) this.logger.warn({ stream: this.names.stream, err: error }, 'queue pull failed');
         this.failing = true;
-        await delay(this.timing.pollIntervalMs, stop);
+        // disconnected: the reconnect rings the bell; otherwise (queue not set up) rings must not spin the loop
+        if (this.connected) await delay(this.timing.pollIntervalMs, stop);
+        else await this.bell.sleep(this.timing.pollIntervalMs, stop);
         continue;
       }
       this.failing = false;
@@ -165,6 +173,7 @@ class JetStreamJobSource implements JobSource {
 
   /** One look at the consumers in priority order; the first valid job, or null when all are empty or `stop` aborts. */
   private async round(hint: JobPriority | null, stop: AbortSignal): Promise<HeldDelivery | null> {
+    if (!this.connected) throw new JobQueueError('unavailable', 'not connected to NATS');
     const consumers = await this.consumerSettings();
     for (const priority of priorityOrder(
       this.taken,
