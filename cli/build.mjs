@@ -14,26 +14,44 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * packageurl-js builds an ICU collator at load (`new Intl.Collator()`, 10–30 ms: the first
- * collator loads ICU's collation data) only to sort its eight component names, which it first maps
- * to the digits 0–7. This makes the collator lazy and compares two single ASCII digits directly
- * (the root collation orders digits by value, as code units do), so loading the package no longer
- * creates it; every other comparison still goes through the same collator. Fails the build when
- * the line is not there (a packageurl-js upgrade must look at this again).
+ * Start-up work of dependencies that a run does not need, deferred to first use in the bundled
+ * copy (the packages themselves are untouched). Each patch replaces one exact piece of source and
+ * fails the build when it is not there, so an upgrade of the package must look at it again.
  */
-const lazyPurlCollator = {
-  name: 'packageurl-js-lazy-collator',
-  setup(b) {
-    const eager = 'const { compare: localeCompare } = new Intl.Collator()';
-    const lazy =
+const LOAD_TIME_PATCHES = [
+  {
+    // packageurl-js builds an ICU collator at load (`new Intl.Collator()`, 10–30 ms: the first
+    // collator loads ICU's collation data) only to sort its eight component names, which it first
+    // maps to the digits 0–7. The collator becomes lazy, and two single ASCII digits are compared
+    // directly (the root collation orders digits by value, as code units do); every other
+    // comparison still goes through the same collator.
+    file: /[\\/]packageurl-js[\\/]src[\\/]strings\.js$/,
+    eager: 'const { compare: localeCompare } = new Intl.Collator()',
+    lazy:
       'let collator; const localeCompare = (a, b) => { const x = String(a), y = String(b);' +
       ' return /^[0-9]$/.test(x) && /^[0-9]$/.test(y) ? (x < y ? -1 : x > y ? 1 : 0)' +
-      ' : (collator ??= new Intl.Collator()).compare(x, y) }';
-    b.onLoad({ filter: /[\\/]packageurl-js[\\/]src[\\/]strings\.js$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8');
-      if (!source.includes(eager)) throw new Error(`${path}: \`${eager}\` not found; revisit cli/build.mjs`);
-      return { contents: source.replace(eager, lazy), loader: 'js' };
-    });
+      ' : (collator ??= new Intl.Collator()).compare(x, y) }',
+  },
+  {
+    // commander loads child_process (with net, dgram, …: ≈5 ms) at load, only to spawn the
+    // executables of stand-alone sub-commands, which vigil has none of; its only use is `.spawn`
+    file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
+    eager: "const childProcess = require('node:child_process');",
+    lazy: "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+  },
+];
+
+const deferLoadTimeWork = {
+  name: 'defer-load-time-work',
+  setup(b) {
+    for (const { file, eager, lazy } of LOAD_TIME_PATCHES) {
+      b.onLoad({ filter: file }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        if (!source.includes(eager))
+          throw new Error(`${path}: \`${eager}\` not found; revisit cli/build.mjs`);
+        return { contents: source.replace(eager, lazy), loader: 'js' };
+      });
+    }
   },
 };
 
@@ -52,7 +70,7 @@ await build({
   // all-ASCII bundle decodes fast into a one-byte string (half the memory) at every start
   legalComments: 'linked',
   logLevel: 'warning',
-  plugins: [lazyPurlCollator],
+  plugins: [deferLoadTimeWork],
   external: [
     'better-sqlite3',
     'zstd-napi',
