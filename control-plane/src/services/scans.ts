@@ -91,8 +91,11 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
     return (await stores.images.upsertImage(orgId, resolved)).image;
   }
 
-  /** Publishes a batch's queued scans page by page, reading the next page while one publishes. */
-  async function dispatchBatch(orgId: string, batchId: string): Promise<void> {
+  /**
+   * Publishes a batch's queued scans page by page, reading the next page while one publishes. Resolves with the
+   * number published; a failure is logged and left to the dispatch loop.
+   */
+  async function dispatchBatch(orgId: string, batchId: string): Promise<number> {
     const page = (afterId: string | null) =>
       stores.scans
         .listQueuedScans(orgId, batchId, { afterId, limit: pageSize })
@@ -108,10 +111,11 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
       }
     }
     try {
-      await publisher.publishChunks(pages());
+      return await publisher.publishChunks(pages());
     } catch (error) {
       // the scans stay queued without a publish record: the dispatch loop sends them
       logger.warn({ err: error, orgId, batchId }, 'batch publish deferred');
+      return 0;
     }
   }
 
@@ -173,6 +177,7 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
     async bulkScan(orgId, input, actor) {
       checkPriority(input?.priority);
       await requireScanning(orgId);
+      const started = performance.now();
       const batch = await stores.scans.createBatch(orgId, {
         ...(input.imageIds !== undefined ? { imageIds: input.imageIds } : {}),
         ...(input.filter !== undefined ? { filter: input.filter } : {}),
@@ -180,6 +185,7 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
         priority: input.priority,
         force: input.force === true,
       });
+      const inserted = performance.now();
       await audit(orgId, actor, {
         action: 'batch.create',
         target: { type: 'batch', id: batch.id },
@@ -191,7 +197,18 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
           ...(input.filter !== undefined ? { filter: input.filter } : {}),
         },
       });
-      await dispatchBatch(orgId, batch.id);
+      const published = await dispatchBatch(orgId, batch.id);
+      logger.info(
+        {
+          orgId,
+          batchId: batch.id,
+          total: batch.total,
+          published,
+          insertMs: Math.round(inserted - started),
+          publishMs: Math.round(performance.now() - inserted),
+        },
+        'batch dispatched',
+      );
       return batch;
     },
 
