@@ -45,3 +45,11 @@ export {
 } from './queries.js';
 export { ClickHouseAnalyticsStore, type AttemptRows } from './store.js';
 export type * from './types.js';
+export {
+  prng,
+  seedAnalytics,
+  syntheticPackage,
+  syntheticUuid,
+  type SeedOptions,
+  type SeedResult,
+} from './seed.js';

@@ -2,7 +2,7 @@ import type { Finding } from '@vigil/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAnalytics, type SeedResult } from './seed.js';
 import { finding, fixable, openTestStore, pkg, type TestStore } from './testdata/fixtures.js';
-import type { FindingQuery } from './types.js';
+import type { FindingQuery, ImageSummaryQuery } from './types.js';
 
 let t: TestStore;
 let seeded: SeedResult;
@@ -218,6 +218,83 @@ describe('vulnerableImages', () => {
     await expect(
       t.store.vulnerableImages(SEEDED, 'CVE-2000-0001', { cursor: page.nextCursor }),
     ).rejects.toMatchObject({ code: 'CP_CURSOR_INVALID' });
+  });
+});
+
+describe('listImageSummaries', () => {
+  type Summary = Awaited<ReturnType<typeof t.store.imageSummaries>> extends Map<string, infer S> ? S : never;
+  const severityKey = (s: Summary) => [
+    s.counts.critical,
+    s.counts.high,
+    s.counts.medium,
+    s.counts.low,
+    s.counts.unknown,
+  ];
+  const compare = (a: Array<number | string>, b: Array<number | string>) => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+    return 0;
+  };
+  let all: Summary[];
+  beforeAll(async () => {
+    all = [...(await t.store.imageSummaries(SEEDED, seeded.imageIds)).values()];
+  });
+  async function pages(query: ImageSummaryQuery): Promise<Summary[]> {
+    const out: Summary[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await t.store.listImageSummaries(SEEDED, { ...query, cursor });
+      out.push(...page.summaries);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return out;
+  }
+
+  it('sorts by severity counts, worst first, ties by image id; pages equal one big page', async () => {
+    const expected = [...all].sort((a, b) =>
+      compare([...severityKey(b), b.imageId], [...severityKey(a), a.imageId]),
+    );
+    expect({
+      whole: (await t.store.listImageSummaries(SEEDED, { limit: 1000 })).summaries,
+      paged: await pages({ limit: 7 }),
+      ascending: await pages({ order: 'asc', limit: 9 }),
+    }).toEqual({ whole: expected, paged: expected, ascending: [...expected].reverse() });
+  });
+
+  it('sorts by last scan and filters by severity, fixable and image ids', async () => {
+    const subset = seeded.imageIds.filter((_, i) => i % 3 === 0);
+    const byTime = (list: Summary[]) =>
+      [...list].sort((a, b) =>
+        compare([a.completedAt.getTime(), a.imageId], [b.completedAt.getTime(), b.imageId]),
+      );
+    expect({
+      lastScan: await pages({ sort: 'lastScan', order: 'asc', limit: 6 }),
+      critical: await pages({ sort: 'lastScan', order: 'asc', minSeverity: 'CRITICAL', limit: 5 }),
+      noneFixable: await pages({ fixable: false }),
+      subset: await pages({ sort: 'lastScan', order: 'asc', imageIds: subset, limit: 4 }),
+    }).toEqual({
+      lastScan: byTime(all),
+      critical: byTime(all.filter((s) => s.counts.critical > 0)),
+      noneFixable: [],
+      subset: byTime(all.filter((s) => subset.includes(s.imageId))),
+    });
+  });
+
+  it('refuses a cursor of another sort or order, and bad arguments', async () => {
+    const { nextCursor } = await t.store.listImageSummaries(SEEDED, { limit: 2 });
+    const errors = await Promise.all(
+      [
+        () => t.store.listImageSummaries(SEEDED, { sort: 'lastScan', cursor: nextCursor }),
+        () => t.store.listImageSummaries(SEEDED, { order: 'asc', cursor: nextCursor }),
+        () => t.store.listImageSummaries(SEEDED, { sort: 'name' as never }),
+        () => t.store.listImageSummaries(SEEDED, { limit: 0 }),
+      ].map((call) => call().catch((e: { code: string }) => e.code)),
+    );
+    expect(errors).toEqual([
+      'CP_CURSOR_INVALID',
+      'CP_CURSOR_INVALID',
+      'CP_INVALID_ARGUMENT',
+      'CP_INVALID_ARGUMENT',
+    ]);
   });
 });
 

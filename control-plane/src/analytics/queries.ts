@@ -26,6 +26,18 @@ export interface FindingKey {
   packageKey: string;
 }
 
+/** A listing of image summaries; `after` is the previous page's last key (see listImageSummaries). */
+export interface ImageListing {
+  sort: 'severity' | 'lastScan';
+  order: 'asc' | 'desc';
+  /** at least one finding with severity_rank ≤ this */
+  maxRank?: number;
+  fixable?: boolean;
+  imageIds?: readonly string[];
+  after?: ReadonlyArray<string | number> | null;
+  limit: number;
+}
+
 export interface FindingFilter {
   /** severity_rank ≤ this (0 CRITICAL … 4 UNKNOWN) */
   maxRank?: number;
@@ -36,7 +48,9 @@ export interface FindingFilter {
   limit: number;
 }
 
-const COUNT_COLUMNS = 'critical, high, medium, low, unknown, fixable, packages';
+/** Count columns by severity rank (0 CRITICAL … 4 UNKNOWN). */
+export const SEVERITY_COLUMNS = ['critical', 'high', 'medium', 'low', 'unknown'] as const;
+const COUNT_COLUMNS = `${SEVERITY_COLUMNS.join(', ')}, fixable, packages`;
 const SUMMARY_COLUMNS = `image_id, scan_id, attempt, completed_at, os, ${COUNT_COLUMNS}`;
 /** Rows of one finding identity: a chunk appended twice counts once. */
 const FINDING_IDENTITY = 'severity_rank, id, package_name, package_key';
@@ -102,6 +116,43 @@ export const analyticsQueries = {
       sql: `SELECT ${SUMMARY_COLUMNS} FROM image_latest FINAL
       WHERE org_id = {org:String} AND image_id IN {imageIds:Array(String)}`,
       params: { org: orgId, imageIds: [...imageIds] },
+    };
+  },
+
+  /**
+   * A page of the org's image summaries sorted by `sort` in `order` (ties by image id in the same direction),
+   * after the cursor key when given: for `severity` the five counts then the image id, for `lastScan` the
+   * completion time (as ClickHouse prints it) then the image id.
+   */
+  listImageSummaries(orgId: string, list: ImageListing): BoundQuery {
+    const keyColumns =
+      list.sort === 'severity' ? [...SEVERITY_COLUMNS, 'image_id'] : ['completed_at', 'image_id'];
+    const clauses: string[] = [];
+    const params: Record<string, unknown> = { org: orgId, limit: list.limit };
+    if (list.imageIds) {
+      clauses.push('image_id IN {imageIds:Array(String)}');
+      params.imageIds = [...list.imageIds];
+    }
+    if (list.maxRank !== undefined)
+      clauses.push(`(${SEVERITY_COLUMNS.slice(0, list.maxRank + 1).join(' + ')}) > 0`);
+    if (list.fixable !== undefined) clauses.push(list.fixable ? 'fixable > 0' : 'fixable = 0');
+    if (list.after) {
+      const types =
+        list.sort === 'severity'
+          ? [...SEVERITY_COLUMNS.map(() => 'UInt32'), 'String']
+          : ["DateTime64(3, 'UTC')", 'String'];
+      clauses.push(
+        `(${keyColumns.join(', ')}) ${list.order === 'desc' ? '<' : '>'} (${types.map((t, i) => `{after${i}:${t}}`).join(', ')})`,
+      );
+      list.after.forEach((v, i) => (params[`after${i}`] = v));
+    }
+    const direction = list.order === 'desc' ? ' DESC' : '';
+    return {
+      sql: `SELECT ${SUMMARY_COLUMNS} FROM image_latest FINAL
+      WHERE org_id = {org:String}${clauses.map((c) => `\n        AND ${c}`).join('')}
+      ORDER BY ${keyColumns.map((c) => c + direction).join(', ')}
+      LIMIT {limit:UInt32}`,
+      params,
     };
   },
 

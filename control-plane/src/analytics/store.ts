@@ -9,7 +9,7 @@ import { ControlPlaneError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../store/postgres/cursor.js';
 import type { ClickHouseDriver, Row } from './driver.js';
 import { migrateAnalytics } from './migrate.js';
-import { analyticsQueries as q, type AttemptRef, type FindingKey } from './queries.js';
+import { analyticsQueries as q, SEVERITY_COLUMNS, type AttemptRef, type FindingKey } from './queries.js';
 import {
   checkAttempt,
   checkId,
@@ -29,6 +29,8 @@ import type {
   FindingPage,
   FindingQuery,
   ImageScanSummary,
+  ImageSummaryPage,
+  ImageSummaryQuery,
   PublishScan,
   ScanSummary,
   SeverityCounts,
@@ -45,6 +47,7 @@ export interface AttemptRows {
 
 const FINDINGS_CURSOR = 'analytics-findings';
 const IMAGES_CURSOR = 'analytics-vulnerable-images';
+const IMAGES_LIST_CURSOR = 'analytics-images';
 const DEFAULT_FINDINGS_LIMIT = 100;
 
 export class ClickHouseAnalyticsStore implements AnalyticsStore {
@@ -145,6 +148,38 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     const { sql, params } = q.imageSummaries(orgId, imageIds);
     const rows = await this.driver.query(sql, params);
     return new Map(rows.map((r) => [String(r.image_id), summaryFromRow(r)]));
+  }
+
+  async listImageSummaries(orgId: string, query: ImageSummaryQuery = {}): Promise<ImageSummaryPage> {
+    checkId('orgId', orgId);
+    const sort = query.sort ?? 'severity';
+    const order = query.order ?? 'desc';
+    if (sort !== 'severity' && sort !== 'lastScan') throw invalid('sort must be severity or lastScan');
+    if (order !== 'asc' && order !== 'desc') throw invalid('order must be asc or desc');
+    if (query.fixable !== undefined && typeof query.fixable !== 'boolean')
+      throw invalid('fixable must be a boolean');
+    if (query.imageIds !== undefined) checkIds('imageIds', query.imageIds);
+    const limit = pageLimit(query.limit);
+    const tag = `${IMAGES_LIST_CURSOR}:${sort}:${order}`;
+    const keyOf = (r: Row): string[] =>
+      sort === 'severity'
+        ? [...SEVERITY_COLUMNS.map((c) => String(r[c])), String(r.image_id)]
+        : [String(r.completed_at), String(r.image_id)];
+    const { sql, params } = q.listImageSummaries(orgId, {
+      sort,
+      order,
+      maxRank: query.minSeverity === undefined ? undefined : severityRank(query.minSeverity),
+      fixable: query.fixable,
+      imageIds: query.imageIds,
+      after: query.cursor ? decodeListCursor(query.cursor, tag, sort) : null,
+      limit: limit + 1,
+    });
+    const rows = await this.driver.query(sql, params);
+    const page = rows.slice(0, limit);
+    return {
+      summaries: page.map(summaryFromRow),
+      nextCursor: rows.length > limit ? encodeCursor(tag, keyOf(page.at(-1)!)) : null,
+    };
   }
 
   async summary(
@@ -255,7 +290,7 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
 }
 
 function pickCounts(c: SeverityCounts): Row {
-  return { critical: c.critical, high: c.high, medium: c.medium, low: c.low, unknown: c.unknown };
+  return Object.fromEntries(SEVERITY_COLUMNS.map((column) => [column, c[column]]));
 }
 
 function decodeFindingCursor(cursor: string): FindingKey {
@@ -268,6 +303,24 @@ function decodeFindingCursor(cursor: string): FindingKey {
   const severityRank = Number(rank);
   if (!/^[0-4]$/.test(rank)) throw cursorForAnotherListing();
   return { severityRank, id, packageName, packageKey };
+}
+
+const COUNT = /^\d{1,10}$/;
+const DATETIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/;
+
+function decodeListCursor(
+  cursor: string,
+  tag: string,
+  sort: 'severity' | 'lastScan',
+): Array<string | number> {
+  const key = decodeCursor(cursor, tag, sort === 'severity' ? 6 : 2);
+  if (sort === 'lastScan') {
+    if (!DATETIME.test(key[0]!)) throw cursorForAnotherListing();
+    return key;
+  }
+  const counts = key.slice(0, 5);
+  if (!counts.every((c) => COUNT.test(c) && Number(c) <= 0xffff_ffff)) throw cursorForAnotherListing();
+  return [...counts.map(Number), key[5]!];
 }
 
 function cursorForAnotherListing(): ControlPlaneError {

@@ -26,6 +26,8 @@ async function seenBy(org: string) {
   return {
     summaries: await s.imageSummaries(org, a.imageIds),
     summary: await s.summary(org),
+    list: await s.listImageSummaries(org, { limit: 1000 }),
+    listOfAsImages: await s.listImageSummaries(org, { imageIds: a.imageIds, sort: 'lastScan' }),
     summaryOfAsImages: await s.summary(org, { imageIds: a.imageIds }),
     findings: await Promise.all(a.imageIds.map((id) => s.imageFindings(org, id))),
     // A's cursor carries a position in the sort order, never an org: used by B it pages B's own (no) rows.
@@ -38,6 +40,8 @@ async function seenBy(org: string) {
 const NOTHING = {
   summaries: new Map(),
   summary: { images: 0, counts: ZERO, fixable: 0 },
+  list: { summaries: [], nextCursor: null },
+  listOfAsImages: { summaries: [], nextCursor: null },
   summaryOfAsImages: { images: 0, counts: ZERO, fixable: 0 },
   findings: Array.from({ length: 12 }, () => ({ findings: [], nextCursor: null })),
   findingsWithAsCursor: { findings: [], nextCursor: null },

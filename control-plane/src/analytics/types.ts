@@ -58,6 +58,31 @@ export interface FindingQuery {
   cursor?: string | null;
 }
 
+/** A listing of image summaries (scanned images only: an image never scanned has no summary). */
+export interface ImageSummaryQuery {
+  /**
+   * `severity` (default): critical count, then high, medium, low, unknown; `lastScan`: completion time.
+   * Ties by image id, in the same direction.
+   */
+  sort?: 'severity' | 'lastScan';
+  /** default `desc`: worst / newest first */
+  order?: 'asc' | 'desc';
+  /** images with at least one finding of this severity or worse */
+  minSeverity?: Severity;
+  /** true: images with a fixable finding; false: images without one */
+  fixable?: boolean;
+  /** only these images (e.g. the ones a repository or text filter selected in the metadata store) */
+  imageIds?: string[];
+  /** 1..1000, default 50 */
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface ImageSummaryPage {
+  summaries: ImageScanSummary[];
+  nextCursor: string | null;
+}
+
 export interface FindingPage {
   findings: Finding[];
   nextCursor: string | null;
@@ -84,6 +109,8 @@ export interface AnalyticsStore {
   publishScan(orgId: string, scan: PublishScan): Promise<ScanSummary>;
   /** Latest summaries of the given images (missing: never scanned). */
   imageSummaries(orgId: string, imageIds: string[]): Promise<Map<string, ImageScanSummary>>;
+  /** The org's image summaries sorted and filtered server-side, keyset-paginated. */
+  listImageSummaries(orgId: string, query?: ImageSummaryQuery): Promise<ImageSummaryPage>;
   /** Totals over the latest completed scan of every image of the org (or of the given images). */
   summary(
     orgId: string,
