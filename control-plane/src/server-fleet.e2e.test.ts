@@ -104,11 +104,19 @@ describe('fleet: vigil control-plane + vigil worker', () => {
       image: `${registry.host}/team/node-api:1.4.2`,
     });
     const { scan, image } = requested.body as { scan: { id: string }; image: { id: string } };
-    const done = await waitFor('the scan to finish', async () => {
-      if (worker.exitCode !== null) throw new Error(`the worker exited: ${workerOutput}`);
-      const res = await api.call('GET', `/api/v1/scans/${scan.id}`);
-      const body = res.body as { status: string; error: unknown; attempt: number };
-      return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    let last: unknown;
+    const done = await waitFor(
+      'the scan to finish',
+      async () => {
+        if (worker.exitCode !== null) throw new Error(`the worker exited: ${workerOutput}`);
+        const res = await api.call('GET', `/api/v1/scans/${scan.id}`);
+        last = res.body;
+        const body = res.body as { status: string; error: unknown; attempt: number };
+        return ['completed', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+      },
+      100_000,
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err)}; scan: ${JSON.stringify(last)}; worker output:\n${workerOutput}`);
     });
     const findings = (await api.call('GET', `/api/v1/images/${image.id}/findings?limit=1000`)).body as {
       items: Array<{ id: string }>;

@@ -316,37 +316,41 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
   const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
 
   let draining = false;
-  const app = await buildApi({
-    stores,
-    sessions,
-    services,
-    auth,
-    logger,
-    isDraining: () => draining,
-    readiness: {
-      database: () => db.query('SELECT 1'),
-      analytics: () => analytics.summary(NIL_ORG),
-      queue: () => dispatcher.pending(),
-    },
-  });
-  landingPage(app);
+  let app: FastifyInstance | undefined;
   try {
-    await app.listen({ host: config.host, port: config.port });
+    app = await buildApi({
+      stores,
+      sessions,
+      services,
+      auth,
+      logger,
+      isDraining: () => draining,
+      readiness: {
+        database: () => db.query('SELECT 1'),
+        analytics: () => analytics.summary(NIL_ORG),
+        queue: () => dispatcher.pending(),
+      },
+    });
+    landingPage(app);
+    await app.listen({ host: config.host, port: config.port }).catch((err: unknown) => {
+      throw new ControlPlaneError(
+        'CP_UNAVAILABLE',
+        `cannot listen on ${config.host}:${config.port}: ${String(err)}`,
+        {
+          cause: err,
+        },
+      );
+    });
+    await services.dispatchLoop.start();
   } catch (err) {
     grpcServer.forceShutdown();
-    throw new ControlPlaneError(
-      'CP_UNAVAILABLE',
-      `cannot listen on ${config.host}:${config.port}: ${String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    await app?.close();
+    throw err;
   }
   const address = app.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.port;
 
   trackQueueDepth(() => dispatcher.pending());
-  await services.dispatchLoop.start();
   const prune = setInterval(() => {
     analytics
       .pruneUnpublished(new Date(Date.now() - 24 * HOUR))
