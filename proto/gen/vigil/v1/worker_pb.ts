@@ -406,7 +406,7 @@ export const ReportResponseSchema: GenMessage<ReportResponse> =
   messageDesc(file_vigil_v1_worker, 9);
 
 /**
- * One job on the work queue (JetStream stream VIGIL_SCANS, subject vigil.scans.jobs). The JetStream
+ * One job on the work queue (JetStream stream VIGIL_SCANS, subject vigil.scans.jobs.<priority>). The JetStream
  * message id is "<scan_id>" so a re-published job is deduplicated; the delivery count is the attempt.
  *
  * @generated from message vigil.v1.ScanJob
