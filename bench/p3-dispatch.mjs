@@ -1,0 +1,221 @@
+/**
+ * P3: dispatch of a 10,000-image bulk rescan (issue #5, ARCHITECTURE.md §6). Measured:
+ * `ScanService.bulkScan` (createServices over `pg` stores on a scratch Postgres database and the
+ * JetStream dispatcher on the shared NATS server), from the call to its return, when every job is
+ * stored in the stream (PubAck) and recorded in the outbox; the stream's message count is checked
+ * after each run. Floor: a raw JetStream publish (`js.publish` with the scan id as message id, the
+ * dispatcher's 256 publishes in flight) of 10,000 job payloads of the same size (the same jobs the
+ * batch will publish, encoded beforehand) into a fresh stream of the same configuration. Each round
+ * gets a new organisation with 10,000 images and new streams; floor and measured alternate which
+ * goes first; best of N each. Target: ≤ 2×.
+ *
+ * `node bench/p3-dispatch.mjs [--runs N]` runs it alone; run.mjs calls `benchP3`.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { controlPlane, deleteStream, fmtMs, loadNow, NATS_URL, PG_ADMIN_URL } from './platform.mjs';
+
+const SELF = fileURLToPath(import.meta.url);
+const IMAGES = 10_000;
+const IN_FLIGHT = 256; // the dispatcher's default maxInFlight
+const log = (msg) => process.stderr.write(`[bench P3] ${msg}\n`);
+
+async function admin(sql) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new organisation with IMAGES images in 10 repositories; returns its id and the images. */
+async function seedOrg(db, stores, tag) {
+  const org = await stores.orgs.createOrg({ slug: `bench-p3-${tag}`, name: 'Bench P3' });
+  await db.query(
+    `WITH repo AS (
+       INSERT INTO repositories (org_id, name)
+       SELECT $1, 'registry.bench/p3/app-' || g FROM generate_series(0, 9) g RETURNING id, name
+     )
+     INSERT INTO images (org_id, repository_id, name, digest)
+     SELECT $1, repo.id, repo.name, 'sha256:' || encode(sha256(convert_to($2 || '-' || g, 'UTF8')), 'hex')
+     FROM generate_series(1, $3) g JOIN repo ON repo.name = 'registry.bench/p3/app-' || (g % 10)`,
+    [org.id, tag, IMAGES],
+  );
+  await db.exec('ANALYZE images');
+  const { rows } = await db.query('SELECT id, name, digest FROM images WHERE org_id = $1', [org.id]);
+  return { orgId: org.id, images: rows };
+}
+
+/** The floor: raw publishes of `payloads` into `subject`, IN_FLIGHT at a time; resolves with the time. */
+async function rawPublish(js, subject, payloads) {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < payloads.length) {
+        const { id, data } = payloads[next++];
+        await js.publish(subject, data, { msgID: id, timeout: 5_000 });
+      }
+    }),
+  );
+  return performance.now() - started;
+}
+
+/** P3 rows for run.mjs. */
+export async function benchP3({ runs = 3 } = {}) {
+  const { createPgDatabase, migrate, pgStores } = await controlPlane('store/postgres/index.js');
+  const { createAnalyticsStore } = await controlPlane('analytics/index.js');
+  const { createServices, registryResolver } = await controlPlane('services/index.js');
+  const { connectQueue } = await controlPlane('queue/jetstream/connect.js');
+  const { createJetStreamDispatcher } = await controlPlane('queue/jetstream/dispatcher.js');
+  const { jobSubject, queueNames } = await controlPlane('queue/names.js');
+  const { encodeScanJob } = await controlPlane('queue/wire.js');
+  const { toJob } = await controlPlane('dispatch/publisher.js');
+  const { jetstream, jetstreamManager } = await import('@nats-io/jetstream');
+
+  const id = randomBytes(4).toString('hex');
+  const dbName = `vigil_bench_p3_${id}`;
+  await admin(`CREATE DATABASE ${dbName}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const db = createPgDatabase({ connectionString: url.toString() });
+  const streams = [];
+  let nc;
+  let analytics;
+  const measured = [];
+  const floors = [];
+  try {
+    await migrate(db);
+    const stores = pgStores(db);
+    analytics = await createAnalyticsStore(); // untouched by bulkScan; createServices needs one
+    nc = await connectQueue({ servers: NATS_URL, name: 'bench-p3' });
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const resolver = registryResolver({});
+    for (let r = 0; r < runs; r++) {
+      const tag = `${id}-${r}`;
+      const { orgId, images } = await seedOrg(db, stores, tag);
+      const names = { stream: `BENCH_P3_${tag}`, subjectPrefix: `bench.p3.${tag}` };
+      const floorNames = { stream: `BENCH_P3F_${tag}`, subjectPrefix: `bench.p3f.${tag}` };
+      streams.push(names.stream, floorNames.stream);
+      const dispatcher = createJetStreamDispatcher({ connection: nc, ...names });
+      await dispatcher.setup();
+      await createJetStreamDispatcher({ connection: nc, ...floorNames }).setup();
+      // the jobs this batch will publish (new scan ids), encoded before the floor is timed
+      const payloads = images.map((image) => {
+        const job = toJob(
+          {
+            id: randomUUID(),
+            orgId,
+            imageId: image.id,
+            repository: image.name,
+            digest: image.digest,
+            dbVersion: 'bench-p3',
+            priority: 'scheduled',
+            createdAt: new Date(),
+          },
+          resolver.jobReference,
+        );
+        return { id: job.scanId, data: encodeScanJob(job) };
+      });
+      const phases = {};
+      const services = createServices({
+        stores,
+        analytics,
+        dispatcher,
+        dbVersion: () => 'bench-p3',
+        resolver,
+        workerToken: randomBytes(24).toString('base64url'),
+        logger: {
+          debug() {},
+          info: (fields) => Object.assign(phases, fields),
+          warn: (fields, msg) => log(`warn: ${msg} ${JSON.stringify(fields)}`),
+          error: (fields, msg) => log(`error: ${msg} ${JSON.stringify(fields)}`),
+        },
+      });
+      const runFloor = async () => {
+        const ms = await rawPublish(js, jobSubject(queueNames(floorNames), 'scheduled'), payloads);
+        const stored = (await jsm.streams.info(floorNames.stream)).state.messages;
+        floors.push({ ms, stored, bytes: payloads[0].data.length });
+        log(
+          `round ${r + 1}: raw publish of ${stored} messages (${payloads[0].data.length} B each): ${fmtMs(ms)}`,
+        );
+      };
+      const runMeasured = async () => {
+        const started = performance.now();
+        const batch = await services.scans.bulkScan(
+          orgId,
+          { filter: {}, priority: 'scheduled' },
+          {
+            type: 'system',
+            id: null,
+          },
+        );
+        const ms = performance.now() - started;
+        const stored = (await jsm.streams.info(names.stream)).state.messages;
+        const { rows } = await db.query(
+          'SELECT count(*)::int AS n FROM scans WHERE org_id = $1 AND published_at IS NULL',
+          [orgId],
+        );
+        measured.push({
+          ms,
+          stored,
+          total: batch.total,
+          unpublished: rows[0].n,
+          insertMs: phases.insertMs,
+          publishMs: phases.publishMs,
+        });
+        log(
+          `round ${r + 1}: bulkScan of ${batch.total} images: ${fmtMs(ms)} (insert ${phases.insertMs} ms, ` +
+            `publish ${phases.publishMs} ms), stored ${stored}, unpublished ${rows[0].n} (load ${await loadNow()})`,
+        );
+      };
+      if (r % 2 === 0) {
+        await runFloor();
+        await runMeasured();
+      } else {
+        await runMeasured();
+        await runFloor();
+      }
+      await dispatcher.close();
+      for (const stream of [names.stream, floorNames.stream]) await jsm.streams.delete(stream);
+    }
+  } finally {
+    await nc?.close();
+    await analytics?.close();
+    await db.close();
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    for (const stream of streams) await deleteStream(stream).catch(() => undefined);
+  }
+  const fastest = (all) => all.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const floor = fastest(floors);
+  const bulk = fastest(measured);
+  const complete = measured.every((m) => m.stored === IMAGES && m.total === IMAGES && m.unpublished === 0);
+  const ratio = bulk.ms / floor.ms;
+  return [
+    {
+      bench: 'P3 bulk rescan dispatch, 10,000 images',
+      floor: `raw JetStream publish ${fmtMs(floor.ms)} (${floor.bytes} B a message)`,
+      measured: `${fmtMs(bulk.ms)} (insert ${bulk.insertMs} ms, publish ${bulk.publishMs} ms)${complete ? '' : ' (jobs missing!)'}`,
+      value: `${ratio.toFixed(2)}×`,
+      target: '≤ 2×',
+      pass: ratio <= 2 && complete,
+      raw: { floors, measured, ratio },
+    },
+  ];
+}
+
+if (process.argv[1] === SELF) {
+  const argv = process.argv.slice(2);
+  const runsAt = argv.indexOf('--runs');
+  for (const row of await benchP3({ runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 3 })) {
+    process.stdout.write(
+      `| ${row.bench} | ${row.floor} | ${row.measured} | ${row.value} | ${row.target} | ${row.pass ? 'yes' : 'NO'} |\n`,
+    );
+  }
+}
