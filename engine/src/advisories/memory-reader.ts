@@ -20,11 +20,13 @@ import { createHash } from 'node:crypto';
 import { snapshotVersion } from '../vulndb/content-hash.js';
 import { feedRecords } from '../vulndb/feed-records.js';
 import type { FeedIdentity } from '../vulndb/snapshot-writer.js';
+import { summaryOf } from '../vulndb/summary.js';
 import {
   SNAPSHOT_SCHEMA_VERSION,
   type AdvisoryReader,
   type SnapshotMeta,
   type SourceMeta,
+  type VulnSummary,
 } from '../vulndb/types.js';
 import type { Feed, FeedBody, FeedRecord } from '../feeds/types.js';
 import type { Unknown } from '../model/unknown.js';
@@ -35,7 +37,8 @@ import type {
   Namespace,
   Vulnerability,
 } from '../model/vulnerability.js';
-import { cmpCodePoints, MemoryStore, type StoredRow } from './memory-store.js';
+import { cmpCodePoints } from '../vulndb/code-points.js';
+import { MemoryStore, type StoredRow } from './memory-store.js';
 
 export interface MemoryReaderOptions {
   /** clock for builtAt and the sources' times (default: the real clock) */
@@ -117,25 +120,36 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
   }
 
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
-    const seen = new Set<string>();
     const out: AffectedPackage[] = [];
-    for (const { namespace, packageName } of keys) {
+    this.affectedEach(keys, (_, rows) => {
+      for (const row of rows) out.push(row);
+    });
+    return out;
+  }
+
+  affectedEach(
+    keys: readonly { namespace: Namespace; packageName: string }[],
+    visit: (index: number, rows: AffectedPackage[]) => void,
+  ): void {
+    const seen = new Set<string>();
+    for (let i = 0; i < keys.length; i++) {
+      const { namespace, packageName } = keys[i]!;
       const k = `${namespace}\u0000${packageName}`;
       if (seen.has(k)) continue;
       seen.add(k);
       const rows = this.store.rowsOf(k);
-      if (!rows) continue;
-      for (const r of sortedRows(rows)) {
-        out.push({
+      if (!rows?.length) continue;
+      visit(
+        i,
+        sortedRows(rows).map((r) => ({
           vulnId: r.vulnId,
           source: r.source,
           namespace,
           packageName,
           ...(JSON.parse(r.json) as Omit<AffectedPackage, 'vulnId' | 'namespace' | 'packageName'>),
-        });
-      }
+        })),
+      );
     }
-    return out;
   }
 
   vulnerabilities(ids: readonly string[]): Map<string, { source: string; vulnerability: Vulnerability }[]> {
@@ -177,6 +191,19 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
     for (const id of new Set(cveIds)) {
       const e = this.store.epssOf(id);
       if (e) out.set(id, { ...e });
+    }
+    return out;
+  }
+
+  summaries(ids: readonly string[]): Map<string, VulnSummary> {
+    const records = this.vulnerabilities(ids);
+    const aliases = this.aliases(ids);
+    const kev = this.kev(ids);
+    const epss = this.epss(ids);
+    const out = new Map<string, VulnSummary>();
+    for (const id of new Set(ids)) {
+      const summary = summaryOf(records.get(id) ?? [], aliases.get(id) ?? [], kev.get(id), epss.get(id));
+      if (summary) out.set(id, summary);
     }
     return out;
   }

@@ -4,6 +4,7 @@
  */
 import type { FeedRecord } from '../feeds/types.js';
 import type { AffectedPackage, Vulnerability } from '../model/vulnerability.js';
+import { cmpCodePoints } from '../vulndb/code-points.js';
 
 /** One affected row as stored: key columns plus the JSON of the other fields. */
 export interface StoredRow {
@@ -20,18 +21,6 @@ export interface Application {
   cleared: boolean;
   seen: Set<string>;
   counts: { malformed: number; withdrawn: number };
-}
-
-/** Code point order (= UTF-8 byte order, SQLite's BINARY collation), as the snapshot's ORDER BY sorts. */
-export function cmpCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;

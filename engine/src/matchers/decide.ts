@@ -32,6 +32,21 @@ export class ParsedVersions {
   /** a row's plain intervals (null: not plain), per row object: rows are shared by every package of a name */
   readonly intervals = new WeakMap<AffectedPackage, Interval[] | null>();
 
+  // the last installed version asked: a package's rows are decided one after the other
+  private installedScheme: SchemeId | undefined;
+  private installedRaw: string | undefined;
+  private installedParsed: ParsedVersion | undefined;
+
+  /** get() for an installed version: the same answer, remembered for the package's next rows. */
+  installed(scheme: SchemeId, raw: string): ParsedVersion | undefined {
+    if (raw === this.installedRaw && scheme === this.installedScheme) return this.installedParsed;
+    const parsed = this.get(scheme, raw);
+    this.installedScheme = scheme;
+    this.installedRaw = raw;
+    this.installedParsed = parsed;
+    return parsed;
+  }
+
   /** The parsed version, or undefined when `raw` is not valid in `scheme`. */
   get(scheme: SchemeId, raw: unknown): ParsedVersion | undefined {
     if (typeof raw !== 'string') return undefined;
@@ -174,7 +189,7 @@ function fastPath(
     row.fixedVersion === undefined
   )
     return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
-  const v = versions.get(scheme, installed);
+  const v = versions.installed(scheme, installed);
   if (!v) return undefined;
   // the commonest row of all (every tracker fix, most advisories): [0, fixed)
   const only = Array.isArray(row.ranges) && row.ranges.length === 1 ? row.ranges[0] : undefined;

@@ -12,13 +12,15 @@
  *   finding's cvss is the vector that gave the severity, else the best vector any source has.
  * - description / references / cwes / published: NVD first, then GHSA/OSV, the distro, the rest;
  *   title: GHSA/OSV first (NVD records have none). References and CWEs are the union.
- * The vulnerability-level part (severity, texts, KEV, EPSS) is computed once per vulnerability and
- * rating context and shared by the findings of every package it affects (arrays copied).
+ * The vulnerability-level part is computed once per vulnerability (its record ids) and vendor
+ * context — texts, KEV, EPSS — and its severity once more per rating of the matched rows; it is
+ * shared by the findings of every package it affects (arrays copied).
  */
 import { pickSeverity, type SeverityRecord } from '../cvss/severity-policy.js';
 import type { Finding } from '../model/finding.js';
 import type { Package } from '../model/package.js';
 import type { EpssEntry, KevEntry, VendorSeverity, Vulnerability } from '../model/vulnerability.js';
+import type { VulnSummary } from '../vulndb/summary.js';
 import { compareParsed, type ParsedVersion } from '../versions/registry.js';
 import type { SchemeId } from '../versions/types.js';
 import { ParsedVersions } from './decide.js';
@@ -28,9 +30,8 @@ const CVE = /^CVE-\d{4}-\d+$/;
 const STATUS_ORDER = ['unfixed', 'deferred', 'will-not-fix'] as const;
 
 export interface EnrichContext {
-  records: ReadonlyMap<string, { source: string; vulnerability: Vulnerability }[]>;
-  kev: ReadonlyMap<string, KevEntry>;
-  epss: ReadonlyMap<string, EpssEntry>;
+  /** the summary of every id of the groups (reported id, aliases, record ids) */
+  summaries: ReadonlyMap<string, VulnSummary>;
   severityPolicy: 'nvd' | 'vendor';
   versions: ParsedVersions;
 }
@@ -63,12 +64,9 @@ function titleRank(source: string, vendorSource: string | undefined): number {
   return source === vendorSource ? 1 : 2;
 }
 
-/** What a finding takes from the vulnerability's records: the same for every package it affects. */
-type VulnInfo = Pick<
+/** What a finding takes from the vulnerability's records, whatever the package's rating. */
+type VulnTexts = Pick<
   Finding,
-  | 'severity'
-  | 'severitySource'
-  | 'cvss'
   | 'kev'
   | 'kevEntry'
   | 'epss'
@@ -80,45 +78,63 @@ type VulnInfo = Pick<
   | 'published'
 >;
 
+/** The severity part, which also depends on the matched row's own rating. */
+type VulnSeverity = Pick<Finding, 'severity' | 'severitySource' | 'cvss'>;
+
+/** The shared work of one vulnerability (its record ids) in one vendor context. */
+interface VulnInfo {
+  records: SeverityRecord[];
+  texts: VulnTexts;
+  /** the severity whatever the matched row's rating: NVD-first and a CVSS vector decided */
+  severity?: VulnSeverity;
+  /** otherwise by the rating of the matched row (`source rating severity`, '' without one) */
+  severities: Map<string, VulnSeverity>;
+}
+
 /** Builds findings, sharing the vulnerability-level work between packages. */
 export class Enricher {
-  private readonly memo = new Map<string, VulnInfo>();
+  /** record ids (joined) → vendor source ('' for none) → shared work */
+  private readonly memo = new Map<string, Map<string, VulnInfo>>();
 
   constructor(private readonly ctx: EnrichContext) {}
 
   /** The finding of one group of one package (`vendorSource`: the distro's feed, OS packages only). */
   finding(pkg: Package, group: HitGroup, vendorSource: string | undefined): Finding {
-    const vendorHits = vendorSource ? group.hits.filter((h) => h.row.source === vendorSource) : [];
+    const vendorHits = vendorSource ? hitsOf(group.hits, vendorSource) : [];
     const deciding = vendorHits.length ? vendorHits : group.hits;
     const scheme = deciding[0]!.verdict.scheme;
-    const fixes: string[] = [];
-    for (const h of deciding) if (h.verdict.fixedVersion !== null) fixes.push(h.verdict.fixedVersion);
-    const fixedVersion = fixes.length ? (highestVersion(fixes, scheme, this.ctx.versions) ?? null) : null;
+    let fixedVersion: string | null;
+    if (deciding.length === 1) fixedVersion = deciding[0]!.verdict.fixedVersion;
+    else {
+      const fixes: string[] = [];
+      for (const h of deciding) if (h.verdict.fixedVersion !== null) fixes.push(h.verdict.fixedVersion);
+      fixedVersion = fixes.length ? (highestVersion(fixes, scheme, this.ctx.versions) ?? null) : null;
+    }
     const status = fixedVersion
       ? 'fixed'
       : (STATUS_ORDER.find((s) => deciding.some((h) => h.verdict.status === s)) ?? 'unfixed');
-    const rowRating = (hits: HitGroup['hits']) => hits.find((h) => h.row.severity)?.row.severity;
     const affectedSeverity: VendorSeverity | undefined = rowRating(vendorHits) ?? rowRating(group.hits);
 
-    // the records read (recordIds) decide the aliases too, so they key the shared part with the rating context
-    const key = `${group.recordIds.join(' ')}\u0000${vendorSource ?? ''}\u0000${
-      affectedSeverity
+    // the records read (recordIds) decide the aliases too, so they key the shared part
+    const ids = group.recordIds.length === 1 ? group.recordIds[0]! : group.recordIds.join(' ');
+    let byVendor = this.memo.get(ids);
+    if (!byVendor) this.memo.set(ids, (byVendor = new Map()));
+    let info = byVendor.get(vendorSource ?? '');
+    if (!info) byVendor.set(vendorSource ?? '', (info = this.vulnInfo(group, vendorSource)));
+    let severity = info.severity;
+    if (!severity) {
+      const ratingKey = affectedSeverity
         ? `${affectedSeverity.source} ${affectedSeverity.rating} ${affectedSeverity.severity}`
-        : ''
-    }`;
-    let info = this.memo.get(key);
-    if (!info) this.memo.set(key, (info = this.vulnInfo(group, vendorSource, affectedSeverity)));
-
-    const dataSources: Finding['dataSources'] = [];
-    for (const h of group.hits) {
-      const d = { source: h.row.source ?? '', namespace: h.row.namespace, advisoryId: h.row.vulnId };
-      if (
-        !dataSources.some(
-          (x) => x.source === d.source && x.namespace === d.namespace && x.advisoryId === d.advisoryId,
-        )
-      )
-        dataSources.push(d);
+        : '';
+      severity = info.severities.get(ratingKey);
+      if (!severity)
+        info.severities.set(
+          ratingKey,
+          (severity = this.severity(info.records, vendorSource, affectedSeverity)),
+        );
     }
+    const { texts } = info;
+
     const finding: Finding = {
       id: group.id,
       aliases: group.aliases,
@@ -126,35 +142,47 @@ export class Enricher {
       installedVersion: pkg.version,
       fixedVersion,
       status,
-      severity: info.severity,
-      severitySource: info.severitySource,
-      cvss: info.cvss && { ...info.cvss },
-      kev: info.kev,
-      epss: info.epss,
-      epssPercentile: info.epssPercentile,
-      references: [...info.references],
-      cwes: [...info.cwes],
-      dataSources: dataSources.sort(
-        (a, b) => cmp(a.source, b.source) || cmp(a.namespace, b.namespace) || cmp(a.advisoryId, b.advisoryId),
-      ),
+      severity: severity.severity,
+      severitySource: severity.severitySource,
+      cvss: severity.cvss && { ...severity.cvss },
+      kev: texts.kev,
+      epss: texts.epss,
+      epssPercentile: texts.epssPercentile,
+      references: [...texts.references],
+      cwes: [...texts.cwes],
+      dataSources: dataSourcesOf(group.hits),
     };
     if (affectedSeverity) finding.vendorSeverity = affectedSeverity;
-    if (info.kevEntry) finding.kevEntry = info.kevEntry;
-    if (info.title) finding.title = info.title;
-    if (info.description) finding.description = info.description;
-    if (info.published) finding.published = info.published;
+    if (texts.kevEntry) finding.kevEntry = texts.kevEntry;
+    if (texts.title) finding.title = texts.title;
+    if (texts.description) finding.description = texts.description;
+    if (texts.published) finding.published = texts.published;
     return finding;
   }
 
-  private vulnInfo(
-    group: HitGroup,
+  private severity(
+    records: readonly SeverityRecord[],
     vendorSource: string | undefined,
     affectedSeverity: VendorSeverity | undefined,
-  ): VulnInfo {
+  ): VulnSeverity {
+    const choice = pickSeverity(records, {
+      prefer: this.ctx.severityPolicy,
+      ...(vendorSource ? { vendorSource } : {}),
+      ...(affectedSeverity ? { affectedSeverity } : {}),
+    });
+    return {
+      severity: choice.severity,
+      severitySource:
+        choice.severity === 'UNKNOWN' ? 'none' : `${choice.cvss ? 'cvss' : 'vendor'}:${choice.source}`,
+      cvss: choice.cvss ?? (choice.severity === 'UNKNOWN' ? null : pickSeverity(records).cvss),
+    };
+  }
+
+  private vulnInfo(group: HitGroup, vendorSource: string | undefined): VulnInfo {
     const { ctx } = this;
     const records: SeverityRecord[] = [];
     for (const id of group.recordIds) {
-      const found = ctx.records.get(id);
+      const found = ctx.summaries.get(id)?.records;
       if (found) for (const r of found) records.push(r);
     }
     // records by source rank (stable): a handful per vulnerability, so buckets instead of a sort
@@ -166,16 +194,13 @@ export class Enricher {
         if (titleRank(r.source, vendorSource) === rank) byTitle.push(r.vulnerability);
       }
     }
-    const choice = pickSeverity(records, {
-      prefer: ctx.severityPolicy,
-      ...(vendorSource ? { vendorSource } : {}),
-      ...(affectedSeverity ? { affectedSeverity } : {}),
-    });
-    let kevId: string | undefined;
+    let kev: KevEntry | undefined;
     let epss: EpssEntry | undefined;
     for (const id of [group.id, ...group.aliases]) {
-      if (kevId === undefined && ctx.kev.has(id)) kevId = id;
-      if (epss === undefined && CVE.test(id)) epss = ctx.epss.get(id);
+      if (!CVE.test(id)) continue;
+      const summary = ctx.summaries.get(id);
+      kev ??= summary?.kev;
+      epss ??= summary?.epss;
     }
     const references = new Set<string>();
     const cwes = new Set<string>();
@@ -187,21 +212,17 @@ export class Enricher {
       if (description === undefined && typeof v.description === 'string' && v.description)
         description = v.description;
     }
-    const info: VulnInfo = {
-      severity: choice.severity,
-      severitySource:
-        choice.severity === 'UNKNOWN' ? 'none' : `${choice.cvss ? 'cvss' : 'vendor'}:${choice.source}`,
-      cvss: choice.cvss ?? (choice.severity === 'UNKNOWN' ? null : pickSeverity(records).cvss),
-      kev: kevId !== undefined,
+    const texts: VulnTexts = {
+      kev: kev !== undefined,
       epss: epss?.score ?? null,
       epssPercentile: epss?.percentile ?? null,
       references: [...references],
       cwes: [...cwes].sort(),
     };
-    if (kevId) info.kevEntry = ctx.kev.get(kevId)!;
+    if (kev) texts.kevEntry = kev;
     const title = byTitle.find((v) => typeof v.title === 'string' && v.title)?.title;
-    if (title) info.title = title;
-    if (description) info.description = description;
+    if (title) texts.title = title;
+    if (description) texts.description = description;
     let published: string | undefined;
     for (const r of records) {
       const p = r.vulnerability.published;
@@ -212,9 +233,44 @@ export class Enricher {
       }
       if (published === undefined || p < published) published = p;
     }
-    if (published) info.published = published;
+    if (published) texts.published = published;
+    const info: VulnInfo = { records, texts, severities: new Map() };
+    // NVD-first, a CVSS vector decides before any rating (pickSeverity): then the matched row's
+    // rating cannot change the severity, and one answer serves every package
+    if (ctx.severityPolicy === 'nvd') {
+      const choice = this.severity(records, vendorSource, undefined);
+      if (choice.severitySource.startsWith('cvss:')) info.severity = choice;
+    }
     return info;
   }
+}
+
+/** The per-package rating of the first hit that has one. */
+const rowRating = (hits: HitGroup['hits']): VendorSeverity | undefined =>
+  hits.find((h) => h.row.severity)?.row.severity;
+
+/** The hits from `source` (the array itself when all are). */
+function hitsOf(hits: HitGroup['hits'], source: string): HitGroup['hits'] {
+  let n = 0;
+  for (const h of hits) if (h.row.source === source) n++;
+  return n === hits.length ? hits : n === 0 ? [] : hits.filter((h) => h.row.source === source);
+}
+
+/** The distinct (source, namespace, advisory id) of the hits, sorted. */
+function dataSourcesOf(hits: HitGroup['hits']): Finding['dataSources'] {
+  const out: Finding['dataSources'] = [];
+  for (const h of hits) {
+    const d = { source: h.row.source ?? '', namespace: h.row.namespace, advisoryId: h.row.vulnId };
+    if (
+      !out.some((x) => x.source === d.source && x.namespace === d.namespace && x.advisoryId === d.advisoryId)
+    )
+      out.push(d);
+  }
+  return out.length > 1
+    ? out.sort(
+        (a, b) => cmp(a.source, b.source) || cmp(a.namespace, b.namespace) || cmp(a.advisoryId, b.advisoryId),
+      )
+    : out;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

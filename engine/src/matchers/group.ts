@@ -31,6 +31,11 @@ export interface HitGroup {
   hits: (Hit & { verdict: Extract<RowVerdict, { kind: 'affected' }> })[];
 }
 
+/** Ids linked to an id (a Map, or a view of the scan's vulnerability summaries). */
+export interface AliasLookup {
+  get(id: string): readonly string[] | undefined;
+}
+
 const ERRATUM = /^(?:ALSA|ALBA|ALEA|RLSA|RLBA|RLEA|RXSA|RHSA|RHBA|RHEA|ALAS[0-9A-Z]*|DSA|DLA|USN|ELSA)-/;
 const CVE = /^CVE-\d{4}-\d+$/;
 
@@ -67,7 +72,7 @@ const byIdPreference = (a: string, b: string) => {
 
 function isDisjoint(
   hitsById: ReadonlyMap<string, Hit[]>,
-  aliasesOf: ReadonlyMap<string, readonly string[]>,
+  aliasesOf: AliasLookup,
   erratumCves: ReadonlyMap<string, readonly string[]>,
 ): boolean {
   if (hitsById.size === 1) return !erratumCves.has(hitsById.keys().next().value as string);
@@ -89,12 +94,12 @@ function isDisjoint(
 /**
  * Groups one package's hits.
  * @param hitsById the package's applicable rows (affected / not-affected) by row vulnId
- * @param aliasesOf ids linked to an id (the reader's alias lookup, done in one batch per scan)
+ * @param aliasesOf ids linked to an id (the summaries' aliases, read in one batch per scan)
  * @param erratumCves the CVEs each erratum id fixes (its records' `related`)
  */
 export function groupHits(
   hitsById: ReadonlyMap<string, Hit[]>,
-  aliasesOf: ReadonlyMap<string, readonly string[]>,
+  aliasesOf: AliasLookup,
   erratumCves: ReadonlyMap<string, readonly string[]>,
 ): HitGroup[] {
   // the common case: no errata, and no id shared between the hits' alias sets (distinct

@@ -46,7 +46,7 @@ describe('exportSnapshot / importSnapshot', () => {
       formatVersion: 1,
       file: 'vigil.db',
       version: meta.version,
-      schemaVersion: 2,
+      schemaVersion: 3,
       builtAt: meta.builtAt,
       size: bytes.length,
       sha256: sha256(bytes),
@@ -90,6 +90,12 @@ describe('exportSnapshot / importSnapshot', () => {
       'UPDATE affected_filter SET bits = zeroblob(length(bits))',
       /: vigil\.db: its package key filter does not match its rows$/,
     ],
+    // a stale summary would give findings another severity or no KEV flag
+    [
+      'whose vulnerability summaries do not match its rows',
+      `UPDATE summaries SET json = replace(json, '"aliases":', '"aliases":["X-1"],"was":')`,
+      /: vigil\.db: its vulnerability summaries do not match its rows$/,
+    ],
   ])('refuses a snapshot %s, even with a matching file hash', async (_, edit, message) => {
     const edited = join(dir, 'edited.db');
     await writeFile(edited, await readFile(db));
@@ -103,7 +109,7 @@ describe('exportSnapshot / importSnapshot', () => {
       formatVersion: 1,
       file: 'vigil.db',
       version: meta.version,
-      schemaVersion: 2,
+      schemaVersion: 3,
       builtAt: meta.builtAt,
       size: bytes.length,
       sha256: sha256(bytes),

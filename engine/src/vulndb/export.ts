@@ -7,7 +7,7 @@
  * snapshot's content hash), schemaVersion, builtAt, size, sha256 (of the file bytes) }.
  * Import checks the file's size and sha256 against the manifest, that the snapshot's stored version
  * equals the manifest's, that the version recomputed from the rows equals both, and that the
- * package key filter is the one its rows give.
+ * derived tables (package key filter, vulnerability summaries) are the ones its rows give.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -23,6 +23,7 @@ import { keyFilterMatches } from './affected-pack.js';
 import { recomputeVersion } from './content-hash.js';
 import { acquireDbLock } from './lock.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
+import { summariesMatch } from './summary-table.js';
 import type { SnapshotMeta } from './types.js';
 
 export const EXPORT_FORMAT = 'vigil-db-export';
@@ -71,6 +72,8 @@ export function verifySnapshot(path: string): SnapshotMeta {
       );
     if (!guardSqlite(path, () => keyFilterMatches(db, path)))
       throw new EngineError('ENG_DB_CORRUPT', `${path}: its package key filter does not match its rows`);
+    if (!guardSqlite(path, () => summariesMatch(db)))
+      throw new EngineError('ENG_DB_CORRUPT', `${path}: its vulnerability summaries do not match its rows`);
     return meta;
   } finally {
     db.close();

@@ -22,6 +22,7 @@ import { EngineError } from '../errors.js';
 import { readKeyFilter } from './affected-pack.js';
 import type { KeyFilter } from './key-filter.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
+import { isSummary, type VulnSummary } from './summary.js';
 import type { AdvisoryReader, SnapshotMeta } from './types.js';
 
 /** A packed element: the AffectedPackage without `namespace` and `packageName`. */
@@ -35,7 +36,10 @@ const unique = <T>(items: readonly T[]) => [...new Set(items)];
 export class SnapshotReader implements AdvisoryReader {
   private readonly metadata: SnapshotMeta;
   private readonly filter: KeyFilter;
-  private readonly st: Record<'affected' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss', Statement>;
+  private readonly st: Record<
+    'affected' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss' | 'summary',
+    Statement
+  >;
 
   private constructor(
     private readonly db: Database.Database,
@@ -62,6 +66,7 @@ export class SnapshotReader implements AdvisoryReader {
       aliasTo: db.prepare('SELECT DISTINCT id FROM aliases WHERE alias = ?').pluck(),
       kev: db.prepare('SELECT json FROM kev WHERE cve = ?').pluck(),
       epss: db.prepare('SELECT score, percentile, date FROM epss WHERE cve = ?').raw(),
+      summary: db.prepare('SELECT json FROM summaries WHERE id = ?').pluck(),
     }));
   }
 
@@ -87,29 +92,44 @@ export class SnapshotReader implements AdvisoryReader {
 
   /** Affected records for these keys, with `source` filled in; duplicate keys are looked up once. @throws ENG_DB_CORRUPT */
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
-    const seen = new Set<string>();
     const out: AffectedPackage[] = [];
+    this.affectedEach(keys, (_, rows) => {
+      for (const row of rows) out.push(row);
+    });
+    return out;
+  }
+
+  /**
+   * `affected`, handed over key by key as the rows are read: `visit(i, rows)` for each key
+   * `keys[i]` that has rows, in key order (a key given twice: at its first position only).
+   * @throws ENG_DB_CORRUPT
+   */
+  affectedEach(
+    keys: readonly { namespace: Namespace; packageName: string }[],
+    visit: (index: number, rows: AffectedPackage[]) => void,
+  ): void {
+    const seen = new Set<string>();
     guardSqlite(this.path, () => {
-      for (const { namespace, packageName } of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const { namespace, packageName } = keys[i]!;
         // most keys end at the filter; only the others need the duplicate check
         if (!this.filter.mayHave(namespace, packageName)) continue;
         const k = `${namespace}\u0000${packageName}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        const rows = this.st.affected.get(namespace, packageName) as string | undefined;
-        if (rows === undefined) continue;
-        const list = JSON.parse(rows) as PackedAffected[];
+        const text = this.st.affected.get(namespace, packageName) as string | undefined;
+        if (text === undefined) continue;
+        const list = JSON.parse(text) as PackedAffected[];
         if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
         for (const a of list) {
           if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
           // assigning onto the parsed object is cheaper than spreading it into a new one
           a.namespace = namespace;
           a.packageName = packageName;
-          out.push(a as AffectedPackage);
         }
+        if (list.length) visit(i, list as AffectedPackage[]);
       }
     });
-    return out;
   }
 
   private corrupt(namespace: string, packageName: string): EngineError {
@@ -170,6 +190,28 @@ export class SnapshotReader implements AdvisoryReader {
       for (const cveId of unique(cveIds)) {
         const row = this.st.epss.get(cveId) as [number, number, string] | undefined;
         if (row) out.set(cveId, { cveId, score: row[0], percentile: row[1], date: row[2] });
+      }
+    });
+    return out;
+  }
+
+  /**
+   * What matching reads about these ids: one probe and one JSON.parse per id (summary.ts). Ids are
+   * probed in sorted order, neighbours in the index. @throws ENG_DB_CORRUPT
+   */
+  summaries(ids: readonly string[]): Map<string, VulnSummary> {
+    const out = new Map<string, VulnSummary>();
+    guardSqlite(this.path, () => {
+      for (const id of unique(ids).sort()) {
+        const json = this.st.summary.get(id) as string | undefined;
+        if (json === undefined) continue;
+        const summary: unknown = JSON.parse(json);
+        if (!isSummary(summary))
+          throw new EngineError(
+            'ENG_DB_CORRUPT',
+            `${this.path} is not a readable Vigil snapshot: the summary of ${id} is not a summary`,
+          );
+        out.set(id, summary);
       }
     });
     return out;

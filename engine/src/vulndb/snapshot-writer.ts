@@ -8,7 +8,8 @@
  * prepared once per application; one transaction is as fast as any batching and keeps memory
  * bounded by the page caches. Affected entries go to a staging database first (one entry per row,
  * affected-staging.ts) and are packed into the snapshot's one-row-per-package `affected` table by
- * `finalize()`, in the same ordered pass that hashes them.
+ * `finalize()`, in the same ordered pass that hashes them; `finalize()` then rebuilds the
+ * per-id `summaries` table (summary-table.ts).
  */
 import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
@@ -22,6 +23,7 @@ import { commitTemp, removeStaleTemps, tempPathFor } from './atomic-file.js';
 import { AffectedHasher, snapshotVersion, sourceContentHashes } from './content-hash.js';
 import { META_KEYS, SCHEMA_SQL } from './schema.js';
 import { checkSnapshotHeader, guardSqlite, readSources } from './snapshot-file.js';
+import { writeSummaries } from './summary-table.js';
 import { SNAPSHOT_SCHEMA_VERSION, type SnapshotMeta, type SourceMeta } from './types.js';
 
 /** The feed fields the writer records (a Feed satisfies it). */
@@ -222,6 +224,8 @@ export class SnapshotWriter {
       // pack the staged entries (all of them, when any source was applied) and hash them on the way
       const hasher = new AffectedHasher(this.touched);
       this.staging?.pack(hasher);
+      // summaries derive from every source's rows: rebuilt whole when any source was applied
+      if (this.changedRows) writeSummaries(this.db);
       const hashes = sourceContentHashes(this.db, this.touched, hasher.digests());
       for (const name of this.touched) {
         const meta = this.sourceMetas.get(name)!;

@@ -10,12 +10,16 @@ import type {
   Vulnerability,
 } from '../model/vulnerability.js';
 import type { FeedCheckpoint } from '../feeds/types.js';
+import type { VulnSummary } from './summary.js';
+
+export type { VulnSummary } from './summary.js';
 
 /**
- * Layout version of the snapshot file. 2: `affected` packed one row per (namespace, package) with
- * a key filter (1: one row per entry). The content hash definition did not change.
+ * Layout version of the snapshot file. 3: a `summaries` table, one row per id with what matching
+ * reads of it. 2: `affected` packed one row per (namespace, package) with a key filter (1: one row
+ * per entry). The content hash definition did not change.
  */
-export const SNAPSHOT_SCHEMA_VERSION = 2;
+export const SNAPSHOT_SCHEMA_VERSION = 3;
 
 export interface SourceMeta {
   name: string;
@@ -52,11 +56,26 @@ export interface AdvisoryReader {
   meta(): SnapshotMeta;
   /** affected records for these (namespace, package name) keys, in one batch */
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[];
+  /**
+   * `affected`, handed over key by key as the rows are read, so a caller that keeps few of them
+   * lets the others go at once: `visit(i, rows)` for each key `keys[i]` that has rows, in key
+   * order (a key given twice: at its first position only); the same rows in the same order
+   */
+  affectedEach(
+    keys: readonly { namespace: Namespace; packageName: string }[],
+    visit: (index: number, rows: AffectedPackage[]) => void,
+  ): void;
   /** every source's record for these ids, keyed by id */
   vulnerabilities(ids: readonly string[]): Map<string, { source: string; vulnerability: Vulnerability }[]>;
   /** ids linked to these ids by any source's alias lists, both directions (GHSA → CVE and CVE → GHSA) */
   aliases(ids: readonly string[]): Map<string, string[]>;
   kev(cveIds: readonly string[]): Map<string, KevEntry>;
   epss(cveIds: readonly string[]): Map<string, EpssEntry>;
+  /**
+   * What matching reads about these ids, one summary per id (records reduced to what findings
+   * use, aliases both ways, KEV, EPSS: the answers of the four calls above in one); ids no table
+   * knows are absent
+   */
+  summaries(ids: readonly string[]): Map<string, VulnSummary>;
   close(): void;
 }

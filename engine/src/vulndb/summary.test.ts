@@ -1,0 +1,256 @@
+import Database from 'better-sqlite3';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryAdvisoryReader } from '../advisories/memory-reader.js';
+import type { FeedRecord } from '../feeds/types.js';
+import type { AffectedPackage } from '../model/vulnerability.js';
+import { SnapshotReader } from './snapshot-reader.js';
+import { SnapshotWriter } from './snapshot-writer.js';
+import { records, testFeed, vuln } from './testdata/test-feed.js';
+import type { AdvisoryReader } from './types.js';
+
+const NOW = () => new Date('2026-01-02T03:04:05.000Z');
+const cvss = {
+  version: '3.1',
+  vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+  source: 'nvd@nist.gov',
+} as const;
+
+// NVD's CVE-1 with what matching never reads (CPE configurations, modified), GHSA-1 aliasing it,
+// an erratum relating CVE-1 and CVE-2, KEV for CVE-1, EPSS for CVE-1 and for CVE-3 (known to no
+// other table)
+const SOURCES: [string, FeedRecord[]][] = [
+  [
+    'nvd',
+    [
+      vuln('CVE-1', [], {
+        description: 'overflow',
+        published: '2024-01-01T00:00:00.000Z',
+        modified: '2025-01-01T00:00:00.000Z',
+        cvss: [cvss],
+        cwes: ['CWE-787'],
+        references: ['https://nvd.example/CVE-1'],
+        cpeConfigurations: [{ nodes: [{ cpeMatch: [{ criteria: 'cpe:2.3:a:x:y:*' }] }] }],
+      }),
+    ],
+  ],
+  [
+    'ghsa',
+    [
+      vuln('GHSA-1', [['npm', 'lodash', '4.17.21']], {
+        aliases: ['CVE-1'],
+        title: 'Prototype pollution',
+        vendorSeverities: [{ source: 'ghsa', rating: 'HIGH', severity: 'HIGH' }],
+      }),
+    ],
+  ],
+  ['alma', [vuln('ALSA-2024:1', [['almalinux:9', 'openssl', '3.0.7-1']], { related: ['CVE-1', 'CVE-2'] })]],
+  ['kev', [{ type: 'kev', entry: { cveId: 'CVE-1', dateAdded: '2024-02-01', product: 'lodash' } }]],
+  [
+    'epss',
+    [
+      { type: 'epss', entry: { cveId: 'CVE-1', score: 0.5, percentile: 0.9, date: '2026-01-01' } },
+      { type: 'epss', entry: { cveId: 'CVE-3', score: 0.01, percentile: 0.1, date: '2026-01-01' } },
+    ],
+  ],
+];
+const IDS = ['CVE-1', 'GHSA-1', 'ALSA-2024:1', 'CVE-2', 'CVE-3', 'CVE-9', 'CVE-1'];
+
+let dir = '';
+let target = '';
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-summary-'));
+  target = join(dir, 'vigil.db');
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+async function build(sources: [string, FeedRecord[]][], base?: string): Promise<void> {
+  const writer = await SnapshotWriter.create({ target, base, now: NOW });
+  for (const [name, items] of sources) await writer.applySource(testFeed(name), 'full', records(items));
+  await writer.finalize();
+}
+
+function read<T>(fn: (r: SnapshotReader) => T): T {
+  const reader = SnapshotReader.open(target);
+  try {
+    return fn(reader);
+  } finally {
+    reader.close();
+  }
+}
+
+function memoryReader(sources: [string, FeedRecord[]][]): MemoryAdvisoryReader {
+  const reader = new MemoryAdvisoryReader({ now: NOW });
+  for (const [name, items] of sources) reader.addRecords(name, items);
+  return reader;
+}
+
+/** The summaries composed from the four per-table calls, as matching used to read them. */
+function composed(r: AdvisoryReader, ids: string[]) {
+  const records = r.vulnerabilities(ids);
+  const aliases = r.aliases(ids);
+  const kev = r.kev(ids);
+  const epss = r.epss(ids);
+  const out = new Map<string, unknown>();
+  for (const id of new Set(ids)) {
+    if (!records.has(id) && !aliases.has(id) && !kev.has(id) && !epss.has(id)) continue;
+    out.set(id, {
+      records: (records.get(id) ?? []).map(({ source, vulnerability }) => {
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars
+        const { modified, cpeConfigurations, withdrawn, ...kept } = vulnerability;
+        return { source, vulnerability: kept };
+      }),
+      aliases: aliases.get(id) ?? [],
+      ...(kev.has(id) ? { kev: kev.get(id) } : {}),
+      ...(epss.has(id) ? { epss: epss.get(id) } : {}),
+    });
+  }
+  return out;
+}
+
+describe('vulnerability summaries', () => {
+  it('hold every record (reduced to what matching reads), the aliases both ways, KEV and EPSS of an id', async () => {
+    await build(SOURCES);
+    const summaries = read((r) => r.summaries(IDS));
+    expect(summaries).toEqual(
+      new Map<string, unknown>([
+        [
+          'ALSA-2024:1',
+          {
+            records: [
+              {
+                source: 'alma',
+                vulnerability: {
+                  id: 'ALSA-2024:1',
+                  aliases: [],
+                  related: ['CVE-1', 'CVE-2'],
+                  cvss: [],
+                  vendorSeverities: [],
+                  cwes: [],
+                  references: [],
+                },
+              },
+            ],
+            aliases: [],
+          },
+        ],
+        [
+          'CVE-1',
+          {
+            records: [
+              {
+                source: 'nvd',
+                vulnerability: {
+                  id: 'CVE-1',
+                  aliases: [],
+                  description: 'overflow',
+                  published: '2024-01-01T00:00:00.000Z',
+                  cvss: [cvss],
+                  vendorSeverities: [],
+                  cwes: ['CWE-787'],
+                  references: ['https://nvd.example/CVE-1'],
+                },
+              },
+            ],
+            aliases: ['GHSA-1'],
+            kev: { cveId: 'CVE-1', dateAdded: '2024-02-01', product: 'lodash' },
+            epss: { cveId: 'CVE-1', score: 0.5, percentile: 0.9, date: '2026-01-01' },
+          },
+        ],
+        [
+          'CVE-3',
+          {
+            records: [],
+            aliases: [],
+            epss: { cveId: 'CVE-3', score: 0.01, percentile: 0.1, date: '2026-01-01' },
+          },
+        ],
+        [
+          'GHSA-1',
+          {
+            records: [
+              {
+                source: 'ghsa',
+                vulnerability: {
+                  id: 'GHSA-1',
+                  aliases: ['CVE-1'],
+                  title: 'Prototype pollution',
+                  cvss: [],
+                  vendorSeverities: [{ source: 'ghsa', rating: 'HIGH', severity: 'HIGH' }],
+                  cwes: [],
+                  references: [],
+                },
+              },
+            ],
+            aliases: ['CVE-1'],
+          },
+        ],
+      ]),
+    );
+    // the same answers as the per-table calls, and as the in-memory reader loaded with the same records
+    expect(summaries).toEqual(read((r) => composed(r, IDS)));
+    expect(memoryReader(SOURCES).summaries(IDS)).toEqual(summaries);
+  });
+
+  it('follow updates: an id whose record went away keeps only what the other tables say', async () => {
+    await build(SOURCES);
+    const base = join(dir, 'base.db');
+    await copyFile(target, base);
+    // a new snapshot from that one, ghsa now empty
+    await build([['ghsa', []]], base);
+    const after = [...SOURCES.filter(([name]) => name !== 'ghsa'), ['ghsa', []] as [string, FeedRecord[]]];
+    const summaries = read((r) => r.summaries(IDS));
+    expect(summaries.has('GHSA-1')).toBe(false);
+    expect(summaries.get('CVE-1')?.aliases).toEqual([]);
+    expect(summaries).toEqual(memoryReader(after).summaries(IDS));
+  });
+
+  it('refuses a stored summary that is not one (ENG_DB_CORRUPT)', async () => {
+    await build(SOURCES);
+    const db = new Database(target);
+    db.prepare(`UPDATE summaries SET json = '{"records":7}' WHERE id = 'CVE-1'`).run();
+    db.close();
+    expect(() => read((r) => r.summaries(['CVE-1']))).toThrow(
+      expect.objectContaining({
+        code: 'ENG_DB_CORRUPT',
+        message: expect.stringContaining('the summary of CVE-1'),
+      }),
+    );
+  });
+});
+
+describe('affectedEach', () => {
+  it('hands over the rows of each key in key order, a repeated key once, the rows affected() returns', async () => {
+    const ghsa: [string, FeedRecord[]][] = [
+      [
+        'ghsa',
+        [
+          vuln('GHSA-1', [
+            ['npm', 'a', '1.0.1'],
+            ['npm', 'b', '2.0.0'],
+          ]),
+          vuln('GHSA-2', [['npm', 'a', '1.2.0']]),
+        ],
+      ],
+    ];
+    await build(ghsa);
+    const keys = [
+      { namespace: 'npm', packageName: 'b' },
+      { namespace: 'npm', packageName: 'none' },
+      { namespace: 'npm', packageName: 'a' },
+      { namespace: 'npm', packageName: 'b' },
+    ];
+    for (const reader of [SnapshotReader.open(target), memoryReader(ghsa)]) {
+      const visits: [number, AffectedPackage[]][] = [];
+      reader.affectedEach(keys, (i, rows) => visits.push([i, rows]));
+      expect(visits.map(([i, rows]) => [i, rows.map((r) => `${r.vulnId} ${r.packageName}`)])).toEqual([
+        [0, ['GHSA-1 b']],
+        [2, ['GHSA-1 a', 'GHSA-2 a']],
+      ]);
+      expect(visits.flatMap(([, rows]) => rows)).toEqual(reader.affected(keys));
+      reader.close();
+    }
+  });
+});
