@@ -172,6 +172,7 @@ describe('loadWorkerConfig', () => {
       workerToken: 'worker-token-0123456789',
       dbPath: '/srv/db/vigil.db',
       cacheDir: '/srv/.vigil-data/cache',
+      layerCache: { kind: 'nats', bucket: 'VIGIL_SCANS_LAYERS' },
       concurrency: 4,
       insecureRegistries: ['127.0.0.1:5000', 'registry.local:5000'],
       drainTimeoutMs: 30_000,
@@ -182,7 +183,11 @@ describe('loadWorkerConfig', () => {
   it('names every missing or invalid setting', () => {
     expect(
       failure(() =>
-        loadWorkerConfig({ VIGIL_CONTROL_PLANE: 'http://cp', VIGIL_WORKER_CONCURRENCY: '0' }),
+        loadWorkerConfig({
+          VIGIL_CONTROL_PLANE: 'http://cp',
+          VIGIL_WORKER_CONCURRENCY: '0',
+          VIGIL_LAYER_CACHE: 'redis',
+        }),
       ).message.split('\n'),
     ).toEqual([
       'invalid configuration for vigil worker:',
@@ -190,6 +195,7 @@ describe('loadWorkerConfig', () => {
       "  - VIGIL_WORKER_TOKEN is required (the control plane's worker token)",
       '  - NATS_URL is required (e.g. nats://127.0.0.1:4222)',
       '  - VIGIL_CONTROL_PLANE must be host:port, got "http://cp"',
+      '  - VIGIL_LAYER_CACHE must be nats or local, got "redis"',
       '  - VIGIL_WORKER_CONCURRENCY must be an integer from 1 to 256, got "0"',
     ]);
   });

@@ -121,6 +121,13 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'scans at once per worker',
   },
   {
+    name: 'VIGIL_LAYER_CACHE',
+    programs: ['worker'],
+    default: 'nats',
+    description:
+      '`nats`: layer analyses shared by the fleet in the JetStream object store `<VIGIL_NATS_STREAM>_LAYERS`, memory and `<data dir>/cache` in front; `local`: `<data dir>/cache` only',
+  },
+  {
     name: 'VIGIL_INSECURE_REGISTRIES',
     programs: ALL,
     default: null,
@@ -216,6 +223,8 @@ export interface WorkerConfig {
   dbPath: string;
   /** absolute: `<dataDir>/cache` */
   cacheDir: string;
+  /** VIGIL_LAYER_CACHE: `nats` shares layer analyses in the object store `bucket` (cacheDir in front) */
+  layerCache: { kind: 'nats'; bucket: string } | { kind: 'local' };
   concurrency: number;
   insecureRegistries: string[];
   drainTimeoutMs: number;
@@ -313,6 +322,16 @@ class EnvReader {
       );
     }
     return { stream, subjectPrefix };
+  }
+
+  /** VIGIL_LAYER_CACHE; the fleet's bucket is named after its queue stream, so separate fleets never share it */
+  layerCache(stream: string): WorkerConfig['layerCache'] {
+    const value = this.string('VIGIL_LAYER_CACHE', 'nats');
+    if (value === 'local') return { kind: 'local' };
+    if (value !== 'nats') {
+      this.problems.push(`VIGIL_LAYER_CACHE must be nats or local, got ${JSON.stringify(value)}`);
+    }
+    return { kind: 'nats', bucket: `${stream}_LAYERS` };
   }
 
   logLevel(): LogLevel {
@@ -430,13 +449,16 @@ export function loadWorkerConfig(env: Env, cwd = process.cwd()): WorkerConfig {
   const workerToken = r.raw('VIGIL_WORKER_TOKEN');
   if (workerToken === undefined)
     r.problems.push("VIGIL_WORKER_TOKEN is required (the control plane's worker token)");
+  const natsServers = r.natsServers('NATS_URL', true);
+  const queue = r.queue();
   const config: WorkerConfig = {
-    natsServers: r.natsServers('NATS_URL', true),
-    queue: r.queue(),
+    natsServers,
+    queue,
     controlPlane: r.hostPort('VIGIL_CONTROL_PLANE', '127.0.0.1:9090'),
     workerToken: workerToken ?? '',
     dbPath: resolve(cwd, dbPath ?? ''),
     cacheDir: resolve(cwd, r.string('VIGIL_DATA_DIR', './.vigil-data'), 'cache'),
+    layerCache: r.layerCache(queue.stream),
     concurrency: r.int('VIGIL_WORKER_CONCURRENCY', 2, 1, 256),
     insecureRegistries: r.list('VIGIL_INSECURE_REGISTRIES'),
     drainTimeoutMs: r.int('VIGIL_DRAIN_TIMEOUT', 30, 0, 3_600) * 1_000,
