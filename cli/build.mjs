@@ -1,6 +1,6 @@
 // Bundles the built CLI (cli/dist/main.js) into one CommonJS file, cli/dist/bundle/vigil.cjs, with
 // esbuild, then writes its V8 code cache (cli/dist/bundle/vigil.cjs.v8cache) by running
-// `vigil --version` once through cli/dist/launch.js. bin/vigil.js runs the bundle through that
+// `vigil --version` once through cli/dist/launch.cjs. bin/vigil.js runs the bundle through that
 // cache: one file to load instead of hundreds of modules, and no parse or compile of it, cuts
 // `vigil` start-up from ~0.4 s to well under 0.1 s over Node's own, which matters for warm
 // rescans (bench B2) and CI steps. Parts loaded on demand (database side, registry client) are
@@ -95,9 +95,8 @@ await build({
 execFileSync(
   process.execPath,
   [
-    '--input-type=module',
     '-e',
-    `import { launch } from ${JSON.stringify(`${here}dist/launch.js`)}; launch({ writeCodeCache: true });`,
+    `require(${JSON.stringify(`${here}dist/launch.cjs`)}).launch({ writeCodeCache: true });`,
     `${here}bin/vigil.js`,
     '--version',
   ],

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { launch } from '../dist/launch.js';
-
-launch();
+// CommonJS (bin/package.json): see cli/src/launch.cts
+/* global require */
+'use strict';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS (see above)
+require('../dist/launch.cjs').launch();

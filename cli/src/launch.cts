@@ -3,24 +3,27 @@
  * file made by cli/build.mjs) with V8's code cache, so a run deserialises the compiled bundle
  * instead of parsing and compiling it again: about 30 ms of every invocation, a fifth of a warm
  * rescan (bench B2). Node 20 has no compile cache of its own (module.enableCompileCache() is
- * Node ≥ 22.1) and none for ES modules, hence one CommonJS bundle run as a vm.Script.
+ * Node ≥ 22.1) and none for ES modules, hence one CommonJS bundle run as a vm.Script. This module
+ * and bin/vigil.js are CommonJS too: an ES module entry would start Node's ES module loader, a
+ * few ms of every run that a scan does not need.
  *
  * The cache (dist/bundle/vigil.cjs.v8cache) is written by the build, right after the bundle: the
  * CRC-32 of the bundle's bytes (4 bytes, big-endian), then V8's data. A cache whose CRC does not
  * match the bundle is not offered to V8, and V8 rejects data from another V8 version or other
  * flags; either way the bundle is compiled from source as usual, only slower. Runs never write it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script, constants } from 'node:vm';
-import { crc32 } from 'node:zlib';
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS module (see above) */
+import fs = require('node:fs');
+import nodeModule = require('node:module');
+import path = require('node:path');
+import vm = require('node:vm');
+import zlib = require('node:zlib');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
-export const BUNDLE_FILE: string = fileURLToPath(new URL('./bundle/vigil.cjs', import.meta.url));
-export const CODE_CACHE_FILE = `${BUNDLE_FILE}.v8cache`;
+const BUNDLE_FILE = path.join(__dirname, 'bundle', 'vigil.cjs');
+const CODE_CACHE_FILE = `${BUNDLE_FILE}.v8cache`;
 
-export interface LaunchOptions {
+interface LaunchOptions {
   /** compile without the cache and write a new one when the process exits (cli/build.mjs) */
   writeCodeCache?: boolean;
 }
@@ -37,7 +40,7 @@ type CommonJsWrapper = (
 function readCodeCache(bundleCrc: number): Buffer | undefined {
   let file: Buffer;
   try {
-    file = readFileSync(CODE_CACHE_FILE);
+    file = fs.readFileSync(CODE_CACHE_FILE);
   } catch {
     return undefined;
   }
@@ -45,16 +48,16 @@ function readCodeCache(bundleCrc: number): Buffer | undefined {
 }
 
 /** Runs the bundled CLI in this process, as Node would run it as a CommonJS module. */
-export function launch(options: LaunchOptions = {}): void {
-  const source = readFileSync(BUNDLE_FILE);
-  const crc = crc32(source);
-  const script = new Script(
+function launch(options: LaunchOptions = {}): void {
+  const source = fs.readFileSync(BUNDLE_FILE);
+  const crc = zlib.crc32(source);
+  const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`,
     {
       filename: BUNDLE_FILE,
       cachedData: options.writeCodeCache ? undefined : readCodeCache(crc),
       // import() of a package left outside the bundle goes to Node's ES module loader
-      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
     },
   );
   if (options.writeCodeCache) {
@@ -62,10 +65,12 @@ export function launch(options: LaunchOptions = {}): void {
     process.once('exit', () => {
       const header = Buffer.alloc(4);
       header.writeUInt32BE(crc);
-      writeFileSync(CODE_CACHE_FILE, Buffer.concat([header, script.createCachedData()]));
+      fs.writeFileSync(CODE_CACHE_FILE, Buffer.concat([header, script.createCachedData()]));
     });
   }
   const run = script.runInThisContext() as CommonJsWrapper;
   const module = { exports: {} };
-  run(module.exports, createRequire(BUNDLE_FILE), module, BUNDLE_FILE, dirname(BUNDLE_FILE));
+  run(module.exports, nodeModule.createRequire(BUNDLE_FILE), module, BUNDLE_FILE, path.dirname(BUNDLE_FILE));
 }
+
+export = { launch };
