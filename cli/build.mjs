@@ -60,7 +60,7 @@ await build({
   entryPoints: [`${here}dist/main.js`],
   outfile: `${here}dist/bundle/vigil.cjs`,
   bundle: true,
-  // CommonJS, not ESM: Node 20 can use a code cache only for a script (see cli/src/launch.ts)
+  // CommonJS, not ESM: Node 20 can use a code cache only for a script (see cli/src/launch.cts)
   format: 'cjs',
   platform: 'node',
   target: 'node20',

@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// no top-level await: the bundle is one CommonJS file (see launch.ts)
+// no top-level await: the bundle is one CommonJS file (see launch.cts)
 void main(process.argv).then((code) => {
   process.exitCode = code;
 });
