@@ -41,6 +41,7 @@ interface ConfigModule {
     workerToken: string;
     dbPath: string;
     cacheDir: string;
+    layerCache: { kind: 'nats'; bucket: string } | { kind: 'local' };
     concurrency: number;
     insecureRegistries: string[];
     drainTimeoutMs: number;
@@ -71,12 +72,17 @@ interface QueueConnectModule {
 interface QueueSourceModule {
   createJetStreamJobSource(options: object): { close(): Promise<void> };
 }
+/** @vigil/worker's shared layer cache (worker/src/cache/nats-layer-cache.ts) */
+interface LayerCacheModule {
+  NatsLayerCache: new (options: object) => { close(): void };
+}
 
 const CONFIG_MODULE = '@vigil/control-plane/dist/config.js';
 const SERVER_MODULE = '@vigil/control-plane/dist/server.js';
 const WORKER_MODULE = '@vigil/worker';
 const QUEUE_CONNECT_MODULE = '@vigil/worker/dist/queue/jetstream/connect.js';
 const QUEUE_SOURCE_MODULE = '@vigil/worker/dist/queue/jetstream/source.js';
+const LAYER_CACHE_MODULE = '@vigil/worker/dist/cache/nats-layer-cache.js';
 /**
  * `import()` of a computed specifier: the bundler keeps it as it is, Node resolves it when the command runs.
  * Run from V8's code cache (cli/src/launch.ts), Node 20 loses the bundle script's dynamic-import hook (a script
@@ -227,18 +233,31 @@ function workerCommand(): Command {
           name: `vigil-worker-${hostname()}-${process.pid}`,
         });
         const source = createJetStreamJobSource({ connection, ...config.queue });
+        const logger = worker.createWorkerLogger({ level: config.logLevel });
+        // VIGIL_LAYER_CACHE=nats (default): layers analysed by any worker of the fleet, cacheDir in front
+        const cache =
+          config.layerCache.kind === 'nats'
+            ? new (await load<LayerCacheModule>(LAYER_CACHE_MODULE)).NatsLayerCache({
+                connection,
+                bucket: config.layerCache.bucket,
+                localDir: config.cacheDir,
+                logger,
+              })
+            : undefined;
         try {
           const handle = await worker.runWorker({
             source,
             controlPlane: { address: config.controlPlane, token: config.workerToken },
             dbPath: config.dbPath,
             cacheDir: config.cacheDir,
+            cache,
             concurrency: config.concurrency,
             registry: { insecureRegistries: config.insecureRegistries },
-            logger: worker.createWorkerLogger({ level: config.logLevel }),
+            logger,
           });
           await Promise.race([handle.done, drainOnSignal(handle, config.drainTimeoutMs)]);
         } finally {
+          cache?.close();
           await source.close();
           await connection.drain();
         }
