@@ -40,6 +40,13 @@ describe('loadServerConfig', () => {
       demo: true,
       drainTimeoutMs: 30_000,
       logLevel: 'info',
+      dbSync: {
+        dir: '/srv/.vigil-data/db/snapshots',
+        intervalMs: 6 * 3_600_000,
+        sources: [],
+        mirrors: {},
+        credentials: {},
+      },
     });
   });
 
@@ -79,6 +86,13 @@ describe('loadServerConfig', () => {
       demo: false,
       drainTimeoutMs: 30_000,
       logLevel: 'debug',
+      dbSync: {
+        dir: '/srv/state/db/snapshots',
+        intervalMs: 6 * 3_600_000,
+        sources: [],
+        mirrors: {},
+        credentials: {},
+      },
     });
   });
 
@@ -171,6 +185,8 @@ describe('loadWorkerConfig', () => {
       controlPlane: 'control-plane:9090',
       workerToken: 'worker-token-0123456789',
       dbPath: '/srv/db/vigil.db',
+      controlPlaneUrl: null,
+      snapshotDir: '/srv/.vigil-data/db',
       cacheDir: '/srv/.vigil-data/cache',
       layerCache: { kind: 'nats', bucket: 'VIGIL_SCANS_LAYERS' },
       concurrency: 4,

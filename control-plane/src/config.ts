@@ -5,7 +5,8 @@
  * CP_INVALID_ARGUMENT error naming each variable, before anything starts. The CLI turns its flags into the same
  * variables, so a flag and its variable can never disagree.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { FEEDS } from '@vigil/engine/db';
 import { ControlPlaneError } from './errors.js';
 
 /** The three programs. `server` is the all-in-one; `control-plane` and `worker` are the fleet. */
@@ -170,6 +171,50 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: 'info',
     description: `log level: ${LOG_LEVELS.join(', ')}`,
   },
+  {
+    name: 'VIGIL_DB_DIR',
+    programs: SERVERS,
+    default: '<data dir>/db/snapshots',
+    description:
+      'snapshot directory: published snapshots by version, the current one, drops of `vigil db build` output; shared by control-plane replicas',
+  },
+  {
+    name: 'VIGIL_DB_UPDATE_INTERVAL',
+    programs: SERVERS,
+    default: '6h',
+    description: 'time between scheduled `db update` runs (`90m`, `6h`, `1d`, seconds); `0`: none',
+  },
+  {
+    name: 'VIGIL_DB_SOURCES',
+    programs: SERVERS,
+    default: 'every feed',
+    description: 'feeds the scheduled update fetches, comma-separated (`nvd,osv,alpine`)',
+  },
+  {
+    name: 'VIGIL_DB_MIRRORS',
+    programs: SERVERS,
+    default: null,
+    description: 'feed base URLs, comma-separated `feed=URL` (`nvd=https://mirror.example/nvd/`)',
+  },
+  {
+    name: 'NVD_API_KEY',
+    programs: SERVERS,
+    default: null,
+    description: 'NVD API key for the update (50 instead of 5 requests per 30 s)',
+  },
+  {
+    name: 'GITHUB_TOKEN',
+    programs: SERVERS,
+    default: null,
+    description: 'GitHub token: the update also fetches the GitHub advisories (`ghsa`)',
+  },
+  {
+    name: 'VIGIL_CONTROL_PLANE_URL',
+    programs: ['worker'],
+    default: null,
+    description:
+      "the control plane's HTTP URL (`http://control-plane:8080`): the worker downloads the current snapshot from it and follows updates; VIGIL_DB is then optional",
+  },
 ];
 
 /** The first admin account (created on first start; a later start changes nothing). */
@@ -178,6 +223,19 @@ export interface AdminConfig {
   /** null in the all-in-one without VIGIL_ADMIN_PASSWORD: the demo generates one */
   password: string | null;
   org: string;
+}
+
+/** The vulnerability database sync of the control plane (control-plane/src/vulndb-sync). */
+export interface DbSyncConfig {
+  /** absolute */
+  dir: string;
+  /** 0: no scheduled update */
+  intervalMs: number;
+  /** feed names; empty: every feed */
+  sources: string[];
+  /** base URL per feed name */
+  mirrors: Record<string, string>;
+  credentials: { nvdApiKey?: string; githubToken?: string };
 }
 
 /** What `vigil server` (all-in-one) and `vigil control-plane` (fleet) run with. */
@@ -211,6 +269,7 @@ export interface ServerConfig {
   demo: boolean;
   drainTimeoutMs: number;
   logLevel: LogLevel;
+  dbSync: DbSyncConfig;
 }
 
 /** What `vigil worker` runs with. */
@@ -219,8 +278,12 @@ export interface WorkerConfig {
   queue: { stream: string; subjectPrefix: string };
   controlPlane: string;
   workerToken: string;
-  /** absolute */
-  dbPath: string;
+  /** absolute; null only with `controlPlaneUrl` (the snapshot is downloaded) */
+  dbPath: string | null;
+  /** the control plane's REST gateway, where snapshots are downloaded from (null: VIGIL_DB only) */
+  controlPlaneUrl: string | null;
+  /** absolute: `<dataDir>/db`, downloaded snapshots */
+  snapshotDir: string;
   /** absolute: `<dataDir>/cache` */
   cacheDir: string;
   /** VIGIL_LAYER_CACHE: `nats` shares layer analyses in the object store `bucket` (cacheDir in front) */
@@ -352,6 +415,52 @@ class EnvReader {
     return fallback;
   }
 
+  /** `90m`, `6h`, `1d`, `45s` or plain seconds; `0` is allowed (off), else at least `minMs`. */
+  duration(name: string, fallback: string, minMs: number): number {
+    const value = this.string(name, fallback);
+    const m = /^(\d+)\s*(s|m|h|d)?$/i.exec(value);
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m?.[2] ?? 's').toLowerCase()]!;
+    const ms = m ? Number(m[1]) * unit : Number.NaN;
+    if (!Number.isSafeInteger(ms) || (ms !== 0 && ms < minMs)) {
+      this.problems.push(
+        `${name} must be 0 or a duration of at least ${minMs / 1_000} s (\`90m\`, \`6h\`, seconds), got ${JSON.stringify(value)}`,
+      );
+      return 0;
+    }
+    return ms;
+  }
+
+  feedNames(name: string, names: readonly string[]): void {
+    const known = FEEDS.map((f) => f.name);
+    const unknown = names.filter((n) => !known.includes(n));
+    if (unknown.length)
+      this.problems.push(`${name} names unknown feeds ${unknown.join(', ')} (feeds: ${known.join(', ')})`);
+  }
+
+  dbSync(dataDir: string, cwd: string): DbSyncConfig {
+    const sources = this.list('VIGIL_DB_SOURCES');
+    this.feedNames('VIGIL_DB_SOURCES', sources);
+    const mirrors: Record<string, string> = {};
+    for (const item of this.list('VIGIL_DB_MIRRORS')) {
+      const m = /^([a-z0-9-]+)=(https?:\/\/\S+)$/.exec(item);
+      if (!m)
+        this.problems.push(
+          `VIGIL_DB_MIRRORS entries must be feed=http(s)://URL, got ${JSON.stringify(redactUrl(item))}`,
+        );
+      else mirrors[m[1]!] = m[2]!;
+    }
+    this.feedNames('VIGIL_DB_MIRRORS', Object.keys(mirrors));
+    const nvdApiKey = this.raw('NVD_API_KEY');
+    const githubToken = this.raw('GITHUB_TOKEN');
+    return {
+      dir: resolve(cwd, this.string('VIGIL_DB_DIR', join(dataDir, 'db', 'snapshots'))),
+      intervalMs: this.duration('VIGIL_DB_UPDATE_INTERVAL', '6h', 60_000),
+      sources,
+      mirrors,
+      credentials: { ...(nvdApiKey ? { nvdApiKey } : {}), ...(githubToken ? { githubToken } : {}) },
+    };
+  }
+
   fail(program: Program): void {
     if (this.problems.length === 0) return;
     throw new ControlPlaneError(
@@ -415,12 +524,13 @@ export function loadServerConfig(
     );
   }
   const feedsDir = r.raw('VIGIL_FEEDS_DIR');
+  const dataDir = resolve(cwd, r.string('VIGIL_DATA_DIR', './.vigil-data'));
   const config: ServerConfig = {
     mode: fleet ? 'fleet' : 'all-in-one',
     host: r.string('VIGIL_HOST', '0.0.0.0'),
     port,
     grpcPort,
-    dataDir: resolve(cwd, r.string('VIGIL_DATA_DIR', './.vigil-data')),
+    dataDir,
     databaseUrl,
     clickhouseUrl: fleet ? r.url('CLICKHOUSE_URL', ['http:', 'https:']) : null,
     natsServers: fleet ? r.natsServers('NATS_URL', true) : [],
@@ -435,6 +545,7 @@ export function loadServerConfig(
     demo: !fleet && r.bool('VIGIL_DEMO', true),
     drainTimeoutMs: r.int('VIGIL_DRAIN_TIMEOUT', 30, 0, 3_600) * 1_000,
     logLevel: r.logLevel(),
+    dbSync: r.dbSync(dataDir, cwd),
   };
   r.fail(program);
   return config;
@@ -444,7 +555,8 @@ export function loadServerConfig(
 export function loadWorkerConfig(env: Env, cwd = process.cwd()): WorkerConfig {
   const r = new EnvReader(env);
   const dbPath = r.raw('VIGIL_DB');
-  if (dbPath === undefined)
+  const controlPlaneUrl = r.url('VIGIL_CONTROL_PLANE_URL', ['http:', 'https:']);
+  if (dbPath === undefined && r.raw('VIGIL_CONTROL_PLANE_URL') === undefined)
     r.problems.push('VIGIL_DB (--db) is required: the vulnerability database snapshot file');
   const workerToken = r.raw('VIGIL_WORKER_TOKEN');
   if (workerToken === undefined)
@@ -456,7 +568,9 @@ export function loadWorkerConfig(env: Env, cwd = process.cwd()): WorkerConfig {
     queue,
     controlPlane: r.hostPort('VIGIL_CONTROL_PLANE', '127.0.0.1:9090'),
     workerToken: workerToken ?? '',
-    dbPath: resolve(cwd, dbPath ?? ''),
+    dbPath: dbPath === undefined ? null : resolve(cwd, dbPath),
+    controlPlaneUrl,
+    snapshotDir: resolve(cwd, r.string('VIGIL_DATA_DIR', './.vigil-data'), 'db'),
     cacheDir: resolve(cwd, r.string('VIGIL_DATA_DIR', './.vigil-data'), 'cache'),
     layerCache: r.layerCache(queue.stream),
     concurrency: r.int('VIGIL_WORKER_CONCURRENCY', 2, 1, 256),

@@ -14,11 +14,9 @@
  * plane never imports @vigil/worker; the CLI, the composition root of the whole product, passes `runWorker`.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { readSnapshotMeta, type SnapshotMeta } from '@vigil/engine/db';
 import { WorkerService } from '@vigil/proto/v1/worker_pb';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -44,12 +42,15 @@ import { createServices, registryResolver, type ImageResolver, type Services } f
 import type { MetadataStores } from './services/types.js';
 import { openPgliteDatabase } from './store/pglite/index.js';
 import { createPgDatabase, migrate, pgStores, type SqlDatabase } from './store/postgres/index.js';
+import { advisoryLock, processLock, startDbSync, type DbSync, type SyncLock } from './vulndb-sync/index.js';
 
 /** What one in-process worker is started with: a subset of @vigil/worker's WorkerOptions. */
 export interface InProcessWorkerOptions {
   source: InProcessJobSource;
   controlPlane: { address: string; token: string };
   dbPath: string;
+  /** the control plane's current snapshot, opened in place (no download); followed as it changes */
+  snapshots: { kind: 'shared'; current: () => { version: string; path: string } };
   cacheDir: string;
   concurrency: number;
   workerId: string;
@@ -78,8 +79,10 @@ export interface ServerHandle {
   readonly url: string;
   /** the gRPC server, as reachable from this host (`127.0.0.1:9090`) */
   readonly grpcAddress: string;
-  /** the vulnerability database scans are scheduled against */
+  /** the vulnerability database the server started with (VIGIL_DB, or the all-in-one's built one) */
   readonly dbPath: string;
+  /** the database sync: the current snapshot, updates, the snapshot directory */
+  readonly dbSync: DbSync;
   /** all-in-one: what the first-start seeding did (null in the fleet, or with VIGIL_DEMO=0 and no admin) */
   readonly seed: SeedResult | null;
   /** Graceful shutdown (idempotent): see the module comment. */
@@ -92,7 +95,10 @@ interface Parts {
   analytics: AnalyticsStore;
   dispatcher: JobDispatcher;
   resolver: ImageResolver;
+  /** the seed of the snapshot directory */
   dbPath: string;
+  /** the sync lock: a Postgres advisory lock in the fleet, in-process in the all-in-one */
+  lock: SyncLock;
   workerToken: string;
   /** closed last, after the dispatcher (e.g. the NATS connection) */
   close?: () => Promise<void>;
@@ -102,6 +108,7 @@ interface Parts {
 interface Core {
   stores: MetadataStores;
   services: Services;
+  sync: DbSync;
   url: string;
   grpcAddress: string;
   /** `beforeGrpcClose` runs after HTTP closed and before gRPC does (in-process workers drain there) */
@@ -148,6 +155,7 @@ export async function startControlPlane(
       dispatcher,
       resolver: registryResolver({ insecureRegistries: config.insecureRegistries }),
       dbPath: config.dbPath,
+      lock: advisoryLock(db),
       workerToken: config.workerToken,
       close: () => nc.drain(),
     });
@@ -201,6 +209,7 @@ export async function startAllInOne(
       dispatcher: queue,
       resolver: localImageResolver(images, registry),
       dbPath: vulndb.path,
+      lock: processLock(),
       workerToken,
     });
     const sources: InProcessJobSource[] = [];
@@ -218,6 +227,13 @@ export async function startAllInOne(
           source,
           controlPlane: { address: core.grpcAddress, token: workerToken },
           dbPath: vulndb.path,
+          snapshots: {
+            kind: 'shared',
+            current: () => ({
+              version: core.sync.current().manifest.version,
+              path: core.sync.current().path,
+            }),
+          },
           cacheDir: join(config.dataDir, 'cache'),
           concurrency: config.workerConcurrency,
           workerId: `in-process-${i}`,
@@ -269,6 +285,7 @@ function handle(
     url: core.url,
     grpcAddress: core.grpcAddress,
     dbPath,
+    dbSync: core.sync,
     seed,
     shutdown: () => (closing ??= shutdown()),
   };
@@ -284,7 +301,12 @@ async function openAnalytics(config: ServerConfig): Promise<AnalyticsStore> {
 /** The services, gRPC and HTTP servers over a mode's parts. */
 async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promise<Core> {
   const { db, analytics, dispatcher } = parts;
-  const snapshot = watchSnapshot(parts.dbPath, logger);
+  const sync = await startDbSync({
+    ...config.dbSync,
+    lock: parts.lock,
+    seed: parts.dbPath,
+    logger: logger.child({ component: 'vulndb' }),
+  });
   const stores = pgStores(db);
   const sessions = pgSessionStore(db);
   const auth = createAuth({ orgs: stores.orgs, audit: stores.audit, sessions });
@@ -292,8 +314,8 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
     stores,
     analytics,
     dispatcher,
-    dbVersion: () => snapshot().version,
-    snapshot,
+    dbVersion: () => sync.current().manifest.version,
+    snapshot: () => sync.current().meta,
     resolver: parts.resolver,
     logger: logger.child({ component: 'services' }),
     workerToken: parts.workerToken,
@@ -313,7 +335,10 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
   )) {
     grpcServer.addService(s.definition, s.implementation);
   }
-  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort);
+  const grpcPort = await bindGrpc(grpcServer, config.host, config.grpcPort).catch(async (err: unknown) => {
+    await sync.close();
+    throw err;
+  });
 
   let draining = false;
   let app: FastifyInstance | undefined;
@@ -325,6 +350,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       auth,
       logger,
       isDraining: () => draining,
+      db: { sync, workerToken: parts.workerToken },
       readiness: {
         database: () => db.query('SELECT 1'),
         analytics: () => analytics.summary(NIL_ORG),
@@ -345,6 +371,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
   } catch (err) {
     grpcServer.forceShutdown();
     await app?.close();
+    await sync.close();
     throw err;
   }
   const address = app.server.address();
@@ -362,6 +389,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
   return {
     stores,
     services,
+    sync,
     url: `http://${localHost(config.host)}:${httpPort}`,
     grpcAddress: `${localHost(config.host, '127.0.0.1')}:${grpcPort}`,
     async shutdown(beforeGrpcClose) {
@@ -369,6 +397,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       clearInterval(prune);
       logger.info('control plane draining');
       await closeHttp(app, config.drainTimeoutMs);
+      await sync.close();
       await services.dispatchLoop.stop();
       await beforeGrpcClose?.();
       await closeGrpc(grpcServer, config.drainTimeoutMs);
@@ -377,28 +406,6 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       await Promise.allSettled([analytics.close(), db.close()]);
       logger.info('control plane stopped');
     },
-  };
-}
-
-/** The current snapshot's metadata, re-read when the file changes (checked at most every 5 s). */
-function watchSnapshot(path: string, logger: Logger): () => SnapshotMeta {
-  let meta = readSnapshotMeta(path);
-  let mtime = statSync(path).mtimeMs;
-  let checkedAt = Date.now();
-  return () => {
-    if (Date.now() - checkedAt < 5_000) return meta;
-    checkedAt = Date.now();
-    try {
-      const now = statSync(path).mtimeMs;
-      if (now !== mtime) {
-        meta = readSnapshotMeta(path);
-        mtime = now;
-        logger.info({ version: meta.version }, 'vulnerability database changed');
-      }
-    } catch (err) {
-      logger.warn({ err, path }, 'vulnerability database unreadable; keeping the previous version');
-    }
-    return meta;
   };
 }
 

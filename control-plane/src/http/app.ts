@@ -22,6 +22,7 @@ import type { ApiContext, ApiOptions } from './context.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { createLogger } from './logger.js';
 import { authRoutes } from './routes/auth.js';
+import { dbRoutes, type DbRoutesDeps } from './routes/db.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { queryRoutes } from './routes/queries.js';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   /** default: createLogger() (info, stdout, secrets redacted) */
   logger?: Logger;
   options?: ApiOptions;
+  /** the database sync: snapshot downloads, updates and uploads (without it `/db` only reports) */
+  db?: DbRoutesDeps;
 }
 
 const MiB = 1024 * 1024;
@@ -130,6 +133,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       ]) {
         routes(api, ctx);
       }
+      dbRoutes(api, ctx, deps.db ?? null);
     },
     { prefix: API_PREFIX },
   );

@@ -1,6 +1,6 @@
 /**
- * Questions across the organisation's images: the dashboard summary, "which images have CVE-X", and the
- * vulnerability database the control plane schedules against.
+ * Questions across the organisation's images: the dashboard summary and "which images have CVE-X" (the
+ * vulnerability database's own routes are in db.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ImageViewFilter } from '../../services/api.js';
@@ -8,7 +8,6 @@ import { principalOf } from '../auth-hook.js';
 import type { ApiContext } from '../context.js';
 import {
   cursor,
-  dateTime,
   errorResponses,
   imageFilterProperties,
   limit,
@@ -21,7 +20,7 @@ import {
 const config = { permission: 'read' } as const;
 const count = { type: 'integer' } as const;
 
-/** Registers `/summary`, `/vulnerabilities/{id}/images` and `/db`. */
+/** Registers `/summary` and `/vulnerabilities/{id}/images`. */
 export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: ImageViewFilter }>(
     '/summary',
@@ -70,46 +69,5 @@ export function queryRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request) =>
       ctx.queries.vulnerableImages(principalOf(request).org.id, request.params.id, request.query),
-  );
-
-  app.get(
-    '/db',
-    {
-      config,
-      schema: {
-        tags: ['admin'],
-        summary: 'The vulnerability database snapshot: version, age and sources',
-        response: {
-          200: {
-            type: 'object',
-            required: ['version', 'builtAt', 'ageSeconds', 'sources'],
-            properties: {
-              version: { type: 'string' },
-              builtAt: { ...dateTime, type: ['string', 'null'] },
-              ageSeconds: { type: ['integer', 'null'] },
-              sources: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    name: { type: 'string' },
-                    updatedAt: { ...dateTime, type: ['string', 'null'] },
-                    records: count,
-                  },
-                },
-              },
-            },
-          },
-          ...errorResponses,
-        },
-      },
-    },
-    async () => {
-      const info = await ctx.queries.dbInfo();
-      const ageSeconds = info.builtAt
-        ? Math.max(0, Math.floor((Date.now() - info.builtAt.getTime()) / 1000))
-        : null;
-      return { ...info, ageSeconds };
-    },
   );
 }
