@@ -358,8 +358,10 @@ function sampleOf(body) {
 
 /** One API round: start `vigil control-plane` on the seeded stores, drive every route, stop it. */
 async function apiRound(l, info, token, env) {
-  const { ControlPlaneProcess } = await importTs('test/harness/fleet-processes.ts');
-  const { freePort } = await importTs('test/harness/process.ts');
+  const { ControlPlaneProcess, freePort } = await importTs(
+    'test/harness/fleet-processes.ts',
+    'test/harness/process.ts',
+  );
   const { Pool } = await import('undici');
   const server = new ControlPlaneProcess(env, { http: await freePort(), grpc: await freePort() });
   const t = performance.now();

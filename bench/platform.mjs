@@ -84,16 +84,21 @@ export async function closedLoop(clients, perClient, call) {
 }
 
 /**
- * Imports a TypeScript module of the repository (a test harness and everything it imports from
- * the repository), bundled by esbuild into bench/.work/ts/ with npm packages left as imports.
- * The bundle lies two levels below the repository root, like test/harness/*.ts, so modules that
- * find the root from `import.meta.url` (test/support/realdata.ts) still do.
+ * Imports TypeScript modules of the repository (test harnesses and everything they import from the
+ * repository) as one module: bundled by esbuild into bench/.work/ with npm packages left as
+ * imports. The bundle lies two levels below the repository root, like test/harness/*.ts, so
+ * modules that find the root from `import.meta.url` (test/support/realdata.ts) still do.
  */
-export async function importTs(rel) {
+export async function importTs(...rels) {
   const { build } = await import('esbuild');
-  const out = join(WORK, `ts-${rel.replace(/[^\w]+/g, '_')}.mjs`);
+  const out = join(WORK, `ts-${rels.join('+').replace(/[^\w+]+/g, '_')}.mjs`);
+  if (resolve(dirname(out), '../..') !== ROOT) throw new Error(`${out} is not two levels below ${ROOT}`);
   await build({
-    entryPoints: [join(ROOT, rel)],
+    stdin: {
+      contents: rels.map((rel) => `export * from './${rel}';`).join('\n'),
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
     outfile: out,
     bundle: true,
     platform: 'node',
@@ -102,9 +107,12 @@ export async function importTs(rel) {
     packages: 'external',
     logLevel: 'error',
   });
-  if (resolve(dirname(out), '../..') !== ROOT) throw new Error(`${out} is not two levels below ${ROOT}`);
-  return import(`${pathToFileURL(out).href}?t=${Date.now()}`);
+  return import(pathToFileURL(out).href);
 }
+
+/** The fleet harness (test/harness/fleet.ts, fleet-checks.ts, process.ts) as one module. */
+export const fleetHarness = () =>
+  importTs('test/harness/fleet.ts', 'test/harness/fleet-checks.ts', 'test/harness/process.ts');
 
 /**
  * Runs `node script args` and resolves with the JSON it printed last on stdout; its stderr goes to

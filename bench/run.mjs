@@ -14,7 +14,9 @@
  *   rows): time, file size, peak RSS ≤ 1 GiB. D2 point lookups against that snapshot, batched as the
  *   matcher does: ≥ 200,000/s, with the ratio to an in-memory Map in the same run (bench/db.mjs).
  *
- * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [--no-fail] [--runs N]` (default: all, 3 runs).
+ * - P1-P4 platform benches (control plane, fleet, dispatch, cancel): bench/p*.mjs.
+ *
+ * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [P1…P4] [--no-fail] [--runs N]` (default: all, 3 runs).
  * Prints a markdown table (with child CPU time, and the load average as a noise hint), writes
  * bench/.work/results.json, exits 1 when a target fails
  * (unless --no-fail). Fixture images are built on first use (see fixtures.mjs).
@@ -26,6 +28,10 @@ import { fileURLToPath } from 'node:url';
 import { WORK, b1Image, b3Image, fixtureRecords } from './fixtures.mjs';
 import { benchM1 } from './match.mjs';
 import { benchD1, benchD2 } from './db.mjs';
+import { benchP1 } from './p1-api.mjs';
+import { benchP2 } from './p2-fleet.mjs';
+import { benchP3 } from './p3-dispatch.mjs';
+import { benchP4 } from './p4-cancel.mjs';
 import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
 import process from 'node:process';
 
@@ -37,9 +43,9 @@ const noFail = argv.includes('--no-fail');
 const runsAt = argv.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
 const asked = argv
-  .filter((a, i) => /^[BMD]\d$/i.test(a) && argv[i - 1] !== '--runs')
+  .filter((a, i) => /^[BMDP]\d$/i.test(a) && argv[i - 1] !== '--runs')
   .map((a) => a.toUpperCase());
-const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2'];
+const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2', 'P1', 'P2', 'P3', 'P4'];
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 'json', '-q', ...extra];
@@ -225,6 +231,11 @@ const BENCHES = {
   M1: () => benchM1({ runs: RUNS }),
   D1: benchD1,
   D2: () => benchD2({ runs: RUNS }),
+  // platform (issue #5): bench/p*.mjs, see docs/performance.md "Platform"
+  P1: () => benchP1({ runs: Math.min(RUNS, 2) }),
+  P2: () => benchP2({ runs: Math.min(RUNS, 2) }),
+  P3: () => benchP3({ runs: RUNS }),
+  P4: () => benchP4(),
 };
 
 if (!existsSync(CLI)) {

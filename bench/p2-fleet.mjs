@@ -1,0 +1,212 @@
+/**
+ * P2: fleet throughput with 1, 2 and 4 workers (issue #5, ARCHITECTURE.md §6), every part a real
+ * process: the fleet harness (test/harness/fleet.ts) starts a scratch Postgres database, a local
+ * docker-registry behind a pass-through proxy holding small distinct images (an Alpine base layer
+ * from realdata plus one tiny layer each), a vulnerability database built from the realdata feeds,
+ * a JetStream stream of its own on the shared NATS server and `vigil control-plane` (chdb in its
+ * data dir). Workers are `vigil worker` processes with concurrency 1, so a worker is one unit of
+ * scaling; each configuration starts fresh workers (empty layer caches).
+ *
+ * A warm-up scans every image once (two workers), then for each N: N workers start, a forced bulk
+ * rescan of all images is requested through the REST API, and throughput = images / (last
+ * `scan completed` log time − request time). Ratio: throughput(N) / throughput(1). Target: ≥ 0.8 × N
+ * up to the core count (N = 4 is reported but judged only when the machine has ≥ 4 cores). CPU
+ * seconds of the control plane (its /metrics) and of the workers (/proc) are recorded per scan.
+ *
+ * `node bench/p2-fleet.mjs [--runs N]` runs it alone; run.mjs calls `benchP2`.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { fleetHarness, loadNow } from './platform.mjs';
+
+const SELF = fileURLToPath(import.meta.url);
+const IMAGES = 80;
+const WORKER_COUNTS = [1, 2, 4];
+const log = (msg) => process.stderr.write(`[bench fleet] ${msg}\n`);
+
+/** User + system CPU seconds of a process so far (Linux /proc). */
+export function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** The control plane's own CPU seconds, from its Prometheus metrics. */
+export async function controlPlaneCpuSeconds(fleet) {
+  const res = await fetch(`${fleet.controlPlane.url}/metrics`);
+  const m = /^vigil_process_cpu_seconds_total (\S+)$/m.exec(await res.text());
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * Starts the fleet with `images` images, requests one scan of each (the images become known to the
+ * control plane) and lets `workers` workers (concurrency `concurrency`) scan them all; returns the
+ * fleet, the harness and the image ids. Those workers keep running.
+ */
+export async function warmFleet({ images, workers, concurrency = 1 }) {
+  const harness = await fleetHarness();
+  const started = performance.now();
+  const fleet = await harness.startFleet({ images, repositories: 4 });
+  try {
+    const first = await harness.requestScans(fleet.api, fleet.images);
+    const running = await Promise.all(
+      Array.from({ length: workers }, () => fleet.startWorker({ concurrency })),
+    );
+    const rows = await harness.waitForScans(
+      fleet.db,
+      first.map((s) => s.scanId),
+    );
+    const bad = rows.filter((r) => r.status !== 'completed');
+    if (bad.length) throw new Error(`warm-up scans did not complete: ${JSON.stringify(bad.slice(0, 3))}`);
+    log(`fleet of ${images} images up and warmed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return { harness, fleet, workers: running, scans: first };
+  } catch (error) {
+    await fleet.close();
+    throw error;
+  }
+}
+
+/** Polls the batch until every scan of it is final; returns its counts. */
+export async function waitForBatch(fleet, batchId, timeoutMs = 600_000) {
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    const res = await fleet.api.call('GET', `/api/v1/scans/bulk/${batchId}`);
+    const { counts, total } = res.body;
+    if (counts.completed + counts.failed + counts.cancelled >= total) return { ...counts, total };
+    if (Date.now() > deadline) throw new Error(`batch ${batchId} unfinished: ${JSON.stringify(res.body)}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Where a worker's time goes, from its log lines after `since`: `scanMs` from `scan start` to `scan
+ * completed` (pull, analysis, match, report, the control plane's completion), `gapMs` from one
+ * completion to the next start on the same worker (ack, next pull, claim), `firstStartMs` from the
+ * request to the first start (bulk dispatch and first pull).
+ */
+function phasesOf(workers, since) {
+  const scan = [];
+  const gap = [];
+  let firstStart = Infinity;
+  for (const w of workers) {
+    const started = new Map();
+    let lastDone = null;
+    for (const e of w.events.filter((x) => x.line.time >= since)) {
+      if (e.msg === 'scan start') {
+        started.set(e.scanId, e.line.time);
+        firstStart = Math.min(firstStart, e.line.time);
+        if (lastDone !== null) gap.push(e.line.time - lastDone);
+      } else if (e.msg === 'scan completed' && started.has(e.scanId)) {
+        scan.push(e.line.time - started.get(e.scanId));
+        lastDone = e.line.time;
+      }
+    }
+  }
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
+  return { scanMs: mean(scan), gapMs: mean(gap), firstStartMs: firstStart - since };
+}
+
+/** One configuration: N fresh workers scan every image once (a forced bulk rescan). */
+async function measureWorkers(fleet, n) {
+  const workers = await Promise.all(Array.from({ length: n }, () => fleet.startWorker({ concurrency: 1 })));
+  try {
+    const cpuBefore = {
+      cp: await controlPlaneCpuSeconds(fleet),
+      workers: workers.map((w) => processCpuSeconds(w.pid)),
+    };
+    const load = await loadNow();
+    const requestedAt = Date.now();
+    const bulk = await fleet.api.call('POST', '/api/v1/scans/bulk', {
+      filter: { text: 'fleet/svc-' },
+      force: true,
+    });
+    if (bulk.status !== 202) throw new Error(`bulk rescan: ${bulk.status} ${JSON.stringify(bulk.body)}`);
+    const counts = await waitForBatch(fleet, bulk.body.id);
+    const completions = workers.flatMap((w) =>
+      w.events
+        .filter((e) => e.msg === 'scan completed' && e.line.time >= requestedAt)
+        .map((e) => e.line.time),
+    );
+    const makespanMs = Math.max(...completions) - requestedAt;
+    const cpu = {
+      cp: (await controlPlaneCpuSeconds(fleet)) - cpuBefore.cp,
+      workers: workers.map((w, i) => processCpuSeconds(w.pid) - cpuBefore.workers[i]),
+    };
+    const result = {
+      n,
+      phases: phasesOf(workers, requestedAt),
+      images: counts.total,
+      counts,
+      makespanMs,
+      perSecond: (counts.completed / makespanMs) * 1000,
+      perWorker: workers.map(
+        (w) => w.events.filter((e) => e.msg === 'scan completed' && e.line.time >= requestedAt).length,
+      ),
+      cpuPerScanMs: {
+        controlPlane: (cpu.cp / counts.total) * 1000,
+        workers: (cpu.workers.reduce((a, b) => a + b, 0) / counts.total) * 1000,
+      },
+      load,
+    };
+    log(
+      `${n} worker(s): ${counts.completed}/${counts.total} completed (${counts.failed} failed) in ` +
+        `${(makespanMs / 1000).toFixed(1)} s = ${result.perSecond.toFixed(2)} scans/s; per worker ` +
+        `${result.perWorker.join(', ')}; per scan ${result.phases.scanMs.toFixed(0)} ms + gap ` +
+        `${result.phases.gapMs.toFixed(0)} ms (first start after ${result.phases.firstStartMs} ms); CPU per scan: control plane ${result.cpuPerScanMs.controlPlane.toFixed(0)} ms, ` +
+        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms (load ${load})`,
+    );
+    return result;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
+
+/** P2 rows for run.mjs. */
+export async function benchP2({ runs = 2 } = {}) {
+  const { fleet, workers } = await warmFleet({ images: IMAGES, workers: 2 });
+  const results = Object.fromEntries(WORKER_COUNTS.map((n) => [n, []]));
+  try {
+    await Promise.all(workers.map((w) => w.stop()));
+    for (let r = 0; r < runs; r++) {
+      for (const n of WORKER_COUNTS) results[n].push(await measureWorkers(fleet, n));
+    }
+  } finally {
+    await fleet.close();
+  }
+  const cores = availableParallelism();
+  const best = (n) => results[n].reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+  const one = best(1);
+  return WORKER_COUNTS.map((n) => {
+    const b = best(n);
+    const ratio = b.perSecond / one.perSecond;
+    const judged = n <= cores;
+    const clean = results[n].every((x) => x.counts.failed === 0 && x.counts.cancelled === 0);
+    return {
+      bench: `P2 fleet throughput, ${n} worker${n > 1 ? 's' : ''} (${IMAGES} small images)`,
+      floor: n === 1 ? '—' : `1 worker ${one.perSecond.toFixed(2)} scans/s`,
+      measured:
+        `${b.perSecond.toFixed(2)} scans/s (${(b.makespanMs / 1000).toFixed(1)} s; CPU/scan: cp ` +
+        `${b.cpuPerScanMs.controlPlane.toFixed(0)} ms, workers ${b.cpuPerScanMs.workers.toFixed(0)} ms)`,
+      value: `${ratio.toFixed(2)}× (${(ratio / n).toFixed(2)} × N)`,
+      target: judged ? `≥ ${(0.8 * n).toFixed(1)}×` : `info (${cores} cores)`,
+      pass: (judged ? ratio >= 0.8 * n : true) && clean,
+      raw: results[n],
+    };
+  });
+}
+
+if (process.argv[1] === SELF) {
+  const argv = process.argv.slice(2);
+  const runsAt = argv.indexOf('--runs');
+  for (const row of await benchP2({ runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 2 })) {
+    process.stdout.write(
+      `| ${row.bench} | ${row.floor} | ${row.measured} | ${row.value} | ${row.target} | ${row.pass ? 'yes' : 'NO'} |\n`,
+    );
+  }
+}
