@@ -9,7 +9,7 @@ import type { ApiClient } from '../../control-plane/src/demo/testdata/api-client
 import { waitFor } from '../../control-plane/src/demo/testdata/api-client.js';
 import type { SqlDatabase } from '../../control-plane/src/store/postgres/index.js';
 import { runVigil } from '../support/cli.js';
-import type { FleetImage } from './fleet-images.js';
+import type { FleetBase, FleetImage } from './fleet-images.js';
 
 export interface RequestedScan {
   image: FleetImage;
@@ -109,6 +109,21 @@ export async function referenceFindings(
   if (res.code !== 0) throw new Error(`vigil image ${image.reference} failed: ${res.stderr}`);
   const report = JSON.parse(res.stdout) as { vulnerabilities: Parameters<typeof findingKey>[0][] };
   return report.vulnerabilities.map(findingKey).sort();
+}
+
+/** The reference findings of each base image (FLEET_BASES), from the first image of each base in `images`. */
+export async function baseReferences(
+  images: readonly FleetImage[],
+  dbPath: string,
+  registryHost: string,
+): Promise<Record<FleetBase, string[]>> {
+  const of = (base: FleetBase) =>
+    referenceFindings(
+      images.find((i) => i.base === base)!,
+      dbPath,
+      registryHost,
+    );
+  return { '3.10': await of('3.10'), '3.11': await of('3.11') };
 }
 
 /** Sorted finding keys of an image's latest completed scan through `GET /images/{id}/findings` (every page). */

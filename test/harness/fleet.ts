@@ -66,6 +66,8 @@ export interface Fleet {
   workers: WorkerProcess[];
   /** Starts a `vigil worker` (default concurrency 1) and waits until it runs. */
   startWorker(options?: { concurrency?: number }): Promise<WorkerProcess>;
+  /** SIGTERM to every running worker; resolves once they exited (for afterEach). */
+  stopWorkers(): Promise<void>;
   /** A second organisation with its own admin, created as the first one is; an API client with its admin token. */
   addOrg(slug: string): Promise<ApiClient>;
   /** Kills every process, removes the stream (shared NATS), the database, the registry and the files. */
@@ -161,6 +163,9 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
         });
         workers.push(worker);
         return worker;
+      },
+      async stopWorkers() {
+        await Promise.all(workers.filter((w) => w.running).map((w) => w.stop()));
       },
       async addOrg(slug) {
         const email = `admin@${slug}.example.com`;

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   analyticsFindingRows,
+  baseReferences,
   imageFindings,
-  referenceFindings,
   requestScans,
   scanRows,
   waitForScans,
@@ -36,10 +36,7 @@ let first: RequestedScan[] = [];
 beforeAll(async () => {
   fleet = await startFleet({ images: IMAGES, repositories: 4 });
   workers = await Promise.all([1, 2, 3].map(() => fleet.startWorker({ concurrency: 2 })));
-  reference = {
-    '3.10': await referenceFindings(fleet.images[0]!, fleet.dbPath, fleet.proxy.host),
-    '3.11': await referenceFindings(fleet.images[1]!, fleet.dbPath, fleet.proxy.host),
-  };
+  reference = await baseReferences(fleet.images, fleet.dbPath, fleet.proxy.host);
 });
 
 afterAll(async () => {
