@@ -8,6 +8,9 @@ const BRAND = Symbol.for('vigil.worker.error');
 export const WORKER_ERROR_CODES = [
   // configuration
   'WRK_CONFIG_INVALID',
+  // vulnerability database snapshots
+  'WRK_SNAPSHOT_UNAVAILABLE',
+  'WRK_SNAPSHOT_INVALID',
   // jobs
   'WRK_SCAN_TIMEOUT',
   'WRK_IO',

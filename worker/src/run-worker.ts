@@ -1,13 +1,13 @@
 /**
- * `runWorker`: one worker process's runtime. It opens the vulnerability database once (read-only),
- * shares one layer cache and one gRPC channel to the control plane between its jobs, and runs the
- * consumer loop over the given JobSource with the scan-job handler. The caller owns the source (it
+ * `runWorker`: one worker process's runtime. It keeps the vulnerability database snapshots open read-only
+ * (snapshot/: each job leases the current one for its whole run; a new one from the control plane is swapped
+ * in for later jobs), shares one layer cache and one gRPC channel to the control plane between its jobs, and
+ * runs the consumer loop over the given JobSource with the scan-job handler. The caller owns the source (it
  * closes it after `drain`/`stop` resolved) and wires signals: SIGTERM → `drain(timeout)`.
  */
 import { availableParallelism, hostname } from 'node:os';
 import type { ChannelCredentials } from '@grpc/grpc-js';
 import { FsLayerCache, type LayerCache, type RegistryOptions, type ScanLimits } from '@vigil/engine/core';
-import { openSnapshot } from '@vigil/engine/db';
 import type { Logger } from 'pino';
 import { Consumer } from './consumer.js';
 import { WorkerError } from './errors.js';
@@ -17,6 +17,7 @@ import { runScanJob, type ScanJobContext } from './jobs/scan-image.js';
 import { createWorkerLogger } from './logger.js';
 import { MetricsRecorder, type WorkerMetrics } from './metrics.js';
 import type { JobSource } from './queue/types.js';
+import { SnapshotFollower, type SnapshotSource } from './snapshot/index.js';
 
 /** Registry pulls: plain-HTTP hosts, credentials, CA file, timeouts (the engine's registry options). */
 export type WorkerRegistryOptions = Omit<RegistryOptions, 'platform' | 'signal' | 'dispatcher'>;
@@ -32,8 +33,10 @@ export interface WorkerOptions {
     /** default: plaintext */
     credentials?: ChannelCredentials;
   };
-  /** the vulnerability database snapshot file, opened once read-only */
-  dbPath: string;
+  /** a vulnerability database snapshot file to start with (opened read-only); required without `snapshots` */
+  dbPath?: string | null;
+  /** where newer snapshots come from: the control plane over HTTP (fleet) or its own file (all-in-one) */
+  snapshots?: SnapshotSource;
   /** layer cache directory shared by all jobs (FsLayerCache); `cache` takes precedence */
   cacheDir?: string;
   cache?: LayerCache;
@@ -61,7 +64,7 @@ export interface WorkerOptions {
 
 export interface WorkerHandle {
   readonly workerId: string;
-  /** the snapshot version jobs match against */
+  /** the snapshot version jobs starting now match against (it changes when a new one is swapped in) */
   readonly dbVersion: string;
   /** counters of this process (a copy) */
   metrics(): WorkerMetrics;
@@ -89,7 +92,8 @@ const defaultRetryDelay = (attempt: number) => Math.min(2_000 * 2 ** Math.max(0,
 /**
  * Starts a worker on `options.source`.
  * @throws WRK_CONFIG_INVALID for invalid options, ENG_DB_NOT_FOUND / ENG_DB_CORRUPT /
- *   ENG_DB_SCHEMA_UNSUPPORTED when the database cannot be opened
+ *   ENG_DB_SCHEMA_UNSUPPORTED when the database cannot be opened, WRK_SNAPSHOT_UNAVAILABLE /
+ *   WRK_SNAPSHOT_INVALID when none could be downloaded
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const concurrency = positiveInt('concurrency', options.concurrency, availableParallelism());
@@ -112,13 +116,26 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
   const logger = (options.logger ?? createWorkerLogger()).child({ workerId });
 
-  const reader = openSnapshot(options.dbPath);
-  const dbVersion = reader.meta().version;
-  const client = createWorkerClient(options.controlPlane);
-  const ctx: ScanJobContext = {
+  const snapshots = await SnapshotFollower.start({
+    dbPath: options.dbPath,
+    source: options.snapshots,
+    token: options.controlPlane.token,
+    logger,
+  });
+  const grpc = createWorkerClient(options.controlPlane);
+  // a claim naming another snapshot version than ours: look for it now rather than at the next poll
+  const client: typeof grpc = {
+    claimJob: async (request) => {
+      const claim = await grpc.claimJob(request);
+      snapshots.nudge(claim.dbVersion);
+      return claim;
+    },
+    openReport: () => grpc.openReport(),
+    close: () => grpc.close(),
+  };
+  const ctx: Omit<ScanJobContext, 'db'> = {
     workerId,
     client,
-    db: { reader, version: dbVersion },
     cache: options.cache ?? (options.cacheDir ? new FsLayerCache({ dir: options.cacheDir }) : undefined),
     registry: options.registry,
     tmpDir: options.tmpDir,
@@ -136,22 +153,37 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     concurrency,
     heartbeatMs,
     nextRetryMs: 1_000,
-    handle: (delivery, signal) => runScanJob(delivery, signal, ctx),
+    handle: async (delivery, signal) => {
+      // the job keeps this snapshot to its end, whatever is swapped in meanwhile
+      const db = snapshots.pool.acquire();
+      try {
+        return await runScanJob(delivery, signal, { ...ctx, db });
+      } finally {
+        db.release();
+      }
+    },
     metrics,
     logger,
   });
   logger.info(
-    { concurrency, dbVersion, controlPlane: options.controlPlane.address, cacheDir: options.cacheDir },
+    {
+      concurrency,
+      dbVersion: snapshots.pool.version,
+      controlPlane: options.controlPlane.address,
+      cacheDir: options.cacheDir,
+    },
     'worker start',
   );
-  const done = consumer.done.then(() => {
+  const done = consumer.done.then(async () => {
     client.close();
-    reader.close();
+    await snapshots.close();
     logger.info({ metrics: metrics.snapshot() }, 'worker stop');
   });
   return {
     workerId,
-    dbVersion,
+    get dbVersion() {
+      return snapshots.pool.version ?? '';
+    },
     metrics: () => metrics.snapshot(),
     drain: async (timeoutMs) => {
       await consumer.drain(timeoutMs);
