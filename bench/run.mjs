@@ -15,8 +15,10 @@
  *   matcher does: ≥ 200,000/s, with the ratio to an in-memory Map in the same run (bench/db.mjs).
  *
  * - P1-P4 platform benches (control plane, fleet, dispatch, cancel): bench/p*.mjs.
+ * - B4 shared layer cache (issue #6): a worker scanning an image whose layers another worker already
+ *   scanned (NATS object store) vs that first, cold scan (bench/b4-shared-cache.mjs). ≤ 0.10×.
  *
- * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [P1…P4] [--no-fail] [--runs N]` (default: all, 3 runs).
+ * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [P1…P4] [B4] [--no-fail] [--runs N]` (default: all, 3 runs).
  * Prints a markdown table (with child CPU time, and the load average as a noise hint), writes
  * bench/.work/results.json, exits 1 when a target fails
  * (unless --no-fail). Fixture images are built on first use (see fixtures.mjs).
@@ -32,6 +34,7 @@ import { benchP1 } from './p1-api.mjs';
 import { benchP2 } from './p2-fleet.mjs';
 import { benchP3 } from './p3-dispatch.mjs';
 import { benchP4 } from './p4-cancel.mjs';
+import { benchB4 } from './b4-shared-cache.mjs';
 import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
 import process from 'node:process';
 
@@ -45,7 +48,7 @@ const RUNS = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
 const asked = argv
   .filter((a, i) => /^[BMDP]\d$/i.test(a) && argv[i - 1] !== '--runs')
   .map((a) => a.toUpperCase());
-const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2', 'P1', 'P2', 'P3', 'P4'];
+const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2', 'P1', 'P2', 'P3', 'P4', 'B4'];
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 'json', '-q', ...extra];
@@ -236,6 +239,7 @@ const BENCHES = {
   P2: () => benchP2({ runs: Math.min(RUNS, 2) }),
   P3: () => benchP3({ runs: RUNS }),
   P4: () => benchP4(),
+  B4: () => benchB4({ runs: RUNS }),
 };
 
 if (!existsSync(CLI)) {
