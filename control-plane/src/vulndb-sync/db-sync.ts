@@ -146,6 +146,7 @@ class Sync implements DbSync {
 
   async upload(body: AsyncIterable<Buffer>, maxBytes: number): Promise<SnapshotManifest> {
     const lock = await this.acquire();
+    await this.reload().catch(() => undefined);
     const temp = this.store.tempPath('upload');
     const attempt = this.attempt('upload');
     try {
@@ -275,6 +276,8 @@ class Sync implements DbSync {
 
   /** One `db update` under `lock` (released at the end). Never throws: the outcome is the attempt. */
   private async update(trigger: SyncTrigger, lock: HeldLock): Promise<SyncAttempt> {
+    // another control plane may have published since this one last looked
+    await this.reload().catch(() => undefined);
     const attempt = this.attempt(trigger);
     try {
       await this.statusFile.write(attempt);

@@ -89,7 +89,9 @@ export class SnapshotStore {
 
   async manifest(version: string): Promise<SnapshotManifest | null> {
     if (!isVersion(version)) return null;
-    return readJson<SnapshotManifest>(join(this.dir, `${version}.json`));
+    const manifest = await readJson<SnapshotManifest>(join(this.dir, `${version}.json`));
+    // other JSON files of the directory (current.json, sync-status.json) are no manifests
+    return manifest?.version === version ? manifest : null;
   }
 
   /** The version `current.json` names, or null before the first publication. */
@@ -116,7 +118,7 @@ export class SnapshotStore {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const manifests = await Promise.all(
       names
-        .filter((n) => n.endsWith('.json') && n !== CURRENT && !n.startsWith('.'))
+        .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
         .map((n) => this.manifest(n.slice(0, -'.json'.length))),
     );
     return manifests
