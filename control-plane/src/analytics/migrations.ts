@@ -38,13 +38,14 @@ export const ANALYTICS_MIGRATIONS: readonly AnalyticsMigration[] = [
       ) ENGINE = MergeTree
       ORDER BY (org_id, scan_id, attempt, name, package_key)`,
 
-      // Findings. Every read is "the findings of one (scan, attempt)", sorted worst first, then id, then package:
+      // Findings. Every read is "the findings of some (scan, attempt)s", sorted worst first, then id, then package:
       // the key is exactly that order, so an image's page is a key-range read in key order (no sort), and the
       // keyset cursor (severity_rank, id, package_name, package_key) > (…) is a key condition. Small granules
-      // (1024 rows): an image has a few hundred findings, so a page reads little beyond its own rows.
+      // (256 rows, measured against 1024 at 5M findings: about half the latency of a page and of the CVE
+      // lookup): an image has a few hundred findings, and a read decompresses whole granules of Finding JSON.
       // severity_rank: 0 CRITICAL, 1 HIGH, 2 MEDIUM, 3 LOW, 4 UNKNOWN. fixable: a fixed version is known.
       // id, aliases, package_name, title feed the filters; `finding` is the engine's Finding as JSON (default LZ4:
-      // a page decompresses a granule of JSON, where LZ4 is several times faster than ZSTD for ~1.5x the size).
+      // decompressing granules of JSON is what a page costs, and LZ4 does it several times faster than ZSTD).
       `CREATE TABLE IF NOT EXISTS findings (
         org_id String,
         scan_id String,
@@ -60,7 +61,7 @@ export const ANALYTICS_MIGRATIONS: readonly AnalyticsMigration[] = [
         inserted_at ${DATETIME} DEFAULT now64(3)
       ) ENGINE = MergeTree
       ORDER BY (org_id, scan_id, attempt, severity_rank, id, package_name, package_key)
-      SETTINGS index_granularity = 1024`,
+      SETTINGS index_granularity = 256`,
 
       // "Which images have CVE-X": one row per (vulnerability id or alias, attempt), upper-cased so lookups
       // ignore case, keyed by (org, vulnerability id) so the lookup is a point read however many findings exist.

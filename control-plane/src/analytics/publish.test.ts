@@ -174,7 +174,7 @@ describe('latest completed scan per image', () => {
       summary: await t.store.summary(org),
       onlyA: await t.store.summary(org, { imageIds: ['img-a'] }),
       none: await t.store.summary(org, { imageIds: [] }),
-      vulnerable: (await t.store.vulnerableImages(org, critical.id)).images.map((i) => i.imageId),
+      vulnerable: await t.store.vulnerableImages(org, critical.id),
     }).toEqual({
       ids: ['img-a', 'img-b'],
       scans: ['scan-1', 'scan-1'],
@@ -189,7 +189,13 @@ describe('latest completed scan per image', () => {
         fixable: 1,
       },
       none: { images: 0, counts: ZERO, fixable: 0 },
-      vulnerable: ['img-a', 'img-b'],
+      vulnerable: {
+        images: [
+          { imageId: 'img-a', findings: [critical] },
+          { imageId: 'img-b', findings: [critical] },
+        ],
+        nextCursor: null,
+      },
     });
   });
 });

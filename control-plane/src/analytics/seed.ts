@@ -17,7 +17,7 @@ export interface SeedOptions {
   findingsPerImage: number;
   /** Inventory size per image at least (default 200; more when the findings' packages are more). */
   packagesPerImage?: number;
-  /** Distinct vulnerabilities to draw from (default 20,000). */
+  /** Vulnerabilities in the head of the distribution (default 20,000); the tail is 100 times larger. */
   vulnerabilities?: number;
   /** PRNG seed (default 1): the same options give the same data. */
   seed?: number;
@@ -122,36 +122,57 @@ function sentence(rand: () => number, words: number): string {
   return Array.from({ length: words }, () => WORDS[Math.floor(rand() * WORDS.length)]!).join(' ');
 }
 
-function vulnerabilityPool(rand: () => number, count: number): Vulnerability[] {
-  return Array.from({ length: count }, (_, i) => {
-    const year = 2014 + (i % 11);
-    const id = `CVE-${year}-${String(10_000 + i).padStart(5, '0')}`;
-    const severity = pickSeverity(rand());
-    const ghsa = rand() < 0.33;
-    const alias = `GHSA-${Math.floor(rand() * 0xffffff)
-      .toString(36)
-      .padStart(4, 'x')
-      .slice(0, 4)}-${i.toString(36).padStart(4, 'q')}-${Math.floor(rand() * 0xffffff)
-      .toString(36)
-      .padStart(4, 'z')
-      .slice(0, 4)}`;
-    return {
-      id,
-      aliases: ghsa ? [alias] : [],
-      severity,
-      score: { CRITICAL: 9.8, HIGH: 7.5, MEDIUM: 5.3, LOW: 3.1, UNKNOWN: 0 }[severity],
-      title: `${sentence(rand, 6)} (${id})`,
-      description: sentence(rand, 24),
-      references: [
-        `https://nvd.nist.gov/vuln/detail/${id}`,
-        `https://security-tracker.debian.org/tracker/${id}`,
-      ],
-      cwes: [`CWE-${20 + Math.floor(rand() * 900)}`],
-      published: new Date(Date.UTC(year, Math.floor(rand() * 12), 1 + Math.floor(rand() * 28))).toISOString(),
-      kev: rand() < 0.01,
-      epss: Math.round(rand() * 1000) / 1000,
-    };
-  });
+/**
+ * The vulnerabilities draws come from: index i is always the same vulnerability for a given seed (made from a
+ * PRNG seeded by (seed, i)), so the long tail needs no table; the head, drawn again and again, is cached.
+ */
+function vulnerabilityCatalogue(seed: number, head: number): (i: number) => Vulnerability {
+  const cache = new Map<number, Vulnerability>();
+  return (i) => {
+    const cached = cache.get(i);
+    if (cached) return cached;
+    const vuln = makeVulnerability(prng(seed * 1_000_003 + i), i);
+    if (i < head) cache.set(i, vuln);
+    return vuln;
+  };
+}
+
+function makeVulnerability(rand: () => number, i: number): Vulnerability {
+  const year = 2014 + (i % 11);
+  const id = `CVE-${year}-${String(10_000 + i).padStart(5, '0')}`;
+  const severity = pickSeverity(rand());
+  const ghsa = rand() < 0.33;
+  const alias = `GHSA-${Math.floor(rand() * 0xffffff)
+    .toString(36)
+    .padStart(4, 'x')
+    .slice(0, 4)}-${i.toString(36).padStart(4, 'q')}-${Math.floor(rand() * 0xffffff)
+    .toString(36)
+    .padStart(4, 'z')
+    .slice(0, 4)}`;
+  return {
+    id,
+    aliases: ghsa ? [alias] : [],
+    severity,
+    score: { CRITICAL: 9.8, HIGH: 7.5, MEDIUM: 5.3, LOW: 3.1, UNKNOWN: 0 }[severity],
+    title: `${sentence(rand, 6)} (${id})`,
+    description: sentence(rand, 24),
+    references: [
+      `https://nvd.nist.gov/vuln/detail/${id}`,
+      `https://security-tracker.debian.org/tracker/${id}`,
+    ],
+    cwes: [`CWE-${20 + Math.floor(rand() * 900)}`],
+    published: new Date(Date.UTC(year, Math.floor(rand() * 12), 1 + Math.floor(rand() * 28))).toISOString(),
+    kev: rand() < 0.01,
+    epss: Math.round(rand() * 1000) / 1000,
+  };
+}
+
+/**
+ * One draw: 90% from the head (`head` vulnerabilities, skewed by rand³ so a few are in nearly every image, as
+ * base layers make it), 10% from a long tail 100 times larger (each in a handful of images at most).
+ */
+function drawVulnerability(rand: () => number, head: number): number {
+  return rand() < 0.9 ? Math.floor(head * rand() ** 3) : head + Math.floor(rand() * head * 100);
 }
 
 /** A package of `ecosystem` named from `n`, as an analyzer reports it. */
@@ -211,14 +232,13 @@ interface ImageScan {
 }
 
 /**
- * Generates one image: its findings are `findingsPerImage` distinct vulnerabilities drawn with a skew (rand³
- * favours the head of the pool: a few vulnerabilities are everywhere, most are rare), each in the package it
- * belongs to (vulnerability v affects package v mod PACKAGE_POOL, so CVE-X is in the same package everywhere);
- * the inventory is those packages plus others up to `packagesPerImage`.
+ * Generates one image: its findings are `findingsPerImage` distinct vulnerabilities (see drawVulnerability),
+ * each in the package it belongs to (vulnerability v affects package v mod PACKAGE_POOL, so CVE-X is in the same
+ * package everywhere); the inventory is those packages plus others up to `packagesPerImage`.
  */
 function generateImage(
   rand: () => number,
-  pool: readonly Vulnerability[],
+  catalogue: { at: (i: number) => Vulnerability; head: number },
   options: { findingsPerImage: number; packagesPerImage: number },
   ids: { imageId: string; scanId: string; completedAt: Date },
 ): ImageScan {
@@ -230,9 +250,11 @@ function generateImage(
     return p;
   };
   const vulns = new Set<number>();
-  const wanted = Math.min(options.findingsPerImage, pool.length);
-  while (vulns.size < wanted) vulns.add(Math.floor(pool.length * rand() ** 3));
-  const findings = [...vulns].map((v) => syntheticFinding(pool[v]!, pkgFor(v % PACKAGE_POOL), rand() < 0.6));
+  const wanted = Math.min(options.findingsPerImage, catalogue.head);
+  while (vulns.size < wanted) vulns.add(drawVulnerability(rand, catalogue.head));
+  const findings = [...vulns].map((v) =>
+    syntheticFinding(catalogue.at(v), pkgFor(v % PACKAGE_POOL), rand() < 0.6),
+  );
   const inventorySize = Math.min(options.packagesPerImage, PACKAGE_POOL);
   for (let n = Math.floor(rand() * PACKAGE_POOL); packageOf.size < inventorySize; n++)
     pkgFor(n % PACKAGE_POOL);
@@ -260,14 +282,15 @@ export async function seedAnalytics(
   options: SeedOptions,
 ): Promise<SeedResult> {
   const rand = prng(options.seed ?? 1);
-  const pool = vulnerabilityPool(rand, options.vulnerabilities ?? 20_000);
+  const head = Math.max(1, options.vulnerabilities ?? 20_000);
+  const catalogue = { at: vulnerabilityCatalogue(options.seed ?? 1, head), head };
   const shape = {
     findingsPerImage: options.findingsPerImage,
     packagesPerImage: options.packagesPerImage ?? 200,
   };
   const perBatch = Math.max(1, options.imagesPerBatch ?? 20);
   const start = (options.completedAt ?? new Date(Date.UTC(2025, 0, 1))).getTime();
-  const imagesWith = new Uint32Array(pool.length);
+  const imagesWith = new Map<number, number>();
   const imageIds = Array.from({ length: options.images }, () => syntheticUuid(rand));
   const scanIds = imageIds.map(() => syntheticUuid(rand));
   let findings = 0;
@@ -277,12 +300,12 @@ export async function seedAnalytics(
   for (let first = 0; first < options.images; first += perBatch) {
     const batch: ImageScan[] = [];
     for (let i = first; i < Math.min(first + perBatch, options.images); i++) {
-      const image = generateImage(rand, pool, shape, {
+      const image = generateImage(rand, catalogue, shape, {
         imageId: imageIds[i]!,
         scanId: scanIds[i]!,
         completedAt: new Date(start + i),
       });
-      for (const v of image.vulnerabilities) imagesWith[v]! += 1;
+      for (const v of image.vulnerabilities) imagesWith.set(v, (imagesWith.get(v) ?? 0) + 1);
       findings += image.rows.findings!.length;
       packages += image.rows.packages!.length;
       batch.push(image);
@@ -303,12 +326,11 @@ export async function seedAnalytics(
   }
   await writing;
 
-  let common = 0;
-  imagesWith.forEach((n, v) => {
-    if (n > imagesWith[common]!) common = v;
-  });
-  const rare = pool.findIndex((_, v) => imagesWith[v]! >= 1 && imagesWith[v]! <= 5);
-  const aliased = pool.findIndex((vuln, v) => vuln.aliases.length > 0 && imagesWith[v]! >= 2);
+  // In index order: the head first, so `common` and `alias` are the most widespread of their kind.
+  const counted = [...imagesWith].sort(([a], [b]) => a - b);
+  const common = counted.reduce((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0]);
+  const rare = counted.find(([, n]) => n <= 5);
+  const aliased = counted.find(([v, n]) => n >= 2 && catalogue.at(v).aliases.length > 0);
   const order = imageIds
     .map((id, i) => [id, scanIds[i]!] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -317,11 +339,10 @@ export async function seedAnalytics(
     scanIds: order.map(([, scan]) => scan),
     findings,
     packages,
-    common: { id: pool[common]!.id, images: imagesWith[common]! },
-    rare: rare < 0 ? null : { id: pool[rare]!.id, images: imagesWith[rare]! },
-    alias:
-      aliased < 0
-        ? null
-        : { alias: pool[aliased]!.aliases[0]!, id: pool[aliased]!.id, images: imagesWith[aliased]! },
+    common: { id: catalogue.at(common[0]).id, images: common[1] },
+    rare: rare ? { id: catalogue.at(rare[0]).id, images: rare[1] } : null,
+    alias: aliased
+      ? { alias: catalogue.at(aliased[0]).aliases[0]!, id: catalogue.at(aliased[0]).id, images: aliased[1] }
+      : null,
   };
 }

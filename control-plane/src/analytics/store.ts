@@ -248,12 +248,25 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
       if (vuln !== vulnerabilityId.toUpperCase()) throw cursorForAnotherListing();
       afterImageId = imageId;
     }
-    const { sql, params } = q.vulnerableImages(orgId, vulnerabilityId, { afterImageId, limit: limit + 1 });
-    const images: VulnerableImagesPage['images'] = [];
-    for (const row of await this.driver.query(sql, params)) {
-      const imageId = String(row.image_id);
-      if (images.at(-1)?.imageId !== imageId) images.push({ imageId, findings: [] });
-      images.at(-1)!.findings.push(JSON.parse(String(row.finding)) as Finding);
+    const pageQuery = q.vulnerableImagePage(orgId, vulnerabilityId, { afterImageId, limit: limit + 1 });
+    const page = await this.driver.query(pageQuery.sql, pageQuery.params);
+    const images: VulnerableImagesPage['images'] = page.map((r) => ({
+      imageId: String(r.image_id),
+      findings: [],
+    }));
+    if (page.length > 0) {
+      const attempts = page.map((r) => ({ scanId: String(r.scan_id), attempt: Number(r.attempt) }));
+      const findingsQuery = q.attemptFindingsOf(orgId, attempts, vulnerabilityId);
+      const byAttempt = new Map<string, Finding[]>();
+      for (const row of await this.driver.query(findingsQuery.sql, findingsQuery.params)) {
+        const key = `${row.attempt}:${row.scan_id}`;
+        const finding = JSON.parse(String(row.finding)) as Finding;
+        const list = byAttempt.get(key);
+        if (list) list.push(finding);
+        else byAttempt.set(key, [finding]);
+      }
+      // Several images can share an attempt (one digest): each gets its own copy of the findings list.
+      page.forEach((r, i) => images[i]!.findings.push(...(byAttempt.get(`${r.attempt}:${r.scan_id}`) ?? [])));
     }
     const more = images.length > limit;
     if (more) images.length = limit;
