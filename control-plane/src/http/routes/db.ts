@@ -132,7 +132,12 @@ export function dbRoutes(app: FastifyInstance, ctx: ApiContext, deps: DbRoutesDe
       const now = Date.now();
       const age = (d: Date | null) => (d ? Math.max(0, Math.floor((now - d.getTime()) / 1000)) : null);
       const current = deps?.sync.current();
+      const sync = deps ? await deps.sync.status() : null;
       const sources = new Map(current?.meta.sources.map((s) => [s.name, s]));
+      // a feed that failed in the last attempt left no trace in the served snapshot (its version did not change)
+      const failed = new Map(
+        sync?.lastAttempt?.feeds.filter((f) => f.status === 'failed').map((f) => [f.name, f.error]),
+      );
       return {
         version: info.version,
         builtAt: info.builtAt,
@@ -141,9 +146,9 @@ export function dbRoutes(app: FastifyInstance, ctx: ApiContext, deps: DbRoutesDe
           ...s,
           ageSeconds: age(s.updatedAt),
           checkedAt: sources.get(s.name)?.checkedAt ?? null,
-          lastError: sources.get(s.name)?.lastError ?? null,
+          lastError: failed.get(s.name) ?? sources.get(s.name)?.lastError ?? null,
         })),
-        ...(current ? { snapshot: current.manifest, sync: await deps!.sync.status() } : {}),
+        ...(current && sync ? { snapshot: current.manifest, sync } : {}),
       };
     },
   );
