@@ -150,6 +150,27 @@ describe('central database sync', () => {
     });
   });
 
+  it('runs a scheduled update once the interval has passed since the last one', async () => {
+    let now = Date.now();
+    const s = await sync({ intervalMs: 3_600_000, now: () => new Date(now) });
+    await s.poll(); // the seed was built just now: not due
+    const before = (await s.status()).lastAttempt;
+    now += 2 * 3_600_000;
+    await s.poll();
+    const status = await s.status();
+    expect({
+      before,
+      attempt: { trigger: status.lastAttempt?.trigger, outcome: status.lastAttempt?.outcome },
+      nextRunAt: status.nextRunAt,
+      intervalSeconds: status.intervalSeconds,
+    }).toEqual({
+      before: null,
+      attempt: { trigger: 'schedule', outcome: 'updated' },
+      nextRunAt: new Date(Date.parse(status.lastAttempt!.startedAt) + 3_600_000).toISOString(),
+      intervalSeconds: 3_600,
+    });
+  });
+
   it('lets one sync run at a time across two control planes (Postgres advisory lock)', async () => {
     const a = await sync({ sources: ['nvd', 'alpine'] });
     const b = await sync({ sources: ['nvd', 'alpine'] });

@@ -335,8 +335,13 @@ class Sync implements DbSync {
     return attempt;
   }
 
-  /** The work file holds the current snapshot (an update builds on what is served, drops included). */
+  /**
+   * The work file holds the current snapshot (an update builds on what is served, drops included). An engine
+   * update lock left beside it is stale by construction (this control plane holds the sync lock): one left by a
+   * control plane that died on another host would otherwise block every later update.
+   */
   private async prepareWork(work: string): Promise<void> {
+    await rm(`${work}.lock`, { force: true });
     let version: string | null = null;
     try {
       version = readSnapshotMeta(work).version;
