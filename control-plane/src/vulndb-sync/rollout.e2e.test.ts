@@ -21,9 +21,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alpineIndex } from '../../../test/e2e/db-update/feed-payloads.js';
-import { FeedReplayServer } from '../../../test/e2e/db-update/replay-server.js';
+import { FeedReplayServer, NVD_PATH } from '../../../test/e2e/db-update/replay-server.js';
+import { ControlPlaneProcess, killAll } from '../../../test/harness/fleet-processes.js';
 import { startRegistryProxy, type RegistryProxy } from '../../../test/harness/fleet-proxy.js';
 import { pushOciLayout } from '../../../test/harness/oci-image.js';
+import { freePort } from '../../../test/harness/process.js';
 import { startRegistry, type RegistryHandle } from '../../../test/harness/registry.js';
 import { connectQueue } from '../../../worker/src/queue/jetstream/connect.js';
 import { createJetStreamJobSource } from '../../../worker/src/queue/jetstream/source.js';
@@ -64,6 +66,7 @@ let server: ServerHandle;
 let api: ApiClient;
 let v1: string;
 let image: string;
+let controlPlaneEnv: Record<string, string>;
 const cpLog: LogLine[] = [];
 const workers: Array<{
   handle: WorkerHandle;
@@ -98,25 +101,29 @@ beforeAll(async () => {
     [],
   );
   await feeds.start();
+  controlPlaneEnv = {
+    VIGIL_NATS_STREAM: QUEUE.stream,
+    VIGIL_NATS_SUBJECT_PREFIX: QUEUE.subjectPrefix,
+    DATABASE_URL: scratch.url,
+    NATS_URL: SHARED_NATS_URL,
+    VIGIL_DB: seed,
+    VIGIL_DB_DIR: join(dir, 'snapshots'),
+    VIGIL_WORKER_TOKEN: WORKER_TOKEN,
+    VIGIL_HOST: '127.0.0.1',
+    VIGIL_ADMIN_EMAIL: ADMIN.email,
+    VIGIL_ADMIN_PASSWORD: ADMIN.password,
+    VIGIL_INSECURE_REGISTRIES: proxy.host,
+    VIGIL_DRAIN_TIMEOUT: '5',
+    VIGIL_DB_UPDATE_INTERVAL: '0',
+    VIGIL_DB_SOURCES: 'alpine',
+    VIGIL_DB_MIRRORS: `alpine=${feeds.url}/alpine/,nvd=${feeds.url}${NVD_PATH}`,
+  };
   server = await startControlPlane(
     loadServerConfig('control-plane', {
-      VIGIL_NATS_STREAM: QUEUE.stream,
-      VIGIL_NATS_SUBJECT_PREFIX: QUEUE.subjectPrefix,
-      DATABASE_URL: scratch.url,
-      NATS_URL: SHARED_NATS_URL,
-      VIGIL_DB: seed,
+      ...controlPlaneEnv,
       VIGIL_DATA_DIR: join(dir, 'control-plane'),
-      VIGIL_WORKER_TOKEN: WORKER_TOKEN,
-      VIGIL_HOST: '127.0.0.1',
       PORT: '0',
       VIGIL_GRPC_PORT: '0',
-      VIGIL_ADMIN_EMAIL: ADMIN.email,
-      VIGIL_ADMIN_PASSWORD: ADMIN.password,
-      VIGIL_INSECURE_REGISTRIES: proxy.host,
-      VIGIL_DRAIN_TIMEOUT: '5',
-      VIGIL_DB_UPDATE_INTERVAL: '0',
-      VIGIL_DB_SOURCES: 'alpine',
-      VIGIL_DB_MIRRORS: `alpine=${feeds.url}/alpine/`,
     }),
     { logger: capturingLogger(cpLog) },
   );
@@ -150,6 +157,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   proxy?.release();
+  feeds?.releaseHung();
+  await killAll();
   for (const w of workers) {
     await w.handle.stop().catch(() => undefined);
     await w.source.close().catch(() => undefined);
@@ -352,6 +361,55 @@ describe('snapshot rollout to a fleet', () => {
       ranged: { status: 206, range: `bytes 0-15/${bytes.length}`, body: 'SQLite format 3\0' },
       anonymous: 401,
       update: { status: 403, code: 'CP_FORBIDDEN' },
+    });
+  });
+
+  it('lets one control plane at a time update: a second `vigil control-plane` on the same database and directory', async () => {
+    const [http, grpc] = await Promise.all([freePort(), freePort()]);
+    const second = new ControlPlaneProcess(
+      {
+        ...controlPlaneEnv,
+        VIGIL_DATA_DIR: join(dir, 'control-plane-2'),
+        VIGIL_DB_SOURCES: 'nvd,alpine',
+        VIGIL_LOG_LEVEL: 'warn',
+      },
+      { http, grpc },
+    );
+    await second.start();
+    const secondApi = new ApiClient(second.url);
+    await secondApi.login(ADMIN.email, ADMIN.password);
+    await secondApi.useNewToken(['admin']);
+    feeds.nvd.hangAtStartIndex = 0;
+    const from = feeds.log.length;
+    const started = await secondApi.call('POST', '/api/v1/db/update');
+    await waitFor('the second control plane to be fetching', async () =>
+      feeds.since(from).some((r) => r.path === NVD_PATH) ? true : undefined,
+    );
+    const refused = await api.call('POST', '/api/v1/db/update');
+    const whileRunning = await dbInfo();
+    const requestsWhileRunning = [...new Set(feeds.since(from).map((r) => r.path))];
+    feeds.nvd.hangAtStartIndex = undefined;
+    feeds.releaseHung();
+    const after = await waitFor('the second control plane to finish', async () => {
+      const i = await dbInfo();
+      return i.sync.running || i.sync.lastAttempt?.outcome === 'running' ? undefined : i;
+    });
+    const thenHere = await api.call('POST', '/api/v1/db/update');
+    await second.stop();
+    expect({
+      started: started.status,
+      refused: { status: refused.status, code: (refused.body as { code: string }).code },
+      runningSeenHere: whileRunning.sync.running,
+      requestsWhileRunning,
+      after: after.sync.lastAttempt?.trigger,
+      thenHere: thenHere.status,
+    }).toEqual({
+      started: 202,
+      refused: { status: 409, code: 'CP_CONFLICT' },
+      runningSeenHere: true,
+      requestsWhileRunning: [NVD_PATH],
+      after: 'request',
+      thenHere: 202,
     });
   });
 });
