@@ -65,6 +65,7 @@ describe('NatsLayerCache on the shared NATS server', () => {
     nc = await connectQueue({ servers: NATS_URL, name: 'layer-cache-test' });
   });
   afterEach(async () => {
+    await Promise.all(caches.map((c) => c.flush()));
     caches.splice(0).forEach((c) => c.close());
     await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
     await dropBucket(nc, bucket);
@@ -90,14 +91,26 @@ describe('NatsLayerCache on the shared NATS server', () => {
     });
   });
 
-  it('a restarted worker answers from its local directory before asking the bucket', async () => {
+  it('a restarted worker answers from its local directory, for its own puts and its bucket hits', async () => {
     const a = await workerCache();
+    const b = await workerCache();
     await a.put(key('b'), layerAnalysis('sha256:b'));
-    const restarted = new NatsLayerCache({ connection: nc, bucket, localDir: dirs[0] });
-    caches.push(restarted);
-    expect({ value: await restarted.get(key('b')), stats: restarted.stats() }).toEqual({
-      value: layerAnalysis('sha256:b'),
-      stats: stats({ hits: 1, localHits: 1 }),
+    await b.get(key('b'));
+    await b.flush();
+    const restarted = (dir: string) => {
+      const cache = new NatsLayerCache({ connection: nc, bucket: 'TEST_LAYERS_NONE', localDir: dir });
+      caches.push(cache);
+      return cache;
+    };
+    const [a2, b2] = [restarted(dirs[0]!), restarted(dirs[1]!)];
+    expect({
+      a: await a2.get(key('b')),
+      b: await b2.get(key('b')),
+      stats: [a2.stats(), b2.stats()],
+    }).toEqual({
+      a: layerAnalysis('sha256:b'),
+      b: layerAnalysis('sha256:b'),
+      stats: [stats({ hits: 1, localHits: 1 }), stats({ hits: 1, localHits: 1 })],
     });
   });
 

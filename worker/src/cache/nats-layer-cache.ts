@@ -110,6 +110,7 @@ export class NatsLayerCache implements LayerCache {
   };
   /** keys whose bucket entry this process found damaged: their next put replaces the entry */
   private readonly damaged = new Set<string>();
+  private readonly localWrites = new Set<Promise<void>>();
   private opening: Promise<LayerBucket> | null = null;
   /** the bucket is not tried before this time (ms since epoch) after a failure */
   private retryAt = 0;
@@ -152,6 +153,25 @@ export class NatsLayerCache implements LayerCache {
     this.statusIterator.stop?.();
   }
 
+  /** Resolves when the local copies of bucket hits started so far are written. */
+  async flush(): Promise<void> {
+    await Promise.all(this.localWrites);
+  }
+
+  /**
+   * Copies a bucket hit to the local tier after the scan has its answer (a restart then needs no refetch). The
+   * copy is decoded afresh: the scan merges into the analysis it was given while the write is under way.
+   */
+  private writeBehind(key: string, bytes: Uint8Array): void {
+    const local = this.local;
+    if (!local) return;
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => local.put(key, decodeEntry(key, bytes)!))
+      .catch(() => undefined)
+      .finally(() => this.localWrites.delete(write));
+    this.localWrites.add(write);
+  }
+
   async get(key: string, signal?: AbortSignal): Promise<LayerAnalysis | undefined> {
     if (!KEY_RE.test(key)) return undefined;
     const inMemory = this.memory.get(key);
@@ -172,8 +192,7 @@ export class NatsLayerCache implements LayerCache {
       if (analysis) {
         this.counters.remoteHits++;
         this.memory.set(key, read.bytes);
-        // before the scan gets (and merges into) the analysis: the local tier serialises it
-        await this.local?.put(key, analysis).catch(() => undefined);
+        this.writeBehind(key, read.bytes);
         return analysis;
       }
     }

@@ -42,6 +42,7 @@ describe.skipIf(!hasRealdata)('workers sharing the NATS layer cache', () => {
       source.push(scanJob(scanId, fx.registry.ref));
       await fx.start(source, { cache, workerId });
       await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+      await cache.flush();
       cache.close();
       const stream = fx.streamOf(scanId);
       const [first] = eventsOf(stream, 'inventory');
