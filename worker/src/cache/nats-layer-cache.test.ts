@@ -235,7 +235,8 @@ describe('NatsLayerCache on the shared NATS server', () => {
     expect([
       codeOf(() => new NatsLayerCache({ connection: nc, bucket: 'a.b' })),
       codeOf(() => new NatsLayerCache({ connection: nc, bucket, memoryBytes: -1 })),
-    ]).toEqual(['WRK_CONFIG_INVALID', 'WRK_CONFIG_INVALID']);
+      codeOf(() => new NatsLayerCache({ connection: nc, bucket, timeoutMs: 0 })),
+    ]).toEqual(['WRK_CONFIG_INVALID', 'WRK_CONFIG_INVALID', 'WRK_CONFIG_INVALID']);
   });
 });
 

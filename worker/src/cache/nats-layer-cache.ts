@@ -81,9 +81,12 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-const nonNegativeInt = (name: string, value: number): number => {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new WorkerError('WRK_CONFIG_INVALID', `layer cache ${name} must be an integer ≥ 0, got ${value}`);
+const intAtLeast = (name: string, value: number, min: number): number => {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new WorkerError(
+      'WRK_CONFIG_INVALID',
+      `layer cache ${name} must be an integer ≥ ${min}, got ${value}`,
+    );
   }
   return value;
 };
@@ -129,14 +132,14 @@ export class NatsLayerCache implements LayerCache {
     }
     this.nc = options.connection;
     this.local = options.localDir ? new FsLayerCache({ dir: options.localDir }) : undefined;
-    this.memory = new ByteLru(nonNegativeInt('memoryBytes', options.memoryBytes ?? 64 * 1024 * 1024));
-    this.maxEntryBytes = nonNegativeInt('maxEntryBytes', options.maxEntryBytes ?? 64 * 1024 * 1024);
+    this.memory = new ByteLru(intAtLeast('memoryBytes', options.memoryBytes ?? 64 * 1024 * 1024, 0));
+    this.maxEntryBytes = intAtLeast('maxEntryBytes', options.maxEntryBytes ?? 64 * 1024 * 1024, 0);
     this.bucketOptions = {
-      ttlMs: nonNegativeInt('ttlMs', options.ttlMs ?? 30 * 24 * 3_600_000),
-      maxBytes: options.maxBucketBytes ?? -1,
-      timeoutMs: nonNegativeInt('timeoutMs', options.timeoutMs ?? 5_000),
+      ttlMs: intAtLeast('ttlMs', options.ttlMs ?? 30 * 24 * 3_600_000, 0),
+      maxBytes: intAtLeast('maxBucketBytes', options.maxBucketBytes ?? -1, -1),
+      timeoutMs: intAtLeast('timeoutMs', options.timeoutMs ?? 5_000, 1),
     };
-    this.retryMs = nonNegativeInt('retryMs', options.retryMs ?? 5_000);
+    this.retryMs = intAtLeast('retryMs', options.retryMs ?? 5_000, 0);
     this.logger = options.logger ?? SILENT;
     this.statusIterator = this.nc.status() as AsyncIterable<Status> & { stop?: () => void };
     void this.watchConnection();
