@@ -67,8 +67,8 @@ describe('NatsLayerCache on the shared NATS server', () => {
   afterEach(async () => {
     await Promise.all(caches.map((c) => c.flush()));
     caches.splice(0).forEach((c) => c.close());
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
     await dropBucket(nc, bucket);
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
   beforeEach(() => {
     bucket = uniqueBucket();
