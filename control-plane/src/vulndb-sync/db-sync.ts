@@ -65,6 +65,8 @@ export interface DbSyncStatus {
 export interface DbSync {
   /** the current snapshot (kept in memory, re-read every poll) */
   current(): PublishedSnapshot;
+  /** the current snapshot as the directory names it right now (another control plane may have published) */
+  latest(): Promise<PublishedSnapshot>;
   /** a published snapshot by version; null when the directory has none of it */
   published(version: string): Promise<PublishedSnapshot | null>;
   /**
@@ -130,6 +132,11 @@ class Sync implements DbSync {
   }
 
   current(): PublishedSnapshot {
+    return this.snapshot;
+  }
+
+  async latest(): Promise<PublishedSnapshot> {
+    await this.reload();
     return this.snapshot;
   }
 

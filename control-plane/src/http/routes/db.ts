@@ -187,7 +187,8 @@ async function fileRoutes(app: FastifyInstance, ctx: ApiContext, deps: DbRoutesD
         response: fileResponses,
       },
     },
-    async (request, reply) => sendFile(request, reply, deps.sync.current(), true),
+    // read afresh: a worker told of a new version by a replica must not get an older one from here
+    async (request, reply) => sendFile(request, reply, await deps.sync.latest(), true),
   );
 
   app.get<{ Params: { version: string } }>(
