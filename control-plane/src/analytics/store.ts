@@ -120,8 +120,15 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         fixable: Number(counted.fixable ?? 0),
         packages: Number(packagesOf.get(key)?.packages ?? 0),
       };
-      const base = { org_id: orgId, scan_id: s.scanId, attempt: s.attempt, digest: s.digest };
-      const row = { ...base, completed_at: s.completedAt, os: osToColumn(s.os), ...columns };
+      const row = {
+        org_id: orgId,
+        scan_id: s.scanId,
+        attempt: s.attempt,
+        digest: s.digest,
+        completed_at: s.completedAt,
+        os: osToColumn(s.os),
+        ...columns,
+      };
       summaryRows.push(row);
       for (const imageId of s.imageIds) latestRows.push({ ...row, image_id: imageId });
       summaries.push({

@@ -1,7 +1,8 @@
 /**
  * The analytics store contract: inventories and findings per scan in ClickHouse, plus each image's
  * latest-scan summary for severity aggregation across the fleet. Declared here by its consumers (services,
- * REST); implemented by analytics/clickhouse (chdb embedded, or a ClickHouse server over HTTP).
+ * REST); implemented by analytics/store.ts over the driver seam of analytics/driver.ts (chdb embedded, or a
+ * ClickHouse server over HTTP).
  *
  * Visibility and idempotency: rows are written per (scanId, attempt) while a worker streams them and stay
  * invisible until `publishScan` makes that attempt the image's latest completed scan. A retried attempt writes
