@@ -130,14 +130,19 @@ describe('password login', () => {
     for (const password of ['wrong 1', 'wrong 2', 'wrong 3', PASSWORD])
       outcomes.push(code(await attempt(password)));
     const limited = await attempt(PASSWORD);
-    expect({ outcomes, retryAfter: limited.headers['retry-after'] }).toEqual({
+    // the rest of the window: 60 s less the time the attempts took (a loaded machine may take seconds)
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect({
+      outcomes,
+      retryAfter: retryAfter >= 1 && retryAfter <= 60 ? 'within the window' : retryAfter,
+    }).toEqual({
       outcomes: [
         '401 CP_UNAUTHENTICATED',
         '401 CP_UNAUTHENTICATED',
         '401 CP_UNAUTHENTICATED',
         '429 CP_RATE_LIMITED',
       ],
-      retryAfter: '60',
+      retryAfter: 'within the window',
     });
   });
 });
