@@ -111,10 +111,8 @@ async function expectStatus(res: Response, wanted: number, what: string): Promis
   if (res.status !== wanted) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`);
 }
 
-/** Uploads a blob unless the repository has it (monolithic upload: POST, then PUT with the digest). */
+/** Uploads a blob (monolithic upload: POST, then PUT with the digest). */
 async function pushBlob(registry: string, repository: string, b: Blob): Promise<void> {
-  const head = await fetch(`${registry}/v2/${repository}/blobs/${b.digest}`, { method: 'HEAD' });
-  if (head.status === 200) return;
   const start = await fetch(`${registry}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
   await expectStatus(start, 202, `upload start in ${repository}`);
   const location = new URL(start.headers.get('location')!, registry);
@@ -191,11 +189,11 @@ export async function pushFleetImages(
       base: baseName,
     };
   };
-  // the first image of each repository uploads the bases; the rest go 8 at a time
+  // the first images of each repository upload the bases; the rest go 16 at a time
   const images: FleetImage[] = [];
   for (let i = 0; i < Math.min(options.count, repositories * 2); i++) images.push(await pushOne(i));
-  for (let i = images.length; i < options.count; i += 8) {
-    const ids = Array.from({ length: Math.min(8, options.count - i) }, (_, k) => i + k);
+  for (let i = images.length; i < options.count; i += 16) {
+    const ids = Array.from({ length: Math.min(16, options.count - i) }, (_, k) => i + k);
     images.push(...(await Promise.all(ids.map(pushOne))));
   }
   return images;

@@ -1,12 +1,12 @@
 /**
  * Fleet scenarios at scale, all real processes (test/harness/fleet.ts): `vigil control-plane` on a scratch Postgres
  * database, chdb in its data dir and the shared NATS (a stream of its own), three `vigil worker` processes, 200
- * small distinct images (4 repositories) in a local docker-registry.
+ * small distinct images (5 repositories, two Alpine bases) in a local docker-registry.
  *
  * 1. The three workers scan the 200 images: every scan completes exactly once, each image's findings equal the
  *    single-process reference (`vigil image` of an image on the same base), and the raw analytics rows hold
  *    each finding once.
- * 2. A bulk rescan of one repository's 50 images while the control plane is killed (SIGKILL) mid-batch and
+ * 2. A bulk rescan of one repository's 40 images while the control plane is killed (SIGKILL) mid-batch and
  *    started again on the same Postgres, chdb directory and NATS stream: nothing is lost, every scan of the batch
  *    completes and the batch's progress reaches its total.
  */
@@ -24,6 +24,7 @@ import {
 import { startFleet, waitFor, type Fleet, type FleetImage, type WorkerProcess } from '../../harness/fleet.js';
 
 const IMAGES = 200;
+const REPOSITORIES = 5;
 const FINISHED = { queued: 0, running: 0, failed: 0, cancelled: 0 };
 
 let fleet: Fleet;
@@ -34,9 +35,11 @@ let reference: Record<FleetImage['base'], string[]>;
 let first: RequestedScan[] = [];
 
 beforeAll(async () => {
-  fleet = await startFleet({ images: IMAGES, repositories: 4 });
-  workers = await Promise.all([1, 2, 3].map(() => fleet.startWorker({ concurrency: 2 })));
-  reference = await baseReferences(fleet.images, fleet.dbPath, fleet.proxy.host);
+  fleet = await startFleet({ images: IMAGES, repositories: REPOSITORIES });
+  [workers, reference] = await Promise.all([
+    Promise.all([1, 2, 3].map(() => fleet.startWorker({ concurrency: 2 }))),
+    baseReferences(fleet.images, fleet.dbPath, fleet.proxy.host),
+  ]);
 });
 
 afterAll(async () => {
@@ -124,7 +127,7 @@ describe('fleet at scale: 3 worker processes, 200 images', () => {
 
   it('loses nothing of a bulk rescan when the control plane is killed mid-batch and started again', async () => {
     const subset = first.filter((s) => s.image.repository === 'fleet/svc-0');
-    expect(subset).toHaveLength(IMAGES / 4); // the images scanned by the previous test
+    expect(subset).toHaveLength(IMAGES / REPOSITORIES); // the images scanned by the previous test
     // a slower registry keeps the batch in flight while the control plane dies
     fleet.proxy.delayMs = 100;
     const bulk = await fleet.api.call('POST', '/api/v1/scans/bulk', {
