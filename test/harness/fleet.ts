@@ -22,7 +22,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { bootstrapAdmin } from '../../control-plane/src/auth/bootstrap.js';
 import { ApiClient, waitFor } from '../../control-plane/src/demo/testdata/api-client.js';
-import { SHARED_NATS_URL } from '../../control-plane/src/queue/testdata/nats-server.js';
+import { SHARED_NATS_URL, uniqueQueueNames } from '../../control-plane/src/queue/testdata/nats-server.js';
 import { pgStores, type SqlDatabase } from '../../control-plane/src/store/postgres/index.js';
 import {
   createScratchDatabase,
@@ -80,8 +80,7 @@ const ADMIN_EMAIL = 'admin@fleet.example.com';
 /** Starts everything but the workers. */
 export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-fleet-'));
-  const id = randomBytes(5).toString('hex');
-  const queue = { stream: `TEST_FLEET_${id}`, subjectPrefix: `test.fleet${id}` };
+  const queue = uniqueQueueNames();
   const natsUrl = options.natsUrl ?? SHARED_NATS_URL;
   const dbPath = join(dir, 'vigil.db');
   const workerToken = randomBytes(24).toString('base64url');
@@ -92,14 +91,10 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   };
   try {
     const [scratch, registry, built] = await Promise.all([
-      createScratchDatabase(),
-      startRegistry(),
+      createScratchDatabase().then((s) => (cleanups.push(() => s.drop()), s)),
+      startRegistry().then((r) => (cleanups.push(() => r.stop()), r)),
       runVigil(['db', 'build', '--from', realdata('feeds'), '--out', dbPath, '-q']),
     ]);
-    cleanups.push(
-      () => scratch.drop(),
-      () => registry.stop(),
-    );
     if (built.code !== 0) throw new Error(`vigil db build failed: ${built.stderr}`);
     const proxy = await startRegistryProxy(registry.url);
     cleanups.push(() => proxy.stop());
