@@ -12,11 +12,11 @@
  * ≤ 1.5× per route, zero errors. Floor and API rounds alternate; best p95 of each.
  *
  * The seeded chdb directory and Postgres database are cached (benchCache(): /var/cache/vigil-bench)
- * under version stamps of the seed shape and both schemas; a rerun reuses them.
+ * under version stamps of the seed shape, the built seeder and both schemas; a rerun reuses them.
  * `node bench/p1-api.mjs [--runs N]` runs it alone; run.mjs calls `benchP1`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -35,6 +35,7 @@ import {
   NATS_URL,
   PG_ADMIN_URL,
   readJson,
+  ROOT,
   stamp,
 } from './platform.mjs';
 
@@ -54,7 +55,8 @@ const log = (msg) => process.stderr.write(`[bench P1] ${msg}\n`);
 async function layout() {
   const { ANALYTICS_MIGRATIONS, migrationChecksum } = await controlPlane('analytics/index.js');
   const { loadMigrations } = await controlPlane('store/postgres/index.js');
-  const chStamp = stamp({ SHAPE, SEED_GEN, ch: ANALYTICS_MIGRATIONS.map(migrationChecksum) });
+  const seeder = readFileSync(join(ROOT, 'control-plane', 'dist', 'analytics', 'seed.js'), 'utf8');
+  const chStamp = stamp({ SHAPE, SEED_GEN, seeder, ch: ANALYTICS_MIGRATIONS.map(migrationChecksum) });
   const pgStamp = stamp({ chStamp, pg: (await loadMigrations()).map((m) => m.checksum), REPOSITORIES });
   const cache = benchCache();
   const dir = join(cache, `p1-${chStamp}`);
@@ -314,6 +316,24 @@ async function floorChild() {
       snapshot: () => null,
       dbVersion: () => 'bench-p1',
     });
+    // the statement a bearer token costs the API on every request (informational second floor)
+    const { createAuth, pgSessionStore } = await controlPlane('auth/index.js');
+    const { pgAuditStore, pgOrgStore } = await controlPlane('store/postgres/index.js');
+    const auth = createAuth({
+      orgs: pgOrgStore(recordingDb),
+      audit: pgAuditStore(db),
+      sessions: pgSessionStore(db),
+    });
+    recorded = [];
+    await auth.authenticateToken(process.env.VIGIL_BENCH_P1_TOKEN);
+    const authStatements = recorded;
+    recorded = null;
+    const run = async (list) => {
+      for (const s of list) {
+        if (s.pg !== undefined) await pool.query(s.pg, s.values);
+        else await driver.query(s.ch, s.params);
+      }
+    };
     const out = {};
     for (const route of routes(info)) {
       const statements = [];
@@ -324,20 +344,20 @@ async function floorChild() {
         statements.push(recorded);
         recorded = null;
       }
-      const replay = async (k) => {
-        for (const s of statements[k % statements.length]) {
-          if (s.pg !== undefined) await pool.query(s.pg, s.values);
-          else await driver.query(s.ch, s.params);
-        }
-      };
-      const stats = await drive(replay);
+      const stats = await drive((k) => run(statements[k % statements.length]));
+      const withAuth = await drive(async (k) => {
+        await run(authStatements);
+        await run(statements[k % statements.length]);
+      });
       out[route.name] = {
         ...stats,
+        withAuth,
         statements: statements[0].map((s) => (s.pg !== undefined ? 'pg' : 'chdb')).join('+'),
         sample: sampleOf(answers[0]),
       };
       log(
-        `floor ${route.name}: p50 ${fmtMs(stats.p50)}, p95 ${fmtMs(stats.p95)} (${out[route.name].statements})`,
+        `floor ${route.name}: p50 ${fmtMs(stats.p50)}, p95 ${fmtMs(stats.p95)} (${out[route.name].statements}); ` +
+          `with the token statement p95 ${fmtMs(withAuth.p95)}`,
       );
     }
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -409,7 +429,7 @@ async function createToken(l) {
   }
 }
 
-const best = (rounds, name) => rounds.map((r) => r[name]).reduce((a, b) => (b.p95 < a.p95 ? b : a));
+const lowestP95 = (stats) => stats.reduce((a, b) => (b.p95 < a.p95 ? b : a));
 
 /** P1 rows for run.mjs. */
 export async function benchP1({ runs = 2 } = {}) {
@@ -442,7 +462,12 @@ export async function benchP1({ runs = 2 } = {}) {
   try {
     for (let r = 0; r < runs; r++) {
       log(`round ${r + 1}/${runs}: floor (load ${await loadNow()})`);
-      floors.push(await jsonChild(SELF, ['--child', 'floor'], { label: 'P1 floor' }));
+      floors.push(
+        await jsonChild(SELF, ['--child', 'floor'], {
+          label: 'P1 floor',
+          env: { VIGIL_BENCH_P1_TOKEN: token },
+        }),
+      );
       log(`round ${r + 1}/${runs}: API (load ${await loadNow()})`);
       apis.push(await apiRound(l, info, token, env));
     }
@@ -451,13 +476,16 @@ export async function benchP1({ runs = 2 } = {}) {
     rmSync(tmp, { recursive: true, force: true });
   }
   const rows = routes(info).map((route) => {
-    const floor = best(floors, route.name);
-    const api = best(apis, route.name);
+    const floor = lowestP95(floors.map((f) => f[route.name]));
+    const api = lowestP95(apis.map((a) => a[route.name]));
+    const withAuth = lowestP95(floors.map((f) => f[route.name].withAuth));
     const errors = apis.reduce((n, a) => n + a[route.name].errors, 0);
     const ratio = api.p95 / floor.p95;
     return {
       bench: `P1 ${route.name} (50 clients)`,
-      floor: `SQL (${floor.statements}) p95 ${fmtMs(floor.p95)}, p50 ${fmtMs(floor.p50)}`,
+      floor:
+        `SQL (${floor.statements}) p95 ${fmtMs(floor.p95)}, p50 ${fmtMs(floor.p50)}; ` +
+        `+ token statement p95 ${fmtMs(withAuth.p95)}`,
       measured: `p95 ${fmtMs(api.p95)}, p50 ${fmtMs(api.p50)}, ${api.perSecond.toFixed(0)} req/s, ${errors} errors`,
       value: `${ratio.toFixed(2)}×`,
       target: '≤ 1.5×, 0 errors',
