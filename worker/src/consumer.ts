@@ -2,8 +2,9 @@
  * The generic job loop over a JobSource: at most `concurrency` jobs at once (the next delivery is
  * asked for only when a slot is free), a `working()` heartbeat while a job runs, cancel signals
  * routed to the running job's AbortController, and the handler's disposition turned into ack or
- * nak. Draining stops taking jobs, waits for the running ones up to a timeout, then stops them
- * (they give their jobs back for redelivery).
+ * nak. Before asking for a job the loop waits until `ready` lets it (run-worker: not while jobs wait
+ * for an unreachable control plane). Draining stops taking jobs, waits for the running ones up to a
+ * timeout, then stops them (they give their jobs back for redelivery).
  */
 import type { Logger } from 'pino';
 import type { MetricsRecorder } from './metrics.js';
@@ -17,6 +18,8 @@ export interface ConsumerOptions {
   heartbeatMs: number;
   /** pause after `source.next` failed, before asking again */
   nextRetryMs: number;
+  /** resolves when another job may be taken, or once `signal` aborts (default: at once) */
+  ready?(signal: AbortSignal): Promise<void>;
   handle(delivery: JobDelivery, signal: AbortSignal): Promise<Disposition>;
   metrics: MetricsRecorder;
   logger: Logger;
@@ -85,6 +88,8 @@ export class Consumer {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
+      await this.options.ready?.(signal);
+      if (signal.aborted) break;
       let delivery: JobDelivery | null;
       try {
         delivery = await source.next(signal);

@@ -1,6 +1,7 @@
 /**
  * Counters of one worker process that the control plane cannot see: what its jobs ended as, how
- * many run now, and how fast cancels stopped them. Read with `WorkerHandle.metrics()`.
+ * many run now (and how many of those wait for the control plane), and how fast cancels stopped
+ * them. Read with `WorkerHandle.metrics()`.
  */
 import type { JobOutcome } from './jobs/types.js';
 
@@ -9,6 +10,8 @@ export interface WorkerMetrics {
   received: number;
   /** jobs running now */
   inFlight: number;
+  /** running jobs that keep their delivery until the unreachable control plane answers */
+  waitingForControlPlane: number;
   /** per final outcome of a delivery (see Disposition) */
   outcomes: Record<JobOutcome, number>;
   /** cancel signal → job stopped and acknowledged, over cancelled running jobs */
@@ -22,6 +25,7 @@ export class MetricsRecorder {
   private readonly value: WorkerMetrics = {
     received: 0,
     inFlight: 0,
+    waitingForControlPlane: 0,
     outcomes: { completed: 0, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 0 },
     cancelStop: { count: 0, totalMs: 0, maxMs: 0 },
     settleErrors: 0,
@@ -41,6 +45,10 @@ export class MetricsRecorder {
       c.totalMs += cancelStopMs;
       c.maxMs = Math.max(c.maxMs, cancelStopMs);
     }
+  }
+
+  waiting(jobs: number): void {
+    this.value.waitingForControlPlane = jobs;
   }
 
   settleError(): void {

@@ -1,8 +1,8 @@
 /**
  * runWorker on the real JetStream JobSource (queue/jetstream) against the shared NATS server: jobs published
  * as the control plane publishes them, cancel signals on core NATS, redelivery by JetStream itself (nak with a
- * delay, a drained worker's jobs going to another worker). The WorkerService peer, images and database are
- * those of run-worker.test.ts (testdata/worker-fixture.ts).
+ * delay, a drained worker's jobs going to another worker), jobs held through a control-plane outage. The
+ * WorkerService peer, images and database are those of run-worker.test.ts (testdata/worker-fixture.ts).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -38,9 +38,9 @@ describe.skipIf(!hasRealdata)('runWorker on JetStream', () => {
   });
   afterAll(() => fx?.close());
 
-  /** A fresh queue (ack_wait 5 s, at most 2 deliveries) and a source on its own connection, like a worker process. */
-  const openQueue = async () => {
-    queue = await createTestQueue({ ackWaitMs: 5_000, maxDeliver: 2 });
+  /** A fresh queue (ack_wait 5 s unless given, at most 2 deliveries) and a source on its own connection, like a worker process. */
+  const openQueue = async (ackWaitMs = 5_000) => {
+    queue = await createTestQueue({ ackWaitMs, maxDeliver: 2 });
   };
   const openSource = async (): Promise<JobSource> => {
     const nc = await connectQueue({ servers: NATS_URL });
@@ -152,6 +152,40 @@ describe.skipIf(!hasRealdata)('runWorker on JetStream', () => {
       second: ['started', 'findings', 'completed'],
       requeued: 1,
       stored: 0,
+    });
+  });
+
+  it('holds jobs through a control-plane outage longer than the ack wait and the retry delays; each completes once, at attempt 1', async () => {
+    // ack_wait 1 s and 2 deliveries: a 3 s outage is the fleet's 45 s one against ack_wait 30 s and 5 deliveries
+    await openQueue(1_000);
+    fx.plane.down();
+    const ids = ['js-out1', 'js-out2', 'js-out3'];
+    for (const id of ids) await queue.publish(id, ALPINE_310);
+    const worker = await fx.start(await openSource(), {
+      concurrency: 2,
+      heartbeatMs: 200,
+      controlPlaneRetryMaxMs: 100,
+    });
+    await vi.waitFor(() => expect(worker.metrics().waitingForControlPlane).toBe(2), WAIT);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const during = {
+      received: worker.metrics().received,
+      waiting: worker.metrics().waitingForControlPlane,
+      stored: await queue.stored(),
+    };
+    await fx.plane.up();
+    await vi.waitFor(() => expect(worker.metrics().outcomes.completed).toBe(3), WAIT);
+    await vi.waitFor(async () => expect(await queue.stored()).toBe(0), WAIT);
+    expect({
+      during,
+      claims: ids.map(claimsOf),
+      kinds: ids.map((id) => terminalKinds(fx.streamOf(id)).filter((k) => k !== 'inventory')),
+      outcomes: worker.metrics().outcomes,
+    }).toEqual({
+      during: { received: 2, waiting: 2, stored: 3 },
+      claims: ids.map(() => [1]),
+      kinds: ids.map(() => ['started', 'findings', 'completed']),
+      outcomes: { completed: 3, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 0 },
     });
   });
 });

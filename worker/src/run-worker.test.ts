@@ -213,6 +213,7 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
       metrics: {
         received: 2,
         inFlight: 0,
+        waitingForControlPlane: 0,
         outcomes: { completed: 2, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 0 },
         cancelStop: { count: 0, totalMs: 0, maxMs: 0 },
         settleErrors: 0,
@@ -324,36 +325,144 @@ describe.skipIf(!hasRealdata)('runWorker', () => {
     });
   });
 
-  it('gives a job back when the control plane fails the claim or the stream, and drops it when the attempt is stale', async () => {
+  it('gives a job back when the control plane answers the claim or the stream with an error, drops it when the attempt is stale, and waits while it answers UNAVAILABLE', async () => {
+    let dbDown = 2;
     fx.plane.onClaim = (request) => {
-      if (request.scanId === 'scan-claim-down') throw { code: grpcStatus.UNAVAILABLE, details: 'down' };
+      if (request.scanId === 'scan-claim-error') throw { code: grpcStatus.INTERNAL, details: 'bug' };
+      // e.g. CP_DB_UNAVAILABLE: the control plane cannot record the claim now
+      if (request.scanId === 'scan-db-down' && dbDown-- > 0) {
+        throw { code: grpcStatus.UNAVAILABLE, details: 'database down', vigilCode: 'CP_DB_UNAVAILABLE' };
+      }
       return { proceed: true, status: ScanStatus.RUNNING };
     };
     fx.plane.onReport = (request) => {
-      if (request.scanId === 'scan-stream-down') throw { code: grpcStatus.UNAVAILABLE, details: 'down' };
+      if (request.scanId === 'scan-stream-error') throw { code: grpcStatus.INTERNAL, details: 'bug' };
       if (request.scanId === 'scan-stale' && request.event.case === 'inventory') {
         throw { code: grpcStatus.ABORTED, details: 'stale', vigilCode: 'CP_SCAN_ATTEMPT_STALE' };
       }
     };
+    const ids = ['scan-claim-error', 'scan-stream-error', 'scan-stale', 'scan-db-down'];
     const source = new ArrayJobSource();
-    for (const id of ['scan-claim-down', 'scan-stream-down', 'scan-stale'])
-      source.push(scanJob(id, ALPINE_310));
-    const worker = await fx.start(source, { concurrency: 3 });
-    await vi.waitFor(() => expect(source.settlements).toHaveLength(3), WAIT);
+    for (const id of ids) source.push(scanJob(id, ALPINE_310));
+    const worker = await fx.start(source, { concurrency: 4, controlPlaneRetryMaxMs: 100 });
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(4), WAIT);
     expect({
-      settlements: ['scan-claim-down', 'scan-stream-down', 'scan-stale'].flatMap((id) =>
-        source.settlementsOf(id),
-      ),
-      endings: ['scan-stream-down', 'scan-stale'].map((id) => fx.streamOf(id).ending),
+      settlements: ids.flatMap((id) => source.settlementsOf(id)),
+      dbDownClaims: fx.plane.claims.filter((c) => c.scanId === 'scan-db-down').map((c) => c.attempt),
+      endings: ['scan-stream-error', 'scan-stale', 'scan-db-down'].map((id) => fx.streamOf(id).ending),
       outcomes: worker.metrics().outcomes,
     }).toEqual({
       settlements: [
-        { scanId: 'scan-claim-down', attempt: 1, action: 'nak', delayMs: 100 },
-        { scanId: 'scan-stream-down', attempt: 1, action: 'nak', delayMs: 100 },
+        { scanId: 'scan-claim-error', attempt: 1, action: 'nak', delayMs: 100 },
+        { scanId: 'scan-stream-error', attempt: 1, action: 'nak', delayMs: 100 },
         { scanId: 'scan-stale', attempt: 1, action: 'ack' },
+        { scanId: 'scan-db-down', attempt: 1, action: 'ack' },
       ],
-      endings: ['failed', 'failed'],
-      outcomes: { completed: 0, failed: 0, cancelled: 0, dropped: 1, retry: 0, requeued: 2 },
+      dbDownClaims: [1, 1, 1],
+      endings: ['failed', 'failed', 'end'],
+      outcomes: { completed: 1, failed: 0, cancelled: 0, dropped: 1, retry: 0, requeued: 2 },
+    });
+  });
+
+  it('holds its jobs through a control-plane outage (heartbeating, taking no new ones) and completes each once when it is back', async () => {
+    fx.plane.down();
+    const source = new ArrayJobSource();
+    const worker = await fx.start(source, { concurrency: 4, heartbeatMs: 20, controlPlaneRetryMaxMs: 100 });
+    source.push(scanJob('scan-out1', ALPINE_310));
+    await vi.waitFor(() => expect(worker.metrics().waitingForControlPlane).toBe(1), WAIT);
+    // the consumer was already waiting for a job when the outage began: it runs this one, then pauses
+    source.push(scanJob('scan-out2', ALPINE_310));
+    await vi.waitFor(() => expect(worker.metrics().waitingForControlPlane).toBe(2), WAIT);
+    source.push(scanJob('scan-out3', ALPINE_310));
+    source.push(scanJob('scan-out4', ALPINE_310));
+    // the outage: long past the retry delays that used to give every job back (100 ms × attempt)
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const during = {
+      taken: source.taken.map((t) => t.scanId),
+      pending: source.pending,
+      settlements: source.settlements.length,
+      heartbeats: ['scan-out1', 'scan-out2'].map((id) => (source.heartbeats.get(id) ?? 0) > 0),
+    };
+    await fx.plane.up();
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(4), WAIT);
+    const ids = ['scan-out1', 'scan-out2', 'scan-out3', 'scan-out4'];
+    expect({
+      during,
+      settlements: ids.flatMap((id) => source.settlementsOf(id)),
+      claims: ids.map((id) => fx.plane.claims.filter((c) => c.scanId === id).map((c) => c.attempt)),
+      kinds: ids.map((id) => terminalKinds(fx.streamOf(id)).filter((k) => k !== 'inventory')),
+      streams: fx.plane.streams.length,
+      metrics: { ...worker.metrics(), cancelStop: undefined },
+    }).toEqual({
+      during: { taken: ['scan-out1', 'scan-out2'], pending: 2, settlements: 0, heartbeats: [true, true] },
+      settlements: ids.map((scanId) => ({ scanId, attempt: 1, action: 'ack' })),
+      claims: ids.map(() => [1]),
+      kinds: ids.map(() => ['started', 'findings', 'completed']),
+      streams: 4,
+      metrics: {
+        received: 4,
+        inFlight: 0,
+        waitingForControlPlane: 0,
+        outcomes: { completed: 4, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 0 },
+        cancelStop: undefined,
+        settleErrors: 0,
+      },
+    });
+  });
+
+  it('sends a Report stream the outage cut again from the start once the control plane is back, without scanning again', async () => {
+    fx.holdLayers();
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-cut', fx.registry.ref));
+    const worker = await fx.start(source, { controlPlaneRetryMaxMs: 100 });
+    await vi.waitFor(() => expect(fx.registry.layerRequests).toBe(1), WAIT);
+    fx.plane.down();
+    fx.openGate();
+    await vi.waitFor(() => expect(worker.metrics().waitingForControlPlane).toBe(1), WAIT);
+    await fx.plane.up();
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    expect({
+      claims: fx.plane.claims.map((c) => c.attempt),
+      streams: fx.plane.streams.map((stream) => ({
+        attempts: [...new Set(stream.requests.map((r) => r.attempt))],
+        kinds: terminalKinds(stream).filter((k) => k !== 'inventory'),
+        // the scan's own progress (layers, analyze) only in the first stream: the second sends its result
+        scanProgress: eventsOf(stream, 'progress').some((p) => p.stage !== 'match'),
+      })),
+      settlements: source.settlementsOf('scan-cut'),
+      outcomes: worker.metrics().outcomes,
+    }).toEqual({
+      claims: [1, 1],
+      streams: [
+        { attempts: [1], kinds: ['started'], scanProgress: true },
+        { attempts: [1], kinds: ['started', 'findings', 'completed'], scanProgress: false },
+      ],
+      settlements: [{ scanId: 'scan-cut', attempt: 1, action: 'ack' }],
+      outcomes: { completed: 1, failed: 0, cancelled: 0, dropped: 0, retry: 0, requeued: 0 },
+    });
+  });
+
+  it('acknowledges a job cancelled while it waits for the control plane, and gives one back at once on shutdown', async () => {
+    fx.plane.down();
+    const source = new ArrayJobSource();
+    source.push(scanJob('scan-wait-cancel', ALPINE_310));
+    source.push(scanJob('scan-wait-stop', ALPINE_310));
+    const worker = await fx.start(source, { concurrency: 2, controlPlaneRetryMaxMs: 100 });
+    await vi.waitFor(() => expect(worker.metrics().waitingForControlPlane).toBe(2), WAIT);
+    source.cancel('scan-wait-cancel', 'cancelled during the outage');
+    await vi.waitFor(() => expect(source.settlements).toHaveLength(1), WAIT);
+    await worker.stop();
+    expect({
+      settlements: ['scan-wait-cancel', 'scan-wait-stop'].flatMap((id) => source.settlementsOf(id)),
+      outcomes: worker.metrics().outcomes,
+      waiting: worker.metrics().waitingForControlPlane,
+    }).toEqual({
+      settlements: [
+        { scanId: 'scan-wait-cancel', attempt: 1, action: 'ack' },
+        { scanId: 'scan-wait-stop', attempt: 1, action: 'nak', delayMs: 0 },
+      ],
+      outcomes: { completed: 0, failed: 0, cancelled: 1, dropped: 0, retry: 0, requeued: 1 },
+      waiting: 0,
     });
   });
 

@@ -2,8 +2,10 @@
  * `runWorker`: one worker process's runtime. It keeps the vulnerability database snapshots open read-only
  * (snapshot/: each job leases the current one for its whole run; a new one from the control plane is swapped
  * in for later jobs), shares one layer cache and one gRPC channel to the control plane between its jobs, and
- * runs the consumer loop over the given JobSource with the scan-job handler. The caller owns the source (it
- * closes it after `drain`/`stop` resolved) and wires signals: SIGTERM → `drain(timeout)`.
+ * runs the consumer loop over the given JobSource with the scan-job handler. While the control plane is
+ * unreachable, jobs keep their deliveries and wait for it, and no new jobs are taken (grpc/control-plane-link.ts).
+ * The caller owns the source (it closes it after `drain`/`stop` resolved) and wires signals: SIGTERM →
+ * `drain(timeout)`.
  */
 import { availableParallelism, hostname } from 'node:os';
 import type { ChannelCredentials } from '@grpc/grpc-js';
@@ -11,6 +13,7 @@ import { FsLayerCache, type LayerCache, type RegistryOptions, type ScanLimits } 
 import type { Logger } from 'pino';
 import { Consumer } from './consumer.js';
 import { WorkerError } from './errors.js';
+import { ControlPlaneLink } from './grpc/control-plane-link.js';
 import { createWorkerClient } from './grpc/worker-client.js';
 import { DEFAULT_CHUNK_LIMITS, type ChunkLimits } from './jobs/chunks.js';
 import { runScanJob, type ScanJobContext } from './jobs/scan-image.js';
@@ -58,6 +61,11 @@ export interface WorkerOptions {
   scanTimeoutMs?: number;
   /** redelivery delay after attempt n (default 2 s × 2^(n-1), at most 5 min) */
   retryDelayMs?: (attempt: number) => number;
+  /**
+   * while the control plane is unreachable: the longest wait between a job's tries (they double from 250 ms)
+   * and between the channel's reconnection attempts (default 10 s)
+   */
+  controlPlaneRetryMaxMs?: number;
   inventoryChunks?: Partial<ChunkLimits>;
   findingsChunks?: Partial<ChunkLimits>;
 }
@@ -99,6 +107,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const concurrency = positiveInt('concurrency', options.concurrency, availableParallelism());
   const heartbeatMs = positiveInt('heartbeatMs', options.heartbeatMs, 10_000);
   const progressIntervalMs = positiveInt('progressIntervalMs', options.progressIntervalMs, 500);
+  const retryMaxMs = positiveInt('controlPlaneRetryMaxMs', options.controlPlaneRetryMaxMs, 10_000);
   const scanTimeoutMs = options.scanTimeoutMs ?? 30 * 60_000;
   if (!Number.isInteger(scanTimeoutMs) || scanTimeoutMs < 0) {
     throw new WorkerError('WRK_CONFIG_INVALID', `scanTimeoutMs must be 0 or more, got ${scanTimeoutMs}`);
@@ -122,7 +131,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     token: options.controlPlane.token,
     logger,
   });
-  const grpc = createWorkerClient(options.controlPlane);
+  const grpc = createWorkerClient({ ...options.controlPlane, maxReconnectBackoffMs: retryMaxMs });
   // a claim naming another snapshot version than ours: look for it now rather than at the next poll
   const client: typeof grpc = {
     claimJob: async (request) => {
@@ -133,6 +142,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     openReport: () => grpc.openReport(),
     close: () => grpc.close(),
   };
+  const metrics = new MetricsRecorder();
+  const link = new ControlPlaneLink({ maxRetryMs: retryMaxMs, onWaiting: (jobs) => metrics.waiting(jobs) });
   const ctx: Omit<ScanJobContext, 'db'> = {
     workerId,
     client,
@@ -145,14 +156,16 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     progressIntervalMs,
     scanTimeoutMs,
     retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
+    link,
     logger,
   };
-  const metrics = new MetricsRecorder();
   const consumer = new Consumer({
     source: options.source,
     concurrency,
     heartbeatMs,
     nextRetryMs: 1_000,
+    // no point taking jobs that cannot be claimed
+    ready: (signal) => link.whenAnswering(signal),
     handle: async (delivery, signal) => {
       // the job keeps this snapshot to its end, whatever is swapped in meanwhile
       const db = snapshots.pool.acquire();

@@ -32,6 +32,8 @@ export interface WorkerClientOptions {
   credentials?: grpc.ChannelCredentials;
   /** deadline of ClaimJob (default 30 s) */
   claimTimeoutMs?: number;
+  /** longest wait between two connection attempts while the control plane is unreachable (default 10 s) */
+  maxReconnectBackoffMs?: number;
 }
 
 /** One Report stream (one job attempt). */
@@ -86,11 +88,15 @@ const path = (name: string) => `/${WorkerService.typeName}/${name}`;
 
 /** A client on its own channel; `close()` closes the channel. */
 export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
+  const maxReconnectBackoffMs = options.maxReconnectBackoffMs ?? 10_000;
   const channel = new grpc.Client(options.address, options.credentials ?? grpc.credentials.createInsecure(), {
     // a dead control plane must fail a stream, not leave it waiting forever
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 0,
+    // a control plane back after an outage is found within this, not after grpc-js's default of up to 120 s
+    'grpc.initial_reconnect_backoff_ms': Math.min(1_000, maxReconnectBackoffMs),
+    'grpc.max_reconnect_backoff_ms': maxReconnectBackoffMs,
   });
   const metadata = () => {
     const m = new grpc.Metadata();

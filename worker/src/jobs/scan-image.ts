@@ -8,8 +8,13 @@
  * - A cancel aborts the scan through its AbortSignal and is reported as `cancelled`.
  * - A shutdown cuts the stream short (the control plane keeps nothing of the attempt) and gives the
  *   job back at once, for another worker.
- * - When the control plane cannot be reached (claim or stream), the job is given back with a delay;
- *   when it says the attempt is stale or the scan is over, the job is dropped.
+ * - While the control plane is unreachable (grpc/control-plane-link.ts), the job keeps its delivery and
+ *   claims the same attempt again, with a capped backoff, until it answers; a stream it lost is then sent
+ *   again from the start (a finished scan's result is kept, not scanned twice). A cancel meanwhile ends
+ *   the job as cancelled (the control plane recorded it before broadcasting), a shutdown gives it back at
+ *   once. So an outage consumes no deliveries: only scan failures do.
+ * - When the control plane answers the claim or the stream with an error, the job is given back with a
+ *   delay; when it says the attempt is stale or the scan is over, the job is dropped.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
@@ -25,6 +30,7 @@ import { matchInventory, type AdvisoryReader } from '@vigil/engine/db';
 import { ReportRequestSchema, type ReportRequest } from '@vigil/proto/v1/worker_pb';
 import type { Logger } from 'pino';
 import { WorkerError } from '../errors.js';
+import { isUnreachable, type ControlPlaneLink } from '../grpc/control-plane-link.js';
 import { rpcFailure, type ReportCall, type WorkerClient } from '../grpc/worker-client.js';
 import { toSeverityCounts } from '../mapping.js';
 import type { JobDelivery } from '../queue/types.js';
@@ -48,8 +54,10 @@ export interface ScanJobContext {
   progressIntervalMs: number;
   /** a scan running longer is failed with WRK_SCAN_TIMEOUT (retryable); 0 = no limit */
   scanTimeoutMs: number;
-  /** redelivery delay after attempt n failed retryably or could not report */
+  /** redelivery delay after attempt n failed retryably or the control plane refused its report */
   retryDelayMs(attempt: number): number;
+  /** whether the control plane answers, shared by the worker's jobs */
+  link: ControlPlaneLink;
   logger: Logger;
 }
 
@@ -75,6 +83,7 @@ export async function runScanJob(
 ): Promise<Disposition> {
   const { job, attempt } = delivery;
   const log = ctx.logger.child({ scanId: job.scanId, attempt });
+  // the control plane answered the claim or the stream with an error
   const requeue = (error: unknown, step: string): Disposition => {
     const failure = rpcFailure(error);
     if (failure.vigilCode && DROP_CODES.has(failure.vigilCode)) {
@@ -89,20 +98,58 @@ export async function runScanJob(
     return { outcome: 'requeued', delayMs };
   };
 
-  let claim;
+  const link = ctx.link.forJob();
+  const scanned: ScanMemo = {};
   try {
-    claim = await ctx.client.claimJob({ scanId: job.scanId, attempt, workerId: ctx.workerId });
-  } catch (error) {
-    return requeue(error, 'claim');
+    for (;;) {
+      let step = 'claim';
+      try {
+        const claim = await link.observe(
+          ctx.client.claimJob({ scanId: job.scanId, attempt, workerId: ctx.workerId }),
+        );
+        if (!claim.proceed) {
+          log.info({ status: claim.status }, 'job dropped by control plane');
+          return { outcome: 'dropped' };
+        }
+        if (claim.dbVersion && claim.dbVersion !== ctx.db.version) {
+          log.warn({ wanted: claim.dbVersion, using: ctx.db.version }, 'job database version differs');
+        }
+        step = 'report';
+        return await link.observe(report(delivery, signal, ctx, log, scanned));
+      } catch (error) {
+        if (!isUnreachable(error)) return requeue(error, step);
+        const failure = rpcFailure(error);
+        log.warn(
+          { step, grpcCode: failure.grpcCode, err: failure.message, retryMs: link.retryMs },
+          'control plane unreachable: job held until it answers',
+        );
+        if (!(await link.wait(signal))) return stoppedWhileUnreachable(signal, log);
+      }
+    }
+  } finally {
+    link.close();
   }
-  if (!claim.proceed) {
-    log.info({ status: claim.status }, 'job dropped by control plane');
-    return { outcome: 'dropped' };
-  }
-  if (claim.dbVersion && claim.dbVersion !== ctx.db.version) {
-    log.warn({ wanted: claim.dbVersion, using: ctx.db.version }, 'job database version differs');
-  }
+}
 
+/** Stopped while waiting for the control plane: nothing can be reported. */
+function stoppedWhileUnreachable(signal: AbortSignal, log: Logger): Disposition {
+  const stop = jobStopOf(signal);
+  if (stop?.kind === 'cancel') {
+    log.info({ reason: stop.reason }, 'scan cancelled while the control plane was unreachable');
+    return { outcome: 'cancelled' };
+  }
+  log.info('job given back: stopped while the control plane was unreachable');
+  return { outcome: 'requeued', delayMs: 0 };
+}
+
+/** One Report stream of the attempt; rejects when the stream fails. */
+async function report(
+  delivery: JobDelivery,
+  signal: AbortSignal,
+  ctx: ScanJobContext,
+  log: Logger,
+  scanned: ScanMemo,
+): Promise<Disposition> {
   const call = ctx.client.openReport();
   // the job's own signal: the worker's (cancel, shutdown) or the scan timeout
   const controller = new AbortController();
@@ -114,15 +161,21 @@ export async function runScanJob(
       ? setTimeout(() => controller.abort({ kind: 'timeout', afterMs: ctx.scanTimeoutMs }), ctx.scanTimeoutMs)
       : undefined;
   try {
-    return await new ReportRun(delivery, call, controller.signal, ctx, log).run();
+    return await new ReportRun(delivery, call, controller.signal, ctx, log, scanned).run();
   } catch (error) {
     // scan and match errors become `failed` events: what reaches here is the stream's own failure
     call.cancel();
-    return requeue(error, 'report');
+    throw error;
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', relay);
   }
+}
+
+/** A scan's result, kept across the attempt's Report streams (one lost to an outage is sent again). */
+interface ScanMemo {
+  scan?: ScanResult;
+  matched?: VulnerabilityScanResult;
 }
 
 type ReportEvent = MessageInitShape<typeof ReportRequestSchema>['event'];
@@ -137,6 +190,7 @@ class ReportRun {
     private readonly signal: AbortSignal,
     private readonly ctx: ScanJobContext,
     private readonly log: Logger,
+    private readonly scanned: ScanMemo,
   ) {
     this.progress = new ProgressThrottle(
       (value) => call.write(this.request({ case: 'progress', value })),
@@ -162,11 +216,12 @@ class ReportRun {
         value: { workerId: ctx.workerId, startedAt: timestampNow(), dbVersion: ctx.db.version },
       });
       this.log.info({ imageRef: job.imageRef }, 'scan start');
+      const { scanned } = this;
       let scan: ScanResult;
       let matched: VulnerabilityScanResult;
       try {
         if (this.signal.aborted) throw this.signal.reason;
-        scan = await scanImage(targetOf(job.imageRef), {
+        scan = scanned.scan ??= await scanImage(targetOf(job.imageRef), {
           cache: ctx.cache,
           registry: ctx.registry,
           tmpDir: ctx.tmpDir,
@@ -186,7 +241,7 @@ class ReportRun {
       this.progress.update('match', 0, scan.packages.length);
       this.progress.flush();
       try {
-        matched = matchInventory(scan, ctx.db.reader);
+        matched = scanned.matched ??= matchInventory(scan, ctx.db.reader);
       } catch (error) {
         return await this.endEarly(error);
       }

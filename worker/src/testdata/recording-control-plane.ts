@@ -2,6 +2,8 @@
  * Test peer: a real grpc-js server implementing WorkerService that records every ClaimJob and every
  * Report stream (its requests in order, its metadata, how it ended). Claims and reports are answered
  * by scriptable functions; a thrown `{ code, details, vigilCode }` becomes the call's gRPC status.
+ * `down()` stops the server as a crash would (open streams cut, connections refused) and `up()` starts
+ * a new one on the same port with the same records and scripts: a control-plane outage.
  */
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
@@ -37,6 +39,10 @@ export interface RecordingControlPlane {
   onClaim: (request: ClaimJobRequest) => MessageInitShape<typeof ClaimJobResponseSchema>;
   /** sees each Report request as it arrives; throwing fails the stream */
   onReport: (request: ReportRequest, stream: RecordedStream) => void;
+  /** the server goes away at once: open calls are cut, new connections refused (until `up()`) */
+  down(): void;
+  /** a new server on the same port after `down()` (nothing when up) */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,82 +63,90 @@ export async function startRecordingControlPlane(): Promise<RecordingControlPlan
   const claimResponse = codec(ClaimJobResponseSchema);
   const report = codec(ReportRequestSchema);
   const reportResponse = codec(ReportResponseSchema);
-  const server = new grpc.Server();
   const auth = (metadata: grpc.Metadata) => metadata.get('authorization')[0]?.toString();
+  let server: grpc.Server | null = null;
+  let port = 0;
   const plane: RecordingControlPlane = {
     address: '',
     claims: [],
     streams: [],
     onClaim: () => ({ proceed: true, status: ScanStatus.RUNNING, dbVersion: '' }),
     onReport: () => {},
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.forceShutdown();
-        resolve();
-      }),
+    down: () => {
+      server?.forceShutdown();
+      server = null;
+    },
+    up: async () => {
+      server ??= await listen(port);
+    },
+    stop: async () => plane.down(),
   };
-  server.addService(
-    {
-      claimJob: {
-        path: '/vigil.v1.WorkerService/ClaimJob',
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: claim.serialize,
-        requestDeserialize: claim.deserialize,
-        responseSerialize: claimResponse.serialize,
-        responseDeserialize: claimResponse.deserialize,
-      },
-      report: {
-        path: '/vigil.v1.WorkerService/Report',
-        requestStream: true,
-        responseStream: false,
-        requestSerialize: report.serialize,
-        requestDeserialize: report.deserialize,
-        responseSerialize: reportResponse.serialize,
-        responseDeserialize: reportResponse.deserialize,
-      },
-    } as grpc.ServiceDefinition,
-    {
-      claimJob: ((call, callback) => {
-        plane.claims.push({ ...call.request, authorization: auth(call.metadata) });
+  const definition = {
+    claimJob: {
+      path: '/vigil.v1.WorkerService/ClaimJob',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: claim.serialize,
+      requestDeserialize: claim.deserialize,
+      responseSerialize: claimResponse.serialize,
+      responseDeserialize: claimResponse.deserialize,
+    },
+    report: {
+      path: '/vigil.v1.WorkerService/Report',
+      requestStream: true,
+      responseStream: false,
+      requestSerialize: report.serialize,
+      requestDeserialize: report.deserialize,
+      responseSerialize: reportResponse.serialize,
+      responseDeserialize: reportResponse.deserialize,
+    },
+  } as grpc.ServiceDefinition;
+  const handlers = {
+    claimJob: ((call, callback) => {
+      plane.claims.push({ ...call.request, authorization: auth(call.metadata) });
+      try {
+        callback(null, plane.onClaim(call.request));
+      } catch (error) {
+        callback(failureStatus(error));
+      }
+    }) satisfies grpc.handleUnaryCall<ClaimJobRequest, MessageInitShape<typeof ClaimJobResponseSchema>>,
+    report: ((call, callback) => {
+      const stream: RecordedStream = { requests: [], authorization: auth(call.metadata), ending: 'open' };
+      plane.streams.push(stream);
+      call.on('data', (request: ReportRequest) => {
+        if (stream.ending !== 'open') return;
+        stream.requests.push(request);
         try {
-          callback(null, plane.onClaim(call.request));
+          plane.onReport(request, stream);
         } catch (error) {
+          stream.ending = 'failed';
           callback(failureStatus(error));
         }
-      }) satisfies grpc.handleUnaryCall<ClaimJobRequest, MessageInitShape<typeof ClaimJobResponseSchema>>,
-      report: ((call, callback) => {
-        const stream: RecordedStream = { requests: [], authorization: auth(call.metadata), ending: 'open' };
-        plane.streams.push(stream);
-        call.on('data', (request: ReportRequest) => {
+      });
+      call.on('cancelled', () => {
+        if (stream.ending === 'open') stream.ending = 'cancelled';
+      });
+      call.on('end', () => {
+        // grpc-js ends the request stream of a cancelled call too and reports the cancel a tick later
+        setImmediate(() => {
           if (stream.ending !== 'open') return;
-          stream.requests.push(request);
-          try {
-            plane.onReport(request, stream);
-          } catch (error) {
-            stream.ending = 'failed';
-            callback(failureStatus(error));
-          }
+          stream.ending = 'end';
+          callback(null, { status: ScanStatus.COMPLETED, ignored: false });
         });
-        call.on('cancelled', () => {
-          if (stream.ending === 'open') stream.ending = 'cancelled';
-        });
-        call.on('end', () => {
-          // grpc-js ends the request stream of a cancelled call too and reports the cancel a tick later
-          setImmediate(() => {
-            if (stream.ending !== 'open') return;
-            stream.ending = 'end';
-            callback(null, { status: ScanStatus.COMPLETED, ignored: false });
-          });
-        });
-      }) satisfies grpc.handleClientStreamingCall<ReportRequest, MessageInitShape<typeof ReportResponseSchema>>,
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
-      error ? reject(error) : resolve(p),
-    ),
-  );
+      });
+    }) satisfies grpc.handleClientStreamingCall<ReportRequest, MessageInitShape<typeof ReportResponseSchema>>,
+  };
+  const listen = async (at: number): Promise<grpc.Server> => {
+    const next = new grpc.Server();
+    next.addService(definition, handlers);
+    port = await new Promise<number>((resolve, reject) =>
+      next.bindAsync(`127.0.0.1:${at}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
+        error ? reject(error) : resolve(p),
+      ),
+    );
+    return next;
+  };
+  server = await listen(0);
   plane.address = `127.0.0.1:${port}`;
   return plane;
 }

@@ -37,7 +37,7 @@ export interface WorkerFixture {
   openGate(): void;
   /** the Report stream of this scan attempt */
   streamOf(scanId: string, attempt?: number): RecordedStream;
-  /** stops the workers and resets the peer and the registry */
+  /** stops the workers and resets the peer (up again after an outage) and the registry */
   reset(): Promise<void>;
   close(): Promise<void>;
 }
@@ -88,6 +88,7 @@ export async function startWorkerFixture(): Promise<WorkerFixture> {
     async reset() {
       openGate();
       await Promise.all(workers.splice(0).map((w) => w.stop()));
+      await plane.up();
       plane.claims.length = 0;
       plane.streams.length = 0;
       plane.onClaim = () => ({ proceed: true, status: ScanStatus.RUNNING });
