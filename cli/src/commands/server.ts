@@ -39,7 +39,10 @@ interface ConfigModule {
     queue: { stream: string; subjectPrefix: string };
     controlPlane: string;
     workerToken: string;
-    dbPath: string;
+    /** null when the snapshot is downloaded from `controlPlaneUrl` */
+    dbPath: string | null;
+    controlPlaneUrl: string | null;
+    snapshotDir: string;
     cacheDir: string;
     layerCache: { kind: 'nats'; bucket: string } | { kind: 'local' };
     concurrency: number;
@@ -248,7 +251,11 @@ function workerCommand(): Command {
           const handle = await worker.runWorker({
             source,
             controlPlane: { address: config.controlPlane, token: config.workerToken },
-            dbPath: config.dbPath,
+            ...(config.dbPath === null ? {} : { dbPath: config.dbPath }),
+            // VIGIL_CONTROL_PLANE_URL: follow the fleet's current snapshot (download, verify, swap between jobs)
+            ...(config.controlPlaneUrl === null
+              ? {}
+              : { snapshots: { kind: 'http', url: config.controlPlaneUrl, dir: config.snapshotDir } }),
             cacheDir: config.cacheDir,
             cache,
             concurrency: config.concurrency,
