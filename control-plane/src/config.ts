@@ -84,6 +84,13 @@ export const ENV_VARS: readonly EnvVar[] = [
     description: 'subject prefix of jobs (`<prefix>.jobs.<priority>`) and cancels',
   },
   {
+    name: 'VIGIL_QUEUE_ACK_WAIT',
+    programs: ['control-plane'],
+    default: '30s',
+    description:
+      "ack wait of the JetStream job consumers (`30s`, `2m`, seconds; at least 1 s): a killed worker's job is redelivered after it",
+  },
+  {
     name: 'VIGIL_DB',
     programs: ALL,
     default: null,
@@ -253,7 +260,8 @@ export interface ServerConfig {
   clickhouseUrl: string | null;
   /** fleet only */
   natsServers: string[];
-  queue: { stream: string; subjectPrefix: string };
+  /** `ackWaitMs`: the fleet's JetStream consumers (the all-in-one's in-process queue has its own) */
+  queue: { stream: string; subjectPrefix: string; ackWaitMs: number };
   /** absolute; null: all-in-one builds `<dataDir>/db/vigil.db` */
   dbPath: string | null;
   /** all-in-one without VIGIL_DB */
@@ -415,15 +423,15 @@ class EnvReader {
     return fallback;
   }
 
-  /** `90m`, `6h`, `1d`, `45s` or plain seconds; `0` is allowed (off), else at least `minMs`. */
-  duration(name: string, fallback: string, minMs: number): number {
+  /** `90m`, `6h`, `1d`, `45s` or plain seconds; at least `minMs`, or `0` (off) when `zeroIsOff`. */
+  duration(name: string, fallback: string, minMs: number, zeroIsOff = true): number {
     const value = this.string(name, fallback);
     const m = /^(\d+)\s*(s|m|h|d)?$/i.exec(value);
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m?.[2] ?? 's').toLowerCase()]!;
     const ms = m ? Number(m[1]) * unit : Number.NaN;
-    if (!Number.isSafeInteger(ms) || (ms !== 0 && ms < minMs)) {
+    if (!Number.isSafeInteger(ms) || ((ms !== 0 || !zeroIsOff) && ms < minMs)) {
       this.problems.push(
-        `${name} must be 0 or a duration of at least ${minMs / 1_000} s (\`90m\`, \`6h\`, seconds), got ${JSON.stringify(value)}`,
+        `${name} must be ${zeroIsOff ? '0 or ' : ''}a duration of at least ${minMs / 1_000} s (\`90m\`, \`6h\`, seconds), got ${JSON.stringify(value)}`,
       );
       return 0;
     }
@@ -534,7 +542,10 @@ export function loadServerConfig(
     databaseUrl,
     clickhouseUrl: fleet ? r.url('CLICKHOUSE_URL', ['http:', 'https:']) : null,
     natsServers: fleet ? r.natsServers('NATS_URL', true) : [],
-    queue: r.queue(),
+    queue: {
+      ...r.queue(),
+      ackWaitMs: fleet ? r.duration('VIGIL_QUEUE_ACK_WAIT', '30s', 1_000, false) : 30_000,
+    },
     dbPath: dbPath === undefined ? null : resolve(cwd, dbPath),
     feedsDir: fleet || feedsDir === undefined ? null : resolve(cwd, feedsDir),
     workerToken,

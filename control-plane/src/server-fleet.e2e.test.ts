@@ -63,6 +63,7 @@ beforeAll(async () => {
       VIGIL_ADMIN_PASSWORD: ADMIN.password,
       VIGIL_INSECURE_REGISTRIES: registry.host,
       VIGIL_DRAIN_TIMEOUT: '5',
+      VIGIL_QUEUE_ACK_WAIT: '7s',
       VIGIL_LOG_LEVEL: 'silent',
     }),
   );
@@ -122,6 +123,12 @@ describe('fleet: vigil control-plane + vigil worker', () => {
       items: Array<{ id: string }>;
     };
     const ready = await api.call('GET', '/readyz');
+    const nc = await connect({ servers: SHARED_NATS_URL });
+    const ackWaits: number[] = [];
+    for await (const consumer of (await jetstreamManager(nc)).consumers.list(QUEUE.VIGIL_NATS_STREAM)) {
+      ackWaits.push(consumer.config.ack_wait ?? 0);
+    }
+    await nc.close();
     worker.kill('SIGTERM');
     const exitCode = await workerExit;
     expect({
@@ -132,6 +139,7 @@ describe('fleet: vigil control-plane + vigil worker', () => {
         findings.items.some((f) => f.id === cve),
       ),
       ready: ready.body,
+      ackWaits,
       workerExit: exitCode,
     }).toEqual({
       login: 200,
@@ -139,6 +147,8 @@ describe('fleet: vigil control-plane + vigil worker', () => {
       scan: { status: 'completed', error: null, attempt: 1 },
       findings: ['CVE-2021-44906', 'CVE-2022-25883', 'CVE-2022-37434'],
       ready: { status: 'ready', checks: { database: 'ok', analytics: 'ok', queue: 'ok' } },
+      // VIGIL_QUEUE_ACK_WAIT, on the consumer of each priority
+      ackWaits: [7e9, 7e9, 7e9],
       workerExit: 0,
     });
   });

@@ -25,7 +25,10 @@ import { SCAN_PRIORITIES } from '../../services/types.js';
 import { consumerName, jobSubject, jobSubjects, type QueueNames } from '../names.js';
 
 export interface QueueSettings {
-  /** how long a delivered job may go without ack or heartbeat before it is redelivered (default 30 s) */
+  /**
+   * how long a delivered job may go without ack or heartbeat before it is redelivered (default 30 s; the
+   * control plane's VIGIL_QUEUE_ACK_WAIT)
+   */
   ackWaitMs: number;
   /** deliveries before a job is dead (default 5) */
   maxDeliver: number;
