@@ -238,7 +238,7 @@ const BENCHES = {
   D2: () => benchD2({ runs: RUNS }),
   // platform (issue #5): bench/p*.mjs, see docs/performance.md "Platform"
   P1: () => benchP1({ runs: Math.min(RUNS, 2) }),
-  P2: () => benchP2({ runs: Math.min(RUNS, 2) }),
+  P2: () => benchP2({ runs: RUNS }),
   P3: () => benchP3({ runs: RUNS }),
   P4: () => benchP4(),
   B4: () => benchB4({ runs: RUNS }),
