@@ -79,6 +79,7 @@ it('dispatches a 10,000-image bulk rescan to JetStream once per image', async ()
     dbVersion: s.dbVersion,
     priority: s.priority,
     queuedAt: s.createdAt,
+    attemptBase: 0,
   }));
   started = performance.now();
   await floor.publish(jobs);

@@ -1,6 +1,7 @@
 /**
  * Jobs that exhausted their deliveries (their workers died, or kept failing retryably): the scan fails with a
- * recorded error instead of staying `running` forever. A scan that finished meanwhile is left as it is.
+ * recorded error instead of staying `running` forever. A scan that finished meanwhile is left as it is, and so is
+ * one a newer copy of the job has taken over (its attempt is past the dead copy's last one: reaper.ts).
  */
 import { isControlPlaneError } from '../errors.js';
 import type { DeadJob } from '../queue/types.js';
@@ -22,6 +23,7 @@ export interface DeadJobDeps {
 export async function failDeadJob(deps: DeadJobDeps, job: DeadJob): Promise<ScanRecord | null> {
   const scan = await deps.outbox.findScan(job.scanId);
   if (!scan || (scan.status !== 'queued' && scan.status !== 'running')) return null;
+  if (scan.attempt > job.attemptBase + job.deliveries) return null;
   try {
     const failed = await deps.scans.transitionScan(scan.orgId, scan.id, {
       to: 'failed',

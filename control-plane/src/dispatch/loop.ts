@@ -3,6 +3,8 @@
  * them, and turns dead jobs into failed scans. At start-up it sweeps everything (scans queued before a restart,
  * a bulk rescan cut short mid-batch); afterwards it sweeps periodically, leaving scans younger than `graceMs`
  * to the request that is publishing them. Duplicates are harmless: the queue drops them by scan id.
+ * Each sweep first runs the stale-scan reaper (reaper.ts): running scans idle for longer than `idleMs` go back
+ * to the outbox, which the same sweep then publishes, or fail once they used `maxAttempts`.
  */
 import type { JobDispatcher } from '../queue/types.js';
 import type { ScanEventBus } from '../services/events.js';
@@ -10,6 +12,7 @@ import type { ServiceLogger } from '../services/logger.js';
 import type { ScanOutboxStore, ScanStore } from '../services/types.js';
 import { failDeadJob } from './dead-jobs.js';
 import type { ScanPublisher } from './publisher.js';
+import { reapIdleScans } from './reaper.js';
 
 /** Start/stop of the loop, plus one sweep on demand. */
 export interface DispatchLoop {
@@ -17,7 +20,7 @@ export interface DispatchLoop {
   start(): Promise<void>;
   /** Stops sweeping and listening; resolves once a sweep in progress ended. */
   stop(): Promise<void>;
-  /** One sweep now (`all`: regardless of age); resolves with the number of scans published. */
+  /** One sweep now (`all`: regardless of age), reaper first; resolves with the number of scans published. */
   sweep(options?: { all?: boolean }): Promise<number>;
 }
 
@@ -32,9 +35,16 @@ export interface DispatchLoopOptions {
   intervalMs?: number;
   /** scans younger than this are left to their request (default 10,000 ms) */
   graceMs?: number;
-  /** scans read from the outbox per round (default 1,000) */
+  /** scans read from the outbox per round, and reaped per sweep (default 1,000) */
   pageSize?: number;
+  /** a running scan without activity for this long is re-queued or failed (default {@link DEFAULT_IDLE_SCAN_MS}) */
+  idleMs?: number;
+  /** attempts after which an idle scan fails instead (the queue's maxDeliver) */
+  maxAttempts: number;
 }
+
+/** Default of {@link DispatchLoopOptions.idleMs}: 5 minutes, far beyond the queue's ack wait and retry delays. */
+export const DEFAULT_IDLE_SCAN_MS = 5 * 60_000;
 
 /** A stopped loop. */
 export function createDispatchLoop(options: DispatchLoopOptions): DispatchLoop {
@@ -42,12 +52,18 @@ export function createDispatchLoop(options: DispatchLoopOptions): DispatchLoop {
   const intervalMs = options.intervalMs ?? 5_000;
   const graceMs = options.graceMs ?? 10_000;
   const pageSize = options.pageSize ?? 1_000;
+  const reaper = {
+    idleMs: options.idleMs ?? DEFAULT_IDLE_SCAN_MS,
+    maxAttempts: options.maxAttempts,
+    limit: pageSize,
+  };
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   let current: Promise<number> | undefined;
   let running = false;
 
   async function sweepOnce(all: boolean): Promise<number> {
+    await reapIdleScans(options, reaper);
     let published = 0;
     for (;;) {
       const createdBefore = all ? undefined : new Date(Date.now() - graceMs);

@@ -42,6 +42,8 @@ export function toJob(
     dbVersion: scan.dbVersion,
     priority: scan.priority,
     queuedAt: scan.createdAt,
+    // a scan re-queued by the stale-scan reaper continues its attempts (0 for a scan never claimed)
+    attemptBase: scan.attempt,
   };
 }
 

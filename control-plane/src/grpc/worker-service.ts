@@ -4,7 +4,12 @@
  * - Workers authenticate with the shared worker token (`authorization: Bearer <token>`, compared in constant
  *   time); anything else is UNAUTHENTICATED (CP_UNAUTHENTICATED).
  * - ClaimJob marks the scan running for the job's delivery attempt; proceed=false for a cancelled, finished or
- *   unknown scan and for a stale attempt. Re-claiming the current attempt proceeds (a retried call).
+ *   unknown scan and for a stale attempt. Re-claiming the current attempt proceeds (a retried call). A stale
+ *   attempt is dropped even when the current one's worker is gone (a NATS crash can redeliver a job with a lower
+ *   delivery count): such a scan shows no activity and the dispatch loop's reaper re-queues it
+ *   (dispatch/reaper.ts), rather than letting whichever copy arrives take over a possibly live attempt.
+ * - Activity: the claim and the report's start record a sign of life on the scan, and so does every
+ *   `activityIntervalMs` while the report stream is open and its outcome is being recorded.
  * - Report reads one attempt's stream (worker-report.ts). completed → analytics publish, then Postgres
  *   completion (services/completion.ts: a crash between the two is safe); totals that do not match → failed as
  *   truncated; failed → left running when retryable and not the last delivery (the worker naks), else failed
@@ -39,6 +44,8 @@ export interface WorkerServiceDeps {
   dbVersion: () => string;
   /** the queue's maximum deliveries per job: a retryable failure of the last one fails the scan */
   maxDeliveries: number;
+  /** how often an open report stream records activity (well under the reaper's idle limit) */
+  activityIntervalMs: number;
 }
 
 /** The handlers of WorkerService, for `addService(server, WorkerService, handlers)`. */
@@ -186,17 +193,27 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
         { scanId, attempt, workerId: event.value.workerId, dbVersion: event.value.dbVersion },
         'scan report started',
       );
-      const outcome = await readReport(
-        iterator,
-        { orgId: scan.orgId, scanId, attempt },
-        { analytics: deps.analytics, events },
-      );
+      const alive = setInterval(() => {
+        stores.outbox
+          .recordActivity(scanId, attempt)
+          .catch((error: unknown) =>
+            logger.warn({ err: error, scanId, attempt }, 'scan activity not recorded'),
+          );
+      }, deps.activityIntervalMs);
+      alive.unref();
       try {
-        return await finish(scan, attempt, outcome);
-      } catch (error) {
-        // cancelled or superseded while finishing: the report no longer decides anything
-        if (isCode(error, 'CP_SCAN_TRANSITION_INVALID', 'CP_SCAN_ATTEMPT_STALE')) return ignoredReply(scan);
-        throw error;
+        const outcome = await readReport(
+          iterator,
+          { orgId: scan.orgId, scanId, attempt },
+          { analytics: deps.analytics, events },
+        );
+        return await finish(scan, attempt, outcome).catch((error: unknown) => {
+          // cancelled or superseded while finishing: the report no longer decides anything
+          if (isCode(error, 'CP_SCAN_TRANSITION_INVALID', 'CP_SCAN_ATTEMPT_STALE')) return ignoredReply(scan);
+          throw error;
+        });
+      } finally {
+        clearInterval(alive);
       }
     },
   };

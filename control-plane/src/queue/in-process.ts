@@ -4,7 +4,9 @@
  * JetStream queue's semantics so in-process workers behave as in the fleet:
  *
  * - priorities manual > ci > scheduled per consumer (priority-order.ts), FIFO within one, redeliveries first;
- * - dedup by scan id while a job is pending or in flight, and for `duplicateWindowMs` after it was published;
+ * - dedup by message id (the scan id, see wire.ts `jobMessageId`) while a job is pending or in flight, and for
+ *   `duplicateWindowMs` after it was published;
+ * - a delivery's attempt is the job's attempt base plus its delivery count;
  * - an ack deadline (`ackWaitMs`) that `working()` extends (automatically every ackWait/3 while a consumer holds a
  *   job, unless `autoHeartbeat: false`); a job whose deadline passes is redelivered with attempt + 1;
  * - `nak(delay)` redelivers after the delay; after `maxDeliver` deliveries the job is dead (`onDeadJob`);
@@ -23,7 +25,7 @@ import {
   type Waiter,
 } from './in-process-source.js';
 import type { CancelMessage, DeadJob, JobDispatcher, ScanJobMessage } from './types.js';
-import { validateJobs } from './wire.js';
+import { jobMessageId, validateJobs } from './wire.js';
 
 export type { InProcessJobDelivery, InProcessJobSource, InProcessSourceOptions };
 
@@ -76,6 +78,8 @@ interface Settings {
 
 interface Entry {
   job: ScanJobMessage;
+  /** the dedup key */
+  id: string;
   publishedAt: number;
   deliveries: number;
   state: 'ready' | 'delayed' | 'held';
@@ -87,9 +91,9 @@ class Queue implements InProcessQueue, SourceHost {
   private readonly ready = new Map<ScanPriority, Deque<Entry>>(
     SCAN_PRIORITIES.map((p) => [p, new Deque<Entry>()]),
   );
-  /** jobs pending or in flight, by scan id */
+  /** jobs pending or in flight, by message id */
   private readonly entries = new Map<string, Entry>();
-  /** settled scan ids still inside their duplicate window → the window's end */
+  /** settled message ids still inside their duplicate window → the window's end */
   private readonly recent = new Map<string, number>();
   private readonly sources = new Set<InProcessSource>();
   private readonly waiters: Waiter[] = [];
@@ -107,12 +111,13 @@ class Queue implements InProcessQueue, SourceHost {
     this.assertOpen();
     validateJobs(jobs);
     const now = Date.now();
-    for (const [scanId, until] of this.recent) if (until <= now) this.recent.delete(scanId);
+    for (const [id, until] of this.recent) if (until <= now) this.recent.delete(id);
     let published = 0;
     for (const job of jobs) {
-      if (this.entries.has(job.scanId) || this.recent.has(job.scanId)) continue;
-      const entry: Entry = { job, publishedAt: now, deliveries: 0, state: 'ready', timer: null };
-      this.entries.set(job.scanId, entry);
+      const id = jobMessageId(job);
+      if (this.entries.has(id) || this.recent.has(id)) continue;
+      const entry: Entry = { job, id, publishedAt: now, deliveries: 0, state: 'ready', timer: null };
+      this.entries.set(id, entry);
       this.ready.get(job.priority)?.push(entry);
       published++;
     }
@@ -188,8 +193,9 @@ class Queue implements InProcessQueue, SourceHost {
     entry.deliveries++;
     entry.state = 'held';
     this.held++;
-    const attempt = entry.deliveries;
-    const current = (): boolean => entry.state === 'held' && entry.deliveries === attempt && !this.closed;
+    const delivery = entry.deliveries;
+    const attempt = entry.job.attemptBase + delivery;
+    const current = (): boolean => entry.state === 'held' && entry.deliveries === delivery && !this.closed;
     const arm = (): void => {
       if (entry.timer) clearTimeout(entry.timer);
       entry.timer = setTimeout(() => this.release(entry, 0), this.settings.ackWaitMs);
@@ -208,12 +214,12 @@ class Queue implements InProcessQueue, SourceHost {
     return {
       job: entry.job,
       attempt,
-      lastAttempt: attempt >= this.settings.maxDeliver,
+      lastAttempt: delivery >= this.settings.maxDeliver,
       working,
       ack: async () => settle(() => this.remove(entry)),
       nak: (delayMs) =>
         settle(() =>
-          this.release(entry, delayMs ?? (backoff[Math.min(attempt, backoff.length) - 1] as number)),
+          this.release(entry, delayMs ?? (backoff[Math.min(delivery, backoff.length) - 1] as number)),
         ),
       term: () => settle(() => this.remove(entry)),
     };
@@ -226,7 +232,11 @@ class Queue implements InProcessQueue, SourceHost {
     this.held--;
     if (entry.deliveries >= this.settings.maxDeliver) {
       this.remove(entry, false);
-      const dead = { scanId: entry.job.scanId, deliveries: entry.deliveries };
+      const dead = {
+        scanId: entry.job.scanId,
+        deliveries: entry.deliveries,
+        attemptBase: entry.job.attemptBase,
+      };
       for (const listener of this.deadListeners) {
         try {
           listener(dead);
@@ -252,9 +262,9 @@ class Queue implements InProcessQueue, SourceHost {
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
     if (wasHeld) this.held--;
-    this.entries.delete(entry.job.scanId);
+    this.entries.delete(entry.id);
     const windowEnd = entry.publishedAt + this.settings.duplicateWindowMs;
-    if (windowEnd > Date.now()) this.recent.set(entry.job.scanId, windowEnd);
+    if (windowEnd > Date.now()) this.recent.set(entry.id, windowEnd);
   }
 
   private wake(): void {

@@ -4,10 +4,11 @@
  * same object's consumer side to in-process workers).
  *
  * Delivery is at-least-once: a job is redelivered until a worker acknowledges it, at most `maxDeliver` times.
- * The scan id is the message id, so publishing the same scan twice inside the dedup window (2 min by default,
- * counted from the first publish) is a no-op; a republish after the window is stored again, and the worker's
- * claim drops the extra copy. The worker claims each attempt through the control plane (WorkerService.ClaimJob),
- * which drops jobs of cancelled or finished scans.
+ * The message id is the scan id (`<scan id>.<attempt base>` for a re-queued copy, wire.ts `jobMessageId`), so
+ * publishing the same job twice inside the dedup window (2 min by default, counted from the first publish) is a
+ * no-op; a republish after the window is stored again, and the worker's claim drops the extra copy. A delivery's
+ * attempt is the job's `attemptBase` plus its delivery count. The worker claims each attempt through the control
+ * plane (WorkerService.ClaimJob), which drops jobs of cancelled or finished scans and stale attempts.
  */
 import type { ScanPriority } from '../services/types.js';
 
@@ -22,6 +23,11 @@ export interface ScanJobMessage {
   dbVersion: string;
   priority: ScanPriority;
   queuedAt: Date;
+  /**
+   * The scan's attempts before this copy was published: 0 for its first job, the current attempt for a scan the
+   * stale-scan reaper re-queued (dispatch/reaper.ts). Deliveries of this copy are attempts base + 1, base + 2, …
+   */
+  attemptBase: number;
 }
 
 export interface CancelMessage {
@@ -34,6 +40,8 @@ export interface CancelMessage {
 export interface DeadJob {
   scanId: string;
   deliveries: number;
+  /** the job copy's attempt base: its last delivery was attempt `attemptBase + deliveries` */
+  attemptBase: number;
 }
 
 export interface JobDispatcher {

@@ -18,7 +18,8 @@ const TO_WIRE: Record<ScanPriority, WirePriority> = {
 
 /**
  * CP_INVALID_ARGUMENT naming the first job that cannot be queued: no scan, org or image id, no image reference,
- * an unknown priority or no valid queuedAt (the worker terminates such a job, so it must never be published).
+ * an unknown priority, no valid queuedAt or attempt base (the worker terminates such a job, so it must never be
+ * published).
  */
 export function validateJobs(jobs: readonly ScanJobMessage[]): void {
   jobs.forEach((job, index) => {
@@ -34,10 +35,21 @@ export function validateJobs(jobs: readonly ScanJobMessage[]): void {
               ? `has an unknown priority "${String(job.priority)}"`
               : !(job.queuedAt instanceof Date) || Number.isNaN(job.queuedAt.getTime())
                 ? 'has no valid queuedAt'
-                : null;
+                : !Number.isInteger(job.attemptBase) || job.attemptBase < 0 || job.attemptBase > 2 ** 31 - 1
+                  ? 'has no valid attemptBase'
+                  : null;
     if (problem)
       throw new ControlPlaneError('CP_INVALID_ARGUMENT', `scan job ${index} (${job.scanId}) ${problem}`);
   });
+}
+
+/**
+ * The queue's message id of a job (JetStream `Nats-Msg-Id`, the in-process queue's dedup key): the scan id, with
+ * `.<attempt base>` for a copy the stale-scan reaper re-queued, so that copy is not dropped as a duplicate of the
+ * scan's first job while the dedup window lasts.
+ */
+export function jobMessageId(job: Pick<ScanJobMessage, 'scanId' | 'attemptBase'>): string {
+  return job.attemptBase > 0 ? `${job.scanId}.${job.attemptBase}` : job.scanId;
 }
 
 export function encodeScanJob(job: ScanJobMessage): Uint8Array {
@@ -52,6 +64,7 @@ export function encodeScanJob(job: ScanJobMessage): Uint8Array {
       dbVersion: job.dbVersion,
       priority: TO_WIRE[job.priority],
       queuedAt: timestampFromDate(job.queuedAt),
+      attemptBase: job.attemptBase,
     }),
   );
 }
@@ -71,6 +84,7 @@ export function decodeScanJob(bytes: Uint8Array): ScanJobMessage | null {
       dbVersion: job.dbVersion,
       priority,
       queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(0),
+      attemptBase: job.attemptBase,
     };
   } catch {
     return null;

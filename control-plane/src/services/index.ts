@@ -4,7 +4,7 @@
  * built (fleet: pg + ClickHouse + JetStream; all-in-one: embedded Postgres + chdb + the in-process queue).
  */
 import type { AnalyticsStore } from '../analytics/types.js';
-import { createDispatchLoop, type DispatchLoop } from '../dispatch/loop.js';
+import { createDispatchLoop, DEFAULT_IDLE_SCAN_MS, type DispatchLoop } from '../dispatch/loop.js';
 import { createScanPublisher } from '../dispatch/publisher.js';
 import { createWorkerService, type WorkerServiceHandlers } from '../grpc/worker-service.js';
 import type { JobDispatcher } from '../queue/types.js';
@@ -37,8 +37,11 @@ export interface CreateServicesOptions {
   maxDeliveries?: number;
   /** the current snapshot's metadata for dbInfo (the engine's SnapshotMeta fits); default none */
   snapshot?: () => SnapshotInfo | null | Promise<SnapshotInfo | null>;
-  /** dispatch loop timing and chunking (defaults: sweep every 5 s, grace 10 s, chunks of 1,000) */
-  dispatch?: { intervalMs?: number; graceMs?: number; chunkSize?: number };
+  /**
+   * dispatch loop timing and chunking (defaults: sweep every 5 s, grace 10 s, chunks of 1,000, a running scan
+   * idle for 5 min re-queued; its open report stream records activity every fifth of that)
+   */
+  dispatch?: { intervalMs?: number; graceMs?: number; chunkSize?: number; idleScanMs?: number };
   /** how often watchScan re-reads a scan (default 1,000 ms) */
   watchPollMs?: number;
 }
@@ -58,6 +61,8 @@ export function createServices(options: CreateServicesOptions): Services {
   const { stores, analytics, dispatcher, dbVersion, resolver } = options;
   const events = options.events ?? createScanEventBus();
   const logger = options.logger ?? SILENT_LOGGER;
+  const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+  const idleScanMs = options.dispatch?.idleScanMs ?? DEFAULT_IDLE_SCAN_MS;
   const publisher = createScanPublisher({
     dispatcher,
     outbox: stores.outbox,
@@ -71,7 +76,8 @@ export function createServices(options: CreateServicesOptions): Services {
     logger,
     workerToken: options.workerToken,
     dbVersion,
-    maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+    maxDeliveries,
+    activityIntervalMs: Math.max(1, Math.floor(idleScanMs / 5)),
   });
   return {
     scans: createScanService({
@@ -103,6 +109,8 @@ export function createServices(options: CreateServicesOptions): Services {
       ...(options.dispatch?.intervalMs !== undefined ? { intervalMs: options.dispatch.intervalMs } : {}),
       ...(options.dispatch?.graceMs !== undefined ? { graceMs: options.dispatch.graceMs } : {}),
       ...(options.dispatch?.chunkSize !== undefined ? { pageSize: options.dispatch.chunkSize } : {}),
+      idleMs: idleScanMs,
+      maxAttempts: maxDeliveries,
     }),
     events,
   };

@@ -223,12 +223,15 @@ export type ScanCompletionSummary = Pick<ImageScanSummary, 'counts' | 'fixable' 
  * claims exactly that attempt, which must be higher than the current one (else CP_SCAN_ATTEMPT_STALE).
  * `completed` finishes the given attempt and, with a `summary`, records it on every image of the digest in
  * the same transaction. `failed` finishes the given attempt, or without an attempt any queued or running scan
- * (a job that could not be delivered).
+ * (a job that could not be delivered). `queued` puts a running scan whose current `attempt` showed no activity
+ * since `idleBefore` back into the outbox (the stale-scan reaper), keeping its attempt count; an attempt active
+ * since is CP_SCAN_TRANSITION_INVALID.
  */
 export type ScanTransition =
   | { to: 'running'; attempt?: number }
   | { to: 'completed'; attempt: number; summary?: ScanCompletionSummary }
-  | { to: 'failed'; attempt?: number; error: ScanError };
+  | { to: 'failed'; attempt?: number; error: ScanError }
+  | { to: 'queued'; attempt: number; idleBefore: Date };
 
 export interface BatchRecord {
   id: string;
@@ -369,6 +372,16 @@ export interface ScanOutboxStore {
   markPublished(scanIds: readonly string[]): Promise<number>;
   /** A scan by id, whatever its organisation (null when unknown or not a UUID). */
   findScan(scanId: string): Promise<ScanRecord | null>;
+  /**
+   * Records a sign of life of a running scan's attempt (its worker's report stream is open); false when the scan
+   * is not running that attempt (finished, cancelled, superseded) or unknown.
+   */
+  recordActivity(scanId: string, attempt: number): Promise<boolean>;
+  /**
+   * Running scans whose current attempt showed no activity (claim, report start, recordActivity) since
+   * `idleBefore`, longest idle first. Scans no worker runs (CLI uploads) are never listed.
+   */
+  listIdle(options: { idleBefore: Date; limit: number }): Promise<ScanRecord[]>;
 }
 
 /** Every metadata store, as the composition root hands them to services. */

@@ -15,6 +15,8 @@ export interface ScanJob {
   dbVersion: string;
   priority: JobPriority;
   queuedAt: Date;
+  /** the scan's attempts before this copy of the job was published (0 for its first job) */
+  attemptBase: number;
 }
 
 /**
@@ -23,9 +25,9 @@ export interface ScanJob {
  */
 export interface JobDelivery {
   job: ScanJob;
-  /** 1 for the first delivery, n for the n-th (JetStream delivery count). */
+  /** The scan's attempt: the job's attempt base plus the delivery count (1 for the first delivery, n for the n-th). */
   attempt: number;
-  /** true when this is the last delivery the queue will make */
+  /** true when this is the last delivery the queue will make of this copy of the job */
   lastAttempt: boolean;
   /**
    * Heartbeat for long scans: extends the ack deadline (JetStream `working()`). The sources also heartbeat every

@@ -15,6 +15,7 @@ const job = {
   dbVersion: 'db-1',
   priority: ScanPriority.MANUAL,
   queuedAt: timestampFromDate(QUEUED_AT),
+  attemptBase: 3,
 };
 const encode = (fields: Partial<typeof job>) =>
   toBinary(ScanJobSchema, create(ScanJobSchema, { ...job, ...fields }));
@@ -40,6 +41,7 @@ describe('decodeScanJob', () => {
       dbVersion: 'db-1',
       priority: 'scheduled',
       queuedAt: QUEUED_AT,
+      attemptBase: 3,
     });
   });
 });

@@ -25,6 +25,7 @@ export function decodeScanJob(bytes: Uint8Array, priority: JobPriority): ScanJob
       dbVersion: job.dbVersion,
       priority,
       queuedAt: timestampDate(job.queuedAt),
+      attemptBase: job.attemptBase,
     };
   } catch {
     return null;

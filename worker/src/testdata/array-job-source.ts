@@ -29,6 +29,7 @@ export function scanJob(scanId: string, imageRef: string): ScanJob {
     dbVersion: '',
     priority: 'manual',
     queuedAt: new Date('2025-01-01T00:00:00Z'),
+    attemptBase: 0,
   };
 }
 

@@ -38,8 +38,12 @@ export function watchDeadJobs(
     if (!consumerPriority(advisory.consumer) || typeof advisory.stream_seq !== 'number') return;
     const jsm = await manager();
     const stored = await jsm.streams.getMessage(names.stream, { seq: advisory.stream_seq });
-    const scanId = (stored && decodeScanJob(stored.data)?.scanId) || stored?.header?.get('Nats-Msg-Id');
-    if (scanId) emit({ scanId, deliveries: advisory.deliveries });
+    const job = stored ? decodeScanJob(stored.data) : null;
+    // an undecodable payload: the message id still names the scan (`<scan id>[.<attempt base>]`)
+    const [idScan, idBase] = stored?.header?.get('Nats-Msg-Id').split('.') ?? [];
+    const scanId = job?.scanId || idScan;
+    const attemptBase = job?.attemptBase ?? (Number(idBase) || 0);
+    if (scanId) emit({ scanId, deliveries: advisory.deliveries, attemptBase });
     else logger.warn({ stream: names.stream, seq: advisory.stream_seq }, 'queue dead job unreadable');
     if (stored) await jsm.streams.deleteMessage(names.stream, advisory.stream_seq, false);
   };

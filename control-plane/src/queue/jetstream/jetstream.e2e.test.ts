@@ -55,7 +55,7 @@ describe('jetstream queue specifics', () => {
 
   it('reads_a_dead_job_back_from_the_stream_and_then_deletes_it', async () => {
     const dead = firstEvent<DeadJob>((listener) => q.dispatcher.onDeadJob(listener));
-    await q.dispatcher.publish([scanJob('dead-1', 'ci')]);
+    await q.dispatcher.publish([{ ...scanJob('dead-1', 'ci'), attemptBase: 4 }]);
     const source = await q.openSource();
     (await take(source, 5_000))?.nak(0);
     (await take(source, 5_000))?.nak(0);
@@ -64,7 +64,7 @@ describe('jetstream queue specifics', () => {
     await asking;
     // the lookup deletes the message right after the listeners heard of it
     await expect.poll(streamMessages, { timeout: 5_000 }).toBe(0);
-    expect(deadJob).toEqual({ scanId: 'dead-1', deliveries: 2 });
+    expect(deadJob).toEqual({ scanId: 'dead-1', deliveries: 2, attemptBase: 4 });
   });
 
   it('sets_up_idempotently_and_updates_ack_wait_and_max_deliver', async () => {

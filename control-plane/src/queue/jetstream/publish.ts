@@ -1,7 +1,8 @@
 /**
  * Publishing jobs to the stream: a sliding window of at most `maxInFlight` unconfirmed publishes (each waits for
- * its PubAck), issued in the given order, each with the scan id as JetStream message id (`Nats-Msg-Id`), so a
- * republish inside the duplicate window is acknowledged as a duplicate and not stored twice. A publish that times
+ * its PubAck), issued in the given order, each with the job's message id (`Nats-Msg-Id`: the scan id, see
+ * wire.ts `jobMessageId`), so a republish inside the duplicate window is acknowledged as a duplicate and not
+ * stored twice. A publish that times
  * out or finds no stream (NATS restarting) is retried with the same id after a backoff; a retry that is then
  * reported duplicate counts as published, because its first try was stored. Retries may store a job after later
  * ones of the same call. A closed connection (shutdown) fails at once.
@@ -11,7 +12,7 @@ import { ClosedConnectionError } from '@nats-io/transport-node';
 import { ControlPlaneError } from '../../errors.js';
 import { jobSubject, type QueueNames } from '../names.js';
 import type { ScanJobMessage } from '../types.js';
-import { encodeScanJob, validateJobs } from '../wire.js';
+import { encodeScanJob, jobMessageId, validateJobs } from '../wire.js';
 
 export interface PublishSettings {
   /** unconfirmed publishes at once (default 256) */
@@ -50,7 +51,7 @@ export async function publishJobs(
     for (let attempt = 0; ; attempt++) {
       try {
         const ack = await js.publish(subject, data, {
-          msgID: job.scanId,
+          msgID: jobMessageId(job),
           timeout: settings.publishTimeoutMs,
         });
         if (ack.duplicate && attempt === 0) duplicates++;

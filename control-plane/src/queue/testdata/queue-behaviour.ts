@@ -55,6 +55,7 @@ export function scanJob(scanId: string, priority: ScanPriority = 'manual'): Scan
     dbVersion: 'db-1',
     priority,
     queuedAt: QUEUED_AT,
+    attemptBase: 0,
   };
 }
 
@@ -131,6 +132,31 @@ export function describeQueueBehaviour(name: string, factory: QueueFactory): voi
         whileInFlight: { published: 0, duplicates: 1 },
         afterAck: { published: 1, duplicates: 1 },
         pending: 1,
+      });
+    });
+
+    it('stores_a_requeued_copy_beside_the_first_job_and_continues_its_attempts', async () => {
+      const q = await queue(2);
+      const first = await q.dispatcher.publish([scanJob('again')]);
+      const source = await q.openSource();
+      const delivery = await take(source, 5_000);
+      await delivery?.ack();
+      // the scan went silent at attempt 3 and was re-queued inside the dedup window of its first job
+      const copy = { ...scanJob('again'), attemptBase: 3 };
+      const requeued = await q.dispatcher.publish([copy, copy]);
+      const next = await take(source, 5_000);
+      next?.nak(0);
+      const last = await take(source, 5_000);
+      await last?.ack();
+      expect({ first, requeued, deliveries: [delivery, next, last].map(summary), job: last?.job }).toEqual({
+        first: { published: 1, duplicates: 0 },
+        requeued: { published: 1, duplicates: 1 },
+        deliveries: [
+          { scanId: 'again', attempt: 1, lastAttempt: false },
+          { scanId: 'again', attempt: 4, lastAttempt: false },
+          { scanId: 'again', attempt: 5, lastAttempt: true },
+        ],
+        job: copy,
       });
     });
 
@@ -277,7 +303,7 @@ export function describeQueueBehaviour(name: string, factory: QueueFactory): voi
           { scanId: 'doomed', attempt: 1, lastAttempt: false },
           { scanId: 'doomed', attempt: 2, lastAttempt: true },
         ],
-        deadJob: { scanId: 'doomed', deliveries: 2 },
+        deadJob: { scanId: 'doomed', deliveries: 2, attemptBase: 0 },
         after: null,
         pending: 0,
       });
@@ -296,7 +322,7 @@ export function describeQueueBehaviour(name: string, factory: QueueFactory): voi
           { scanId: 'silent', attempt: 1, lastAttempt: false },
           { scanId: 'silent', attempt: 2, lastAttempt: true },
         ],
-        deadJob: { scanId: 'silent', deliveries: 2 },
+        deadJob: { scanId: 'silent', deliveries: 2, attemptBase: 0 },
         after: null,
       });
     });

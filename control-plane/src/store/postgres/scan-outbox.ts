@@ -1,6 +1,6 @@
 /**
- * The dispatch outbox and scan lookups by id: system-level operations of the publisher loop, dead-job handling
- * and the worker service, which know scans only by id and act for no organisation. Queued scans without
+ * The dispatch outbox and scan lookups by id: system-level operations of the publisher loop, dead-job handling,
+ * the stale-scan reaper and the worker service, which know scans only by id and act for no organisation. Queued scans without
  * `published_at` are the outbox, read in priority order along the scans_queued index (0001); published_at has no
  * index of its own, so marking a chunk published is a HOT update (0002).
  */
@@ -40,6 +40,28 @@ export function pgScanOutboxStore(db: SqlDatabase): ScanOutboxStore {
       if (!UUID.test(scanId)) return null;
       const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
       return rows[0] ? toScan(rows[0]) : null;
+    },
+
+    async recordActivity(scanId, attempt) {
+      if (!UUID.test(scanId) || !Number.isInteger(attempt) || attempt < 1 || attempt > 2 ** 31 - 1)
+        return false;
+      const { rowCount } = await db.query(
+        `UPDATE scans SET active_at = now() WHERE id = $1 AND status = 'running' AND attempt = $2`,
+        [scanId, attempt],
+      );
+      return rowCount > 0;
+    },
+
+    async listIdle({ idleBefore, limit }) {
+      // walks scans_running (0004): only the running scans are read
+      const { rows } = await db.query(
+        `SELECT ${SCAN_COLUMNS} FROM scans s
+         WHERE s.status = 'running' AND s.active_at < $1
+         ORDER BY s.active_at, s.id
+         LIMIT $2`,
+        [idleBefore, limit],
+      );
+      return rows.map(toScan);
     },
   };
 }

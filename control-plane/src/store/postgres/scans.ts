@@ -3,12 +3,15 @@
  * index scans_one_active), the guarded state machine and cancellation. Every query is org-scoped.
  *
  *   queued ──► running ──► completed | failed        queued | running ──► cancelled (cancelScan)
- *     │           ▲  │ (redelivered job: attempt+1, or the queue's delivery count when given)
- *     │           └──┘
+ *     │  ▲        ▲  │  │ (redelivered job: attempt+1, or the queue's delivery count when given)
+ *     │  │        └──┘  │
+ *     │  └──────────────┘ re-queued: the attempt showed no activity since `idleBefore` (dispatch/reaper.ts);
+ *     │                   its count is kept, so the next job's attempts continue after it
  *     └──► failed (a job no worker ever claimed: no attempt given)
  * Finished scans (completed, failed, cancelled) never change again. A completion records the scan's summary on
  * every image of its digest in the same statement; the report-stream marker (startReport) lets one stream per
- * attempt write rows.
+ * attempt write rows. `active_at` (0004) is the running attempt's last sign of life: its claim, its report
+ * stream's start, and the worker service's refreshes while that stream is open (scan-outbox.ts recordActivity).
  */
 import { ControlPlaneError } from '../../errors.js';
 import type { ScanCompletionSummary, ScanStatus, ScanStore, ScanTransition } from '../../services/types.js';
@@ -20,7 +23,7 @@ import type { SqlDatabase } from './sql.js';
 interface TransitionRule {
   from: ScanStatus[];
   set: string;
-  /** the attempt condition on `s` with the attempt bound as `$4` (null when none was given) */
+  /** the attempt condition on `s` with the attempt bound as `$4` (null when none was given), `$5` for re-queues */
   attempt: string;
 }
 
@@ -33,14 +36,21 @@ function ruleOf(transition: ScanTransition, hasAttempt: boolean): TransitionRule
         ? // the queue's delivery count: claim exactly that attempt, only forward
           {
             from: ['queued', 'running'],
-            set: `status = 'running', attempt = $4, started_at = now()`,
+            set: `status = 'running', attempt = $4, started_at = now(), active_at = now()`,
             attempt: 's.attempt < $4',
           }
         : {
             from: ['queued', 'running'],
-            set: `status = 'running', attempt = s.attempt + 1, started_at = now()`,
+            set: `status = 'running', attempt = s.attempt + 1, started_at = now(), active_at = now()`,
             attempt: '$4::integer IS NULL',
           };
+    case 'queued':
+      // back to the outbox: unpublished, so the dispatch loop publishes a new job with this attempt as its base
+      return {
+        from: ['running'],
+        set: `status = 'queued', published_at = NULL, active_at = NULL`,
+        attempt: 's.attempt = $4 AND s.active_at < $5',
+      };
     case 'completed':
       return { from: ['running'], set: `status = 'completed', finished_at = now()`, attempt: FINISH_ATTEMPT };
     case 'failed':
@@ -113,8 +123,11 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
       if (attempt !== null && (!Number.isInteger(attempt) || attempt < 0 || attempt > 2 ** 31 - 1))
         throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'attempt must be a non-negative integer');
       const rule = ruleOf(transition, attempt !== null);
-      if (transition.to === 'completed' && attempt === null) {
-        throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'completing a scan needs the attempt that ran it');
+      if ((transition.to === 'completed' || transition.to === 'queued') && attempt === null) {
+        throw new ControlPlaneError(
+          'CP_INVALID_ARGUMENT',
+          `a scan becomes ${transition.to} for a given attempt`,
+        );
       }
       const values: unknown[] = [orgId, scanId, rule.from, attempt];
       if (transition.to === 'failed') {
@@ -122,6 +135,11 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
         values.push(error.code, error.message);
       }
       if (transition.to === 'completed') values.push(summaryJson(transition.summary));
+      if (transition.to === 'queued') {
+        if (!(transition.idleBefore instanceof Date) || Number.isNaN(transition.idleBefore.getTime()))
+          throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'a re-queue needs a valid idleBefore date');
+        values.push(transition.idleBefore);
+      }
       const { rows } = await db.query(
         `WITH changed AS (
            UPDATE scans AS s SET ${rule.set}, updated_at = now()
@@ -151,7 +169,7 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
         throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'attempt must be a positive integer');
       const { rows } = await db.query(
         `WITH changed AS (
-           UPDATE scans AS s SET report_attempt = $3, updated_at = now()
+           UPDATE scans AS s SET report_attempt = $3, active_at = now(), updated_at = now()
            WHERE s.org_id = $1 AND s.id = $2 AND s.status = 'running' AND s.attempt = $3
              AND s.report_attempt IS DISTINCT FROM $3
            RETURNING ${SCAN_COLUMNS}
@@ -240,6 +258,12 @@ async function explainRefusal(
     return new ControlPlaneError(
       'CP_SCAN_TRANSITION_INVALID',
       `scan ${scanId} is ${current.status}: cannot become ${to}`,
+    );
+  }
+  if (to === 'queued' && current.attempt === attempt) {
+    return new ControlPlaneError(
+      'CP_SCAN_TRANSITION_INVALID',
+      `attempt ${attempt} of scan ${scanId} was active since: not re-queued`,
     );
   }
   return new ControlPlaneError(

@@ -3,7 +3,8 @@
  * `$JS.ACK` subject. `ack()` waits for the server to confirm (an "ack ack" request); nak, term and working are
  * fire and forget: if one is lost (connection down), the job is redelivered after ack_wait anyway. While the
  * delivery is held the source heartbeats it every ack_wait/3 (`autoHeartbeat`), so only a dead worker's jobs
- * wait out ack_wait. The first of ack/nak/term wins; later calls do nothing.
+ * wait out ack_wait. The first of ack/nak/term wins; later calls do nothing. The delivery's attempt is the job's
+ * attempt base plus the JetStream delivery count.
  */
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { JobQueueError } from '../errors.js';
@@ -14,7 +15,7 @@ export interface DeliverySettings {
   ackWaitMs: number;
   maxDeliver: number;
   autoHeartbeat: boolean;
-  /** delay of `nak()` without a delay, by attempt (the last repeats) */
+  /** delay of `nak()` without a delay, by delivery count (the last repeats) */
   nakBackoffMs: readonly number[];
   ackTimeoutMs: number;
   logger: QueueLogger;
@@ -36,11 +37,12 @@ export function createDelivery(
   nc: NatsConnection,
   msg: Msg,
   job: ScanJob,
-  attempt: number,
+  deliveryCount: number,
   settings: DeliverySettings,
   onSettled: () => void,
 ): HeldDelivery {
   const reply = msg.reply as string;
+  const attempt = job.attemptBase + deliveryCount;
   let settled = false;
   const send = (payload: Uint8Array): void => {
     try {
@@ -65,7 +67,7 @@ export function createDelivery(
   const delivery: JobDelivery = {
     job,
     attempt,
-    lastAttempt: settings.maxDeliver > 0 && attempt >= settings.maxDeliver,
+    lastAttempt: settings.maxDeliver > 0 && deliveryCount >= settings.maxDeliver,
     working,
     async ack() {
       if (!settle()) return;
@@ -84,7 +86,8 @@ export function createDelivery(
     nak(delayMs) {
       if (!settle()) return;
       const backoff = settings.nakBackoffMs;
-      const delay = delayMs ?? (backoff[Math.min(attempt, backoff.length) - 1] as number | undefined) ?? 0;
+      const delay =
+        delayMs ?? (backoff[Math.min(deliveryCount, backoff.length) - 1] as number | undefined) ?? 0;
       send(
         delay > 0
           ? encoder.encode(`-NAK ${JSON.stringify({ delay: Math.round(delay * 1_000_000) })}`)
