@@ -146,7 +146,7 @@ describe('fleet: vigil control-plane + vigil worker', () => {
       requested: 201,
       scan: { status: 'completed', error: null, attempt: 1 },
       findings: ['CVE-2021-44906', 'CVE-2022-25883', 'CVE-2022-37434'],
-      ready: { status: 'ready', checks: { database: 'ok', analytics: 'ok', queue: 'ok' } },
+      ready: { status: 'ready', checks: { database: 'ok', analytics: 'ok', queue: 'ok', startup: 'ok' } },
       // VIGIL_QUEUE_ACK_WAIT, on the consumer of each priority
       ackWaits: [7e9, 7e9, 7e9],
       workerExit: 0,

@@ -7,9 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/harness/process.js';
 import { runWorker } from '../../worker/src/index.js';
 import { loadServerConfig, type ServerConfig } from './config.js';
-import { ApiClient, waitFor } from './demo/testdata/api-client.js';
+import { ApiClient, waitFor, type ApiResponse } from './demo/testdata/api-client.js';
 import { DEMO_FEEDS_DIR } from './demo/vulndb.js';
 import { startAllInOne, type ServerHandle } from './server.js';
 
@@ -38,11 +39,20 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-async function start(): Promise<{ server: ServerHandle; printed: string }> {
+/** `whileStarting` runs as the workers start: the servers listen, the demo org and its admin do not exist yet */
+async function start(
+  whileStarting = async (): Promise<void> => {},
+  startConfig = config,
+): Promise<{ server: ServerHandle; printed: string }> {
   let printed = '';
   const server = await startAllInOne(
-    config,
-    { startWorker: (options) => runWorker({ ...options, heartbeatMs: 1_000 }) },
+    startConfig,
+    {
+      startWorker: async (options) => {
+        await whileStarting();
+        return runWorker({ ...options, heartbeatMs: 1_000 });
+      },
+    },
     { print: (text) => void (printed += text) },
   );
   return { server, printed };
@@ -55,8 +65,13 @@ describe('vigil server (all-in-one)', () => {
   let first: ImageItem[];
   let password: string;
 
-  it('starts, seeds the demo and scans its images through the worker path', async () => {
-    const { server, printed } = await start();
+  it('starts, seeds the demo and scans its images through the worker path (ready only once seeded)', async () => {
+    const port = await freePort();
+    let starting: ApiResponse | undefined;
+    const { server, printed } = await start(
+      async () => void (starting ??= await new ApiClient(`http://127.0.0.1:${port}`).call('GET', '/readyz')),
+      { ...config, port },
+    );
     try {
       password = /password +(\S+)/.exec(printed)?.[1] ?? '';
       const api = new ApiClient(server.url);
@@ -84,6 +99,7 @@ describe('vigil server (all-in-one)', () => {
           token: printed.includes('/api/v1/tokens'),
         },
         health: health.status,
+        starting: [starting?.status, starting?.body],
         ready: [ready.status, ready.body],
         landing: [landing.status, String(landing.body).includes('href="/api/docs"')],
         login: [login.status, (login.body as { org: { slug: string } }).org.slug],
@@ -94,7 +110,18 @@ describe('vigil server (all-in-one)', () => {
       }).toEqual({
         printed: { url: true, admin: true, passwordShown: true, token: true },
         health: 200,
-        ready: [200, { status: 'ready', checks: { database: 'ok', analytics: 'ok', queue: 'ok' } }],
+        starting: [
+          503,
+          {
+            code: 'CP_UNAVAILABLE',
+            message: 'not ready: startup',
+            checks: { database: 'ok', analytics: 'ok', queue: 'ok', startup: 'failed' },
+          },
+        ],
+        ready: [
+          200,
+          { status: 'ready', checks: { database: 'ok', analytics: 'ok', queue: 'ok', startup: 'ok' } },
+        ],
         landing: [200, true],
         login: [200, 'demo'],
         seed: {

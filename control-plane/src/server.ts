@@ -8,7 +8,9 @@
  *   fleet workers; on first start the demo organisation, its admin and scans of the demo images.
  *
  * Both serve the same services: WorkerService and the public gRPC services on VIGIL_GRPC_PORT, the REST gateway
- * (with /healthz, /readyz, /metrics and a landing page at `/`) on PORT, and the dispatch loop. `shutdown()` is
+ * (with /healthz, /readyz, /metrics and a landing page at `/`) on PORT, and the dispatch loop. Start-up order:
+ * migrations, servers listening, the first admin (and the all-in-one's demo org and workers), and only then does
+ * /readyz answer 200 (503 with its `startup` check failed before). `shutdown()` is
  * graceful: /readyz answers 503, HTTP stops accepting and finishes its requests, in-process workers drain, gRPC
  * finishes its calls, then queue and stores close. The worker runtime is injected (`startWorker`): the control
  * plane never imports @vigil/worker; the CLI, the composition root of the whole product, passes `runWorker`.
@@ -111,6 +113,8 @@ interface Core {
   sync: DbSync;
   url: string;
   grpcAddress: string;
+  /** start-up finished (the first admin exists): /readyz may answer 200 */
+  ready(): void;
   /** `beforeGrpcClose` runs after HTTP closed and before gRPC does (in-process workers drain there) */
   shutdown(beforeGrpcClose?: () => Promise<void>): Promise<void>;
 }
@@ -167,6 +171,7 @@ export async function startControlPlane(
       );
       if (created) logger.info({ org: org.slug, email: config.admin.email }, 'first admin created');
     }
+    core.ready();
     return handle(config, core, null, config.dbPath, () => core.shutdown());
   } catch (err) {
     await opened.closeAll();
@@ -245,6 +250,7 @@ export async function startAllInOne(
     const seed = config.admin
       ? await seedDemo({ stores: core.stores, db, scans: core.services.scans }, config.admin, images)
       : null;
+    core.ready();
     if (seed) print(banner(core.url, seed, images.length));
     return handle(config, core, seed, vulndb.path, () => core.shutdown(stopWorkers));
   } catch (err) {
@@ -341,6 +347,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
   });
 
   let draining = false;
+  let started = false;
   let app: FastifyInstance | undefined;
   try {
     app = await buildApi({
@@ -355,6 +362,9 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
         database: () => db.query('SELECT 1'),
         analytics: () => analytics.summary(NIL_ORG),
         queue: () => dispatcher.pending(),
+        startup: async () => {
+          if (!started) throw new ControlPlaneError('CP_UNAVAILABLE', 'starting');
+        },
       },
     });
     landingPage(app);
@@ -392,6 +402,9 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
     sync,
     url: `http://${localHost(config.host)}:${httpPort}`,
     grpcAddress: `${localHost(config.host, '127.0.0.1')}:${grpcPort}`,
+    ready: () => {
+      started = true;
+    },
     async shutdown(beforeGrpcClose) {
       draining = true;
       clearInterval(prune);
