@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LayerAnalysis } from '../image/walk/types.js';
 import { WALK_VERSION } from '../image/walk/types.js';
@@ -42,6 +43,21 @@ describe('FsLayerCache', () => {
     });
   });
 
+  it('stores small entries as plain JSON and large ones gzipped, both read back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-cache-'));
+    dirs.push(dir);
+    const cache = new FsLayerCache({ dir });
+    const [small, large] = [analysis('sha256:s', 10), analysis('sha256:l', 2 * 1024 * 1024)];
+    await cache.put('1'.repeat(64), small);
+    await cache.put('2'.repeat(64), large);
+    const head = async (c: string) => (await readFile(join(dir, `${c.repeat(64)}.v2.json`))).subarray(0, 2);
+    expect({
+      small: await cache.get('1'.repeat(64)),
+      large: await cache.get('2'.repeat(64)),
+      heads: [(await head('1')).toString('latin1'), (await head('2')).toString('hex')],
+    }).toEqual({ small, large, heads: ['{"', '1f8b'] });
+  });
+
   it('keys change with analyzer versions', () => {
     const a = (version: number) => [
       { name: 'os/apk', version, tags: [], required: () => false, analyze: () => ({}) },
@@ -56,8 +72,11 @@ describe('FsLayerCache', () => {
     dirs.push(dir);
     const cache = new FsLayerCache({ dir, maxBytes: 1500 });
     const k = (c: string) => c.repeat(64);
-    await writeFile(join(dir, `${k('f')}.json.gz`), 'not gzip');
+    await writeFile(join(dir, `${k('f')}.v2.json`), 'not json');
     expect(await cache.get(k('f'))).toBeUndefined();
+    // a format-1 entry of the same key is not read, and is evicted like any entry
+    await writeFile(join(dir, `${k('e')}.json.gz`), gzipSync(JSON.stringify(analysis('e'))));
+    expect(await cache.get(k('e'))).toBeUndefined();
     // incompressible padding so each entry is ~1 KB on disk
     const noisy = (id: string) => {
       const a = analysis(id);
@@ -67,8 +86,7 @@ describe('FsLayerCache', () => {
     await cache.put(k('a'), noisy('a'));
     await new Promise((r) => setTimeout(r, 20));
     await cache.put(k('b'), noisy('b'));
-    const left = (await readdir(dir)).filter((n) => n.endsWith('.json.gz')).sort();
-    expect(left).toEqual([`${k('b')}.json.gz`]);
+    expect((await readdir(dir)).sort()).toEqual([`${k('b')}.v2.json`]);
   });
 
   it('rejects keys that are not hex digests', async () => {

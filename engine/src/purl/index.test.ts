@@ -1,8 +1,11 @@
 import { PackageURL } from 'packageurl-js';
 import { describe, expect, it } from 'vitest';
-import { fuzz } from '../../../test/support/fuzz.js';
+import { fuzz, prng } from '../../../test/support/fuzz.js';
+import { hasRealdata, realdata } from '../../../test/support/realdata.js';
 import { ECOSYSTEMS, type Ecosystem, type OsRelease, type Package } from '../model/index.js';
-import { imagePurl, toPurl } from './index.js';
+import { scanImage } from '../scan/scan-image.js';
+import { formatPurl, imagePurl, purlParts, toPurl, type PurlParts } from './index.js';
+import { libraryPurl } from './testdata/library-purl.js';
 
 const os = (family: string, version: string): OsRelease => ({ family, version });
 const pkg = (ecosystem: Ecosystem, name: string, version: string, extra: Partial<Package> = {}): Package => ({
@@ -287,5 +290,161 @@ describe('toPurl on hostile text', () => {
     expect(toPurl({ name: 'a\ud800b', version: '1.0\udc00', ecosystem: 'npm', foundBy: 'test' })).toBe(
       'pkg:npm/a%EF%BF%BDb@1.0%EF%BF%BD',
     );
+  });
+});
+
+// Text pieces with every character class the encoders treat differently: the spec's kept
+// characters per component (`:` `/` `+`), form-encoding's extra escapes (`!'()~`), `@ ? # & = %`,
+// spaces (inner, leading, trailing, unicode), upper case, non-ASCII, astral and lone surrogates.
+const PIECES = [
+  'a',
+  'Z',
+  '0',
+  '9',
+  '-',
+  '_',
+  '.',
+  '*',
+  '~',
+  '!',
+  "'",
+  '(',
+  ')',
+  ':',
+  '/',
+  '//',
+  '+',
+  '@',
+  '?',
+  '#',
+  '&',
+  '=',
+  '%',
+  '%2F',
+  ' ',
+  '\t',
+  '\u00a0',
+  '\u3000',
+  'é',
+  'Ünï',
+  '日本',
+  '😀',
+  '\ud800',
+  '\udc00',
+  'v',
+  'v1.2.3',
+  '1:',
+  '2:1.0-1',
+  '0:',
+  '-rc.1',
+  '+build.5',
+  'Foo_Bar',
+  'ABC',
+  '~deb12u1',
+  '',
+];
+
+function text(rand: () => number, max: number): string {
+  let out = '';
+  const n = Math.floor(rand() * max);
+  for (let i = 0; i < n; i++) out += PIECES[Math.floor(rand() * PIECES.length)]!;
+  return out;
+}
+
+const TYPES = [
+  'deb',
+  'apk',
+  'rpm',
+  'npm',
+  'golang',
+  'maven',
+  'composer',
+  'pypi',
+  'gem',
+  'cargo',
+  'nuget',
+  'oci',
+];
+const QUALIFIER_KEYS = ['distro', 'arch', 'upstream', 'epoch', 'repository_url', 'tag', 'Arch'];
+
+/** Parts as purlParts and imagePurl make them, and beyond: any type with any text in each component. */
+function generatedParts(count: number): PurlParts[] {
+  const rand = prng(20261127);
+  return Array.from({ length: count }, () => {
+    const pick = <T>(list: readonly T[]) => list[Math.floor(rand() * list.length)]!;
+    const qualifiers: Record<string, string> = {};
+    for (let q = Math.floor(rand() * 4); q > 0; q--) qualifiers[pick(QUALIFIER_KEYS)] = text(rand, 4);
+    return {
+      type: pick(TYPES),
+      ...(rand() < 0.6 ? { namespace: text(rand, 3) } : {}),
+      name: text(rand, 5),
+      ...(rand() < 0.9 ? { version: text(rand, 5) } : {}),
+      ...(rand() < 0.7 ? { qualifiers } : {}),
+    };
+  });
+}
+
+describe('formatPurl agrees with packageurl-js byte for byte', () => {
+  it('on 50,000 generated parts (special characters in every component)', () => {
+    const parts = generatedParts(50_000).filter((p) => {
+      try {
+        libraryPurl(p);
+        return true;
+      } catch {
+        return false; // lone surrogates in name/namespace/version: the library throws, toPurl cleans them first
+      }
+    });
+    expect(parts.length).toBeGreaterThan(40_000);
+    const differ = parts.filter((p) => formatPurl(p) !== libraryPurl(p));
+    expect(differ.map((p) => [p, formatPurl(p), libraryPurl(p)])).toEqual([]);
+  });
+
+  it('on every package made by toPurl for the unit cases and 10,000 generated packages', () => {
+    const rand = prng(7);
+    const OSES = [
+      undefined,
+      os('debian', '12'),
+      os('Ubuntu', '22.04'),
+      os('alpine', '3.19.1'),
+      os('rhel', '9.3'),
+      os('wolfi', ''),
+    ];
+    const generated = Array.from({ length: 10_000 }, () =>
+      pkg(ECOSYSTEMS[Math.floor(rand() * ECOSYSTEMS.length)]!, text(rand, 5), text(rand, 5), {
+        ...(rand() < 0.5 ? { arch: text(rand, 2) } : {}),
+        ...(rand() < 0.5 ? { srcName: text(rand, 3) } : {}),
+        ...(rand() < 0.5 ? { srcVersion: text(rand, 3) } : {}),
+      }),
+    );
+    const all: [Package, OsRelease | undefined][] = [
+      ...CASES.map(([, p, o]): [Package, OsRelease | undefined] => [p, o]),
+      ...generated.map((p, i): [Package, OsRelease | undefined] => [p, OSES[i % OSES.length]]),
+    ];
+    // what toPurl does first (String.prototype.toWellFormed, ES2024, Node ≥ 20)
+    const clean = (t: string) => (t as string & { toWellFormed(): string }).toWellFormed();
+    const differ = all.filter(([p, o]) => {
+      const cleaned = {
+        ...p,
+        name: clean(p.name),
+        version: clean(p.version),
+        srcName: p.srcName && clean(p.srcName),
+        arch: p.arch && clean(p.arch),
+      };
+      return toPurl(p, o) !== libraryPurl(purlParts(cleaned, o));
+    });
+    expect(differ).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasRealdata)('formatPurl agrees with packageurl-js on the realdata images', () => {
+  it.each([
+    'images/docker-archive/trivy-alpine-3.10-docker-save.tar.gz',
+    'images/docker-archive/trivy-alpine-3.11-docker-save.tar.gz',
+    'images/docker-archive/cimage-almostempty-docker-save.tar',
+  ])('%s', async (image) => {
+    const scan = await scanImage({ input: realdata(image) });
+    const purls = scan.packages.map((p) => p.purl);
+    expect(purls).toEqual(scan.packages.map((p) => libraryPurl(purlParts(p, scan.os))));
+    expect(purls.every((p) => p !== '')).toBe(true);
   });
 });

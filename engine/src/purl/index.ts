@@ -12,15 +12,14 @@
  *   explicit epoch 0 is dropped since rpm treats a missing epoch as 0. deb versions keep their
  *   epoch (`1:2.3-4`): PURL-TYPES defines no deb epoch qualifier and syft keeps it in place.
  */
-import { PackageURL } from 'packageurl-js';
 import type { OsRelease } from '../model/os.js';
 import type { Package } from '../model/package.js';
 import type { ScannedArtifact } from '../model/scan.js';
 import { parseReference, type ImageReference } from '../image/registry/reference.js';
 
-type Qualifiers = Record<string, string>;
+export type Qualifiers = Record<string, string>;
 
-interface PurlParts {
+export interface PurlParts {
   type: string;
   namespace?: string;
   name: string;
@@ -84,7 +83,8 @@ function splitLast(path: string, sep: string): { namespace?: string; name: strin
   return { namespace: path.slice(0, i), name: path.slice(i + 1) };
 }
 
-function parts(pkg: Package, os: OsRelease | undefined): PurlParts {
+/** The purl components of `pkg` (see the module doc for the conventions). */
+export function purlParts(pkg: Package, os: OsRelease | undefined): PurlParts {
   const { name, version } = pkg;
   switch (pkg.ecosystem) {
     case 'deb':
@@ -139,32 +139,79 @@ function parts(pkg: Package, os: OsRelease | undefined): PurlParts {
   }
 }
 
-/** Encodes parts with the library's component encoders but without its validators (fallback). */
-function encodeUnchecked(p: PurlParts): string {
-  const C = PackageURL.Component;
-  // apply the type's normalisation (lowercasing, pypi `_`→`-`) on a plain copy
-  const norm = { ...p, namespace: p.namespace, qualifiers: p.qualifiers } as unknown as PackageURL;
-  PackageURL.Type[p.type as keyof typeof PackageURL.Type]?.normalize(norm);
-  let out = `pkg:${p.type}/`;
-  if (norm.namespace) out += `${C.namespace.encode(norm.namespace)}/`;
-  out += C.name.encode(norm.name);
-  if (norm.version) out += `@${C.version.encode(norm.version)}`;
-  const q = C.qualifiers.normalize(p.qualifiers);
-  if (q && Object.keys(q).length > 0) out += `?${C.qualifiers.encode(q)}`;
-  return out;
+/** PURL-TYPES normalisation of the types Vigil emits: which components are case-insensitive. */
+const LOWER_NAMESPACE: ReadonlySet<string> = new Set(['deb', 'apk', 'npm', 'composer', 'pypi', 'rpm']);
+const LOWER_NAME: ReadonlySet<string> = new Set(['deb', 'apk', 'npm', 'composer', 'pypi', 'oci']);
+
+// semver.org's suggested pattern: a golang version starting with `v` must be `v` + semver
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** Namespace path: no leading, trailing or repeated `/` (the spec's canonical form). */
+function normalizePath(path: string): string {
+  return path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .join('/');
 }
 
-function build(p: PurlParts): string {
-  if (!p.name.trim()) return '';
-  const qualifiers = p.qualifiers && Object.keys(p.qualifiers).length > 0 ? p.qualifiers : undefined;
-  try {
-    return new PackageURL(p.type, p.namespace, p.name, p.version || undefined, qualifiers).toString();
-  } catch {
-    // The library rejects what the spec's type rules forbid (a maven purl without a group) and
-    // its golang validator throws a ReferenceError on `v`-prefixed non-semver versions
-    // (packageurl-js 2.0.1). A best-effort purl is more use to matching than none.
-    return encodeUnchecked({ ...p, ...(qualifiers ? { qualifiers } : { qualifiers: undefined }) });
+/** Whether the spec's type rules forbid these (normalised) parts: maven needs a group (namespace),
+ * a golang version starting with `v` must be semver, oci has no namespace. */
+function breaksTypeRule(type: string, namespace: string | undefined, version: string | undefined): boolean {
+  if (type === 'maven') return !namespace;
+  if (type === 'golang') return !!version && version.startsWith('v') && !SEMVER.test(version.slice(1));
+  if (type === 'oci') return !!namespace;
+  return false;
+}
+
+const encodeNamespace = (s: string) =>
+  encodeURIComponent(s).replace(/%3A|%2F/g, (m) => (m === '%3A' ? ':' : '/'));
+const encodeVersion = (s: string) =>
+  encodeURIComponent(s).replace(/%3A|%2B/g, (m) => (m === '%3A' ? ':' : '+'));
+/** application/x-www-form-urlencoded (WHATWG URL), a space as `%20`: encodeURIComponent of the
+ * well-formed text plus `!'()~`, which the form encoding escapes too. */
+const encodeQualifierPart = (s: string) =>
+  encodeURIComponent(wellFormed(s)).replace(
+    /[!'()~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+
+/** Qualifiers in canonical form: keys lower-case, values trimmed, empty values dropped, sorted by key. */
+function encodeQualifiers(qualifiers: Qualifiers | undefined): string {
+  if (!qualifiers) return '';
+  const norm = new Map<string, string>();
+  for (const [key, value] of Object.entries(qualifiers)) {
+    const trimmed = value.trim();
+    if (trimmed) norm.set(key.toLowerCase(), trimmed);
   }
+  return [...norm.keys()]
+    .sort()
+    .map((k) => `${encodeQualifierPart(k)}=${encodeQualifierPart(norm.get(k)!)}`)
+    .join('&');
+}
+
+/**
+ * The purl string of `p`, per the spec (what packageurl-js 2.0.1 makes of the same parts, without
+ * its per-call objects; engine/src/purl/index.test.ts checks the two agree). Parts that break a
+ * type rule (a maven purl without a group, a `v` golang version that is not semver) still give a
+ * best-effort purl, unnormalised, as a purl is more use to matching than none. `''` for an empty name.
+ */
+export function formatPurl(p: PurlParts): string {
+  if (!p.name.trim()) return '';
+  let namespace = p.namespace ? normalizePath(p.namespace) : p.namespace;
+  let name = p.name.trim();
+  let version = p.version ? p.version.trim() : undefined;
+  if (breaksTypeRule(p.type, namespace, version)) ({ namespace, name, version } = p);
+  if (namespace && LOWER_NAMESPACE.has(p.type)) namespace = namespace.toLowerCase();
+  if (LOWER_NAME.has(p.type)) name = name.toLowerCase();
+  if (p.type === 'pypi') name = name.replaceAll('_', '-');
+  let out = `pkg:${p.type}/`;
+  if (namespace) out += `${encodeNamespace(namespace)}/`;
+  out += encodeURIComponent(name);
+  if (version) out += `@${encodeVersion(version)}`;
+  const qualifiers = encodeQualifiers(p.qualifiers);
+  if (qualifiers) out += `?${qualifiers}`;
+  return out;
 }
 
 /**
@@ -182,7 +229,7 @@ export function toPurl(pkg: Package, os?: OsRelease): string {
     ...(pkg.srcName !== undefined ? { srcName: wellFormed(pkg.srcName) } : {}),
     ...(pkg.arch !== undefined ? { arch: wellFormed(pkg.arch) } : {}),
   };
-  return build(parts(clean, os));
+  return formatPurl(purlParts(clean, os));
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -209,5 +256,5 @@ export function imagePurl(artifact: ScannedArtifact): string | undefined {
   const name = ref.repository.slice(ref.repository.lastIndexOf('/') + 1);
   const qualifiers: Qualifiers = { repository_url: `${ref.domain}/${ref.repository}` };
   if (ref.tag) qualifiers.tag = ref.tag;
-  return build({ type: 'oci', name, version: artifact.digest, qualifiers });
+  return formatPurl({ type: 'oci', name, version: artifact.digest, qualifiers });
 }

@@ -83,6 +83,12 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
   const owned = new Set<string>();
   const packages: Package[] = [];
   const unknowns: Unknown[] = [...walkUnknowns];
+  const keySets = new Map<FileAnalysis, ReadonlySet<string>>();
+  const keysOf = (a: FileAnalysis): ReadonlySet<string> => {
+    let keys = keySets.get(a);
+    if (!keys) keySets.set(a, (keys = new Set((a.result.packages ?? []).map(pkgKey))));
+    return keys;
+  };
 
   // /etc/os-release is often a link to ../usr/lib/os-release: report the link's path as source
   for (const [path, target] of links) {
@@ -104,7 +110,7 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
         const pkg: Package = { ...p, path: p.path || path };
         if (entry.layer)
           pkg.layer = OS_ECOSYSTEMS.has(p.ecosystem)
-            ? (introducedIn(p, a.analyzer, hist) ?? entry.layer)
+            ? (introducedIn(p, a.analyzer, hist, keysOf) ?? entry.layer)
             : entry.layer;
         packages.push(pkg);
       }
@@ -116,14 +122,18 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
   return { osCandidates, packages: kept, unknowns };
 }
 
-/** The oldest layer from which this exact package has been in the file without a gap. */
-function introducedIn(p: Package, analyzer: string, hist: readonly FileState[]): string | undefined {
+/** The oldest layer from which this exact package has been in the file without a gap
+ * (`keysOf`: the package keys of an analysis, built once per analysis). */
+function introducedIn(
+  p: Package,
+  analyzer: string,
+  hist: readonly FileState[],
+  keysOf: (a: FileAnalysis) => ReadonlySet<string>,
+): string | undefined {
   const key = pkgKey(p);
   let since: string | undefined;
   for (const h of hist) {
-    const has = h.analyses.some(
-      (a) => a.analyzer === analyzer && a.result.packages?.some((q) => pkgKey(q) === key),
-    );
+    const has = h.analyses.some((a) => a.analyzer === analyzer && keysOf(a).has(key));
     if (has) since ??= h.layer;
     else since = undefined;
   }
