@@ -34,7 +34,7 @@ export const scansRequested: Counter<'priority' | 'created'> = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Scans that reached a final status (completed, failed, cancelled). Incremented by the scan service. */
+/** Scans that reached a final status (completed, failed, cancelled). Incremented by services/scan-metrics.ts. */
 export const scansFinished: Counter<'status'> = new Counter({
   name: 'vigil_scans_finished_total',
   help: 'Scans that reached a final status',
@@ -42,7 +42,7 @@ export const scansFinished: Counter<'status'> = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Jobs published to the work queue, and publishes that failed. Incremented by the dispatcher. */
+/** Jobs published to the work queue, and publishes that failed. Incremented by the scan publisher. */
 export const queuePublished: Counter<'result'> = new Counter({
   name: 'vigil_queue_published_total',
   help: 'Scan jobs published to the work queue by result (ok, duplicate, failed)',
@@ -50,7 +50,7 @@ export const queuePublished: Counter<'result'> = new Counter({
   registers: [metricsRegistry],
 });
 
-/** Jobs that exhausted their deliveries. Incremented by the dead-job listener. */
+/** Jobs that exhausted their deliveries. Incremented by the dispatch loop's dead-job listener. */
 export const queueDeadJobs: Counter = new Counter({
   name: 'vigil_queue_dead_jobs_total',
   help: 'Scan jobs that exhausted their deliveries',

@@ -6,6 +6,7 @@
  * Each sweep first runs the stale-scan reaper (reaper.ts): running scans idle for longer than `idleMs` go back
  * to the outbox, which the same sweep then publishes, or fail once they used `maxAttempts`.
  */
+import { queueDeadJobs } from '../metrics.js';
 import type { JobDispatcher } from '../queue/types.js';
 import type { ScanEventBus } from '../services/events.js';
 import type { ServiceLogger } from '../services/logger.js';
@@ -107,6 +108,7 @@ export function createDispatchLoop(options: DispatchLoopOptions): DispatchLoop {
       if (running) return;
       running = true;
       unsubscribe = options.dispatcher.onDeadJob((job) => {
+        queueDeadJobs.inc();
         failDeadJob(options, job).catch((error: unknown) =>
           logger.error({ err: error, scanId: job.scanId }, 'dispatch dead job failed'),
         );

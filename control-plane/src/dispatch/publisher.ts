@@ -3,7 +3,10 @@
  * in the outbox (`published_at`). Recording chunk k overlaps publishing chunk k+1, but a chunk is published only
  * after the record of the one before it succeeded, so a failure stops the run with at most one chunk stored and
  * unrecorded. The publisher loop sends what is left again; the queue drops duplicates by scan id.
+ * Every publish is counted in `vigil_queue_published_total` (ok, duplicate; failed: the jobs of a publish that
+ * failed, which the outbox sends again).
  */
+import { queuePublished } from '../metrics.js';
 import type { JobDispatcher, ScanJobMessage } from '../queue/types.js';
 import type { ScanOutboxStore, UnpublishedScan } from '../services/types.js';
 
@@ -47,6 +50,18 @@ export function toJob(
   };
 }
 
+/** `dispatcher.publish(jobs)`, counted by result. */
+async function publishCounted(dispatcher: JobDispatcher, jobs: ScanJobMessage[]): Promise<void> {
+  try {
+    const { published, duplicates } = await dispatcher.publish(jobs);
+    if (published > 0) queuePublished.inc({ result: 'ok' }, published);
+    if (duplicates > 0) queuePublished.inc({ result: 'duplicate' }, duplicates);
+  } catch (error) {
+    queuePublished.inc({ result: 'failed' }, jobs.length);
+    throw error;
+  }
+}
+
 /** A publisher over a dispatcher and the outbox. */
 export function createScanPublisher(options: ScanPublisherOptions): ScanPublisher {
   const chunkSize = options.chunkSize ?? 1_000;
@@ -58,7 +73,10 @@ export function createScanPublisher(options: ScanPublisherOptions): ScanPublishe
       for await (const chunk of chunks) {
         if (chunk.length === 0) continue;
         await recording;
-        await options.dispatcher.publish(chunk.map((s) => toJob(s, options.jobReference)));
+        await publishCounted(
+          options.dispatcher,
+          chunk.map((s) => toJob(s, options.jobReference)),
+        );
         recording = options.outbox.markPublished(chunk.map((s) => s.id));
         published += chunk.length;
       }

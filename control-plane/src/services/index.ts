@@ -2,6 +2,7 @@
  * The composition of the service layer: `createServices` wires the scan and query services, the WorkerService
  * handlers and the dispatch loop over the stores, the analytics store and the work queue the composition root
  * built (fleet: pg + ClickHouse + JetStream; all-in-one: embedded Postgres + chdb + the in-process queue).
+ * Every service sees the scan store through countFinishedScans (the finished-scans metric).
  */
 import type { AnalyticsStore } from '../analytics/types.js';
 import { createDispatchLoop, DEFAULT_IDLE_SCAN_MS, type DispatchLoop } from '../dispatch/loop.js';
@@ -13,6 +14,7 @@ import { createScanEventBus, type ScanEventBus } from './events.js';
 import { SILENT_LOGGER, type ServiceLogger } from './logger.js';
 import { createQueryService, type SnapshotInfo } from './queries.js';
 import type { ImageResolver } from './resolver.js';
+import { countFinishedScans } from './scan-metrics.js';
 import { createScanService } from './scans.js';
 import type { MetadataStores } from './types.js';
 
@@ -58,7 +60,8 @@ export interface Services {
 
 /** Wires the service layer. Throws CP_INVALID_ARGUMENT for a worker token under 16 characters. */
 export function createServices(options: CreateServicesOptions): Services {
-  const { stores, analytics, dispatcher, dbVersion, resolver } = options;
+  const { analytics, dispatcher, dbVersion, resolver } = options;
+  const stores: MetadataStores = { ...options.stores, scans: countFinishedScans(options.stores.scans) };
   const events = options.events ?? createScanEventBus();
   const logger = options.logger ?? SILENT_LOGGER;
   const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
