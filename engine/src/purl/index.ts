@@ -149,6 +149,7 @@ const SEMVER =
 
 /** Namespace path: no leading, trailing or repeated `/` (the spec's canonical form). */
 function normalizePath(path: string): string {
+  if (!path.startsWith('/') && !path.endsWith('/') && !path.includes('//')) return path;
   return path
     .split('/')
     .filter((s) => s.length > 0)
@@ -164,17 +165,26 @@ function breaksTypeRule(type: string, namespace: string | undefined, version: st
   return false;
 }
 
-const encodeNamespace = (s: string) =>
-  encodeURIComponent(s).replace(/%3A|%2F/g, (m) => (m === '%3A' ? ':' : '/'));
-const encodeVersion = (s: string) =>
-  encodeURIComponent(s).replace(/%3A|%2B/g, (m) => (m === '%3A' ? ':' : '+'));
+/** Characters no component encoding escapes: text of only these is its own encoding. */
+const PLAIN = /^[A-Za-z0-9._*-]*$/;
+
+/** encodeURIComponent with `%XX` escapes of `kept` (`%3A`, `%2F`, `%2B`) put back as the character. */
+function encodeKeeping(s: string, kept: RegExp): string {
+  if (PLAIN.test(s)) return s;
+  const out = encodeURIComponent(s);
+  return out.includes('%') ? out.replace(kept, (m) => String.fromCharCode(parseInt(m.slice(1), 16))) : out;
+}
+const encodeNamespace = (s: string) => encodeKeeping(s, /%3A|%2F/g);
+const encodeVersion = (s: string) => encodeKeeping(s, /%3A|%2B/g);
 /** application/x-www-form-urlencoded (WHATWG URL), a space as `%20`: encodeURIComponent of the
  * well-formed text plus `!'()~`, which the form encoding escapes too. */
 const encodeQualifierPart = (s: string) =>
-  encodeURIComponent(wellFormed(s)).replace(
-    /[!'()~]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  PLAIN.test(s)
+    ? s
+    : encodeURIComponent(wellFormed(s)).replace(
+        /[!'()~]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      );
 
 /** Qualifiers in canonical form: keys lower-case, values trimmed, empty values dropped, sorted by key. */
 function encodeQualifiers(qualifiers: Qualifiers | undefined): string {
@@ -207,7 +217,7 @@ export function formatPurl(p: PurlParts): string {
   if (p.type === 'pypi') name = name.replaceAll('_', '-');
   let out = `pkg:${p.type}/`;
   if (namespace) out += `${encodeNamespace(namespace)}/`;
-  out += encodeURIComponent(name);
+  out += PLAIN.test(name) ? name : encodeURIComponent(name);
   if (version) out += `@${encodeVersion(version)}`;
   const qualifiers = encodeQualifiers(p.qualifiers);
   if (qualifiers) out += `?${qualifiers}`;
@@ -222,21 +232,31 @@ export function formatPurl(p: PurlParts): string {
  */
 export function toPurl(pkg: Package, os?: OsRelease): string {
   // percent-encoding throws URIError on a lone UTF-16 surrogate (a `\ud800` escape in a lock file)
-  const clean: Package = {
-    ...pkg,
-    name: wellFormed(pkg.name),
-    version: wellFormed(pkg.version),
-    ...(pkg.srcName !== undefined ? { srcName: wellFormed(pkg.srcName) } : {}),
-    ...(pkg.arch !== undefined ? { arch: wellFormed(pkg.arch) } : {}),
-  };
+  const clean: Package =
+    isWellFormed(pkg.name) && isWellFormed(pkg.version) && isWellFormed(pkg.srcName) && isWellFormed(pkg.arch)
+      ? pkg
+      : {
+          ...pkg,
+          name: wellFormed(pkg.name),
+          version: wellFormed(pkg.version),
+          ...(pkg.srcName !== undefined ? { srcName: wellFormed(pkg.srcName) } : {}),
+          ...(pkg.arch !== undefined ? { arch: wellFormed(pkg.arch) } : {}),
+        };
   return formatPurl(purlParts(clean, os));
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const LONE_SURROGATE_ONE = new RegExp(LONE_SURROGATE.source); // not global: `test` keeps no state
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Replaces lone surrogates with U+FFFD (String.prototype.toWellFormed, ES2024). */
 function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** No lone surrogate in `text` (String.prototype.isWellFormed, ES2024); true when undefined. */
+function isWellFormed(text: string | undefined): boolean {
+  return text === undefined || !SURROGATE.test(text) || !LONE_SURROGATE_ONE.test(text);
 }
 
 /**
