@@ -17,7 +17,7 @@ import { VulnerabilityService } from '@vigil/proto/v1/vulnerability_pb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeReport, messages, wirePackage } from '../services/testdata/harness.js';
 import type { TokenScope } from '../services/types.js';
-import { startApi, type ApiHarness, type Tenant } from '../http/testdata/api-harness.js';
+import { call, startApi, type ApiHarness, type Tenant } from '../http/testdata/api-harness.js';
 import { ADMITTED, type Access } from '../http/testdata/route-cases.js';
 import { createClient } from './adapter-client.js';
 import { grpcPublicServices } from './public-services.js';
@@ -351,6 +351,32 @@ describe('answers', () => {
           { id: 'CVE-2024-0002', status: 'FIX_STATE_UNFIXED', severity: 'SEVERITY_HIGH' },
         ],
       },
+    });
+  });
+
+  it('shows the snapshot the worker matched against next to the scheduled one (GetScan and GET /scans/{id})', async () => {
+    const [queuedId, scanId] = [await h.fresh.queuedScanId(h.a), await h.fresh.queuedScanId(h.a)];
+    await h.cp.worker.claimJob({ scanId, attempt: 1, workerId: 'w1' }, { metadata: h.cp.metadata });
+    const [, ...rest] = completeReport([wirePackage('zlib')], []);
+    // the worker already follows a newer snapshot than the one the scan was scheduled against
+    const started = { case: 'started' as const, value: { workerId: 'w1', dbVersion: 'db-v2' } };
+    await h.cp.worker.report(messages(scanId, 1, [started, ...rest]), { metadata: h.cp.metadata });
+    const versions = async (id: string) => {
+      const rest = await call(
+        h.app,
+        { bearer: h.a.tokens.read },
+        { method: 'GET', url: `/api/v1/scans/${id}` },
+      );
+      const { scan } = await clients.scans.getScan({ id }, { metadata: bearer(h.a.tokens.read) });
+      const body = rest.json() as { dbVersion: string; matchedDbVersion: string | null };
+      return {
+        rest: [body.dbVersion, body.matchedDbVersion],
+        grpc: [scan!.dbVersion, scan!.matchedDbVersion ?? 'unset'],
+      };
+    };
+    expect({ queued: await versions(queuedId), completed: await versions(scanId) }).toEqual({
+      queued: { rest: ['db-v1', null], grpc: ['db-v1', 'unset'] },
+      completed: { rest: ['db-v1', 'db-v2'], grpc: ['db-v1', 'db-v2'] },
     });
   });
 

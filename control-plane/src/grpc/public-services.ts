@@ -167,6 +167,7 @@ function scanToWire(scan: ScanRecord, imageRef = ''): MessageInitShape<typeof Sc
     ...(scan.batchId ? { batchId: scan.batchId } : {}),
     attempt: scan.attempt,
     dbVersion: scan.dbVersion,
+    ...(scan.matchedDbVersion !== null ? { matchedDbVersion: scan.matchedDbVersion } : {}),
     createdAt: time(scan.createdAt),
     startedAt: time(scan.startedAt),
     finishedAt: time(scan.finishedAt),

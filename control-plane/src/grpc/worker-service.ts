@@ -10,7 +10,8 @@
  *   (dispatch/reaper.ts), rather than letting whichever copy arrives take over a possibly live attempt.
  * - Activity: the claim and the report's start record a sign of life on the scan, and so does every
  *   `activityIntervalMs` while the report stream is open and its outcome is being recorded.
- * - Report reads one attempt's stream (worker-report.ts). completed → analytics publish, then Postgres
+ * - Report reads one attempt's stream (worker-report.ts); its `started` event's db_version is recorded on the scan
+ *   (matchedDbVersion). completed → analytics publish, then Postgres
  *   completion (services/completion.ts: a crash between the two is safe); totals that do not match → failed as
  *   truncated; failed → left running when retryable and not the last delivery (the worker naks), else failed
  *   with the worker's error; cancelled → confirmed cancelled. Reports of a stale attempt or a finished scan are
@@ -172,7 +173,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
       checkAttempt(attempt);
       const found = await stores.outbox.findScan(scanId);
       if (!found) throw new ControlPlaneError('CP_NOT_FOUND', `scan ${scanId} not found`);
-      const { started, scan } = await stores.scans.startReport(found.orgId, scanId, attempt);
+      const { started, scan } = await stores.scans.startReport(
+        found.orgId,
+        scanId,
+        attempt,
+        event.value.dbVersion,
+      );
       if (!started) {
         if (scan.status === 'running' && scan.attempt === attempt) {
           throw new ControlPlaneError(

@@ -115,7 +115,15 @@ export const scanSchema = {
     priority: scanPriority,
     forced: { type: 'boolean' },
     attempt: { type: 'integer' },
-    dbVersion: { type: 'string' },
+    dbVersion: {
+      type: 'string',
+      description: 'the vulnerability database snapshot the scan was scheduled against',
+    },
+    matchedDbVersion: {
+      type: ['string', 'null'],
+      description:
+        'the snapshot the worker matched against (may differ from dbVersion while workers follow an update); null until a worker started reporting',
+    },
     error: {
       type: ['object', 'null'],
       required: ['code', 'message'],

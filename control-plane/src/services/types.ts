@@ -206,7 +206,13 @@ export interface ScanRecord {
   priority: ScanPriority;
   forced: boolean;
   attempt: number;
+  /** the snapshot the scan was scheduled against */
   dbVersion: string;
+  /**
+   * the snapshot its worker matched against (the report's started event; an upload's own database), which may
+   * differ from `dbVersion` while workers follow a snapshot update; null until a report started
+   */
+  matchedDbVersion: string | null;
   error: ScanError | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -293,13 +299,16 @@ export interface ScanStore {
    */
   transitionScan(orgId: string, scanId: string, transition: ScanTransition): Promise<ScanRecord>;
   /**
-   * Marks the report stream of `attempt` as started; true only for the first stream of the current attempt of a
-   * running scan (a second stream of the same attempt would write its rows twice). CP_NOT_FOUND.
+   * Marks the report stream of `attempt` as started, recording the snapshot version its worker matches against
+   * (empty or null: not said); true only for the first stream of the current attempt of a running scan (a second
+   * stream of the same attempt would write its rows twice). CP_NOT_FOUND; CP_INVALID_ARGUMENT for a version over
+   * 200 characters.
    */
   startReport(
     orgId: string,
     scanId: string,
     attempt: number,
+    dbVersion?: string | null,
   ): Promise<{ started: boolean; scan: ScanRecord }>;
   /** Cancels a queued or running scan; cancelling a cancelled scan is a no-op. CP_SCAN_TRANSITION_INVALID when finished. */
   cancelScan(orgId: string, scanId: string): Promise<{ scan: ScanRecord; previousStatus: ScanStatus }>;

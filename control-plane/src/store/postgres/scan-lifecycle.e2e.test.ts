@@ -92,6 +92,38 @@ describe('startReport', () => {
       ['CP_NOT_FOUND'],
     ]);
   });
+
+  it("records the started stream's database version (the latest attempt's); refuses one over 200 characters", async () => {
+    const scan = await queued();
+    await stores.scans.transitionScan(org, scan.id, { to: 'running', attempt: 1 });
+    const first = await stores.scans.startReport(org, scan.id, 1, 'db-v2');
+    const tooLong = await stores.scans
+      .startReport(org, scan.id, 2, 'v'.repeat(201))
+      .catch((e: { code: string }) => e.code);
+    await stores.scans.transitionScan(org, scan.id, { to: 'running', attempt: 2 });
+    const unsaid = await stores.scans.startReport(org, scan.id, 2, '');
+    const upload = (
+      await stores.scans.createScan(org, {
+        imageId: image.id,
+        dbVersion: 'cli-db',
+        priority: 'ci',
+        upload: true,
+      })
+    ).scan;
+    expect({
+      first: [first.scan.dbVersion, first.scan.matchedDbVersion],
+      tooLong,
+      unsaid: unsaid.scan.matchedDbVersion,
+      queued: (await queued()).matchedDbVersion,
+      upload: upload.matchedDbVersion,
+    }).toEqual({
+      first: [scan.dbVersion, 'db-v2'],
+      tooLong: 'CP_INVALID_ARGUMENT',
+      unsaid: null,
+      queued: null,
+      upload: 'cli-db',
+    });
+  });
 });
 
 describe('completion summary', () => {

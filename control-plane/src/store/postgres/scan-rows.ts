@@ -12,7 +12,7 @@ type Row = Record<string, unknown>;
 
 export const SCAN_COLUMNS =
   's.id, s.org_id, s.image_id, s.digest, s.batch_id, s.status, s.priority, s.forced, s.attempt, s.db_version, ' +
-  's.error_code, s.error_message, s.created_at, s.started_at, s.finished_at, s.updated_at';
+  's.error_code, s.error_message, s.created_at, s.started_at, s.finished_at, s.updated_at, s.matched_db_version';
 
 /** The ON CONFLICT target naming the partial unique index scans_one_active. */
 export const ACTIVE_SCAN_CONFLICT = `(org_id, digest, db_version) WHERE status IN ('queued', 'running') AND NOT forced`;
@@ -61,6 +61,7 @@ export function toScan(r: Row): ScanRecord {
     forced: r.forced as boolean,
     attempt: r.attempt as number,
     dbVersion: r.db_version as string,
+    matchedDbVersion: (r.matched_db_version as string | null) ?? null,
     error: r.error_code
       ? { code: r.error_code as string, message: (r.error_message as string | null) ?? '' }
       : null,

@@ -10,7 +10,7 @@
  *     └──► failed (a job no worker ever claimed: no attempt given)
  * Finished scans (completed, failed, cancelled) never change again. A completion records the scan's summary on
  * every image of its digest in the same statement; the report-stream marker (startReport) lets one stream per
- * attempt write rows. `active_at` (0004) is the running attempt's last sign of life: its claim, its report
+ * attempt write rows and records the snapshot its worker matched against (0005). `active_at` (0004) is the running attempt's last sign of life: its claim, its report
  * stream's start, and the worker service's refreshes while that stream is open (scan-outbox.ts recordActivity).
  */
 import { ControlPlaneError } from '../../errors.js';
@@ -86,14 +86,15 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
   return {
     async createScan(orgId, { imageId, dbVersion, priority, force = false, upload = false }) {
       checkScanOptions(priority, dbVersion);
-      // An upload is its own scan (forced: outside the one-active guard), running at attempt 1 and never published.
+      // An upload is its own scan (forced: outside the one-active guard), running at attempt 1 and never published,
+      // matched against its report's own database.
       const initial = upload
-        ? `'running', 1, now(), now()`
-        : `'queued', 0, NULL::timestamptz, NULL::timestamptz`;
+        ? `'running', 1, now(), now(), $5`
+        : `'queued', 0, NULL::timestamptz, NULL::timestamptz, NULL`;
       const { rows } = await db.query(
         `WITH img AS (SELECT id, digest FROM images WHERE org_id = $1 AND id = $2),
          ins AS (
-           INSERT INTO scans AS s (org_id, image_id, digest, priority, forced, db_version, status, attempt, started_at, published_at)
+           INSERT INTO scans AS s (org_id, image_id, digest, priority, forced, db_version, status, attempt, started_at, published_at, matched_db_version)
            SELECT $1, img.id, img.digest, $3, $4, $5, ${initial} FROM img
            ON CONFLICT ${ACTIVE_SCAN_CONFLICT} DO UPDATE
              SET priority = CASE WHEN scan_priority_rank(EXCLUDED.priority) > scan_priority_rank(s.priority)
@@ -164,12 +165,19 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
       throw await explainRefusal(db, orgId, scanId, transition.to, rule.from, attempt);
     },
 
-    async startReport(orgId, scanId, attempt) {
+    async startReport(orgId, scanId, attempt, dbVersion = null) {
       if (!Number.isInteger(attempt) || attempt < 1 || attempt > 2 ** 31 - 1)
         throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'attempt must be a positive integer');
+      if (dbVersion !== null && (typeof dbVersion !== 'string' || dbVersion.length > 200))
+        throw new ControlPlaneError(
+          'CP_INVALID_ARGUMENT',
+          'the database version must be at most 200 characters',
+        );
       const { rows } = await db.query(
         `WITH changed AS (
-           UPDATE scans AS s SET report_attempt = $3, active_at = now(), updated_at = now()
+           UPDATE scans AS s
+           SET report_attempt = $3, active_at = now(), updated_at = now(),
+               matched_db_version = nullif($4::text, '')
            WHERE s.org_id = $1 AND s.id = $2 AND s.status = 'running' AND s.attempt = $3
              AND s.report_attempt IS DISTINCT FROM $3
            RETURNING ${SCAN_COLUMNS}
@@ -178,7 +186,7 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
          UNION ALL
          SELECT ${SCAN_COLUMNS}, false FROM scans s
          WHERE s.org_id = $1 AND s.id = $2 AND NOT EXISTS (SELECT 1 FROM changed)`,
-        [orgId, scanId, attempt],
+        [orgId, scanId, attempt, dbVersion],
       );
       const row = rows[0];
       if (!row) throw new ControlPlaneError('CP_NOT_FOUND', `scan ${scanId} not found`);
