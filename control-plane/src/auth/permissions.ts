@@ -3,8 +3,9 @@
  * Every route and every RPC names one permission; a caller holds it through its user role (session) or one of
  * its token scopes (bearer). Permissions marked `scanning` also need the organisation's scanning entitlement.
  *
- * Roles: viewer reads; member also scans, uploads reports, bulk-rescans and cancels; admin also manages users
- * and tokens. Scopes: `read` reads; `ci` reads, requests scans and uploads reports; `admin` does everything.
+ * Roles: viewer reads; member also scans, uploads reports, bulk-rescans and cancels; admin also manages users,
+ * tokens and the vulnerability database (updates, snapshot uploads). Scopes: `read` reads; `ci` reads, requests
+ * scans and uploads reports; `admin` does everything.
  */
 import { ControlPlaneError } from '../errors.js';
 import type { Role, TokenScope } from '../services/types.js';
@@ -18,7 +19,8 @@ export type Permission =
   | 'scan.bulk'
   | 'scan.cancel'
   | 'users.manage'
-  | 'tokens.manage';
+  | 'tokens.manage'
+  | 'db.manage';
 
 interface PermissionRule {
   roles: readonly Role[];
@@ -42,6 +44,8 @@ export const PERMISSIONS: Readonly<Record<Permission, PermissionRule>> = {
   'scan.cancel': { roles: WRITERS, scopes: ['admin'] },
   'users.manage': { roles: ['admin'], scopes: ['admin'] },
   'tokens.manage': { roles: ['admin'], scopes: ['admin'] },
+  /** the vulnerability database: start an update, upload a snapshot (`/db/update`, `PUT /db/snapshot`) */
+  'db.manage': { roles: ['admin'], scopes: ['admin'] },
 };
 
 /** Every permission name, in table order. */

@@ -25,6 +25,7 @@ interface Hostile {
   body?: unknown;
   raw?: string | Buffer;
   contentType?: string;
+  headers?: Record<string, string>;
   /** `status code` expected */
   expect: string;
 }
@@ -253,6 +254,26 @@ function hostileCases(): Hostile[] {
   ]) {
     post(`login ${JSON.stringify(body).slice(0, 40)}`, '/auth/login', body);
   }
+  for (const bad of ['nope', '..%2f..%2fetc', '%00', '1.0'])
+    query(`snapshot version ${bad.slice(0, 20)}`, `/db/snapshots/${bad}`, '404 CP_NOT_FOUND');
+  query('snapshot version too long', `/db/snapshots/${'x'.repeat(129)}`);
+  cases.push({
+    name: 'snapshot range past the end',
+    method: 'GET',
+    url: v1('/db/snapshot'),
+    headers: { range: 'bytes=999999999-' },
+    expect: '416 CP_INVALID_ARGUMENT',
+  });
+  const upload = (name: string, raw: Buffer | string, contentType: string, expected: string) =>
+    cases.push({ name, method: 'PUT', url: v1('/db/snapshot'), raw, contentType, expect: expected });
+  upload(
+    'snapshot upload not a database',
+    Buffer.from('not a database'),
+    'application/vnd.sqlite3',
+    '400 CP_INVALID_ARGUMENT',
+  );
+  upload('snapshot upload empty', Buffer.alloc(0), 'application/octet-stream', '400 CP_INVALID_ARGUMENT');
+  upload('snapshot upload as json', '{"version":"x"}', 'application/json', '415 CP_UNSUPPORTED_MEDIA_TYPE');
   cases.push({ name: 'unknown route', method: 'GET', url: v1('/nothing-here'), expect: '404 CP_NOT_FOUND' });
   cases.push({ name: 'unknown method', method: 'PUT', url: v1('/images'), expect: '404 CP_NOT_FOUND' });
   cases.push({ name: 'outside the api', method: 'GET', url: '/etc/passwd', expect: '404 CP_NOT_FOUND' });
@@ -265,7 +286,7 @@ describe('hostile input', () => {
     const expected: Record<string, string> = {};
     const malformedBodies: string[] = [];
     for (const c of hostileCases()) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...c.headers };
       if (c.contentType) headers['content-type'] = c.contentType;
       const res =
         c.raw !== undefined
@@ -275,7 +296,11 @@ describe('hostile input', () => {
               headers: { authorization: `Bearer ${h.a.tokens.admin}`, ...headers },
               payload: c.raw,
             })
-          : await call(h.app, { bearer: h.a.tokens.admin }, { method: c.method, url: c.url, body: c.body });
+          : await call(
+              h.app,
+              { bearer: h.a.tokens.admin },
+              { method: c.method, url: c.url, body: c.body, ...(c.headers ? { headers: c.headers } : {}) },
+            );
       const body = res.statusCode < 400 ? null : res.json<{ code?: unknown; message?: unknown }>();
       if (
         body &&
@@ -314,7 +339,7 @@ describe('hostile input', () => {
     const failures: string[] = [];
     for (const c of ROUTE_CASES) {
       const request = await c.request(h.a, h.fresh);
-      if (request.body === undefined) continue;
+      if (request.body === undefined || Buffer.isBuffer(request.body)) continue;
       const seed = Buffer.from(JSON.stringify(request.body));
       for (let i = 0; i < 40; i++) {
         const payload = mutate(seed, rand);

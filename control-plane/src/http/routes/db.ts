@@ -1,15 +1,15 @@
 /**
  * `/db`: the vulnerability database. `GET /db` shows the current snapshot (version, age, per-source freshness and
- * last errors) and, with the sync running, its last attempt; `POST /db/update` (admin) starts an update now;
+ * last errors) and, with the sync running, its last attempt; `POST /db/update` (db.manage) starts an update now;
  * `GET /db/snapshot` (the current one) and `GET /db/snapshots/{version}` serve the snapshot file with ETag,
  * Range and conditional GET, to workers (the worker token) and CLIs (an API token with the read scope);
- * `PUT /db/snapshot` (admin) uploads a snapshot built elsewhere (air-gapped sites), which becomes current.
+ * `PUT /db/snapshot` (db.manage) uploads a snapshot built elsewhere (air-gapped sites), which becomes current.
  */
 import { createReadStream } from 'node:fs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../../auth/authenticate.js';
-import { authorize, type Permission } from '../../auth/permissions.js';
+import { authorize } from '../../auth/permissions.js';
 import { ControlPlaneError } from '../../errors.js';
 import { isVersion, planFileResponse, type DbSync, type PublishedSnapshot } from '../../vulndb-sync/index.js';
 import type { ApiContext } from '../context.js';
@@ -24,8 +24,6 @@ export interface DbRoutesDeps {
   uploadLimit?: number;
 }
 
-/** Admin-only. The permission table has no database entry yet; `users.manage` is held by exactly the admins. */
-const ADMIN: Permission = 'users.manage';
 const count = { type: 'integer' } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 const nullableDate = { ...dateTime, type: ['string', 'null'] } as const;
@@ -218,7 +216,7 @@ async function fileRoutes(app: FastifyInstance, ctx: ApiContext, deps: DbRoutesD
   app.post(
     '/db/update',
     {
-      config: { permission: ADMIN },
+      config: { permission: 'db.manage' },
       schema: {
         tags: ['admin'],
         summary: 'Start a vulnerability database update now; GET /db shows its outcome',
@@ -242,8 +240,18 @@ async function fileRoutes(app: FastifyInstance, ctx: ApiContext, deps: DbRoutesD
   app.put(
     '/db/snapshot',
     {
-      config: { permission: ADMIN },
+      config: { permission: 'db.manage' },
       bodyLimit: deps.uploadLimit ?? 8 * 1024 ** 3,
+      // before the body is read: the app's JSON parser would otherwise take (and buffer) any JSON up to that limit
+      onRequest: async (request) => {
+        const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '';
+        if (!SNAPSHOT_TYPES.includes(type)) {
+          throw new ControlPlaneError(
+            'CP_UNSUPPORTED_MEDIA_TYPE',
+            `send the snapshot as ${SNAPSHOT_TYPES.join(' or ')}, not ${type || 'no content type'}`,
+          );
+        }
+      },
       schema: {
         tags: ['admin'],
         summary: 'Upload a snapshot (`vigil db build --out FILE`); it is verified and becomes current',

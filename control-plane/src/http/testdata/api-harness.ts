@@ -2,10 +2,15 @@
  * Test support (not built): the REST gateway over real parts — a scratch Postgres, chdb, the in-process queue
  * and the real service layer (services/testdata/harness.ts) — with two tenants, each holding a user of every
  * role, a token of every scope, a completed scan with findings, a queued scan and a batch (and tenant a three
- * never-scanned images more). `call` sends a request
+ * never-scanned images more), and the vulnerability database sync over a snapshot directory seeded with the demo
+ * feeds' snapshot (so the `/db` file, update and upload routes are served; updates fetch from a closed port and
+ * fail fast, never from the internet). `call` sends a request
  * as one of those callers (bearer token, or session cookie + CSRF header).
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { createAuth, type Auth } from '../../auth/authenticate.js';
@@ -19,11 +24,14 @@ import {
   startServices,
   wireFinding,
   wirePackage,
+  WORKER_TOKEN,
   type Backends,
   type ServiceInstance,
 } from '../../services/testdata/harness.js';
 import type { OrgRecord, Role, TokenScope, UserRecord } from '../../services/types.js';
 import { generateApiToken, hashPassword } from '../../store/credentials.js';
+import { processLock, startDbSync, type DbSync } from '../../vulndb-sync/index.js';
+import { buildDemoSnapshot } from '../../vulndb-sync/testdata/snapshots.js';
 import { buildApi } from '../app.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../auth-hook.js';
 import { createLogger } from '../logger.js';
@@ -70,6 +78,8 @@ export interface ApiHarness {
   login(email: string, password?: string): Promise<SessionCredentials>;
   /** Throwaway things for requests that change what they touch. */
   fresh: Fresh;
+  /** the database sync the `/db` routes serve */
+  dbSync: DbSync;
   close(): Promise<void>;
 }
 
@@ -172,9 +182,45 @@ async function seedTenant(
   };
 }
 
+/**
+ * The database sync over a snapshot directory in `dir`, seeded with the demo snapshot. Its `requestUpdate`
+ * resolves once the update ended, so the route tables' calls never overlap (an overlapping one is a 409).
+ */
+async function startTestDbSync(dir: string): Promise<{ sync: DbSync; snapshot: { version: string; bytes: Buffer } }> {
+  const seed = join(dir, 'seed.db');
+  const version = await buildDemoSnapshot(seed);
+  const sync = await startDbSync({
+    dir: join(dir, 'snapshots'),
+    lock: processLock(),
+    seed,
+    intervalMs: 0,
+    pollMs: 3_600_000,
+    sources: ['alpine'],
+    // a closed port: an update fails at once with the feed's error, never reaching the internet
+    mirrors: { alpine: 'http://127.0.0.1:9/alpine/' },
+  });
+  const settled: DbSync = {
+    current: () => sync.current(),
+    latest: () => sync.latest(),
+    published: (v) => sync.published(v),
+    async requestUpdate() {
+      const started = await sync.requestUpdate();
+      await started.done;
+      return started;
+    },
+    upload: (body, maxBytes) => sync.upload(body, maxBytes),
+    status: () => sync.status(),
+    poll: () => sync.poll(),
+    close: () => sync.close(),
+  };
+  return { sync: settled, snapshot: { version, bytes: await readFile(seed) } };
+}
+
 /** Starts everything and seeds tenants `a` and `b`. */
 export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness> {
   const backends = await openBackends();
+  const dbDir = await mkdtemp(join(tmpdir(), 'vigil-api-db-'));
+  const { sync: dbSync, snapshot } = await startTestDbSync(dbDir);
   const cp = await startServices(backends);
   const sessions = pgSessionStore(backends.db);
   const auth = createAuth({
@@ -195,6 +241,7 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     readiness: { postgres: () => backends.db.query('SELECT 1') },
     logger: options.logger ?? createLogger({ level: 'silent' }),
     options: { sseHeartbeatMs: 50, ...options.options },
+    db: { sync: dbSync, workerToken: WORKER_TOKEN },
   });
   await app.ready();
   let throwaways = 0;
@@ -220,9 +267,11 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
       const { secret, session } = await sessions.create(t.org.id, t.users[role].id);
       return { secret, csrf: session.csrfToken };
     },
+    snapshot: () => snapshot,
   };
   return {
     fresh,
+    dbSync,
     backends,
     cp,
     sessions,
@@ -238,8 +287,10 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     },
     async close() {
       await app.close();
+      await dbSync.close();
       await cp.close();
       await backends.dispose();
+      await rm(dbDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,13 +7,18 @@ import type { Role } from '../../services/types.js';
 import type { SessionCredentials, Tenant } from './api-harness.js';
 import { sha256Digest } from './api-harness.js';
 
-/** Who may call a route, as the tests expect it. */
-export type Access = 'public' | 'self' | 'read' | 'write' | 'operate' | 'admin';
+/**
+ * Who may call a route, as the tests expect it. `download`: API tokens of any scope (bearer only: a session is
+ * refused with 401, see {@link refusalOf}), like the snapshot downloads workers make with the worker token.
+ */
+export type Access = 'public' | 'self' | 'read' | 'download' | 'write' | 'operate' | 'admin';
 
 export interface RouteRequest {
   method: string;
   url: string;
+  /** JSON, or a Buffer sent as it is (with its content-type in `headers`) */
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** Throwaway things for routes that change what they touch, so each call has its own target. */
@@ -22,6 +27,8 @@ export interface Fresh {
   tokenId(t: Tenant): Promise<string>;
   /** a new session of the tenant's user of `role` (default admin), without a password login */
   session(t: Tenant, role?: Role): Promise<SessionCredentials>;
+  /** the published vulnerability database snapshot: its version and its file (to upload again) */
+  snapshot(): { version: string; bytes: Buffer };
 }
 
 export interface RouteCase {
@@ -143,6 +150,40 @@ export const ROUTE_CASES: readonly RouteCase[] = [
     request: (t) => ({ method: 'POST', url: v1('/reports'), body: report(`registry.test/${t.org.slug}/uploaded`) }),
   },
   { route: 'GET /api/v1/db', access: 'read', byId: false, request: () => ({ method: 'GET', url: v1('/db') }) },
+  // the vulnerability database is shared by every organisation: none of these names a tenant's things
+  {
+    route: 'GET /api/v1/db/snapshot',
+    access: 'download',
+    byId: false,
+    request: () => ({ method: 'GET', url: v1('/db/snapshot'), headers: { range: 'bytes=0-15' } }),
+  },
+  {
+    route: 'GET /api/v1/db/snapshots/{version}',
+    access: 'download',
+    byId: false,
+    request: (_t, fresh) => ({
+      method: 'GET',
+      url: v1(`/db/snapshots/${fresh.snapshot().version}`),
+      headers: { range: 'bytes=0-15' },
+    }),
+  },
+  {
+    route: 'POST /api/v1/db/update',
+    access: 'admin',
+    byId: false,
+    request: () => ({ method: 'POST', url: v1('/db/update') }),
+  },
+  {
+    route: 'PUT /api/v1/db/snapshot',
+    access: 'admin',
+    byId: false,
+    request: (_t, fresh) => ({
+      method: 'PUT',
+      url: v1('/db/snapshot'),
+      body: fresh.snapshot().bytes,
+      headers: { 'content-type': 'application/vnd.sqlite3' },
+    }),
+  },
   { route: 'GET /api/v1/users', access: 'admin', byId: false, request: () => ({ method: 'GET', url: v1('/users') }) },
   {
     route: 'POST /api/v1/users',
@@ -202,7 +243,13 @@ export type CallerName = (typeof CALLERS)[number];
 export const ADMITTED: Record<Exclude<Access, 'public'>, readonly CallerName[]> = {
   self: CALLERS,
   read: CALLERS,
+  download: ['scope:admin', 'scope:ci', 'scope:read'],
   write: ['role:admin', 'role:member', 'scope:admin', 'scope:ci'],
   operate: ['role:admin', 'role:member', 'scope:admin'],
   admin: ['role:admin', 'scope:admin'],
 };
+
+/** How a route of `access` refuses a caller it does not admit (`status code`). */
+export function refusalOf(access: Access): string {
+  return access === 'download' ? '401 CP_UNAUTHENTICATED' : '403 CP_FORBIDDEN';
+}
