@@ -44,6 +44,9 @@ async function compose(): Promise<Record<string, Service>> {
     .services;
 }
 
+/** The environment deploy/Dockerfile sets for every container (checked below). */
+const IMAGE_ENV: Env = { VIGIL_DATA_DIR: '/var/lib/vigil' };
+
 const USER_VARS: Env = {
   VIGIL_WORKER_TOKEN: 'a-worker-token-of-some-length',
   VIGIL_ADMIN_PASSWORD: 'a long admin password',
@@ -109,13 +112,13 @@ describe('deploy/compose.yaml', () => {
     const services = await compose();
     const cpEnv = envOf(services['control-plane']!, USER_VARS);
     const workerEnv = envOf(services.worker!, USER_VARS);
-    const cp = loadServerConfig('control-plane', cpEnv);
-    const worker = loadWorkerConfig(workerEnv);
+    const cp = loadServerConfig('control-plane', { ...IMAGE_ENV, ...cpEnv });
+    const worker = loadWorkerConfig({ ...IMAGE_ENV, ...workerEnv });
     const known = (program: Program) =>
       new Set(ENV_VARS.filter((v) => v.programs.includes(program)).map((v) => v.name));
     const unknown = (env: Env, program: Program) =>
       Object.keys(env).filter((name) => !known(program).has(name));
-    const dbMount = (s: Service) => s.volumes?.find((v) => v.startsWith('vulndb:'));
+    const mount = (s: Service, volume: string) => s.volumes?.find((v) => v.startsWith(`${volume}:`));
     const user = new URL(cp.databaseUrl!);
     expect({
       unknown: [unknown(cpEnv, 'control-plane'), unknown(workerEnv, 'worker')],
@@ -126,8 +129,10 @@ describe('deploy/compose.yaml', () => {
       ),
       workerTarget: worker.controlPlane,
       sameToken: worker.workerToken === cp.workerToken,
-      sameDb: [cp.dbPath, worker.dbPath],
-      dbMounts: [dbMount(services.vulndb!), dbMount(services['control-plane']!), dbMount(services.worker!)],
+      seed: [mount(services.vulndb!, 'vulndb'), mount(services['control-plane']!, 'vulndb'), cp.dbPath],
+      snapshotDir: [cp.dbSync.dir, mount(services['control-plane']!, 'snapshots')],
+      // workers download the current snapshot from the control plane into their own (writable) data dir
+      workerSnapshots: [worker.controlPlaneUrl, worker.dbPath, worker.snapshotDir, services.worker!.volumes],
       stores: [user.host, new URL(cp.clickhouseUrl!).host, cp.natsServers, worker.natsServers],
       postgresUser: [user.username, services.postgres!.environment!.POSTGRES_USER],
     }).toEqual({
@@ -137,8 +142,9 @@ describe('deploy/compose.yaml', () => {
       healthcheck: true,
       workerTarget: `control-plane:${cp.grpcPort}`,
       sameToken: true,
-      sameDb: ['/var/lib/vigil/db/vigil.db', '/var/lib/vigil/db/vigil.db'],
-      dbMounts: ['vulndb:/var/lib/vigil/db', 'vulndb:/var/lib/vigil/db:ro', 'vulndb:/var/lib/vigil/db:ro'],
+      seed: ['vulndb:/var/lib/vigil/db', 'vulndb:/var/lib/vigil/db:ro', '/var/lib/vigil/db/vigil.db'],
+      snapshotDir: ['/var/lib/vigil/snapshots', 'snapshots:/var/lib/vigil/snapshots'],
+      workerSnapshots: [`http://control-plane:${cp.port}`, null, '/var/lib/vigil/db', undefined],
       stores: ['postgres:5432', 'clickhouse:8123', ['nats://nats:4222'], ['nats://nats:4222']],
       postgresUser: ['vigil', 'vigil'],
     });
@@ -164,12 +170,14 @@ describe('deploy/Dockerfile', () => {
       cmd: lines.find((l) => l.startsWith('CMD')),
       expose: lines.find((l) => l.startsWith('EXPOSE')),
       user: lines.find((l) => l.startsWith('USER')),
+      dataDir: dockerfile.includes(`VIGIL_DATA_DIR=${IMAGE_ENV.VIGIL_DATA_DIR}`),
     }).toEqual({
       from: ['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim'],
       entrypoint: 'ENTRYPOINT ["node", "/app/cli/bin/vigil.js"]',
       cmd: 'CMD ["server"]',
       expose: 'EXPOSE 8080 9090',
       user: 'USER node',
+      dataDir: true,
     });
   });
 });
