@@ -121,7 +121,11 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
 
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
     const out: AffectedPackage[] = [];
-    this.affectedEach(keys, (_, rows) => {
+    const seen = new Set<string>();
+    this.affectedEach(keys, (i, rows) => {
+      const k = `${keys[i]!.namespace}\u0000${keys[i]!.packageName}`;
+      if (seen.has(k)) return;
+      seen.add(k);
       for (const row of rows) out.push(row);
     });
     return out;
@@ -131,24 +135,25 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,
   ): void {
-    const seen = new Set<string>();
+    const seen = new Map<string, AffectedPackage[] | undefined>();
     for (let i = 0; i < keys.length; i++) {
       const { namespace, packageName } = keys[i]!;
       const k = `${namespace}\u0000${packageName}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      const rows = this.store.rowsOf(k);
-      if (!rows?.length) continue;
-      visit(
-        i,
-        sortedRows(rows).map((r) => ({
-          vulnId: r.vulnId,
-          source: r.source,
-          namespace,
-          packageName,
-          ...(JSON.parse(r.json) as Omit<AffectedPackage, 'vulnId' | 'namespace' | 'packageName'>),
-        })),
-      );
+      let rows = seen.get(k);
+      if (!seen.has(k)) {
+        const stored = this.store.rowsOf(k);
+        rows = stored?.length
+          ? sortedRows(stored).map((r) => ({
+              vulnId: r.vulnId,
+              source: r.source,
+              namespace,
+              packageName,
+              ...(JSON.parse(r.json) as Omit<AffectedPackage, 'vulnId' | 'namespace' | 'packageName'>),
+            }))
+          : undefined;
+        seen.set(k, rows);
+      }
+      if (rows) visit(i, rows);
     }
   }
 

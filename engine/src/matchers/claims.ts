@@ -1,36 +1,20 @@
 /**
  * Steps 1-3 of matching (match.ts): each package goes to the first matcher whose `filter` claims
- * it; the lookup keys of every claimed package are deduplicated across the scan and looked up in
- * ONE batched reader call (`affectedEach`); each row of a package's keys is decided by its matcher.
+ * it; the lookup keys of every claimed package are looked up in ONE batched reader call
+ * (`affectedEach`); each row of a package's keys is decided by its matcher.
  *
  * Built for inventories of 100,000 packages, most of which no feed mentions: claims are kept in
- * flat arrays (no object per package), keys as indexes into the deduplicated lookup list; rows are
- * decided as each key's rows arrive and only the rows that apply are kept. Only packages with
+ * flat arrays (no object per package) over one list of every claim's keys, which the reader reads
+ * once each; rows are decided as each key's rows arrive and only the rows that apply are kept. Only packages with
  * applicable rows get an object (ClaimHits). Hits, warnings and their order are those of deciding
  * package by package, key by key, row by row.
  */
 import type { MatchWarning } from '../model/finding.js';
 import type { Package } from '../model/package.js';
-import type { AffectedPackage } from '../model/vulnerability.js';
 import type { AdvisoryReader } from '../vulndb/types.js';
 import type { SchemeId } from '../versions/types.js';
 import type { Hit } from './group.js';
-import type { LookupKey, Matcher, MatchEnv, RowVerdict } from './types.js';
-
-type Unknown = Extract<RowVerdict, { kind: 'unknown' }>;
-
-/** namespace → package name → value: keys without building a joined string per package and row. */
-class KeyMap<T> {
-  private readonly byNamespace = new Map<string, Map<string, T>>();
-  get(k: LookupKey): T | undefined {
-    return this.byNamespace.get(k.namespace)?.get(k.packageName);
-  }
-  set(k: LookupKey, value: T): void {
-    let inner = this.byNamespace.get(k.namespace);
-    if (!inner) this.byNamespace.set(k.namespace, (inner = new Map()));
-    inner.set(k.packageName, value);
-  }
-}
+import type { LookupKey, Matcher, MatchEnv } from './types.js';
 
 /** A package with rows that apply to it. */
 export interface ClaimHits {
@@ -53,6 +37,13 @@ export interface Decisions {
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string';
+
+/** True when keys[from..] already holds `k`. */
+function isListed(keys: readonly LookupKey[], from: number, k: LookupKey): boolean {
+  for (let i = from; i < keys.length; i++)
+    if (keys[i]!.namespace === k.namespace && keys[i]!.packageName === k.packageName) return true;
+  return false;
+}
 
 /** A package the matchers can read: string name, version and ecosystem, string-or-absent source fields. */
 function isUsable(pkg: Package): boolean {
@@ -77,110 +68,91 @@ export function claimAndDecide(
   env: MatchEnv,
   reader: AdvisoryReader,
 ): Decisions {
-  // 1: claims, as flat arrays; claim c's keys are keyIdx[keyStart[c] .. keyStart[c + 1])
+  // 1: claims, as flat arrays over one list of every claim's keys (the reader reads a key several
+  // claims share once)
   const pkgs: Package[] = [];
   const owners: Matcher[] = [];
-  const keyStart: number[] = [0];
-  const keyIdx: number[] = [];
-  /** the claim of each key position */
-  const keyClaim: number[] = [];
-  const index = new KeyMap<number>();
   const lookups: LookupKey[] = [];
+  /** the claim of each key */
+  const keyClaim: number[] = [];
   let malformed = 0;
-  for (const pkg of packages) {
+  // indexed loops: this runs once per scan over every package and row, before the optimising
+  // compiler has taken over (for-of would allocate an iterator result per element meanwhile)
+  for (let p = 0; p < packages.length; p++) {
+    const pkg = packages[p]!;
     if (!isUsable(pkg)) {
       malformed++;
       continue;
     }
     let matcher: Matcher | undefined;
-    for (const m of matchers)
-      if (m.filter(pkg, env)) {
-        matcher = m;
+    for (let m = 0; m < matchers.length; m++)
+      if (matchers[m]!.filter(pkg, env)) {
+        matcher = matchers[m];
         break;
       }
     if (!matcher) continue;
-    const start = keyIdx.length;
-    for (const k of matcher.query(pkg, env)) {
-      let i = index.get(k);
-      if (i === undefined) {
-        index.set(k, (i = lookups.length));
-        lookups.push(k);
-      }
+    const start = lookups.length;
+    const keys = matcher.query(pkg, env);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       // a key a matcher listed twice is decided once
-      if (!keyIdx.includes(i, start)) {
-        keyIdx.push(i);
-        keyClaim.push(pkgs.length);
-      }
+      if (lookups.length > start && isListed(lookups, start, k)) continue;
+      lookups.push(k);
+      keyClaim.push(pkgs.length);
     }
     pkgs.push(pkg);
     owners.push(matcher);
-    keyStart.push(keyIdx.length);
   }
 
-  // 2-3: one lookup, streamed: each key's rows are decided for every claim that asked for it as
-  // they are read, so the rows that apply to no package are garbage at once. Per key position j
-  // (claim keyClaim[j]): its hits and its undecidable rows, assembled in claim order below.
-  const firstAt = new Int32Array(lookups.length).fill(-1);
-  const nextAt = new Int32Array(keyIdx.length).fill(-1);
-  for (let j = keyIdx.length - 1; j >= 0; j--) {
-    nextAt[j] = firstAt[keyIdx[j]!]!;
-    firstAt[keyIdx[j]!] = j;
-  }
-  const hitsAt = new Map<number, Hit[]>();
-  const unknownAt = new Map<number, { row: AffectedPackage; verdict: Unknown }[]>();
+  // 2-3: one lookup, streamed: each key's rows are decided for its claim as they are read, so the
+  // rows that apply to no package are garbage at once. Keys come in claim order, so hits and
+  // warnings come in the order of deciding package by package, key by key, row by row.
   const namespacesWithRows = new Set<string>();
-  reader.affectedEach(lookups, (i, rows) => {
-    namespacesWithRows.add(lookups[i]!.namespace);
-    for (let j = firstAt[i]!; j !== -1; j = nextAt[j]!) {
-      const c = keyClaim[j]!;
-      const pkg = pkgs[c]!;
-      const matcher = owners[c]!;
-      let hits: Hit[] | undefined;
-      for (const row of rows) {
-        const verdict = matcher.vulnerable(pkg, row, env);
-        if (verdict.kind === 'clear') continue;
-        if (verdict.kind === 'unknown') {
-          let list = unknownAt.get(j);
-          if (!list) unknownAt.set(j, (list = []));
-          list.push({ row, verdict });
-          continue;
-        }
-        (hits ??= []).push({ row, verdict });
-      }
-      if (hits) hitsAt.set(j, hits);
-    }
-  });
-
-  // per claim, in inventory order: its hits by vulnId and warnings, keys and rows in their order
   const claims: ClaimHits[] = [];
   const warnings: MatchWarning[] = [];
   const invalid = { advisories: 0, first: '' };
-  for (let c = 0; c < pkgs.length; c++) {
-    const pkg = pkgs[c]!;
-    let installedInvalid: string | undefined;
-    let hits: Map<string, Hit[]> | undefined;
-    let scheme: SchemeId | undefined;
-    for (let j = keyStart[c]!; j < keyStart[c + 1]!; j++) {
-      for (const { row, verdict } of unknownAt.get(j) ?? []) {
-        if (verdict.installedInvalid) installedInvalid ??= verdict.reason;
-        else if (invalid.advisories++ === 0)
-          invalid.first = `${row.vulnId} (${row.source ?? '?'} ${row.namespace}/${row.packageName}): ${verdict.reason}`;
-      }
-      for (const hit of hitsAt.get(j) ?? []) {
-        if (hit.verdict.kind === 'affected') scheme ??= hit.verdict.scheme;
-        hits ??= new Map();
-        const same = hits.get(hit.row.vulnId);
-        if (same) same.push(hit);
-        else hits.set(hit.row.vulnId, [hit]);
-      }
-    }
+  let current = -1;
+  let hits: Map<string, Hit[]> | undefined;
+  let scheme: SchemeId | undefined;
+  let installedInvalid: string | undefined;
+  const close = () => {
+    if (current < 0) return;
+    const pkg = pkgs[current]!;
     if (installedInvalid)
       warnings.push({
         code: 'VIGIL_VERSION_INVALID',
         message: `${pkg.ecosystem} package ${pkg.name} ${JSON.stringify(pkg.version)}${pkg.path ? ` (${pkg.path})` : ''} was not matched: ${installedInvalid}`,
       });
     if (hits) claims.push(scheme ? { pkg, hits, scheme } : { pkg, hits });
-  }
+    hits = scheme = installedInvalid = undefined;
+  };
+  reader.affectedEach(lookups, (j, rows) => {
+    namespacesWithRows.add(lookups[j]!.namespace);
+    const c = keyClaim[j]!;
+    if (c !== current) {
+      close();
+      current = c;
+    }
+    const pkg = pkgs[c]!;
+    const matcher = owners[c]!;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const verdict = matcher.vulnerable(pkg, row, env);
+      if (verdict.kind === 'clear') continue;
+      if (verdict.kind === 'unknown') {
+        if (verdict.installedInvalid) installedInvalid ??= verdict.reason;
+        else if (invalid.advisories++ === 0)
+          invalid.first = `${row.vulnId} (${row.source ?? '?'} ${row.namespace}/${row.packageName}): ${verdict.reason}`;
+        continue;
+      }
+      if (verdict.kind === 'affected') scheme ??= verdict.scheme;
+      hits ??= new Map();
+      const same = hits.get(row.vulnId);
+      if (same) same.push({ row, verdict });
+      else hits.set(row.vulnId, [{ row, verdict }]);
+    }
+  });
+  close();
   if (invalid.advisories)
     warnings.push({
       code: 'VIGIL_ADVISORY_INVALID',

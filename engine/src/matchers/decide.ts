@@ -29,8 +29,9 @@ import { CLEAR, type RowVerdict } from './types.js';
 /** Parsed versions for one scan: every installed and advisory version is parsed once. */
 export class ParsedVersions {
   private readonly memo = new Map<SchemeId, Map<string, ParsedVersion | null>>();
-  /** a row's plain intervals (null: not plain), per row object: rows are shared by every package of a name */
-  readonly intervals = new WeakMap<AffectedPackage, Interval[] | null>();
+  // the last scheme's table: a scan asks one scheme many times in a row
+  private lastScheme: SchemeId | undefined;
+  private lastMemo: Map<string, ParsedVersion | null> | undefined;
 
   // the last installed version asked: a package's rows are decided one after the other
   private installedScheme: SchemeId | undefined;
@@ -50,8 +51,10 @@ export class ParsedVersions {
   /** The parsed version, or undefined when `raw` is not valid in `scheme`. */
   get(scheme: SchemeId, raw: unknown): ParsedVersion | undefined {
     if (typeof raw !== 'string') return undefined;
-    let byRaw = this.memo.get(scheme);
+    let byRaw = scheme === this.lastScheme ? this.lastMemo : this.memo.get(scheme);
     if (!byRaw) this.memo.set(scheme, (byRaw = new Map()));
+    this.lastScheme = scheme;
+    this.lastMemo = byRaw;
     let hit = byRaw.get(raw);
     if (hit === undefined) {
       try {
@@ -99,6 +102,17 @@ export function fixFor(
 
 const unfixedStatus = (row: AffectedPackage) =>
   row.fixState === 'will-not-fix' || row.fixState === 'deferred' ? row.fixState : 'unfixed';
+
+type OpenStatus = ReturnType<typeof unfixedStatus>;
+const OPEN: Record<OpenStatus, Partial<Record<SchemeId, RowVerdict>>> = {
+  unfixed: {},
+  'will-not-fix': {},
+  deferred: {},
+};
+
+/** The verdict "affected, no fix" of a status and scheme, shared (trackers list thousands of open records). */
+const openVerdict = (status: OpenStatus, scheme: SchemeId): RowVerdict =>
+  (OPEN[status][scheme] ??= Object.freeze({ kind: 'affected', status, fixedVersion: null, scheme }));
 
 interface Interval {
   /** null: from the beginning (introduced "0") */
@@ -188,7 +202,7 @@ function fastPath(
     !(Array.isArray(row.versions) && row.versions.length > 0) &&
     row.fixedVersion === undefined
   )
-    return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
+    return openVerdict(unfixedStatus(row), scheme);
   const v = versions.installed(scheme, installed);
   if (!v) return undefined;
   // the commonest row of all (every tracker fix, most advisories): [0, fixed)
@@ -200,8 +214,9 @@ function fastPath(
     only.events.length === 2 &&
     !(Array.isArray(row.versions) && row.versions.length > 0)
   ) {
-    const [a, b] = only.events as [RangeEvent, RangeEvent];
-    if (a && b && 'introduced' in a && a.introduced === '0' && 'fixed' in b && typeof b.fixed === 'string') {
+    const a = only.events[0] as Partial<Record<string, unknown>> | null;
+    const b = only.events[1] as Partial<Record<string, unknown>> | null;
+    if (a?.introduced === '0' && typeof b?.fixed === 'string') {
       const hi = versions.get(scheme, b.fixed);
       if (hi) {
         return compareParsed(v, hi) < 0
@@ -210,9 +225,7 @@ function fastPath(
       }
     }
   }
-  let intervals = versions.intervals.get(row);
-  if (intervals === undefined)
-    versions.intervals.set(row, (intervals = intervalsOf(row, scheme, versions) ?? null));
+  const intervals = intervalsOf(row, scheme, versions);
   if (!intervals) return undefined;
   if (!intervals.some((iv) => inside(v, iv))) return CLEAR;
   let fix: Interval | undefined;
@@ -225,7 +238,7 @@ function fastPath(
   if (!fix && intervals.some((iv) => iv.kind === 'fixed' && compareParsed(iv.hi!, v) > 0)) return undefined;
   if (fix) return { kind: 'affected', status: 'fixed', fixedVersion: fix.hiRaw!, scheme };
   if (typeof row.fixedVersion === 'string') return undefined;
-  return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
+  return openVerdict(unfixedStatus(row), scheme);
 }
 
 /** decideRow without the interval fast path (exported for the equivalence test). */
@@ -246,7 +259,7 @@ export function decideRowGeneral(
   if (!verdict.affected) return CLEAR;
   const fixedVersion = fixFor(installed, row, scheme, versions);
   if (fixedVersion !== null) return { kind: 'affected', status: 'fixed', fixedVersion, scheme };
-  return { kind: 'affected', status: unfixedStatus(row), fixedVersion: null, scheme };
+  return openVerdict(unfixedStatus(row), scheme);
 }
 
 /**

@@ -88,12 +88,12 @@ interface VulnInfo {
   /** the severity whatever the matched row's rating: NVD-first and a CVSS vector decided */
   severity?: VulnSeverity;
   /** otherwise by the rating of the matched row (`source rating severity`, '' without one) */
-  severities: Map<string, VulnSeverity>;
+  severities?: Map<string, VulnSeverity>;
 }
 
 /** Builds findings, sharing the vulnerability-level work between packages. */
 export class Enricher {
-  /** record ids (joined) → vendor source ('' for none) → shared work */
+  /** vendor source ('' for none: one or two per scan) → record ids (joined) → shared work */
   private readonly memo = new Map<string, Map<string, VulnInfo>>();
 
   constructor(private readonly ctx: EnrichContext) {}
@@ -116,16 +116,17 @@ export class Enricher {
     const affectedSeverity: VendorSeverity | undefined = rowRating(vendorHits) ?? rowRating(group.hits);
 
     // the records read (recordIds) decide the aliases too, so they key the shared part
+    let byIds = this.memo.get(vendorSource ?? '');
+    if (!byIds) this.memo.set(vendorSource ?? '', (byIds = new Map()));
     const ids = group.recordIds.length === 1 ? group.recordIds[0]! : group.recordIds.join(' ');
-    let byVendor = this.memo.get(ids);
-    if (!byVendor) this.memo.set(ids, (byVendor = new Map()));
-    let info = byVendor.get(vendorSource ?? '');
-    if (!info) byVendor.set(vendorSource ?? '', (info = this.vulnInfo(group, vendorSource)));
+    let info = byIds.get(ids);
+    if (!info) byIds.set(ids, (info = this.vulnInfo(group, vendorSource)));
     let severity = info.severity;
     if (!severity) {
       const ratingKey = affectedSeverity
         ? `${affectedSeverity.source} ${affectedSeverity.rating} ${affectedSeverity.severity}`
         : '';
+      info.severities ??= new Map();
       severity = info.severities.get(ratingKey);
       if (!severity)
         info.severities.set(
@@ -183,7 +184,8 @@ export class Enricher {
     const records: SeverityRecord[] = [];
     for (const id of group.recordIds) {
       const found = ctx.summaries.get(id)?.records;
-      if (found) for (const r of found) records.push(r);
+      // a summary leaves empty lists out; pickSeverity and the code below read absent lists as empty
+      if (found) for (const r of found) records.push(r as SeverityRecord);
     }
     // records by source rank (stable): a handful per vulnerability, so buckets instead of a sort
     const byContent: Vulnerability[] = [];
@@ -196,19 +198,19 @@ export class Enricher {
     }
     let kev: KevEntry | undefined;
     let epss: EpssEntry | undefined;
-    for (const id of [group.id, ...group.aliases]) {
+    for (let i = -1; i < group.aliases.length; i++) {
+      const id = i < 0 ? group.id : group.aliases[i]!;
       if (!CVE.test(id)) continue;
       const summary = ctx.summaries.get(id);
       kev ??= summary?.kev;
       epss ??= summary?.epss;
     }
-    const references = new Set<string>();
-    const cwes = new Set<string>();
+    const references: string[] = [];
+    const cwes: string[] = [];
     let description: string | undefined;
     for (const v of byContent) {
-      if (Array.isArray(v.references))
-        for (const ref of v.references) if (typeof ref === 'string' && ref) references.add(ref);
-      if (Array.isArray(v.cwes)) for (const cwe of v.cwes) if (typeof cwe === 'string' && cwe) cwes.add(cwe);
+      addTexts(references, v.references);
+      addTexts(cwes, v.cwes);
       if (description === undefined && typeof v.description === 'string' && v.description)
         description = v.description;
     }
@@ -216,8 +218,8 @@ export class Enricher {
       kev: kev !== undefined,
       epss: epss?.score ?? null,
       epssPercentile: epss?.percentile ?? null,
-      references: [...references],
-      cwes: [...cwes].sort(),
+      references,
+      cwes: cwes.length > 1 ? cwes.sort() : cwes,
     };
     if (kev) texts.kevEntry = kev;
     const title = byTitle.find((v) => typeof v.title === 'string' && v.title)?.title;
@@ -234,7 +236,7 @@ export class Enricher {
       if (published === undefined || p < published) published = p;
     }
     if (published) texts.published = published;
-    const info: VulnInfo = { records, texts, severities: new Map() };
+    const info: VulnInfo = { records, texts };
     // NVD-first, a CVSS vector decides before any rating (pickSeverity): then the matched row's
     // rating cannot change the severity, and one answer serves every package
     if (ctx.severityPolicy === 'nvd') {
@@ -242,6 +244,21 @@ export class Enricher {
       if (choice.severitySource.startsWith('cvss:')) info.severity = choice;
     }
     return info;
+  }
+}
+
+/**
+ * Appends the non-empty strings of `values` (when an array) that `list` lacks, in order. A
+ * vulnerability has a handful of references and CWEs: a scan of the list beats building a Set,
+ * which takes over for the rare long lists.
+ */
+function addTexts(list: string[], values: unknown): void {
+  if (!Array.isArray(values)) return;
+  const seen = list.length + values.length > 32 ? new Set(list) : undefined;
+  for (const x of values) {
+    if (typeof x !== 'string' || !x || (seen ? seen.has(x) : list.includes(x))) continue;
+    list.push(x);
+    seen?.add(x);
   }
 }
 

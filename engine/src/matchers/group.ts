@@ -70,23 +70,41 @@ const byIdPreference = (a: string, b: string) => {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 };
 
+/** `list` without `drop`, plus `add`, as a new sorted array (no sort when already in order, as the reader's alias lists are). */
+function sortedList(list: readonly string[], drop?: string, add?: string): string[] {
+  const out: string[] = [];
+  for (const x of list) if (x !== drop) out.push(x);
+  if (add !== undefined) out.push(add);
+  for (let i = 1; i < out.length; i++) if (out[i - 1]! > out[i]!) return out.sort();
+  return out;
+}
+
 function isDisjoint(
   hitsById: ReadonlyMap<string, Hit[]>,
   aliasesOf: AliasLookup,
   erratumCves: ReadonlyMap<string, readonly string[]>,
 ): boolean {
   if (hitsById.size === 1) return !erratumCves.has(hitsById.keys().next().value as string);
-  const owner = new Map<string, string>();
-  for (const id of hitsById.keys()) {
-    if (erratumCves.has(id)) return false;
-    const o = owner.get(id);
-    if (o !== undefined && o !== id) return false;
-    owner.set(id, id);
-    for (const x of aliasesOf.get(id) ?? []) {
-      const p = owner.get(x);
-      if (p !== undefined && p !== id) return false;
-      owner.set(x, id);
+  // each id and alias may belong to one hit id only; most packages have a handful, for which two
+  // parallel lists beat a Map per package (kernels have thousands: a Map then)
+  const byMember = hitsById.size > 16 ? new Map<string, string>() : undefined;
+  const members: string[] = [];
+  const owners: string[] = [];
+  const own = (x: string, id: string) => {
+    if (byMember) {
+      const o = byMember.get(x);
+      if (o === undefined) byMember.set(x, id);
+      return o === undefined || o === id;
     }
+    const i = members.indexOf(x);
+    if (i >= 0) return owners[i] === id;
+    members.push(x);
+    owners.push(id);
+    return true;
+  };
+  for (const id of hitsById.keys()) {
+    if (erratumCves.has(id) || !own(id, id)) return false;
+    for (const x of aliasesOf.get(id) ?? []) if (!own(x, id)) return false;
   }
   return true;
 }
@@ -106,17 +124,20 @@ export function groupHits(
   // vulnerabilities): every hit id is its own group, no joining needed
   if (isDisjoint(hitsById, aliasesOf, erratumCves)) {
     const out: HitGroup[] = [];
-    for (const hitId of hitsById.keys()) {
-      const hits = hitsById.get(hitId)!;
-      if (hits.some((h) => h.verdict.kind === 'not-affected')) continue;
-      const affected = hits.filter((h): h is HitGroup['hits'][number] => h.verdict.kind === 'affected');
-      if (affected.length === 0) continue;
+    hitsById.forEach((hits, hitId) => {
+      // only affected hits (a not-affected one suppresses the vulnerability)
+      if (!hits.every((h) => h.verdict.kind === 'affected') || hits.length === 0) return;
       const linked = aliasesOf.get(hitId) ?? [];
       let id = hitId;
       if (!CVE.test(hitId)) for (const x of linked) if (byIdPreference(x, id) < 0) id = x;
-      const aliases = id === hitId ? [...linked].sort() : [hitId, ...linked.filter((x) => x !== id)].sort();
-      out.push({ id, aliases, recordIds: id === hitId ? [id] : [id, hitId], hits: affected });
-    }
+      const aliases = id === hitId ? sortedList(linked) : sortedList(linked, id, hitId);
+      out.push({
+        id,
+        aliases,
+        recordIds: id === hitId ? [id] : [id, hitId],
+        hits: hits as HitGroup['hits'],
+      });
+    });
     return out;
   }
   const uf = new UnionFind();

@@ -39,7 +39,30 @@ export interface MatchOptions {
 
 const CVE = /^CVE-\d{4}-\d+$/;
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const RANK: Readonly<Record<string, number>> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]));
+const RANK: ReadonlyMap<string, number> = new Map(SEVERITIES.map((s, i) => [s, i]));
+
+/**
+ * Findings in report order: severity, id, package name, installed version, path (a stable sort).
+ * Most comparisons end at severity and id, so both become one number per finding (ids ranked by
+ * one sort of the distinct ids, in the same code unit order as `<`) before the findings are sorted.
+ */
+function sortFindings(findings: readonly Finding[]): Finding[] {
+  const ids = [...new Set(findings.map((f) => f.id))].sort();
+  const idRank = new Map(ids.map((id, i) => [id, i]));
+  const key = findings.map((f) => RANK.get(f.severity)! * ids.length + idRank.get(f.id)!);
+  return [...findings.keys()]
+    .sort((i, j) => {
+      const a = findings[i]!;
+      const b = findings[j]!;
+      return (
+        key[i]! - key[j]! ||
+        cmp(a.package.name, b.package.name) ||
+        cmp(a.installedVersion, b.installedVersion) ||
+        cmp(a.package.path ?? '', b.package.path ?? '')
+      );
+    })
+    .map((i) => findings[i]!);
+}
 
 /**
  * Matches a scanned inventory against a vulnerability database.
@@ -91,16 +114,15 @@ export function matchInventory(
   const claims = decided.claims;
 
   // 4: errata → CVEs, aliases, groups; every id's summary (records, aliases, KEV, EPSS) is read
-  // once, in one call per round: hit ids, then the CVEs errata name, then the reported aliases
-  const summaries = new Map<string, VulnSummary>();
+  // once, in one call per round: hit ids, then the CVEs errata name, then the reported ids not
+  // read yet (an alias became the reported id)
+  const hitIds = new Set<string>();
+  for (let c = 0; c < claims.length; c++) claims[c]!.hits.forEach((_, id) => hitIds.add(id));
+  const summaries = hitIds.size ? reader.summaries([...hitIds]) : new Map<string, VulnSummary>();
   const load = (ids: Iterable<string>) => {
-    const missing: string[] = [];
-    for (const id of ids) if (!summaries.has(id)) missing.push(id);
+    const missing = [...ids].filter((id) => !summaries.has(id));
     if (missing.length) for (const [id, s] of reader.summaries(missing)) summaries.set(id, s);
   };
-  const hitIds = new Set<string>();
-  for (const c of claims) for (const id of c.hits.keys()) hitIds.add(id);
-  load(hitIds);
   const erratumCves = new Map<string, string[]>();
   for (const id of hitIds) {
     if (!isErratumId(id)) continue;
@@ -114,47 +136,46 @@ export function matchInventory(
       .sort();
     if (cves.length) erratumCves.set(id, cves);
   }
-  const named = new Set([...hitIds].flatMap((id) => erratumCves.get(id) ?? [id]));
-  load(named);
+  if (erratumCves.size) load([...erratumCves.values()].flat());
   const aliasesOf = { get: (id: string) => summaries.get(id)?.aliases };
   const grouped: { claim: ClaimHits; groups: HitGroup[] }[] = [];
-  const needed = new Set<string>();
-  for (const claim of claims) {
+  const missing = new Set<string>();
+  const need = (id: string) => {
+    if (!summaries.has(id)) missing.add(id);
+  };
+  for (let c = 0; c < claims.length; c++) {
+    const claim = claims[c]!;
     const groups = groupHits(claim.hits, aliasesOf, erratumCves);
-    for (const g of groups) {
-      for (const id of g.recordIds) needed.add(id);
-      if (CVE.test(g.id)) needed.add(g.id);
-      for (const a of g.aliases) if (CVE.test(a)) needed.add(a);
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      g.recordIds.forEach(need);
+      if (CVE.test(g.id)) need(g.id);
+      for (let a = 0; a < g.aliases.length; a++) if (CVE.test(g.aliases[a]!)) need(g.aliases[a]!);
     }
     grouped.push({ claim, groups });
   }
 
   // 5: findings
-  load(needed);
+  load(missing);
   const enricher = new Enricher({
     summaries,
     severityPolicy: options.severityPolicy ?? 'nvd',
     versions,
   });
   const findings: Finding[] = [];
-  for (const { claim, groups } of grouped) {
+  for (let c = 0; c < grouped.length; c++) {
+    const { claim, groups } = grouped[c]!;
     const vendorSource = OS_ECOSYSTEMS.has(claim.pkg.ecosystem) ? env.distro?.vendorSource : undefined;
-    for (const g of groups) findings.push(enricher.finding(claim.pkg, g, vendorSource));
+    for (let i = 0; i < groups.length; i++)
+      findings.push(enricher.finding(claim.pkg, groups[i]!, vendorSource));
   }
-  findings.sort(
-    (a, b) =>
-      RANK[a.severity]! - RANK[b.severity]! ||
-      cmp(a.id, b.id) ||
-      cmp(a.package.name, b.package.name) ||
-      cmp(a.installedVersion, b.installedVersion) ||
-      cmp(a.package.path ?? '', b.package.path ?? ''),
-  );
+  const sorted = sortFindings(findings);
   const schemes = new Map(grouped.map(({ claim }) => [claim.pkg, claim.scheme]));
   return {
     ...scan,
     db: { version: meta.version, builtAt: meta.builtAt },
-    findings,
-    remediations: buildRemediations(findings, (pkg) => schemes.get(pkg), versions),
+    findings: sorted,
+    remediations: buildRemediations(sorted, (pkg) => schemes.get(pkg), versions),
     warnings,
   };
 }

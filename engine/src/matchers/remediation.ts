@@ -14,6 +14,16 @@ import { highestVersion } from './enrich.js';
 
 const zero = (): Record<Severity, number> => ({ CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 });
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const RANK: ReadonlyMap<string, number> = new Map(SEVERITIES.map((s, i) => [s, i]));
+
+/** More critical fixes first, then more high ones, and so on down the scale. */
+function bySeverity(a: Remediation, b: Remediation): number {
+  for (const s of SEVERITIES) {
+    const d = b.bySeverity[s] - a.bySeverity[s];
+    if (d) return d;
+  }
+  return 0;
+}
 
 /**
  * Builds the remediations.
@@ -54,7 +64,7 @@ export function buildRemediations(
       bySeverity,
       ids: fixable
         .slice()
-        .sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || cmp(a.id, b.id))
+        .sort((a, b) => RANK.get(a.severity)! - RANK.get(b.severity)! || cmp(a.id, b.id))
         .map((f) => f.id),
     };
     if (!OS_ECOSYSTEMS.has(pkg.ecosystem) && pkg.path) plan.path = pkg.path;
@@ -62,7 +72,7 @@ export function buildRemediations(
   }
   return out.sort(
     (a, b) =>
-      SEVERITIES.reduce((d, s) => d || b.bySeverity[s] - a.bySeverity[s], 0) ||
+      bySeverity(a, b) ||
       b.fixes - a.fixes ||
       cmp(a.packageName, b.packageName) ||
       cmp(a.installedVersion, b.installedVersion) ||

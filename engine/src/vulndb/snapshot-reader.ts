@@ -93,7 +93,7 @@ export class SnapshotReader implements AdvisoryReader {
   /** Affected records for these keys, with `source` filled in; duplicate keys are looked up once. @throws ENG_DB_CORRUPT */
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
     const out: AffectedPackage[] = [];
-    this.affectedEach(keys, (_, rows) => {
+    this.read(keys, false, (_, rows) => {
       for (const row of rows) out.push(row);
     });
     return out;
@@ -101,33 +101,47 @@ export class SnapshotReader implements AdvisoryReader {
 
   /**
    * `affected`, handed over key by key as the rows are read: `visit(i, rows)` for each key
-   * `keys[i]` that has rows, in key order (a key given twice: at its first position only).
-   * @throws ENG_DB_CORRUPT
+   * `keys[i]` that has rows, in key order; a key given more than once is read once and handed
+   * over at each of its positions (the same array). @throws ENG_DB_CORRUPT
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,
   ): void {
-    const seen = new Set<string>();
+    this.read(keys, true, visit);
+  }
+
+  private read(
+    keys: readonly { namespace: Namespace; packageName: string }[],
+    repeat: boolean,
+    visit: (index: number, rows: AffectedPackage[]) => void,
+  ): void {
+    const seen = new Map<string, AffectedPackage[] | undefined>();
     guardSqlite(this.path, () => {
       for (let i = 0; i < keys.length; i++) {
         const { namespace, packageName } = keys[i]!;
         // most keys end at the filter; only the others need the duplicate check
         if (!this.filter.mayHave(namespace, packageName)) continue;
         const k = `${namespace}\u0000${packageName}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        const text = this.st.affected.get(namespace, packageName) as string | undefined;
-        if (text === undefined) continue;
-        const list = JSON.parse(text) as PackedAffected[];
-        if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
-        for (const a of list) {
-          if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
-          // assigning onto the parsed object is cheaper than spreading it into a new one
-          a.namespace = namespace;
-          a.packageName = packageName;
+        if (seen.has(k)) {
+          const rows = seen.get(k);
+          if (repeat && rows) visit(i, rows);
+          continue;
         }
-        if (list.length) visit(i, list as AffectedPackage[]);
+        const text = this.st.affected.get(namespace, packageName) as string | undefined;
+        const list = text === undefined ? undefined : (JSON.parse(text) as PackedAffected[]);
+        if (list !== undefined) {
+          if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
+          for (const a of list) {
+            if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
+            // assigning onto the parsed object is cheaper than spreading it into a new one
+            a.namespace = namespace;
+            a.packageName = packageName;
+          }
+        }
+        const rows = list?.length ? (list as AffectedPackage[]) : undefined;
+        seen.set(k, repeat ? rows : undefined);
+        if (rows) visit(i, rows);
       }
     });
   }

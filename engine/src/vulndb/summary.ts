@@ -5,8 +5,9 @@
  *
  * The summary of an id:
  * - `records`: every source's record of the id, in source order (code points), each reduced to
- *   the members matching reads (SUMMARY_FIELDS); NVD's CPE configurations, modification dates and
- *   members no Vigil code reads are left out (AdvisoryReader.vulnerabilities still has them);
+ *   the members matching reads (SUMMARY_FIELDS) without empty lists; the id, NVD's CPE
+ *   configurations, modification dates and members no Vigil code reads are left out
+ *   (AdvisoryReader.vulnerabilities still has them);
  * - `aliases`: the ids linked to it through any source's alias lists, both directions, sorted
  *   (exactly AdvisoryReader.aliases);
  * - `kev` and `epss`: its KEV entry and EPSS score, when it has them.
@@ -14,18 +15,8 @@
  */
 import type { EpssEntry, KevEntry, Vulnerability } from '../model/vulnerability.js';
 
-export interface VulnSummary {
-  /** every source's record of the id (reduced: SUMMARY_FIELDS), sorted by source */
-  records: { source: string; vulnerability: Vulnerability }[];
-  /** ids linked through any source's alias lists, both directions, sorted; empty when none */
-  aliases: string[];
-  kev?: KevEntry;
-  epss?: EpssEntry;
-}
-
 /** The members of a record a summary keeps, in this order. */
 export const SUMMARY_FIELDS = [
-  'id',
   'aliases',
   'related',
   'title',
@@ -37,11 +28,26 @@ export const SUMMARY_FIELDS = [
   'references',
 ] as const satisfies readonly (keyof Vulnerability)[];
 
-/** A record reduced to SUMMARY_FIELDS (members absent from it stay absent). */
-export function summaryRecord(v: Vulnerability): Vulnerability {
+/** What a summary keeps of one source's record: SUMMARY_FIELDS, empty lists left out. */
+export type SummaryRecord = Partial<Pick<Vulnerability, (typeof SUMMARY_FIELDS)[number]>>;
+
+export interface VulnSummary {
+  /** every source's record of the id (SummaryRecord), sorted by source */
+  records: { source: string; vulnerability: SummaryRecord }[];
+  /** ids linked through any source's alias lists, both directions, sorted; empty when none */
+  aliases: string[];
+  kev?: KevEntry;
+  epss?: EpssEntry;
+}
+
+/** A record reduced to SUMMARY_FIELDS; absent members and empty lists are left out. */
+export function summaryRecord(v: Vulnerability): SummaryRecord {
   const out: Partial<Record<(typeof SUMMARY_FIELDS)[number], unknown>> = {};
-  for (const field of SUMMARY_FIELDS) if (v[field] !== undefined) out[field] = v[field];
-  return out as Vulnerability;
+  for (const field of SUMMARY_FIELDS) {
+    const value = v[field];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) out[field] = value;
+  }
+  return out as SummaryRecord;
 }
 
 /**
