@@ -78,6 +78,8 @@ export function createScanPublisher(options: ScanPublisherOptions): ScanPublishe
           chunk.map((s) => toJob(s, options.jobReference)),
         );
         recording = options.outbox.markPublished(chunk.map((s) => s.id));
+        // awaited before the next publish (or at the end); until then a failure must not count as unhandled
+        recording.catch(() => {});
         published += chunk.length;
       }
     } finally {

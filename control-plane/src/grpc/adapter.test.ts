@@ -79,6 +79,7 @@ const scanHandlers: ServiceHandlers<(typeof ScanService)['method']> = {
 };
 
 const workerHandlers: ServiceHandlers<(typeof WorkerService)['method']> = {
+  claimJob: () => ({ proceed: false }),
   async report(requests) {
     const received: ReportRequest[] = [];
     try {
@@ -138,6 +139,7 @@ describe('serviceDefinition', () => {
       ...describe(serviceDefinition(WorkerService)),
       ...describe(serviceDefinition(ImageService)),
     ]).toEqual([
+      ['claimJob', '/vigil.v1.WorkerService/ClaimJob', false, false, 'ClaimJob'],
       ['report', '/vigil.v1.WorkerService/Report', true, false, 'Report'],
       ['listImages', '/vigil.v1.ImageService/ListImages', false, false, 'ListImages'],
       ['getImage', '/vigil.v1.ImageService/GetImage', false, false, 'GetImage'],
