@@ -43,7 +43,13 @@ import type { JobDispatcher } from './queue/types.js';
 import { createServices, registryResolver, type ImageResolver, type Services } from './services/index.js';
 import type { MetadataStores } from './services/types.js';
 import { openPgliteDatabase } from './store/pglite/index.js';
-import { createPgDatabase, migrate, pgStores, type SqlDatabase } from './store/postgres/index.js';
+import {
+  createPgDatabase,
+  migrate,
+  pgScanOutboxStore,
+  pgStores,
+  type SqlDatabase,
+} from './store/postgres/index.js';
 import { advisoryLock, processLock, startDbSync, type DbSync, type SyncLock } from './vulndb-sync/index.js';
 
 /** What one in-process worker is started with: a subset of @vigil/worker's WorkerOptions. */
@@ -202,6 +208,8 @@ export async function startAllInOne(
   try {
     const db = opened.add(await openPgliteDatabase({ dataDir: join(config.dataDir, 'pglite') }));
     await migrate(db);
+    // the in-process queue starts empty: scans left queued by the last run are published again by the dispatch loop
+    await pgScanOutboxStore(db).forgetPublished();
     const analytics = opened.add(await openAnalytics(config));
     await analytics.migrate();
     const queue = opened.add(createInProcessQueue({ logger: logger.child({ component: 'queue' }) }));

@@ -99,6 +99,35 @@ describe('restart mid-batch', () => {
     });
   });
 
+  it('in-process queue lost with its process (all-in-one restart): forgetPublished, and the loop publishes all again', async () => {
+    const org = await orgWithImages(50);
+    const first = createInProcessQueue();
+    const cp = await startServices(backends, { dispatcher: first, dispatch: { intervalMs: 60_000 } });
+    await cp.services.scans.bulkScan(org, { filter: {}, priority: 'scheduled' }, user);
+    await cp.close();
+    await first.close(); // the process ends: its queue and the 50 jobs in it are gone
+    const fresh = createInProcessQueue();
+    const beforeForget = { pending: await fresh.pending(), unpublished: await unpublished(org) };
+    const forgotten = await backends.stores.outbox.forgetPublished();
+    const restarted = await startServices(backends, { dispatcher: fresh, dispatch: { intervalMs: 60_000 } });
+    await restarted.services.dispatchLoop.start();
+    // every queued scan of the database (other tests' orgs too) is in the fresh queue again
+    const { rows } = await backends.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM scans WHERE status = 'queued'`,
+    );
+    const afterRestart = {
+      everyQueuedScanPending: (await fresh.pending()) === Number(rows[0]!.n),
+      unpublished: await unpublished(org),
+    };
+    await restarted.close();
+    await fresh.close();
+    expect({ beforeForget, forgottenAtLeast: forgotten >= 50, afterRestart }).toEqual({
+      beforeForget: { pending: 0, unpublished: 0 },
+      forgottenAtLeast: true,
+      afterRestart: { everyQueuedScanPending: true, unpublished: 0 },
+    });
+  });
+
   describe('NATS JetStream', () => {
     let nc: NatsConnection;
     const stream = `VIGIL_TEST_${randomBytes(4).toString('hex')}`;

@@ -379,6 +379,11 @@ export interface ScanOutboxStore {
   listUnpublished(options: { limit: number; createdBefore?: Date }): Promise<UnpublishedScan[]>;
   /** Records that the queue stored these scans' jobs; returns how many rows changed. */
   markPublished(scanIds: readonly string[]): Promise<number>;
+  /**
+   * Forgets every queued scan's publication, so the dispatch loop publishes them all again: for a queue that keeps
+   * nothing across restarts (the all-in-one server's in-process queue). Returns how many scans it touched.
+   */
+  forgetPublished(): Promise<number>;
   /** A scan by id, whatever its organisation (null when unknown or not a UUID). */
   findScan(scanId: string): Promise<ScanRecord | null>;
   /**

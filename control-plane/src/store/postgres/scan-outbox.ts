@@ -36,6 +36,12 @@ export function pgScanOutboxStore(db: SqlDatabase): ScanOutboxStore {
       return rowCount;
     },
 
+    async forgetPublished() {
+      const result = await db.query(
+        `UPDATE scans SET published_at = NULL WHERE status = 'queued' AND published_at IS NOT NULL`,
+      );
+      return result.rowCount;
+    },
     async findScan(scanId) {
       if (!UUID.test(scanId)) return null;
       const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
