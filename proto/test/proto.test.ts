@@ -44,7 +44,7 @@ describe('protos', () => {
         ],
       ],
       ['vigil.v1.VulnerabilityService', ['ListVulnerabilityImages unary']],
-      ['vigil.v1.WorkerService', ['Report client_streaming']],
+      ['vigil.v1.WorkerService', ['ClaimJob unary', 'Report client_streaming']],
     ]);
   });
 
