@@ -432,7 +432,7 @@ async function createToken(l) {
 const lowestP95 = (stats) => stats.reduce((a, b) => (b.p95 < a.p95 ? b : a));
 
 /** P1 rows for run.mjs. */
-export async function benchP1({ runs = 2 } = {}) {
+export async function benchP1({ runs = 3 } = {}) {
   const l = await layout();
   const t = performance.now();
   const info = await jsonChild(SELF, ['--child', 'seed'], { label: 'P1 seed' });
@@ -514,7 +514,7 @@ if (process.argv[1] === SELF) {
     await (child === 'seed' ? seedChild() : floorChild());
   } else {
     const runsAt = argv.indexOf('--runs');
-    for (const row of await benchP1({ runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 2 })) {
+    for (const row of await benchP1({ runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 3 })) {
       process.stdout.write(
         `| ${row.bench} | ${row.floor} | ${row.measured} | ${row.value} | ${row.target} | ${row.pass ? 'yes' : 'NO'} |\n`,
       );

@@ -237,7 +237,7 @@ const BENCHES = {
   D1: benchD1,
   D2: () => benchD2({ runs: RUNS }),
   // platform (issue #5): bench/p*.mjs, see docs/performance.md "Platform"
-  P1: () => benchP1({ runs: Math.min(RUNS, 2) }),
+  P1: () => benchP1({ runs: RUNS }),
   P2: () => benchP2({ runs: RUNS }),
   P3: () => benchP3({ runs: RUNS }),
   P4: () => benchP4(),
