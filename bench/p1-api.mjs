@@ -27,6 +27,9 @@ import {
   buildVulnDb,
   closedLoop,
   controlPlane,
+  controlPlaneCpuSeconds,
+  postgresCpu,
+  postgresCpuDelta,
   deleteStream,
   fmtMs,
   importTs,
@@ -84,17 +87,29 @@ async function admin(fn) {
   }
 }
 
-/** 20 vulnerability ids (or aliases) spread over the popularity ranks, most common first. */
+/**
+ * 20 vulnerability ids (or aliases) whose image counts are spread log-uniformly from the most
+ * common one down to 1 (the seeder's long tail would otherwise make nearly every pick a one-image
+ * CVE), most common first.
+ */
 async function pickVulnerabilities(driver) {
   const rows = await driver.query(
-    `SELECT vulnerability_id AS id, uniqExact(scan_id) AS images FROM finding_ids
+    `SELECT vulnerability_id AS id, toUInt32(uniqExact(scan_id)) AS images FROM finding_ids
      WHERE org_id = {org:String} GROUP BY id ORDER BY images DESC, id`,
     { org: ORG.id },
   );
-  return Array.from({ length: 20 }, (_, k) => rows[Math.floor((k * (rows.length - 1)) / 19)]).map((r) => ({
-    id: r.id,
-    images: Number(r.images),
-  }));
+  const top = Number(rows[0].images);
+  const picked = new Set();
+  return Array.from({ length: 20 }, (_, k) => {
+    const level = Math.log(top) * (1 - k / 19);
+    let best = null;
+    for (const r of rows) {
+      const d = Math.abs(Math.log(Number(r.images)) - level);
+      if (!picked.has(r.id) && (best === null || d < best.d)) best = { d, r };
+    }
+    picked.add(best.r.id);
+    return { id: best.r.id, images: Number(best.r.images) };
+  });
 }
 
 /** chdb: seeds, merges parts, records what the runs need. Returns the seed record. */
@@ -129,7 +144,6 @@ async function seedAnalyticsDir(l, store) {
     packages: result.packages,
     parts,
     imageIds: result.imageIds.filter((_, i) => i % 50 === 0), // 200, spread over the sorted ids
-    vulnerabilities: await pickVulnerabilities(store.driver),
   };
 }
 
@@ -223,15 +237,11 @@ async function postgresSeeded(l) {
   }
 }
 
-/** Child: makes sure chdb and Postgres hold the seed; prints the seed record. */
+/** Child: makes sure chdb and Postgres hold the seed; prints the seed record and the vulnerabilities. */
 async function seedChild() {
   const l = await layout();
   let info = readJson(l.seedFile);
-  const pgReady = await postgresSeeded(l);
-  if (info && pgReady) {
-    process.stdout.write(`${JSON.stringify({ ...info, reused: true, pgSeedMs: 0 })}\n`);
-    return;
-  }
+  const reused = info !== null;
   const { createAnalyticsStore } = await controlPlane('analytics/index.js');
   if (!info) {
     for (const name of readdirSync(l.cache)) {
@@ -248,10 +258,15 @@ async function seedChild() {
       writeFileSync(l.seedFile, `${JSON.stringify(info, null, 2)}\n`);
     }
     const t = performance.now();
-    const images = await seedPostgres(l, store.driver);
+    if (!(await postgresSeeded(l))) {
+      const images = await seedPostgres(l, store.driver);
+      log(
+        `postgres ${l.dbName}: ${images} images and scans in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+    }
     const pgSeedMs = performance.now() - t;
-    log(`postgres ${l.dbName}: ${images} images and scans in ${(pgSeedMs / 1000).toFixed(1)} s`);
-    process.stdout.write(`${JSON.stringify({ ...info, reused: false, pgSeedMs })}\n`);
+    const vulnerabilities = await pickVulnerabilities(store.driver);
+    process.stdout.write(`${JSON.stringify({ ...info, vulnerabilities, reused, pgSeedMs })}\n`);
   } finally {
     await store.close();
   }
@@ -282,6 +297,27 @@ function routes(info) {
   ];
 }
 
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+
+/**
+ * `drive(fn)` plus the CPU time per request it cost: this process (the clients), the Postgres
+ * backends of the database (those that lived through the run), and the control plane when
+ * `serverUrl` is given.
+ */
+async function metered(fn, { dbUrl, serverUrl }) {
+  const requests = CLIENTS * (PER_CLIENT + 1);
+  const serverCpu = async () => (serverUrl ? controlPlaneCpuSeconds(serverUrl) : 0);
+  const before = { pg: await postgresCpu(dbUrl), server: await serverCpu(), self: process.cpuUsage() };
+  const stats = await drive(fn);
+  const client = cpuMs(process.cpuUsage(before.self)) / requests;
+  const postgres = (postgresCpuDelta(before.pg, await postgresCpu(dbUrl)) * 1000) / requests;
+  const server = (((await serverCpu()) - before.server) * 1000) / requests;
+  return { ...stats, cpu: { server, client, postgres } };
+}
+
+const fmtCpu = (c) =>
+  `${c.server ? `server ${c.server.toFixed(1)} + ` : ''}client ${c.client.toFixed(1)} + postgres ${c.postgres.toFixed(1)} ms`;
+
 /** Warm-up (one call per client), then the timed closed loop. */
 async function drive(call) {
   await closedLoop(CLIENTS, 1, call);
@@ -289,9 +325,9 @@ async function drive(call) {
 }
 
 /** Child: the floor, each route's recorded statements replayed directly, 50 at a time. */
-async function floorChild() {
+async function floorChild(paramsFile) {
   const l = await layout();
-  const info = readJson(l.seedFile);
+  const info = readJson(paramsFile);
   const { default: pg } = await import('pg');
   const { createAnalyticsStore, ClickHouseAnalyticsStore } = await controlPlane('analytics/index.js');
   const { createQueryService } = await controlPlane('services/queries.js');
@@ -344,7 +380,7 @@ async function floorChild() {
         statements.push(recorded);
         recorded = null;
       }
-      const stats = await drive((k) => run(statements[k % statements.length]));
+      const stats = await metered((k) => run(statements[k % statements.length]), { dbUrl: l.dbUrl });
       const withAuth = await drive(async (k) => {
         await run(authStatements);
         await run(statements[k % statements.length]);
@@ -357,7 +393,7 @@ async function floorChild() {
       };
       log(
         `floor ${route.name}: p50 ${fmtMs(stats.p50)}, p95 ${fmtMs(stats.p95)} (${out[route.name].statements}); ` +
-          `with the token statement p95 ${fmtMs(withAuth.p95)}`,
+          `with the token statement p95 ${fmtMs(withAuth.p95)}; CPU per request: ${fmtCpu(stats.cpu)}`,
       );
     }
     process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -402,9 +438,12 @@ async function apiRound(l, info, token, env) {
         if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
         if (k === 0) sample = sampleOf(JSON.parse(text));
       };
-      const stats = await drive(request);
+      const stats = await metered(request, { dbUrl: env.DATABASE_URL, serverUrl: server.url });
       out[route.name] = { ...stats, sample };
-      log(`API ${route.name}: p50 ${fmtMs(stats.p50)}, p95 ${fmtMs(stats.p95)}, errors ${stats.errors}`);
+      log(
+        `API ${route.name}: p50 ${fmtMs(stats.p50)}, p95 ${fmtMs(stats.p95)}, errors ${stats.errors}; ` +
+          `CPU per request: ${fmtCpu(stats.cpu)}`,
+      );
     }
     return out;
   } finally {
@@ -457,13 +496,18 @@ export async function benchP1({ runs = 3 } = {}) {
     VIGIL_HOST: '127.0.0.1',
     VIGIL_LOG_LEVEL: 'warn',
   };
+  const paramsFile = join(tmp, 'params.json');
+  writeFileSync(
+    paramsFile,
+    JSON.stringify({ imageIds: info.imageIds, vulnerabilities: info.vulnerabilities }),
+  );
   const floors = [];
   const apis = [];
   try {
     for (let r = 0; r < runs; r++) {
       log(`round ${r + 1}/${runs}: floor (load ${await loadNow()})`);
       floors.push(
-        await jsonChild(SELF, ['--child', 'floor'], {
+        await jsonChild(SELF, ['--child', 'floor', paramsFile], {
           label: 'P1 floor',
           env: { VIGIL_BENCH_P1_TOKEN: token },
         }),
@@ -486,7 +530,9 @@ export async function benchP1({ runs = 3 } = {}) {
       floor:
         `SQL (${floor.statements}) p95 ${fmtMs(floor.p95)}, p50 ${fmtMs(floor.p50)}; ` +
         `+ token statement p95 ${fmtMs(withAuth.p95)}`,
-      measured: `p95 ${fmtMs(api.p95)}, p50 ${fmtMs(api.p50)}, ${api.perSecond.toFixed(0)} req/s, ${errors} errors`,
+      measured:
+        `p95 ${fmtMs(api.p95)}, p50 ${fmtMs(api.p50)}, ${api.perSecond.toFixed(0)} req/s, ${errors} errors; ` +
+        `CPU/request: ${fmtCpu(api.cpu)} (floor: ${fmtCpu(floor.cpu)})`,
       value: `${ratio.toFixed(2)}×`,
       target: '≤ 1.5×, 0 errors',
       pass: ratio <= 1.5 && errors === 0,
@@ -511,7 +557,7 @@ const argv = process.argv.slice(2);
 if (process.argv[1] === SELF) {
   const child = argv[argv.indexOf('--child') + 1];
   if (argv.includes('--child')) {
-    await (child === 'seed' ? seedChild() : floorChild());
+    await (child === 'seed' ? seedChild() : floorChild(argv[argv.indexOf('--child') + 2]));
   } else {
     const runsAt = argv.indexOf('--runs');
     for (const row of await benchP1({ runs: runsAt >= 0 ? Number(argv[runsAt + 1]) : 3 })) {

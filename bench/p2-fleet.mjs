@@ -16,35 +16,17 @@
  *
  * `node bench/p2-fleet.mjs [--runs N]` runs it alone; run.mjs calls `benchP2`.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { fleetHarness, loadNow } from './platform.mjs';
+import { controlPlaneCpuSeconds, fleetHarness, loadNow, processCpuSeconds } from './platform.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const IMAGES = 60;
 const WORKER_COUNTS = [1, 2, 4];
 const log = (msg) => process.stderr.write(`[bench fleet] ${msg}\n`);
-
-/** User + system CPU seconds of a process so far (Linux /proc). */
-export function processCpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
-
-/** The control plane's own CPU seconds, from its Prometheus metrics. */
-export async function controlPlaneCpuSeconds(fleet) {
-  const res = await fetch(`${fleet.controlPlane.url}/metrics`);
-  const m = /^vigil_process_cpu_seconds_total (\S+)$/m.exec(await res.text());
-  return m ? Number(m[1]) : NaN;
-}
 
 /**
  * Starts the fleet with `images` images, requests one scan of each (the images become known to the
@@ -118,7 +100,7 @@ async function measureWorkers(fleet, n) {
   const workers = await Promise.all(Array.from({ length: n }, () => fleet.startWorker({ concurrency: 1 })));
   try {
     const cpuBefore = {
-      cp: await controlPlaneCpuSeconds(fleet),
+      cp: await controlPlaneCpuSeconds(fleet.controlPlane.url),
       workers: workers.map((w) => processCpuSeconds(w.pid)),
     };
     const load = await loadNow();
@@ -136,7 +118,7 @@ async function measureWorkers(fleet, n) {
     );
     const makespanMs = Math.max(...completions) - requestedAt;
     const cpu = {
-      cp: (await controlPlaneCpuSeconds(fleet)) - cpuBefore.cp,
+      cp: (await controlPlaneCpuSeconds(fleet.controlPlane.url)) - cpuBefore.cp,
       workers: workers.map((w, i) => processCpuSeconds(w.pid) - cpuBefore.workers[i]),
     };
     const result = {

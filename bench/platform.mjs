@@ -191,3 +191,45 @@ export function readJson(file) {
     return null;
   }
 }
+
+/** User + system CPU seconds of a process so far (Linux /proc). */
+export function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** A running control plane's own CPU seconds (its Prometheus /metrics at `url`). */
+export async function controlPlaneCpuSeconds(url) {
+  const res = await fetch(`${url}/metrics`);
+  const m = /^vigil_process_cpu_seconds_total (\S+)$/m.exec(await res.text());
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * CPU seconds used so far by each Postgres backend connected to the database at `url` (other than
+ * the one asking), by pid, from /proc: what the database server spent on a bench's statements.
+ */
+export async function postgresCpu(url) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return new Map(rows.map((r) => [r.pid, processCpuSeconds(r.pid) || 0]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU seconds the backends used between two `postgresCpu` readings (backends that ended meanwhile are missed). */
+export function postgresCpuDelta(before, after) {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0);
+  return sum;
+}
