@@ -9,7 +9,9 @@
  * stores open: the statements each route's QueryService call issues are recorded once (through
  * recording wrappers of the Postgres database and the ClickHouse driver), then replayed per request
  * on a raw `pg` pool (the server's size, 10) and on the chdb driver, in the same order. Target: p95
- * ≤ 1.5× per route, zero errors. Floor and API rounds alternate; best p95 of each.
+ * ≤ 1.5× per route, zero errors. Floor and API rounds alternate; best p95 of each. For the
+ * analysis, the floor also times each route with the bearer-token statement the API runs first, and
+ * both sides record CPU per request (clients, Postgres backends, and the control plane).
  *
  * The seeded chdb directory and Postgres database are cached (benchCache(): /var/cache/vigil-bench)
  * under version stamps of the seed shape, the built seeder and both schemas; a rerun reuses them.

@@ -10,9 +10,10 @@
  * A warm-up scans every image once (two workers), then for each N: N workers start, a forced bulk
  * rescan of all images is requested through the REST API, and throughput = images / (last
  * `scan completed` log time − request time). Each run measures N = 1, 2, 4 (the order alternates
- * between runs); best throughput of the runs per N. Ratio: throughput(N) / throughput(1). Target: ≥ 0.8 × N
- * up to the core count (N = 4 is reported but judged only when the machine has ≥ 4 cores). CPU
- * seconds of the control plane (its /metrics) and of the workers (/proc) are recorded per scan.
+ * between runs); best throughput of the runs per N. Ratio: throughput(N) / throughput(1). Target:
+ * ≥ 0.8 × N up to the core count (N = 4 is reported, and judged only on a machine with ≥ 4 cores).
+ * CPU seconds of the control plane (its /metrics) and of the workers (/proc) are recorded per scan,
+ * and each worker's log lines split a scan's time (phasesOf).
  *
  * `node bench/p2-fleet.mjs [--runs N]` runs it alone; run.mjs calls `benchP2`.
  */
@@ -30,8 +31,8 @@ const log = (msg) => process.stderr.write(`[bench fleet] ${msg}\n`);
 
 /**
  * Starts the fleet with `images` images, requests one scan of each (the images become known to the
- * control plane) and lets `workers` workers (concurrency `concurrency`) scan them all; returns the
- * fleet, the harness and the image ids. Those workers keep running.
+ * control plane) and lets `workers` workers (concurrency `concurrency`) scan them all. Returns the
+ * harness, the fleet, those workers (still running) and the requested scans (image and image id).
  */
 export async function warmFleet({ images, workers, concurrency = 1 }) {
   const harness = await fleetHarness();
@@ -57,7 +58,7 @@ export async function warmFleet({ images, workers, concurrency = 1 }) {
 }
 
 /** Polls the batch until every scan of it is final; returns its counts. */
-export async function waitForBatch(fleet, batchId, timeoutMs = 600_000) {
+async function waitForBatch(fleet, batchId, timeoutMs = 600_000) {
   for (const deadline = Date.now() + timeoutMs; ;) {
     const res = await fleet.api.call('GET', `/api/v1/scans/bulk/${batchId}`);
     const { counts, total } = res.body;
