@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { snapshotVersion } from '../vulndb/content-hash.js';
 import { feedRecords } from '../vulndb/feed-records.js';
 import type { FeedIdentity } from '../vulndb/snapshot-writer.js';
-import { summaryOf } from '../vulndb/summary.js';
+import { decodeSummary, summaryRow } from '../vulndb/summary.js';
 import {
   SNAPSHOT_SCHEMA_VERSION,
   type AdvisoryReader,
@@ -135,25 +135,20 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,
   ): void {
-    const seen = new Map<string, AffectedPackage[] | undefined>();
     for (let i = 0; i < keys.length; i++) {
       const { namespace, packageName } = keys[i]!;
-      const k = `${namespace}\u0000${packageName}`;
-      let rows = seen.get(k);
-      if (!seen.has(k)) {
-        const stored = this.store.rowsOf(k);
-        rows = stored?.length
-          ? sortedRows(stored).map((r) => ({
-              vulnId: r.vulnId,
-              source: r.source,
-              namespace,
-              packageName,
-              ...(JSON.parse(r.json) as Omit<AffectedPackage, 'vulnId' | 'namespace' | 'packageName'>),
-            }))
-          : undefined;
-        seen.set(k, rows);
-      }
-      if (rows) visit(i, rows);
+      const stored = this.store.rowsOf(`${namespace}\u0000${packageName}`);
+      if (!stored?.length) continue;
+      visit(
+        i,
+        sortedRows(stored).map((r) => ({
+          vulnId: r.vulnId,
+          source: r.source,
+          namespace,
+          packageName,
+          ...(JSON.parse(r.json) as Omit<AffectedPackage, 'vulnId' | 'namespace' | 'packageName'>),
+        })),
+      );
     }
   }
 
@@ -207,8 +202,9 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
     const epss = this.epss(ids);
     const out = new Map<string, VulnSummary>();
     for (const id of new Set(ids)) {
-      const summary = summaryOf(records.get(id) ?? [], aliases.get(id) ?? [], kev.get(id), epss.get(id));
-      if (summary) out.set(id, summary);
+      // through the stored form, as a snapshot gives it
+      const row = summaryRow(records.get(id) ?? [], aliases.get(id) ?? [], kev.get(id), epss.get(id));
+      if (row) out.set(id, decodeSummary('the in-memory reader', id, row));
     }
     return out;
   }

@@ -4,16 +4,17 @@
  * (`affectedEach`); each row of a package's keys is decided by its matcher.
  *
  * Built for inventories of 100,000 packages, most of which no feed mentions: claims are kept in
- * flat arrays (no object per package) over one list of every claim's keys, which the reader reads
- * once each; rows are decided as each key's rows arrive and only the rows that apply are kept. Only packages with
- * applicable rows get an object (ClaimHits). Hits, warnings and their order are those of deciding
- * package by package, key by key, row by row.
+ * flat arrays (no object per package) over one list of every claim's keys; rows are decided as
+ * each key's rows arrive and only the rows that apply are kept (nothing else outlives its key, so
+ * the garbage collector never copies it). Only packages with applicable rows get an object
+ * (ClaimHits). Hits, warnings and their order are those of deciding package by package, key by
+ * key, row by row.
  */
 import type { MatchWarning } from '../model/finding.js';
 import type { Package } from '../model/package.js';
 import type { AdvisoryReader } from '../vulndb/types.js';
 import type { SchemeId } from '../versions/types.js';
-import type { Hit } from './group.js';
+import { hitOf, type Hit } from './group.js';
 import type { LookupKey, Matcher, MatchEnv } from './types.js';
 
 /** A package with rows that apply to it. */
@@ -68,8 +69,8 @@ export function claimAndDecide(
   env: MatchEnv,
   reader: AdvisoryReader,
 ): Decisions {
-  // 1: claims, as flat arrays over one list of every claim's keys (the reader reads a key several
-  // claims share once)
+  // 1: claims, as flat arrays over one list of every claim's keys (a key several packages share
+  // is read for each: cheaper than keeping its rows until the last of them)
   const pkgs: Package[] = [];
   const owners: Matcher[] = [];
   const lookups: LookupKey[] = [];
@@ -147,9 +148,10 @@ export function claimAndDecide(
       }
       if (verdict.kind === 'affected') scheme ??= verdict.scheme;
       hits ??= new Map();
+      const hit = hitOf(row, verdict);
       const same = hits.get(row.vulnId);
-      if (same) same.push({ row, verdict });
-      else hits.set(row.vulnId, [{ row, verdict }]);
+      if (same) same.push(hit);
+      else hits.set(row.vulnId, [hit]);
     }
   });
   close();

@@ -19,7 +19,7 @@
 import { pickSeverity, type SeverityRecord } from '../cvss/severity-policy.js';
 import type { Finding } from '../model/finding.js';
 import type { Package } from '../model/package.js';
-import type { EpssEntry, KevEntry, VendorSeverity, Vulnerability } from '../model/vulnerability.js';
+import type { EpssEntry, KevEntry, VendorSeverity } from '../model/vulnerability.js';
 import type { VulnSummary } from '../vulndb/summary.js';
 import { compareParsed, type ParsedVersion } from '../versions/registry.js';
 import type { SchemeId } from '../versions/types.js';
@@ -83,6 +83,7 @@ type VulnSeverity = Pick<Finding, 'severity' | 'severitySource' | 'cvss'>;
 
 /** The shared work of one vulnerability (its record ids) in one vendor context. */
 interface VulnInfo {
+  /** the records, kept while the severity depends on the matched row's rating */
   records: SeverityRecord[];
   texts: VulnTexts;
   /** the severity whatever the matched row's rating: NVD-first and a CVSS vector decided */
@@ -182,18 +183,27 @@ export class Enricher {
   private vulnInfo(group: HitGroup, vendorSource: string | undefined): VulnInfo {
     const { ctx } = this;
     const records: SeverityRecord[] = [];
-    for (const id of group.recordIds) {
-      const found = ctx.summaries.get(id)?.records;
+    const summaries = group.recordIds.map((id) => ctx.summaries.get(id));
+    for (const summary of summaries) {
       // a summary leaves empty lists out; pickSeverity and the code below read absent lists as empty
-      if (found) for (const r of found) records.push(r as SeverityRecord);
+      if (summary) for (const r of summary.records()) records.push(r as SeverityRecord);
     }
-    // records by source rank (stable): a handful per vulnerability, so buckets instead of a sort
-    const byContent: Vulnerability[] = [];
-    const byTitle: Vulnerability[] = [];
+    // texts from the records by source rank (stable): a handful per vulnerability, so one pass per rank
+    const references: string[] = [];
+    const cwes: string[] = [];
+    let description: string | undefined;
+    let title: string | undefined;
     for (let rank = 0; rank <= 3; rank++) {
       for (const r of records) {
-        if (contentRank(r.source, vendorSource) === rank) byContent.push(r.vulnerability);
-        if (titleRank(r.source, vendorSource) === rank) byTitle.push(r.vulnerability);
+        const v = r.vulnerability;
+        if (contentRank(r.source, vendorSource) === rank) {
+          addTexts(references, v.references);
+          addTexts(cwes, v.cwes);
+          if (description === undefined && typeof v.description === 'string' && v.description)
+            description = v.description;
+        }
+        if (title === undefined && titleRank(r.source, vendorSource) === rank)
+          if (typeof v.title === 'string' && v.title) title = v.title;
       }
     }
     let kev: KevEntry | undefined;
@@ -201,18 +211,10 @@ export class Enricher {
     for (let i = -1; i < group.aliases.length; i++) {
       const id = i < 0 ? group.id : group.aliases[i]!;
       if (!CVE.test(id)) continue;
-      const summary = ctx.summaries.get(id);
+      const k = group.recordIds.indexOf(id);
+      const summary = k >= 0 ? summaries[k] : ctx.summaries.get(id);
       kev ??= summary?.kev;
       epss ??= summary?.epss;
-    }
-    const references: string[] = [];
-    const cwes: string[] = [];
-    let description: string | undefined;
-    for (const v of byContent) {
-      addTexts(references, v.references);
-      addTexts(cwes, v.cwes);
-      if (description === undefined && typeof v.description === 'string' && v.description)
-        description = v.description;
     }
     const texts: VulnTexts = {
       kev: kev !== undefined,
@@ -222,7 +224,6 @@ export class Enricher {
       cwes: cwes.length > 1 ? cwes.sort() : cwes,
     };
     if (kev) texts.kevEntry = kev;
-    const title = byTitle.find((v) => typeof v.title === 'string' && v.title)?.title;
     if (title) texts.title = title;
     if (description) texts.description = description;
     let published: string | undefined;
@@ -236,14 +237,13 @@ export class Enricher {
       if (published === undefined || p < published) published = p;
     }
     if (published) texts.published = published;
-    const info: VulnInfo = { records, texts };
     // NVD-first, a CVSS vector decides before any rating (pickSeverity): then the matched row's
-    // rating cannot change the severity, and one answer serves every package
+    // rating cannot change the severity, one answer serves every package, and the records can go
     if (ctx.severityPolicy === 'nvd') {
       const choice = this.severity(records, vendorSource, undefined);
-      if (choice.severitySource.startsWith('cvss:')) info.severity = choice;
+      if (choice.severitySource.startsWith('cvss:')) return { records: [], texts, severity: choice };
     }
-    return info;
+    return { records, texts };
   }
 }
 

@@ -15,11 +15,20 @@
 import type { AffectedPackage } from '../model/vulnerability.js';
 import type { RowVerdict } from './types.js';
 
-/** One row a package matched, with its verdict. */
+/**
+ * One row a package matched, with its verdict: of the row only what findings use is kept (the
+ * rest of it, ranges and all, is garbage as soon as it is decided).
+ */
 export interface Hit {
-  row: AffectedPackage;
+  row: Pick<AffectedPackage, 'vulnId' | 'source' | 'namespace' | 'severity'>;
   verdict: Extract<RowVerdict, { kind: 'affected' } | { kind: 'not-affected' }>;
 }
+
+/** The hit of a row and its verdict. */
+export const hitOf = (row: AffectedPackage, verdict: Hit['verdict']): Hit => ({
+  row: { vulnId: row.vulnId, source: row.source, namespace: row.namespace, severity: row.severity },
+  verdict,
+});
 
 /** One vulnerability of one package. */
 export interface HitGroup {
@@ -79,6 +88,26 @@ function sortedList(list: readonly string[], drop?: string, add?: string): strin
   return out;
 }
 
+interface Owners {
+  byMember: Map<string, string> | undefined;
+  members: string[];
+  owners: string[];
+}
+
+/** Records `id` as the owner of `x`; false when another id owns it already. */
+function own(o: Owners, x: string, id: string): boolean {
+  if (o.byMember) {
+    const owner = o.byMember.get(x);
+    if (owner === undefined) o.byMember.set(x, id);
+    return owner === undefined || owner === id;
+  }
+  const i = o.members.indexOf(x);
+  if (i >= 0) return o.owners[i] === id;
+  o.members.push(x);
+  o.owners.push(id);
+  return true;
+}
+
 function isDisjoint(
   hitsById: ReadonlyMap<string, Hit[]>,
   aliasesOf: AliasLookup,
@@ -87,24 +116,14 @@ function isDisjoint(
   if (hitsById.size === 1) return !erratumCves.has(hitsById.keys().next().value as string);
   // each id and alias may belong to one hit id only; most packages have a handful, for which two
   // parallel lists beat a Map per package (kernels have thousands: a Map then)
-  const byMember = hitsById.size > 16 ? new Map<string, string>() : undefined;
-  const members: string[] = [];
-  const owners: string[] = [];
-  const own = (x: string, id: string) => {
-    if (byMember) {
-      const o = byMember.get(x);
-      if (o === undefined) byMember.set(x, id);
-      return o === undefined || o === id;
-    }
-    const i = members.indexOf(x);
-    if (i >= 0) return owners[i] === id;
-    members.push(x);
-    owners.push(id);
-    return true;
+  const owners: Owners = {
+    byMember: hitsById.size > 16 ? new Map() : undefined,
+    members: [],
+    owners: [],
   };
   for (const id of hitsById.keys()) {
-    if (erratumCves.has(id) || !own(id, id)) return false;
-    for (const x of aliasesOf.get(id) ?? []) if (!own(x, id)) return false;
+    if (erratumCves.has(id) || !own(owners, id, id)) return false;
+    for (const x of aliasesOf.get(id) ?? []) if (!own(owners, x, id)) return false;
   }
   return true;
 }

@@ -44,24 +44,37 @@ const RANK: ReadonlyMap<string, number> = new Map(SEVERITIES.map((s, i) => [s, i
 /**
  * Findings in report order: severity, id, package name, installed version, path (a stable sort).
  * Most comparisons end at severity and id, so both become one number per finding (ids ranked by
- * one sort of the distinct ids, in the same code unit order as `<`) before the findings are sorted.
+ * one sort of the distinct ids, in the same code unit order as `<`); the numbers, with the
+ * finding's position below them, sort natively, and only runs of one severity and id are then
+ * sorted by package (from position order: stable).
  */
 function sortFindings(findings: readonly Finding[]): Finding[] {
+  const n = findings.length;
   const ids = [...new Set(findings.map((f) => f.id))].sort();
   const idRank = new Map(ids.map((id, i) => [id, i]));
-  const key = findings.map((f) => RANK.get(f.severity)! * ids.length + idRank.get(f.id)!);
-  return [...findings.keys()]
-    .sort((i, j) => {
-      const a = findings[i]!;
-      const b = findings[j]!;
-      return (
-        key[i]! - key[j]! ||
-        cmp(a.package.name, b.package.name) ||
-        cmp(a.installedVersion, b.installedVersion) ||
-        cmp(a.package.path ?? '', b.package.path ?? '')
-      );
-    })
-    .map((i) => findings[i]!);
+  const order = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = findings[i]!;
+    order[i] = (RANK.get(f.severity)! * ids.length + idRank.get(f.id)!) * n + i;
+  }
+  order.sort();
+  const out = new Array<Finding>(n);
+  const byPackage = (a: Finding, b: Finding) =>
+    cmp(a.package.name, b.package.name) ||
+    cmp(a.installedVersion, b.installedVersion) ||
+    cmp(a.package.path ?? '', b.package.path ?? '');
+  for (let start = 0; start < n;) {
+    const key = Math.floor(order[start]! / n);
+    let end = start + 1;
+    while (end < n && Math.floor(order[end]! / n) === key) end++;
+    for (let i = start; i < end; i++) out[i] = findings[order[i]! % n]!;
+    if (end - start > 1) {
+      const run = out.slice(start, end).sort(byPackage);
+      for (let i = start; i < end; i++) out[i] = run[i - start]!;
+    }
+    start = end;
+  }
+  return out;
 }
 
 /**
@@ -126,7 +139,7 @@ export function matchInventory(
   const erratumCves = new Map<string, string[]>();
   for (const id of hitIds) {
     if (!isErratumId(id)) continue;
-    const recs = summaries.get(id)?.records ?? [];
+    const recs = summaries.get(id)?.records() ?? [];
     const cves = [
       ...new Set(
         recs.flatMap((r) => [...(r.vulnerability.related ?? []), ...(r.vulnerability.aliases ?? [])]),

@@ -93,7 +93,7 @@ describe('exportSnapshot / importSnapshot', () => {
     // a stale summary would give findings another severity or no KEV flag
     [
       'whose vulnerability summaries do not match its rows',
-      `UPDATE summaries SET json = replace(json, '"aliases":', '"aliases":["X-1"],"was":')`,
+      `UPDATE summaries SET head = replace(head, '"aliases":', '"aliases":["X-1"],"was":')`,
       /: vigil\.db: its vulnerability summaries do not match its rows$/,
     ],
   ])('refuses a snapshot %s, even with a matching file hash', async (_, edit, message) => {

@@ -34,9 +34,9 @@ export const META_KEYS = {
  *   when they finish (affected-staging.ts).
  * - `aliases(alias, id, source)`: `id`'s record in `source` lists `alias`; indexed both ways.
  * - `kev(cve, source, json)`, `epss(cve, source, score, percentile, date)`: one row per CVE.
- * - `summaries(id, json)`: one row per id any of the tables above knows, a JSON VulnSummary (its
- *   records reduced to what matching reads, its aliases both ways, KEV, EPSS: summary.ts), so
- *   matching reads a vulnerability with one probe. Derived, not content: the writer rebuilds it
+ * - `summaries(id, head, records)`: one row per id any of the tables above knows, a VulnSummary
+ *   as two JSON texts (head: aliases both ways, KEV, EPSS; records: every source's record reduced
+ *   to what matching reads: summary.ts), so matching reads a vulnerability with one probe. Derived, not content: the writer rebuilds it
  *   whenever a source changed (summary-table.ts) and `verifySnapshot` checks it.
  * The `source` columns let a full re-sync of one feed replace exactly that feed's rows.
  */
@@ -63,7 +63,7 @@ CREATE TABLE epss (
   cve TEXT PRIMARY KEY, source TEXT NOT NULL, score REAL NOT NULL, percentile REAL NOT NULL,
   date TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE summaries (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE summaries (id TEXT PRIMARY KEY, head TEXT NOT NULL, records TEXT NOT NULL);
 PRAGMA application_id = ${SNAPSHOT_APPLICATION_ID};
 PRAGMA user_version = ${SNAPSHOT_SCHEMA_VERSION};
 `;

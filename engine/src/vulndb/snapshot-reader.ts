@@ -22,7 +22,7 @@ import { EngineError } from '../errors.js';
 import { readKeyFilter } from './affected-pack.js';
 import type { KeyFilter } from './key-filter.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
-import { isSummary, type VulnSummary } from './summary.js';
+import { decodeSummary, type VulnSummary } from './summary.js';
 import type { AdvisoryReader, SnapshotMeta } from './types.js';
 
 /** A packed element: the AffectedPackage without `namespace` and `packageName`. */
@@ -66,7 +66,7 @@ export class SnapshotReader implements AdvisoryReader {
       aliasTo: db.prepare('SELECT DISTINCT id FROM aliases WHERE alias = ?').pluck(),
       kev: db.prepare('SELECT json FROM kev WHERE cve = ?').pluck(),
       epss: db.prepare('SELECT score, percentile, date FROM epss WHERE cve = ?').raw(),
-      summary: db.prepare('SELECT json FROM summaries WHERE id = ?').pluck(),
+      summary: db.prepare('SELECT head, records FROM summaries WHERE id = ?').raw(),
     }));
   }
 
@@ -93,7 +93,7 @@ export class SnapshotReader implements AdvisoryReader {
   /** Affected records for these keys, with `source` filled in; duplicate keys are looked up once. @throws ENG_DB_CORRUPT */
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
     const out: AffectedPackage[] = [];
-    this.read(keys, false, (_, rows) => {
+    this.read(keys, new Set(), (_, rows) => {
       for (const row of rows) out.push(row);
     });
     return out;
@@ -101,47 +101,43 @@ export class SnapshotReader implements AdvisoryReader {
 
   /**
    * `affected`, handed over key by key as the rows are read: `visit(i, rows)` for each key
-   * `keys[i]` that has rows, in key order; a key given more than once is read once and handed
-   * over at each of its positions (the same array). @throws ENG_DB_CORRUPT
+   * `keys[i]` that has rows, in key order; a key given more than once is handed over at each of
+   * its positions (read again: nothing is kept between keys). @throws ENG_DB_CORRUPT
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,
   ): void {
-    this.read(keys, true, visit);
+    this.read(keys, undefined, visit);
   }
 
+  /** Reads each key's rows; with `seen`, a key already read is skipped. */
   private read(
     keys: readonly { namespace: Namespace; packageName: string }[],
-    repeat: boolean,
+    seen: Set<string> | undefined,
     visit: (index: number, rows: AffectedPackage[]) => void,
   ): void {
-    const seen = new Map<string, AffectedPackage[] | undefined>();
     guardSqlite(this.path, () => {
       for (let i = 0; i < keys.length; i++) {
         const { namespace, packageName } = keys[i]!;
         // most keys end at the filter; only the others need the duplicate check
         if (!this.filter.mayHave(namespace, packageName)) continue;
-        const k = `${namespace}\u0000${packageName}`;
-        if (seen.has(k)) {
-          const rows = seen.get(k);
-          if (repeat && rows) visit(i, rows);
-          continue;
+        if (seen) {
+          const k = `${namespace}\u0000${packageName}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
         }
         const text = this.st.affected.get(namespace, packageName) as string | undefined;
-        const list = text === undefined ? undefined : (JSON.parse(text) as PackedAffected[]);
-        if (list !== undefined) {
-          if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
-          for (const a of list) {
-            if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
-            // assigning onto the parsed object is cheaper than spreading it into a new one
-            a.namespace = namespace;
-            a.packageName = packageName;
-          }
+        if (text === undefined) continue;
+        const list = JSON.parse(text) as PackedAffected[];
+        if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
+        for (const a of list) {
+          if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
+          // assigning onto the parsed object is cheaper than spreading it into a new one
+          a.namespace = namespace;
+          a.packageName = packageName;
         }
-        const rows = list?.length ? (list as AffectedPackage[]) : undefined;
-        seen.set(k, repeat ? rows : undefined);
-        if (rows) visit(i, rows);
+        if (list.length) visit(i, list as AffectedPackage[]);
       }
     });
   }
@@ -210,22 +206,15 @@ export class SnapshotReader implements AdvisoryReader {
   }
 
   /**
-   * What matching reads about these ids: one probe and one JSON.parse per id (summary.ts). Ids are
-   * probed in sorted order, neighbours in the index. @throws ENG_DB_CORRUPT
+   * What matching reads about these ids: one probe per id, the records decoded when asked for
+   * (summary.ts). Ids are probed in sorted order, neighbours in the index. @throws ENG_DB_CORRUPT
    */
   summaries(ids: readonly string[]): Map<string, VulnSummary> {
     const out = new Map<string, VulnSummary>();
     guardSqlite(this.path, () => {
       for (const id of unique(ids).sort()) {
-        const json = this.st.summary.get(id) as string | undefined;
-        if (json === undefined) continue;
-        const summary: unknown = JSON.parse(json);
-        if (!isSummary(summary))
-          throw new EngineError(
-            'ENG_DB_CORRUPT',
-            `${this.path} is not a readable Vigil snapshot: the summary of ${id} is not a summary`,
-          );
-        out.set(id, summary);
+        const row = this.st.summary.get(id) as [string, string] | undefined;
+        if (row) out.set(id, decodeSummary(this.path, id, { head: row[0], records: row[1] }));
       }
     });
     return out;

@@ -8,7 +8,7 @@
 import type { Database } from 'better-sqlite3';
 import type { EpssEntry, KevEntry, Vulnerability } from '../model/vulnerability.js';
 import { cmpCodePoints } from './code-points.js';
-import { summaryOf } from './summary.js';
+import { summaryRow } from './summary.js';
 
 type Row = [string, ...unknown[]];
 
@@ -45,8 +45,8 @@ const QUERIES = [
   'SELECT cve, score, percentile, date FROM epss ORDER BY cve',
 ] as const;
 
-/** Every summary row `[id, json]` in id order, computed from the content tables of `db`. */
-export function* summaryRows(db: Database): Generator<[string, string]> {
+/** Every summary row `[id, head, records]` in id order, computed from the content tables of `db`. */
+export function* summaryRows(db: Database): Generator<[string, string, string]> {
   const cursors = QUERIES.map((sql) => new Cursor(db.prepare(sql).raw().iterate() as IterableIterator<Row>));
   const [vulns, aliasOf, aliasTo, kevs, epss] = cursors as [Cursor, Cursor, Cursor, Cursor, Cursor];
   try {
@@ -65,13 +65,13 @@ export function* summaryRows(db: Database): Generator<[string, string]> {
       linked.delete(id);
       const kev = kevs.take(id)[0];
       const score = epss.take(id)[0];
-      const summary = summaryOf(
+      const row = summaryRow(
         records,
         [...linked].sort(),
         kev && (JSON.parse(kev[1] as string) as KevEntry),
         score && ({ cveId: id, score: score[1], percentile: score[2], date: score[3] } as EpssEntry),
       );
-      if (summary) yield [id, JSON.stringify(summary)];
+      if (row) yield [id, row.head, row.records];
     }
   } finally {
     for (const c of cursors) c.close();
@@ -84,14 +84,14 @@ export function* summaryRows(db: Database): Generator<[string, string]> {
  * @returns the number of summaries written
  */
 export function writeSummaries(db: Database): number {
-  const insert = db.prepare('INSERT INTO summaries (id, json) VALUES (?, ?)');
+  const insert = db.prepare('INSERT INTO summaries (id, head, records) VALUES (?, ?, ?)');
   db.unsafeMode(true);
   try {
     return db.transaction(() => {
       db.exec('DELETE FROM summaries');
       let n = 0;
-      for (const [id, json] of summaryRows(db)) {
-        insert.run(id, json);
+      for (const [id, head, records] of summaryRows(db)) {
+        insert.run(id, head, records);
         n++;
       }
       return n;
@@ -103,13 +103,14 @@ export function writeSummaries(db: Database): number {
 
 /** True when the stored summaries are exactly the rows the content tables give. */
 export function summariesMatch(db: Database): boolean {
-  const stored = db.prepare('SELECT id, json FROM summaries ORDER BY id').raw().iterate() as IterableIterator<
-    [string, string]
-  >;
+  const stored = db
+    .prepare('SELECT id, head, records FROM summaries ORDER BY id')
+    .raw()
+    .iterate() as IterableIterator<[string, string, string]>;
   try {
-    for (const [id, json] of summaryRows(db)) {
+    for (const row of summaryRows(db)) {
       const s = stored.next();
-      if (s.done || s.value[0] !== id || s.value[1] !== json) return false;
+      if (s.done || s.value.some((x, i) => x !== row[i])) return false;
     }
     return stored.next().done === true;
   } finally {

@@ -9,7 +9,7 @@ import type { AffectedPackage } from '../model/vulnerability.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 import { records, testFeed, vuln } from './testdata/test-feed.js';
-import type { AdvisoryReader } from './types.js';
+import type { AdvisoryReader, VulnSummary } from './types.js';
 
 const NOW = () => new Date('2026-01-02T03:04:05.000Z');
 const cvss = {
@@ -111,10 +111,14 @@ function composed(r: AdvisoryReader, ids: string[]) {
   return out;
 }
 
+/** Summaries as plain values (their records decoded). */
+const decoded = (summaries: Map<string, VulnSummary>) =>
+  new Map([...summaries].map(([id, { records, ...head }]) => [id, { ...head, records: records() }]));
+
 describe('vulnerability summaries', () => {
   it('hold every record (reduced to what matching reads, without empty lists), the aliases both ways, KEV and EPSS of an id', async () => {
     await build(SOURCES);
-    const summaries = read((r) => r.summaries(IDS));
+    const summaries = read((r) => decoded(r.summaries(IDS)));
     expect(summaries).toEqual(
       new Map<string, unknown>([
         [
@@ -177,7 +181,7 @@ describe('vulnerability summaries', () => {
     );
     // the same answers as the per-table calls, and as the in-memory reader loaded with the same records
     expect(summaries).toEqual(read((r) => composed(r, IDS)));
-    expect(memoryReader(SOURCES).summaries(IDS)).toEqual(summaries);
+    expect(decoded(memoryReader(SOURCES).summaries(IDS))).toEqual(summaries);
   });
 
   it('follow updates: an id whose record went away keeps only what the other tables say', async () => {
@@ -187,23 +191,24 @@ describe('vulnerability summaries', () => {
     // a new snapshot from that one, ghsa now empty
     await build([['ghsa', []]], base);
     const after = [...SOURCES.filter(([name]) => name !== 'ghsa'), ['ghsa', []] as [string, FeedRecord[]]];
-    const summaries = read((r) => r.summaries(IDS));
+    const summaries = read((r) => decoded(r.summaries(IDS)));
     expect(summaries.has('GHSA-1')).toBe(false);
     expect(summaries.get('CVE-1')?.aliases).toEqual([]);
-    expect(summaries).toEqual(memoryReader(after).summaries(IDS));
+    expect(summaries).toEqual(decoded(memoryReader(after).summaries(IDS)));
   });
 
-  it('refuses a stored summary that is not one (ENG_DB_CORRUPT)', async () => {
+  it('refuse a stored summary that is not one (ENG_DB_CORRUPT), its records when they are asked for', async () => {
     await build(SOURCES);
     const db = new Database(target);
-    db.prepare(`UPDATE summaries SET json = '{"records":7}' WHERE id = 'CVE-1'`).run();
+    db.prepare(`UPDATE summaries SET head = '{"aliases":7}' WHERE id = 'CVE-1'`).run();
+    db.prepare(`UPDATE summaries SET records = '[{"source":1}]' WHERE id = 'GHSA-1'`).run();
     db.close();
-    expect(() => read((r) => r.summaries(['CVE-1']))).toThrow(
-      expect.objectContaining({
-        code: 'ENG_DB_CORRUPT',
-        message: expect.stringContaining('the summary of CVE-1'),
-      }),
-    );
+    const corrupt = (what: string) =>
+      expect.objectContaining({ code: 'ENG_DB_CORRUPT', message: expect.stringContaining(what) });
+    expect(() => read((r) => r.summaries(['CVE-1']))).toThrow(corrupt('the summary of CVE-1 is not one'));
+    const ghsa = read((r) => r.summaries(['GHSA-1']).get('GHSA-1')!);
+    expect(ghsa.aliases).toEqual(['CVE-1']);
+    expect(() => ghsa.records()).toThrow(corrupt('the summary of GHSA-1 has records that are not records'));
   });
 });
 
@@ -236,7 +241,7 @@ describe('affectedEach', () => {
         [2, ['GHSA-1 a', 'GHSA-2 a']],
         [3, ['GHSA-1 b']],
       ]);
-      expect(visits[2]![1]).toBe(visits[0]![1]);
+      expect(visits[2]![1]).toEqual(visits[0]![1]);
       expect(visits.slice(0, 2).flatMap(([, rows]) => rows)).toEqual(reader.affected(keys));
       reader.close();
     }

@@ -59,8 +59,8 @@ export interface AdvisoryReader {
   /**
    * `affected`, handed over key by key as the rows are read, so a caller that keeps few of them
    * lets the others go at once: `visit(i, rows)` for each key `keys[i]` that has rows, in key
-   * order, with the rows `affected` gives for it; a key given more than once is read once and
-   * handed over at each of its positions (the same array: callers do not change it)
+   * order, with the rows `affected` gives for it; a key given more than once is handed over at
+   * each of its positions
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
