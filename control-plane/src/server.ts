@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import { createAnalyticsStore } from './analytics/index.js';
 import type { AnalyticsStore } from './analytics/types.js';
 import { createAuth } from './auth/authenticate.js';
+import { cacheVerifiedTokens } from './auth/token-cache.js';
 import { bootstrapAdmin } from './auth/bootstrap.js';
 import { pgSessionStore } from './auth/sessions.js';
 import type { ServerConfig } from './config.js';
@@ -321,7 +322,9 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
     seed: parts.dbPath,
     logger: logger.child({ component: 'vulndb' }),
   });
-  const stores = pgStores(db);
+  const pgs = pgStores(db);
+  // verified API tokens are trusted for a few seconds (auth/token-cache.ts): one statement less per request
+  const stores = { ...pgs, orgs: cacheVerifiedTokens(pgs.orgs) };
   const sessions = pgSessionStore(db);
   const auth = createAuth({ orgs: stores.orgs, audit: stores.audit, sessions });
   const services = createServices({

@@ -30,4 +30,5 @@ export {
   type LoginLimiter,
   type LoginLimiterOptions,
 } from './rate-limit.js';
+export { cacheVerifiedTokens, TOKEN_CACHE_TTL_MS, type TokenCacheOptions } from './token-cache.js';
 export { pgSessionStore, type SessionOptions, type SessionRecord, type SessionStore } from './sessions.js';
