@@ -32,6 +32,15 @@ export async function createAnalyticsStore(
 }
 
 export { createChdbDriver } from './chdb-driver.js';
+export {
+  diffAttempts,
+  type NewFinding,
+  type NewReason,
+  type ResolvedFinding,
+  type ResolvedReason,
+  type ScanDiffPage,
+  type ScanDiffQuery,
+} from './diff.js';
 export { classifyClickHouseError, type ClickHouseDriver, type QueryParams, type Row } from './driver.js';
 export { createHttpDriver, parseClickHouseUrl, type HttpDriverOptions } from './http-driver.js';
 export { migrateAnalytics, migrationChecksum, type AnalyticsMigrateResult } from './migrate.js';

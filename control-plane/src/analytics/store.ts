@@ -7,6 +7,7 @@
 import type { Finding, Package } from '@vigil/engine';
 import { ControlPlaneError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../store/postgres/cursor.js';
+import { diffAttempts, type ScanDiffPage, type ScanDiffQuery } from './diff.js';
 import type { ClickHouseDriver, Row } from './driver.js';
 import { migrateAnalytics } from './migrate.js';
 import { analyticsQueries as q, SEVERITY_COLUMNS, type AttemptRef, type FindingKey } from './queries.js';
@@ -283,6 +284,15 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         ? encodeCursor(IMAGES_CURSOR, [vulnerabilityId.toUpperCase(), images.at(-1)!.imageId])
         : null,
     };
+  }
+
+  scanDiff(
+    orgId: string,
+    current: AttemptRef,
+    previous: AttemptRef | null,
+    query?: ScanDiffQuery,
+  ): Promise<ScanDiffPage> {
+    return diffAttempts(this.driver, orgId, current, previous, query);
   }
 
   async pruneUnpublished(olderThan: Date): Promise<number> {

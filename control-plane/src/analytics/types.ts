@@ -10,6 +10,8 @@
  * same (scanId, attempt) again is a no-op. Every call is scoped to one organisation.
  */
 import type { Finding, OsRelease, Package, Severity } from '@vigil/engine';
+import type { ScanDiffPage, ScanDiffQuery } from './diff.js';
+import type { AttemptRef } from './queries.js';
 
 /** Counts by severity (`total` is their sum). */
 export interface SeverityCounts {
@@ -128,6 +130,16 @@ export interface AnalyticsStore {
     vulnerabilityId: string,
     options?: { limit?: number; cursor?: string | null },
   ): Promise<VulnerableImagesPage>;
+  /**
+   * Findings of the published attempt `current` that `previous` did not have and those it no longer has, keyed by
+   * vulnerability and package identity, with why each changed (see analytics/diff.ts); `previous` null: all new.
+   */
+  scanDiff(
+    orgId: string,
+    current: AttemptRef,
+    previous: AttemptRef | null,
+    query?: ScanDiffQuery,
+  ): Promise<ScanDiffPage>;
   /**
    * Deletes the rows of attempts never published whose last row was written before `olderThan` (housekeeping,
    * across all orgs); resolves with the number of attempts deleted. Choose `olderThan` well before any live scan
