@@ -27,6 +27,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ControlPlaneErrorCode, number>
   // recorded on scans, never answered to a call (docs: "—"); reaching the gateway would be a bug
   CP_SCAN_WORKER_LOST: 500,
   CP_SCAN_REPORT_TRUNCATED: 500,
+  CP_SCAN_NOT_COMPLETED: 409,
   CP_QUEUE_UNAVAILABLE: 503,
   CP_ANALYTICS_UNAVAILABLE: 503,
   CP_ANALYTICS_ERROR: 500,
