@@ -27,6 +27,7 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { queryRoutes } from './routes/queries.js';
 import { reportRoutes } from './routes/reports.js';
+import { scanDiffRoutes } from './routes/scan-diff.js';
 import { scanRoutes } from './routes/scans.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -127,6 +128,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         queryRoutes,
         imageRoutes,
         scanRoutes,
+        scanDiffRoutes,
         reportRoutes,
         userRoutes,
         tokenRoutes,

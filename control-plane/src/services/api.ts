@@ -5,7 +5,9 @@
  * `actor` for the audit log; they throw ControlPlaneErrors (CP_ codes) that the edges map to HTTP / gRPC status.
  */
 import type { Finding, Severity } from '@vigil/engine';
+import type { ScanDiffQuery } from '../analytics/diff.js';
 import type { FindingQuery, ImageScanSummary, SeverityCounts } from '../analytics/types.js';
+import type { ScanDiff } from './diff.js';
 import type {
   ActorType,
   BatchRecord,
@@ -102,6 +104,11 @@ export interface QueryService {
     vulnerabilityId: string,
     options?: { limit?: number; cursor?: string | null },
   ): Promise<Page<{ image: ImageView; findings: Finding[] }>>;
+  /**
+   * Findings of a completed scan that the previous completed scan of its digest did not have, and those resolved
+   * (services/diff.ts). CP_NOT_FOUND for a foreign scan, CP_SCAN_NOT_COMPLETED for a scan not completed.
+   */
+  scanDiff(orgId: string, scanId: string, query?: ScanDiffQuery): Promise<ScanDiff>;
   /** The vulnerability database the control plane schedules against. */
   dbInfo(): Promise<{
     version: string;

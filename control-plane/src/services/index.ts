@@ -98,6 +98,7 @@ export function createServices(options: CreateServicesOptions): Services {
     queries: createQueryService({
       images: stores.images,
       analytics,
+      scans: stores.scans,
       snapshot: options.snapshot ?? (() => null),
       dbVersion,
     }),

@@ -7,7 +7,8 @@
 import { ControlPlaneError } from '../errors.js';
 import type { AnalyticsStore } from '../analytics/types.js';
 import type { QueryService } from './api.js';
-import type { ImageStore } from './types.js';
+import { scanDiff } from './diff.js';
+import type { ImageStore, ScanStore } from './types.js';
 
 /** What `dbInfo` reports: the snapshot the control plane schedules against (the engine's SnapshotMeta shape). */
 export interface SnapshotInfo {
@@ -24,6 +25,8 @@ export interface SnapshotInfo {
 export interface QueryServiceDeps {
   images: ImageStore;
   analytics: AnalyticsStore;
+  /** scans and their history, for scan diffs */
+  scans: Pick<ScanStore, 'getScan' | 'previousCompletedScan'>;
   /** the current snapshot's metadata; null when the control plane has none yet */
   snapshot: () => SnapshotInfo | null | Promise<SnapshotInfo | null>;
   /** the DB version scans are scheduled against (reported when there is no snapshot metadata) */
@@ -83,6 +86,8 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
         nextCursor: page.nextCursor,
       };
     },
+
+    scanDiff: (orgId, scanId, query) => scanDiff({ scans: deps.scans, analytics }, orgId, scanId, query),
 
     async dbInfo() {
       const meta = await deps.snapshot();

@@ -310,6 +310,11 @@ export interface ScanStore {
     attempt: number,
     dbVersion?: string | null,
   ): Promise<{ started: boolean; scan: ScanRecord }>;
+  /**
+   * The completed scan of the same digest that finished last before the completed scan `scanId` (ties by id): what
+   * a scan diff compares against. Null for the digest's first completed scan, and for a scan not completed.
+   */
+  previousCompletedScan(orgId: string, scanId: string): Promise<ScanRecord | null>;
   /** Cancels a queued or running scan; cancelling a cancelled scan is a no-op. CP_SCAN_TRANSITION_INVALID when finished. */
   cancelScan(orgId: string, scanId: string): Promise<{ scan: ScanRecord; previousStatus: ScanStatus }>;
   /**

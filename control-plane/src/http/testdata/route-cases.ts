@@ -124,6 +124,12 @@ export const ROUTE_CASES: readonly RouteCase[] = [
     request: (t) => ({ method: 'GET', url: v1(`/scans/${t.completedScanId}/events`) }),
   },
   {
+    route: 'GET /api/v1/scans/{id}/diff',
+    access: 'read',
+    byId: true,
+    request: (t) => ({ method: 'GET', url: v1(`/scans/${t.completedScanId}/diff?limit=10`) }),
+  },
+  {
     route: 'POST /api/v1/scans/bulk',
     access: 'operate',
     byId: false,

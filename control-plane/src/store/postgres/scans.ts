@@ -16,6 +16,7 @@
 import { ControlPlaneError } from '../../errors.js';
 import type { ScanCompletionSummary, ScanStatus, ScanStore, ScanTransition } from '../../services/types.js';
 import { pgBatchOperations } from './scan-batches.js';
+import { pgScanHistory } from './scan-history.js';
 import { ACTIVE_SCAN_CONFLICT, SCAN_COLUMNS, checkScanOptions, toScan } from './scan-rows.js';
 import type { SqlDatabase } from './sql.js';
 
@@ -218,6 +219,7 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
     },
 
     ...pgBatchOperations(db),
+    ...pgScanHistory(db),
   };
 }
 
