@@ -1,8 +1,9 @@
 /**
  * Publishing queued scans: jobs go to the work queue in chunks, and each chunk the queue confirmed is recorded
- * in the outbox (`published_at`). Recording chunk k overlaps publishing chunk k+1, but a chunk is published only
- * after the record of the one before it succeeded, so a failure stops the run with at most one chunk stored and
- * unrecorded. The publisher loop sends what is left again; the queue drops duplicates by scan id.
+ * in the outbox (`published_at`). Recording chunk k runs while chunk k+1 is published (the outbox write is off
+ * the publish path), and chunk k+2 is published only after chunk k's record succeeded, so a failure stops the
+ * run with at most two chunks stored and unrecorded. The publisher loop sends what is left again; the queue
+ * drops duplicates by scan id (and the worker's claim any copy sent after the duplicate window).
  * Every publish is counted in `vigil_queue_published_total` (ok, duplicate; failed: the jobs of a publish that
  * failed, which the outbox sends again).
  */
@@ -15,7 +16,7 @@ export interface ScanPublisher {
   /**
    * Publishes the scans' jobs in order, chunk by chunk, marking each confirmed chunk published. Resolves with
    * the number of scans published; rejects with the first error (the dispatcher's CP_QUEUE_UNAVAILABLE, a
-   * store error), having recorded every chunk before the failing one.
+   * store error), having recorded every chunk but at most the last two published.
    */
   publish(scans: readonly UnpublishedScan[]): Promise<number>;
   /** The same over chunks that arrive one by one (a batch read page by page). */
@@ -72,13 +73,18 @@ export function createScanPublisher(options: ScanPublisherOptions): ScanPublishe
     try {
       for await (const chunk of chunks) {
         if (chunk.length === 0) continue;
-        await recording;
-        await publishCounted(
-          options.dispatcher,
-          chunk.map((s) => toJob(s, options.jobReference)),
-        );
+        // this chunk's publish overlaps the previous chunk's record; both settle before the next chunk
+        const [recorded, sent] = await Promise.allSettled([
+          recording,
+          publishCounted(
+            options.dispatcher,
+            chunk.map((s) => toJob(s, options.jobReference)),
+          ),
+        ]);
+        if (recorded.status === 'rejected') throw recorded.reason;
+        if (sent.status === 'rejected') throw sent.reason;
         recording = options.outbox.markPublished(chunk.map((s) => s.id));
-        // awaited before the next publish (or at the end); until then a failure must not count as unhandled
+        // awaited with the next publish (or at the end); until then a failure must not count as unhandled
         recording.catch(() => {});
         published += chunk.length;
       }
