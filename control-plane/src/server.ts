@@ -23,6 +23,7 @@ import { WorkerService } from '@vigil/proto/v1/worker_pb';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createAnalyticsStore } from './analytics/index.js';
+import { batchPublishes } from './analytics/publish-batching.js';
 import type { AnalyticsStore } from './analytics/types.js';
 import { createAuth } from './auth/authenticate.js';
 import { cacheVerifiedTokens } from './auth/token-cache.js';
@@ -315,7 +316,9 @@ async function openAnalytics(config: ServerConfig): Promise<AnalyticsStore> {
 
 /** The services, gRPC and HTTP servers over a mode's parts. */
 async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promise<Core> {
-  const { db, analytics, dispatcher } = parts;
+  const { db, dispatcher } = parts;
+  // completions that arrive together are published in one batch (analytics/publish-batching.ts)
+  const analytics = batchPublishes(parts.analytics);
   const sync = await startDbSync({
     ...config.dbSync,
     lock: parts.lock,
