@@ -7,9 +7,9 @@
 // in the same file but wrapped by esbuild so they are evaluated only when imported. Native
 // addons and optional plug-ins stay external.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { trainCodeCache } from './code-cache-training.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -91,14 +91,5 @@ await build({
   },
 });
 
-// the code cache of the bundle: what `vigil --version` compiles (start-up, command line parsing)
-execFileSync(
-  process.execPath,
-  [
-    '-e',
-    `require(${JSON.stringify(`${here}dist/launch.cjs`)}).launch({ writeCodeCache: true });`,
-    `${here}bin/vigil.js`,
-    '--version',
-  ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-);
+// the code cache of the bundle, trained on what users run (code-cache-training.mjs)
+await trainCodeCache(`${here}dist/launch.cjs`, `${here}bin/vigil.js`);

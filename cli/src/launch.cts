@@ -7,7 +7,8 @@
  * and bin/vigil.js are CommonJS too: an ES module entry would start Node's ES module loader, a
  * few ms of every run that a scan does not need.
  *
- * The cache (dist/bundle/vigil.cjs.v8cache) is written by the build, right after the bundle: the
+ * The cache (dist/bundle/vigil.cjs.v8cache) is written by the build, right after the bundle, by
+ * training runs that each add what they compiled (cli/code-cache-training.mjs): the
  * CRC-32 of the bundle's bytes (4 bytes, big-endian), then V8's data. A cache whose CRC does not
  * match the bundle is not offered to V8, and V8 rejects data from another V8 version or other
  * flags; either way the bundle is compiled from source as usual, only slower. Runs never write it.
@@ -24,7 +25,10 @@ const BUNDLE_FILE = path.join(__dirname, 'bundle', 'vigil.cjs');
 const CODE_CACHE_FILE = `${BUNDLE_FILE}.v8cache`;
 
 interface LaunchOptions {
-  /** compile without the cache and write a new one when the process exits (cli/build.mjs) */
+  /**
+   * write the cache again when the process exits, with what this run compiled on top of what the
+   * cache held (cli/code-cache-training.mjs)
+   */
   writeCodeCache?: boolean;
 }
 
@@ -55,7 +59,7 @@ function launch(options: LaunchOptions = {}): void {
     `(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`,
     {
       filename: BUNDLE_FILE,
-      cachedData: options.writeCodeCache ? undefined : readCodeCache(crc),
+      cachedData: readCodeCache(crc),
       // import() of a package left outside the bundle goes to Node's ES module loader
       importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
     },

@@ -58,6 +58,26 @@ describe('FsLayerCache', () => {
     }).toEqual({ small, large, heads: ['{"', '1f8b'] });
   });
 
+  it('writes non-ASCII text as escapes (an all-ASCII file) and reads it back, as well as raw UTF-8 files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-cache-'));
+    dirs.push(dir);
+    const cache = new FsLayerCache({ dir });
+    // Latin-1, BMP, an astral pair, a lone surrogate, DEL and a control character
+    const text = 'Jérôme Müller 日本 😀 \ud800 \u007f \u0001';
+    const value = analysis('sha256:u');
+    value.files[0]!.result.unknowns![0]!.message = text;
+    await cache.put('3'.repeat(64), value);
+    const bytes = await readFile(join(dir, `${'3'.repeat(64)}.v2.json`));
+    // a format-2 file of earlier builds: the same JSON as raw UTF-8
+    await writeFile(join(dir, `${'4'.repeat(64)}.v2.json`), JSON.stringify(value), 'utf8');
+    expect({
+      ascii: bytes.every((b) => b < 0x80),
+      escaped: bytes.toString('latin1').includes('J\\u00e9r\\u00f4me'),
+      read: await cache.get('3'.repeat(64)),
+      readRaw: await cache.get('4'.repeat(64)),
+    }).toEqual({ ascii: true, escaped: true, read: value, readRaw: value });
+  });
+
   it('keys change with analyzer versions', () => {
     const a = (version: number) => [
       { name: 'os/apk', version, tags: [], required: () => false, analyze: () => ({}) },

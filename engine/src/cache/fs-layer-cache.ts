@@ -6,7 +6,10 @@
  * Format 2 (`<key>.v2.json`): plain UTF-8 JSON up to PLAIN_MAX bytes, gzip above it (told apart by
  * gzip's magic bytes). Inflating was about a third of a hit's CPU time, the rest `JSON.parse`;
  * entries of the usual size stay small on disk either way. Format-1 files (`<key>.json.gz`, always
- * gzip) are misses: never read, evicted like any other entry.
+ * gzip) are misses: never read, evicted like any other entry. Non-ASCII characters are written as
+ * `\uXXXX` escapes, so a file is all ASCII and reads back as a one-byte string (one layer with a
+ * single non-ASCII licence or author name otherwise makes the whole text two-byte: slower to decode,
+ * to parse, and twice the memory); files written before with raw UTF-8 read the same.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +32,17 @@ const FORMAT = 2;
 /** Entries up to this many bytes of JSON are stored uncompressed. */
 const PLAIN_MAX = 1024 * 1024;
 const GZIP_MAGIC = 0x1f8b;
+
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+/** `JSON.stringify(value)` with every non-ASCII UTF-16 unit escaped (a pair as two escapes, which
+ * JSON.parse joins again). */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    NON_ASCII,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 export class FsLayerCache implements LayerCache {
   readonly dir: string;
@@ -63,7 +77,7 @@ export class FsLayerCache implements LayerCache {
     try {
       await mkdir(this.dir, { recursive: true });
       const tmp = join(this.dir, `.tmp-${randomUUID()}`);
-      const json = Buffer.from(JSON.stringify(value), 'utf8');
+      const json = Buffer.from(asciiJson(value), 'latin1');
       await writeFile(tmp, json.length <= PLAIN_MAX ? json : gzipSync(json, { level: 1 }));
       await rename(tmp, file);
       await this.evict();

@@ -76,7 +76,7 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
       state.delete(path);
     }
     for (const u of layer.unknowns)
-      walkUnknowns.push({ ...u, layer: u.layer ?? (layer.diffId || undefined) });
+      walkUnknowns.push(Object.assign({}, u, { layer: u.layer ?? (layer.diffId || undefined) }));
   }
 
   const osCandidates: OsRelease[] = [];
@@ -103,11 +103,16 @@ export function mergeLayers(layers: readonly LayerAnalysis[]): MergedInventory {
       const r = a.result;
       if (r.os) osCandidates.push(r.os);
       for (const f of r.ownedFiles ?? []) owned.add(f);
-      for (const u of r.unknowns ?? []) unknowns.push({ ...u, layer: u.layer ?? (entry.layer || undefined) });
+      for (const u of r.unknowns ?? [])
+        unknowns.push(Object.assign({}, u, { layer: u.layer ?? (entry.layer || undefined) }));
       if (!r.packages) continue;
       const hist = history.get(path) ?? [];
       for (const p of r.packages) {
-        const pkg: Package = { ...p, path: p.path || path };
+        // Object.assign, not `{ ...p, path }`: V8 copies parsed-JSON objects of many shapes (the
+        // layer cache's) with a spread through its slow generic path, 10–20× the cost; the merge
+        // of a warm rescan (bench B2) spent most of its time there
+        const pkg: Package = Object.assign({}, p);
+        pkg.path = p.path || path;
         if (entry.layer)
           pkg.layer = OS_ECOSYSTEMS.has(p.ecosystem)
             ? (introducedIn(p, a.analyzer, hist, keysOf) ?? entry.layer)
