@@ -3,6 +3,7 @@
  * exit with the user's `--exit-code`; errors use the fixed codes below.
  */
 import { isEngineError, type EngineErrorCode } from '@vigil/engine/core';
+import { isFleetError, type FleetErrorCode } from './fleet/errors.js';
 
 export const EXIT = {
   ok: 0,
@@ -20,6 +21,12 @@ export const EXIT = {
   badImage: 7,
   /** vulnerability database or feed problem (missing, corrupt, locked, build failed, bad feed data) */
   db: 8,
+  /** `vigil remote-scan`: the fleet's scan failed (or its image could not be resolved) */
+  remoteFailed: 10,
+  /** `vigil remote-scan`: the fleet's scan was cancelled */
+  remoteCancelled: 11,
+  /** `vigil remote-scan`: the scan did not finish within --timeout */
+  remoteTimeout: 12,
   /** interrupted (SIGINT / abort) */
   aborted: 130,
 } as const;
@@ -60,8 +67,22 @@ const BY_CODE: Partial<Record<EngineErrorCode, number>> = {
   ENG_DB_EMPTY_INPUT: EXIT.db,
 };
 
+/** The CLI's errors as a client of a control plane (fleet/errors.ts, docs/errors.md). */
+const BY_FLEET_CODE: Record<FleetErrorCode, number> = {
+  CLI_SERVER_UNAUTHENTICATED: EXIT.auth,
+  CLI_SERVER_FORBIDDEN: EXIT.auth,
+  CLI_SERVER_UNREACHABLE: EXIT.network,
+  CLI_SERVER_ERROR: EXIT.network,
+  CLI_SERVER_REFUSED: EXIT.usage,
+  CLI_SNAPSHOT_INVALID: EXIT.db,
+  CLI_REMOTE_SCAN_FAILED: EXIT.remoteFailed,
+  CLI_REMOTE_SCAN_CANCELLED: EXIT.remoteCancelled,
+  CLI_REMOTE_SCAN_TIMEOUT: EXIT.remoteTimeout,
+};
+
 /** Exit code for an error thrown by a command. Engine errors not listed above are image problems. */
 export function exitCodeFor(error: unknown): number {
+  if (isFleetError(error)) return BY_FLEET_CODE[error.code];
   if (!isEngineError(error)) return EXIT.internal;
   return BY_CODE[error.code] ?? (error.code === 'ENG_CACHE_IO' ? EXIT.internal : EXIT.badImage);
 }

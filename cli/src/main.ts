@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { isEngineError, REPORT_TOOL } from '@vigil/engine/core';
 import { commandsFor } from './commands/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { isFleetError } from './fleet/errors.js';
 
 const { version } = REPORT_TOOL;
 
@@ -35,11 +36,12 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     const code = exitCodeFor(e);
-    const message = isEngineError(e)
-      ? `${e.code}: ${e.message}`
-      : e instanceof Error
-        ? (e.stack ?? e.message)
-        : String(e);
+    const message =
+      isEngineError(e) || isFleetError(e)
+        ? `${e.code}: ${e.message}`
+        : e instanceof Error
+          ? (e.stack ?? e.message)
+          : String(e);
     process.stderr.write(`vigil: ${message}\n`);
     return code;
   }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { dbCommand } from './db.js';
+import { remoteScanCommand } from './remote-scan.js';
 import { fsCommand, imageCommand, rootfsCommand, sbomCommand } from './scan.js';
 import { platformCommands } from './server.js';
 
@@ -20,6 +21,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { names: ['rootfs'], build: () => [rootfsCommand()] },
   { names: ['sbom'], build: () => [sbomCommand()] },
   { names: ['db'], build: () => [dbCommand()] },
+  { names: ['remote-scan'], build: () => [remoteScanCommand()] },
   { names: ['server', 'control-plane', 'worker'], build: platformCommands },
 ];
 

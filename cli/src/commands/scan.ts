@@ -25,6 +25,7 @@ import { progressReporter } from '../output/progress.js';
 import { writeOutput } from '../output/write.js';
 import { collectList, parseDuration, parseSize } from '../options.js';
 import { defaultCacheDir, defaultDbPath } from '../paths.js';
+import type { FleetTarget } from '../fleet/client.js';
 import type { VulnOutcome } from './vulns.js';
 
 export const FORMATS = REPORT_FORMATS;
@@ -43,11 +44,16 @@ interface ReportOpts {
   sort?: FindingSort;
   severityPolicy?: 'nvd' | 'vendor';
   dbMaxAge: number;
+  /** --server / VIGIL_SERVER and --token / VIGIL_TOKEN */
+  server?: string;
+  token?: string;
+  /** the checked server and token (set by withFleet) */
+  fleet?: FleetTarget;
+  cacheDir?: string;
 }
 
 interface CommonOpts extends ReportOpts {
   cache: boolean;
-  cacheDir?: string;
   analyzers?: string[];
   maxFileSize?: number;
   maxImageSize?: number;
@@ -64,14 +70,14 @@ interface ImageOpts extends CommonOpts {
   registryToken?: string;
 }
 
-function parseExitCode(text: string): number {
+export function parseExitCode(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 255)
     throw new InvalidArgumentError(`"${text}" is not an exit code (0–255)`);
   return n;
 }
 
-function parseSeverityList(text: string, previous: Severity[] = []): Severity[] {
+export function parseSeverityList(text: string, previous: Severity[] = []): Severity[] {
   try {
     return [...previous, ...parseSeverities(text)];
   } catch (e) {
@@ -119,7 +125,23 @@ function addReportOptions(cmd: Command): Command {
       'warn when the database is older than this',
       parseDuration,
       7 * 24 * 3_600_000,
-    );
+    )
+    .option(
+      '--server <url>',
+      "Vigil control plane (or VIGIL_SERVER): match with the fleet's database, upload the report (docs/ci.md)",
+    )
+    .option('--token <token>', 'API token for --server (or VIGIL_TOKEN); uploading needs the `ci` scope');
+}
+
+/**
+ * Checks --server/--token (or VIGIL_SERVER/VIGIL_TOKEN) before any work; the fleet client is loaded only
+ * when a server is given. @throws ENG_INVALID_ARGUMENT for a bad URL or a missing token
+ */
+async function withFleet<T extends ReportOpts>(opts: T): Promise<T> {
+  const server = opts.server ?? process.env.VIGIL_SERVER;
+  if (!server) return opts;
+  const { fleetTarget } = await import('../fleet/client.js');
+  return { ...opts, fleet: fleetTarget(server, opts.token ?? process.env.VIGIL_TOKEN) };
 }
 
 function addScanOptions(cmd: Command): Command {
@@ -161,7 +183,21 @@ async function matchIfPossible(scan: ScanResult, opts: ReportOpts): Promise<Vuln
     warnings: [],
   });
   if (opts.skipDb) return inventoryOnly([]);
-  const path = opts.db ?? defaultDbPath();
+  const notes: string[] = [];
+  let path = opts.db ?? defaultDbPath();
+  if (opts.fleet && !opts.db) {
+    // the fleet's database instead of the internet's: downloaded once, then a 304 per run (docs/ci.md)
+    const { fleetDb } = await import('../fleet/snapshot.js');
+    const got = await fleetDb(opts.fleet, opts.cacheDir ?? defaultCacheDir());
+    path = got.path;
+    if (got.rejectedCache)
+      notes.push(
+        `the cached fleet database ${got.version} failed its SHA-256 check: discarded and downloaded again`,
+      );
+    notes.push(
+      `using the vulnerability database ${got.version} of ${opts.fleet.server} (${got.origin === 'cached' ? 'cached, unchanged' : 'downloaded'})`,
+    );
+  }
   if (!existsSync(path)) {
     // gating without data would pass every build: that must be an error, not a note
     if (opts.db || opts.exitCode) {
@@ -172,9 +208,12 @@ async function matchIfPossible(scan: ScanResult, opts: ReportOpts): Promise<Vuln
     ]);
   }
   const { matchAndGate } = await import('./vulns.js');
-  return matchAndGate(scan, {
+  const outcome = await matchAndGate(scan, {
     db: path,
     dbMaxAge: opts.dbMaxAge,
+    ...(opts.fleet && !opts.db
+      ? { refreshHint: "the fleet's control plane updates it (GET /api/v1/db shows its sync)" }
+      : {}),
     ...(opts.severity ? { severity: opts.severity } : {}),
     ...(opts.exitCode !== undefined ? { exitCode: opts.exitCode } : {}),
     ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
@@ -182,6 +221,7 @@ async function matchIfPossible(scan: ScanResult, opts: ReportOpts): Promise<Vuln
     ...(opts.vex ? { vex: opts.vex } : {}),
     ...(opts.severityPolicy ? { severityPolicy: opts.severityPolicy } : {}),
   });
+  return { ...outcome, notes: [...notes, ...outcome.notes] };
 }
 
 /** Matches, applies the policy, prints the report; sets the process exit code the gate decided. */
@@ -195,10 +235,21 @@ async function report(scan: ScanResult, opts: ReportOpts): Promise<void> {
     ...(opts.sort ? { sort: opts.sort } : {}),
   });
   await writeOutput(text, opts.output);
+  if (opts.fleet) {
+    // the whole report (before --severity / --ignore-unfixed), so the console shows every finding
+    const json = await renderReport(outcome.kept ?? outcome.result, 'json');
+    const { uploadReport } = await import('../fleet/upload.js');
+    const uploaded = await uploadReport(opts.fleet, json);
+    if (!opts.quiet)
+      process.stderr.write(
+        `vigil: report uploaded to ${opts.fleet.server} as scan ${uploaded.scanId}: ${uploaded.consoleUrl}\n`,
+      );
+  }
   if (outcome.exitCode !== 0) process.exitCode = outcome.exitCode;
 }
 
-async function run(target: ScanTarget, opts: ImageOpts): Promise<void> {
+async function run(target: ScanTarget, given: ImageOpts): Promise<void> {
+  const opts = await withFleet(given);
   const progress = progressReporter(!opts.quiet && process.stderr.isTTY === true);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new EngineError('ENG_ABORTED', 'interrupted'));
@@ -303,5 +354,8 @@ export function sbomCommand(): Command {
     new Command('sbom')
       .description('match the packages of a CycloneDX or SPDX JSON SBOM against the vulnerability database')
       .argument('<file>', 'CycloneDX (1.4–1.6) or SPDX 2.x JSON document'),
-  ).action(async (file: string, opts: ReportOpts) => report(await readSbom(file), opts));
+  ).action(async (file: string, given: ReportOpts) => {
+    const opts = await withFleet(given);
+    await report(await readSbom(file), opts);
+  });
 }

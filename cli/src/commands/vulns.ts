@@ -1,24 +1,14 @@
 /**
- * The vulnerability half of a scan command: open the database, match the inventory, apply the
- * ignore file and VEX documents, decide the exit code, and keep the fix plan in step with what
- * is still reported. Shared by `vigil image`, `fs`, `rootfs` and `sbom`.
+ * The vulnerability half of a scan command: open the database, match the inventory, then apply the CI policy
+ * (policy.ts: ignore file, VEX documents, exit code, the fix plan kept in step with what is still reported).
+ * Shared by `vigil image`, `fs`, `rootfs` and `sbom`.
  */
-import { existsSync } from 'node:fs';
-import {
-  applyIgnoreFile,
-  applyVex,
-  evaluateGate,
-  filterFindings,
-  readIgnoreFile,
-  readVexFile,
-  type Finding,
-  type Remediation,
-  type ScanResult,
-  type Severity,
-  type VulnerabilityScanResult,
-} from '@vigil/engine/core';
+import type { ScanResult, Severity, VulnerabilityScanResult } from '@vigil/engine/core';
 import { matchInventory, openSnapshot } from '@vigil/engine/db';
 import { formatAge } from './db-output.js';
+import { applyPolicy } from './policy.js';
+
+export { trimRemediations } from './policy.js';
 
 export interface VulnOptions {
   /** an existing database file (the caller checked) */
@@ -31,11 +21,15 @@ export interface VulnOptions {
   severityPolicy?: 'nvd' | 'vendor';
   /** warn when the database is older than this (ms) */
   dbMaxAge: number;
+  /** what `vigil db update` is in the stale-database note (the fleet's database is refreshed by the fleet) */
+  refreshHint?: string;
   now?: Date;
 }
 
 export interface VulnOutcome {
   result: ScanResult | VulnerabilityScanResult;
+  /** the matched result before `--severity` / `--ignore-unfixed` (ignore file and VEX applied): what is uploaded */
+  kept?: VulnerabilityScanResult;
   exitCode: number;
   /** lines for stderr (how to get a database, its age, what the policy suppressed) */
   notes: string[];
@@ -52,12 +46,12 @@ export async function matchAndGate(scan: ScanResult, opts: VulnOptions): Promise
   const notes: string[] = [];
   const reader = openSnapshot(opts.db);
   let matched: VulnerabilityScanResult;
+  const now = opts.now ?? new Date();
   try {
-    const now = opts.now ?? new Date();
     const age = now.getTime() - Date.parse(reader.meta().builtAt);
     if (age > opts.dbMaxAge) {
       notes.push(
-        `the vulnerability database is ${formatAge(age)} old (built ${reader.meta().builtAt}): run \`vigil db update\``,
+        `the vulnerability database is ${formatAge(age)} old (built ${reader.meta().builtAt}): ${opts.refreshHint ?? 'run `vigil db update`'}`,
       );
     }
     matched = matchInventory(scan, reader, { severityPolicy: opts.severityPolicy ?? 'nvd', now });
@@ -65,60 +59,19 @@ export async function matchAndGate(scan: ScanResult, opts: VulnOptions): Promise
     reader.close();
   }
   const warnings = matched.warnings.map((w) => `${w.code}: ${w.message}`);
-
-  let findings = matched.findings;
-  const ignorefile = opts.ignorefile ?? (existsSync('.vigilignore') ? '.vigilignore' : undefined);
-  if (ignorefile) {
-    const entries = await readIgnoreFile(ignorefile);
-    const applied = applyIgnoreFile(findings, entries, opts.now ?? new Date());
-    findings = applied.kept;
-    if (applied.ignored.length) notes.push(`${applied.ignored.length} finding(s) ignored by ${ignorefile}`);
-    for (const e of applied.expired)
-      notes.push(`${ignorefile}: entry ${e.id} expired on ${e.expires ?? '?'} and no longer applies`);
-  }
-  if (opts.vex?.length) {
-    const docs = await Promise.all(opts.vex.map((f) => readVexFile(f)));
-    const applied = applyVex(findings, docs);
-    findings = applied.kept;
-    if (applied.suppressed.length) notes.push(`${applied.suppressed.length} finding(s) suppressed by VEX`);
-  }
-  const gate = evaluateGate(findings, {
-    ...(opts.severity ? { severities: opts.severity } : {}),
-    ignoreUnfixed: opts.ignoreUnfixed ?? false,
-    exitCode: opts.exitCode ?? 0,
+  const policy = await applyPolicy(matched, {
+    ...(opts.severity ? { severity: opts.severity } : {}),
+    ...(opts.exitCode !== undefined ? { exitCode: opts.exitCode } : {}),
+    ...(opts.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+    ...(opts.ignorefile ? { ignorefile: opts.ignorefile } : {}),
+    ...(opts.vex ? { vex: opts.vex } : {}),
+    now,
   });
-  const shown = filterFindings(findings, {
-    ...(opts.severity ? { severities: opts.severity } : {}),
-    ignoreUnfixed: opts.ignoreUnfixed ?? false,
-  });
-  const result: VulnerabilityScanResult = {
-    ...matched,
-    findings: shown,
-    remediations: trimRemediations(matched.remediations, shown),
+  return {
+    result: policy.result,
+    kept: policy.kept,
+    exitCode: policy.exitCode,
+    notes: [...notes, ...policy.notes],
+    warnings,
   };
-  return { result, exitCode: gate.exitCode, notes, warnings };
-}
-
-/** Keeps each upgrade's counts to the findings still shown; drops upgrades that fix none of them. */
-export function trimRemediations(
-  remediations: readonly Remediation[],
-  shown: readonly Finding[],
-): Remediation[] {
-  const out: Remediation[] = [];
-  for (const r of remediations) {
-    const ids = new Set(r.ids);
-    const left = shown.filter(
-      (f) =>
-        ids.has(f.id) &&
-        f.package.name === r.packageName &&
-        f.package.ecosystem === r.ecosystem &&
-        f.installedVersion === r.installedVersion &&
-        (r.path === undefined || f.package.path === r.path),
-    );
-    if (left.length === 0) continue;
-    const bySeverity = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 };
-    for (const f of left) bySeverity[f.severity]++;
-    out.push({ ...r, fixes: left.length, bySeverity, ids: left.map((f) => f.id) });
-  }
-  return out;
 }

@@ -8,6 +8,7 @@ import { ControlPlaneError } from '../../errors.js';
 import { scansRequested } from '../../metrics.js';
 import type { ImageViewFilter, ScanTarget } from '../../services/api.js';
 import type { ScanPriority } from '../../services/types.js';
+import { MAX_SCAN_WAIT_SECONDS, waitForScan } from '../../services/wait.js';
 import { principalOf } from '../auth-hook.js';
 import type { ApiContext } from '../context.js';
 import {
@@ -98,19 +99,39 @@ export function scanRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { wait?: number } }>(
     '/scans/:id',
     {
       config: { permission: 'read' },
       schema: {
         tags,
-        summary: 'One scan',
+        summary:
+          'One scan; with `wait`, answered once it is completed, failed or cancelled, or the wait elapsed',
         params: idParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            wait: {
+              type: 'integer',
+              minimum: 0,
+              description: `long poll: seconds to wait for a final status (at most ${MAX_SCAN_WAIT_SECONDS}; more is cut to it)`,
+            },
+          },
+        },
         response: { 200: ref('Scan'), ...errorResponses },
       },
     },
-    async (request) => {
-      const scan = await ctx.scans.getScan(principalOf(request).org.id, request.params.id);
+    async (request, reply) => {
+      const orgId = principalOf(request).org.id;
+      const waitMs = Math.min(request.query.wait ?? 0, MAX_SCAN_WAIT_SECONDS) * 1000;
+      // a caller that goes away stops the wait (the response closes before it was sent)
+      const gone = new AbortController();
+      const onClose = (): void => gone.abort();
+      reply.raw.once('close', onClose);
+      const scan = await waitForScan(ctx.scans, orgId, request.params.id, waitMs, gone.signal).finally(() =>
+        reply.raw.off('close', onClose),
+      );
       if (!scan) throw new ControlPlaneError('CP_NOT_FOUND', `scan ${request.params.id} not found`);
       return scan;
     },
