@@ -125,7 +125,11 @@ export function remoteScanCommand(): Command {
         FINDING_SORTS,
       ),
     )
-    .option('--timeout <duration>', 'give up waiting after this long (exit 12)', parseDuration, 10 * 60_000)
+    .addOption(
+      new Option('--timeout <duration>', 'give up waiting after this long (exit 12)')
+        .argParser(parseDuration)
+        .default(10 * 60_000, '10m'),
+    )
     .option('--force', 'scan again even if the fleet has an active scan of the same digest and database')
     .action(async (ref: string, opts: RemoteScanOpts) => remoteScan(ref, opts));
 }

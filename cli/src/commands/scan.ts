@@ -47,6 +47,8 @@ interface ReportOpts {
   /** --server / VIGIL_SERVER and --token / VIGIL_TOKEN */
   server?: string;
   token?: string;
+  /** false with --no-upload: the fleet's database only */
+  upload: boolean;
   /** the checked server and token (set by withFleet) */
   fleet?: FleetTarget;
   cacheDir?: string;
@@ -130,7 +132,8 @@ function addReportOptions(cmd: Command): Command {
       '--server <url>',
       "Vigil control plane (or VIGIL_SERVER): match with the fleet's database, upload the report (docs/ci.md)",
     )
-    .option('--token <token>', 'API token for --server (or VIGIL_TOKEN); uploading needs the `ci` scope');
+    .option('--token <token>', 'API token for --server (or VIGIL_TOKEN); uploading needs the `ci` scope')
+    .option('--no-upload', "with --server: match with the fleet's database but do not upload the report");
 }
 
 /**
@@ -235,7 +238,7 @@ async function report(scan: ScanResult, opts: ReportOpts): Promise<void> {
     ...(opts.sort ? { sort: opts.sort } : {}),
   });
   await writeOutput(text, opts.output);
-  if (opts.fleet) {
+  if (opts.fleet && opts.upload) {
     // the whole report (before --severity / --ignore-unfixed), so the console shows every finding
     const json = await renderReport(outcome.kept ?? outcome.result, 'json');
     const { uploadReport } = await import('../fleet/upload.js');

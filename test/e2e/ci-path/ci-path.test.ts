@@ -172,7 +172,7 @@ describe('vigil image … --server URL --token T (report upload)', () => {
     });
   });
 
-  it('keeps the local gate and fails on an unreachable server (exit 6) or a missing token (exit 2)', async () => {
+  it('keeps the local gate, matches without uploading (--no-upload), fails on an unreachable server (exit 6) or a missing token (exit 2)', async () => {
     const image = demoImage('demo/node-api');
     const cache = join(dir, 'cache-gate');
     const gated = await scanWithServer(image, tokens.ci, cache, ['--exit-code', '3']);
@@ -181,12 +181,20 @@ describe('vigil image … --server URL --token T (report upload)', () => {
     const noToken = await runVigil(['image', '--input', image.path, '--server', server.url], {
       env: { VIGIL_CACHE_DIR: cache, VIGIL_TOKEN: '' },
     });
+    // --no-upload: the fleet's database only, for which a read token is enough
+    const dbOnly = await scanWithServer(image, tokens.read, cache, ['--no-upload']);
     expect({
       gated: [gated.code, gated.stderr.includes('report uploaded')],
+      dbOnly: [
+        dbOnly.code,
+        dbOnly.stderr.includes('report uploaded'),
+        ids(dbOnly.stdout).join() === ids(gated.stdout).join(),
+      ],
       unreachable: [unreachable.code, lines(unreachable.stderr)[0]?.split(':').slice(0, 2).join(':')],
       noToken: [noToken.code, lines(noToken.stderr)[0]?.split(':').slice(0, 2).join(':')],
     }).toEqual({
       gated: [3, true],
+      dbOnly: [0, false, true],
       unreachable: [6, 'vigil: CLI_SERVER_UNREACHABLE'],
       noToken: [2, 'vigil: ENG_INVALID_ARGUMENT'],
     });
