@@ -39,6 +39,7 @@ describe('loadServerConfig', () => {
       insecureRegistries: [],
       demo: true,
       drainTimeoutMs: 30_000,
+      rematchBatchSize: 25,
       logLevel: 'info',
       dbSync: {
         dir: '/srv/.vigil-data/db/snapshots',
@@ -86,6 +87,7 @@ describe('loadServerConfig', () => {
       insecureRegistries: [],
       demo: false,
       drainTimeoutMs: 30_000,
+      rematchBatchSize: 25,
       logLevel: 'debug',
       dbSync: {
         dir: '/srv/state/db/snapshots',

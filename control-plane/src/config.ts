@@ -173,6 +173,13 @@ export const ENV_VARS: readonly EnvVar[] = [
       'seconds running scans may take to finish on SIGTERM before they are handed back to the queue',
   },
   {
+    name: 'VIGIL_REMATCH_BATCH_SIZE',
+    programs: SERVERS,
+    default: '25',
+    description:
+      'images per rematch batch (1-1000): a new snapshot re-evaluates stored inventories in batches of this size, queued below scheduled scans',
+  },
+  {
     name: 'VIGIL_LOG_LEVEL',
     programs: ALL,
     default: 'info',
@@ -276,6 +283,8 @@ export interface ServerConfig {
   insecureRegistries: string[];
   demo: boolean;
   drainTimeoutMs: number;
+  /** images per rematch batch (rematch/service.ts) */
+  rematchBatchSize: number;
   logLevel: LogLevel;
   dbSync: DbSyncConfig;
 }
@@ -555,6 +564,7 @@ export function loadServerConfig(
     insecureRegistries: r.list('VIGIL_INSECURE_REGISTRIES'),
     demo: !fleet && r.bool('VIGIL_DEMO', true),
     drainTimeoutMs: r.int('VIGIL_DRAIN_TIMEOUT', 30, 0, 3_600) * 1_000,
+    rematchBatchSize: r.int('VIGIL_REMATCH_BATCH_SIZE', 25, 1, 1_000),
     logLevel: r.logLevel(),
     dbSync: r.dbSync(dataDir, cwd),
   };

@@ -41,6 +41,8 @@ import { trackQueueDepth } from './metrics.js';
 import { createInProcessQueue, type InProcessJobSource } from './queue/in-process.js';
 import { connectQueue } from './queue/jetstream/connect.js';
 import { createJetStreamDispatcher } from './queue/jetstream/dispatcher.js';
+import type { ClickHouseAnalyticsStore } from './analytics/store.js';
+import { createRematch } from './rematch/service.js';
 import type { JobDispatcher } from './queue/types.js';
 import { createServices, registryResolver, type ImageResolver, type Services } from './services/index.js';
 import type { MetadataStores } from './services/types.js';
@@ -330,7 +332,20 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
   const stores = { ...pgs, orgs: cacheVerifiedTokens(pgs.orgs) };
   const sessions = pgSessionStore(db);
   const auth = createAuth({ orgs: stores.orgs, audit: stores.audit, sessions });
+  // rematch of stored inventories on a new snapshot (needs the ClickHouse store's driver)
+  const rematch =
+    'driver' in analytics
+      ? createRematch({
+          db,
+          analytics: analytics as ClickHouseAnalyticsStore,
+          dispatcher,
+          dbVersion: () => sync.current().manifest.version,
+          logger: logger.child({ component: 'rematch' }),
+          batchSize: config.rematchBatchSize,
+        })
+      : undefined;
   const services = createServices({
+    rematch: () => rematch,
     stores,
     analytics,
     dispatcher,
@@ -372,6 +387,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       logger,
       isDraining: () => draining,
       db: { sync, workerToken: parts.workerToken },
+      ...(rematch ? { rematch } : {}),
       readiness: {
         database: () => db.query('SELECT 1'),
         analytics: () => analytics.summary(NIL_ORG),
@@ -392,6 +408,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       );
     });
     await services.dispatchLoop.start();
+    rematch?.watch();
   } catch (err) {
     grpcServer.forceShutdown();
     await app?.close();
@@ -425,6 +442,7 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       logger.info('control plane draining');
       await closeHttp(app, config.drainTimeoutMs);
       await sync.close();
+      await rematch?.close();
       await services.dispatchLoop.stop();
       await beforeGrpcClose?.();
       await closeGrpc(grpcServer, config.drainTimeoutMs);

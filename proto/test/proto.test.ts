@@ -44,7 +44,10 @@ describe('protos', () => {
         ],
       ],
       ['vigil.v1.VulnerabilityService', ['ListVulnerabilityImages unary']],
-      ['vigil.v1.WorkerService', ['ClaimJob unary', 'Report client_streaming']],
+      [
+        'vigil.v1.WorkerService',
+        ['ClaimJob unary', 'Report client_streaming', 'ClaimRematch unary', 'ReportRematch unary'],
+      ],
     ]);
   });
 

@@ -45,6 +45,8 @@ export interface FleetOptions {
   repositories?: number;
   /** NATS URL (default the shared server; the fleet then uses a stream and subjects of its own) */
   natsUrl?: string;
+  /** variables added to (or overriding) the control plane's environment */
+  controlPlaneEnv?: Record<string, string>;
 }
 
 export interface Fleet {
@@ -64,8 +66,11 @@ export interface Fleet {
   /** the first admin's org (`fleet`): an API client with an admin-scope token */
   api: ApiClient;
   workers: WorkerProcess[];
-  /** Starts a `vigil worker` (default concurrency 1) and waits until it runs. */
-  startWorker(options?: { concurrency?: number }): Promise<WorkerProcess>;
+  /**
+   * Starts a `vigil worker` (default concurrency 1) and waits until it runs; `env` adds or overrides variables
+   * (e.g. VIGIL_CONTROL_PLANE_URL to follow the control plane's snapshot).
+   */
+  startWorker(options?: { concurrency?: number; env?: Record<string, string> }): Promise<WorkerProcess>;
   /** SIGTERM to every running worker; resolves once they exited (for afterEach). */
   stopWorkers(): Promise<void>;
   /** A second organisation with its own admin, created as the first one is; an API client with its admin token. */
@@ -123,6 +128,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
         VIGIL_ADMIN_PASSWORD: PASSWORD,
         VIGIL_ADMIN_ORG: 'fleet',
         VIGIL_LOG_LEVEL: 'warn',
+        ...options.controlPlaneEnv,
       },
       { http: await freePort(), grpc: await freePort() },
     );
@@ -155,6 +161,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
           VIGIL_DATA_DIR: join(dir, `worker-${workers.length + 1}`),
           VIGIL_WORKER_CONCURRENCY: String(workerOptions.concurrency ?? 1),
           VIGIL_LOG_LEVEL: 'info',
+          ...workerOptions.env,
         });
         workers.push(worker);
         return worker;

@@ -16,6 +16,7 @@ import { WorkerError } from './errors.js';
 import { ControlPlaneLink } from './grpc/control-plane-link.js';
 import { createWorkerClient } from './grpc/worker-client.js';
 import { DEFAULT_CHUNK_LIMITS, type ChunkLimits } from './jobs/chunks.js';
+import { runRematchJob } from './jobs/rematch.js';
 import { runScanJob, type ScanJobContext } from './jobs/scan-image.js';
 import { createWorkerLogger } from './logger.js';
 import { MetricsRecorder, type WorkerMetrics } from './metrics.js';
@@ -140,6 +141,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       return claim;
     },
     openReport: () => grpc.openReport(),
+    claimRematch: (request) => grpc.claimRematch!(request),
+    reportRematch: (request) => grpc.reportRematch!(request),
     close: () => grpc.close(),
   };
   const metrics = new MetricsRecorder();
@@ -167,6 +170,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
     // no point taking jobs that cannot be claimed
     ready: (signal) => link.whenAnswering(signal),
     handle: async (delivery, signal) => {
+      // a rematch batch takes the snapshot its claim names (fetched first when newer than ours)
+      if (delivery.job.rematch)
+        return await runRematchJob(delivery, signal, {
+          ...ctx,
+          snapshot: (version) => (version ? snapshots.nudge(version) : undefined, snapshots.check()),
+          acquire: () => snapshots.pool.acquire(),
+        });
       // the job keeps this snapshot to its end, whatever is swapped in meanwhile
       const db = snapshots.pool.acquire();
       try {

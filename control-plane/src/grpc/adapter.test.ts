@@ -80,6 +80,8 @@ const scanHandlers: ServiceHandlers<(typeof ScanService)['method']> = {
 
 const workerHandlers: ServiceHandlers<(typeof WorkerService)['method']> = {
   claimJob: () => ({ proceed: false }),
+  claimRematch: () => ({ proceed: false }),
+  reportRematch: () => ({ ignored: true }),
   async report(requests) {
     const received: ReportRequest[] = [];
     try {
@@ -141,6 +143,8 @@ describe('serviceDefinition', () => {
     ]).toEqual([
       ['claimJob', '/vigil.v1.WorkerService/ClaimJob', false, false, 'ClaimJob'],
       ['report', '/vigil.v1.WorkerService/Report', true, false, 'Report'],
+      ['claimRematch', '/vigil.v1.WorkerService/ClaimRematch', false, false, 'ClaimRematch'],
+      ['reportRematch', '/vigil.v1.WorkerService/ReportRematch', false, false, 'ReportRematch'],
       ['listImages', '/vigil.v1.ImageService/ListImages', false, false, 'ListImages'],
       ['getImage', '/vigil.v1.ImageService/GetImage', false, false, 'GetImage'],
       ['listImageFindings', '/vigil.v1.ImageService/ListImageFindings', false, false, 'ListImageFindings'],

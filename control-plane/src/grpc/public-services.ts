@@ -103,6 +103,7 @@ const PRIORITY = {
   manual: WirePriority.MANUAL,
   ci: WirePriority.CI,
   scheduled: WirePriority.SCHEDULED,
+  rematch: WirePriority.REMATCH,
 } as const satisfies Record<ScanPriority, WirePriority>;
 
 // ---- requests: wire → service arguments, checked ----

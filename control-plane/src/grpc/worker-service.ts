@@ -29,6 +29,7 @@ import type { MetadataStores, ScanRecord } from '../services/types.js';
 import { isFinalStatus } from '../services/watch.js';
 import type { CallContext, ServiceHandlers } from './adapter.js';
 import { wireScanStatus } from './mapping.js';
+import type { Rematch } from '../rematch/service.js';
 import { readReport, type ReportOutcome } from './worker-report.js';
 
 /** The error code of a scan whose completed report did not match its chunks. */
@@ -47,6 +48,8 @@ export interface WorkerServiceDeps {
   maxDeliveries: number;
   /** how often an open report stream records activity (well under the reaper's idle limit) */
   activityIntervalMs: number;
+  /** rematch batches (rematch/service.ts): ClaimRematch and ReportRematch; without it they answer CP_UNAVAILABLE */
+  rematch?: () => Pick<Rematch, 'claim' | 'report'> | undefined;
 }
 
 /** The handlers of WorkerService, for `addService(server, WorkerService, handlers)`. */
@@ -133,7 +136,26 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
     return reply(next);
   }
 
+  const rematchOf = (): Pick<Rematch, 'claim' | 'report'> => {
+    const rematch = deps.rematch?.();
+    if (!rematch)
+      throw new ControlPlaneError('CP_UNAVAILABLE', 'rematch is not enabled on this control plane');
+    return rematch;
+  };
+
   return {
+    async claimRematch(request, ctx) {
+      authenticate(ctx);
+      checkAttempt(request.attempt);
+      return rematchOf().claim(request);
+    },
+
+    async reportRematch(request, ctx) {
+      authenticate(ctx);
+      checkAttempt(request.attempt);
+      return rematchOf().report(request);
+    },
+
     async claimJob(request, ctx) {
       authenticate(ctx);
       checkAttempt(request.attempt);

@@ -23,6 +23,8 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { createLogger } from './logger.js';
 import { authRoutes } from './routes/auth.js';
 import { dbRoutes, type DbRoutesDeps } from './routes/db.js';
+import { rematchRoutes } from '../rematch/routes.js';
+import type { Rematch } from '../rematch/service.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { imageRoutes } from './routes/images.js';
 import { queryRoutes } from './routes/queries.js';
@@ -49,6 +51,8 @@ export interface ApiDeps {
   options?: ApiOptions;
   /** the database sync: snapshot downloads, updates and uploads (without it `/db` only reports) */
   db?: DbRoutesDeps;
+  /** rematch of stored inventories: POST /db/rematch, GET /db/rematch/{id}, GET /scans/{id}/rematch */
+  rematch?: Rematch;
 }
 
 const MiB = 1024 * 1024;
@@ -136,6 +140,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         routes(api, ctx);
       }
       dbRoutes(api, ctx, deps.db ?? null);
+      if (deps.rematch) rematchRoutes(api, deps.rematch);
     },
     { prefix: API_PREFIX },
   );

@@ -28,6 +28,8 @@ export interface ScanJobMessage {
    * stale-scan reaper re-queued (dispatch/reaper.ts). Deliveries of this copy are attempts base + 1, base + 2, …
    */
   attemptBase: number;
+  /** a rematch batch job (control-plane/src/rematch): `scanId` is the batch id */
+  rematch?: boolean;
 }
 
 export interface CancelMessage {

@@ -14,6 +14,7 @@ const TO_WIRE: Record<ScanPriority, WirePriority> = {
   manual: WirePriority.MANUAL,
   ci: WirePriority.CI,
   scheduled: WirePriority.SCHEDULED,
+  rematch: WirePriority.REMATCH,
 };
 
 /**
@@ -65,6 +66,7 @@ export function encodeScanJob(job: ScanJobMessage): Uint8Array {
       priority: TO_WIRE[job.priority],
       queuedAt: timestampFromDate(job.queuedAt),
       attemptBase: job.attemptBase,
+      rematch: job.rematch ?? false,
     }),
   );
 }
@@ -85,6 +87,7 @@ export function decodeScanJob(bytes: Uint8Array): ScanJobMessage | null {
       priority,
       queuedAt: job.queuedAt ? timestampDate(job.queuedAt) : new Date(0),
       attemptBase: job.attemptBase,
+      ...(job.rematch ? { rematch: true } : {}),
     };
   } catch {
     return null;

@@ -9,6 +9,7 @@ import { createDispatchLoop, DEFAULT_IDLE_SCAN_MS, type DispatchLoop } from '../
 import { createScanPublisher } from '../dispatch/publisher.js';
 import { createWorkerService, type WorkerServiceHandlers } from '../grpc/worker-service.js';
 import type { JobDispatcher } from '../queue/types.js';
+import type { Rematch } from '../rematch/service.js';
 import type { QueryService, ScanService } from './api.js';
 import { createScanEventBus, type ScanEventBus } from './events.js';
 import { SILENT_LOGGER, type ServiceLogger } from './logger.js';
@@ -46,6 +47,8 @@ export interface CreateServicesOptions {
   dispatch?: { intervalMs?: number; graceMs?: number; chunkSize?: number; idleScanMs?: number };
   /** how often watchScan re-reads a scan (default 1,000 ms) */
   watchPollMs?: number;
+  /** rematch batches for WorkerService (rematch/service.ts), set once built */
+  rematch?: () => Pick<Rematch, 'claim' | 'report'> | undefined;
 }
 
 export interface Services {
@@ -81,6 +84,7 @@ export function createServices(options: CreateServicesOptions): Services {
     dbVersion,
     maxDeliveries,
     activityIntervalMs: Math.max(1, Math.floor(idleScanMs / 5)),
+    ...(options.rematch ? { rematch: options.rematch } : {}),
   });
   return {
     scans: createScanService({

@@ -18,7 +18,7 @@ import type { ServiceLogger } from './logger.js';
 import { ingestUpload } from './report-upload.js';
 import type { ImageResolver } from './resolver.js';
 import {
-  SCAN_PRIORITIES,
+  USER_SCAN_PRIORITIES,
   type AuditEntry,
   type ImageRecord,
   type MetadataStores,
@@ -43,10 +43,10 @@ export interface ScanServiceDeps {
 }
 
 function checkPriority(priority: unknown): asserts priority is ScanPriority {
-  if (!(SCAN_PRIORITIES as readonly unknown[]).includes(priority)) {
+  if (!(USER_SCAN_PRIORITIES as readonly unknown[]).includes(priority)) {
     throw new ControlPlaneError(
       'CP_INVALID_ARGUMENT',
-      `priority must be one of ${SCAN_PRIORITIES.join(', ')}`,
+      `priority must be one of ${USER_SCAN_PRIORITIES.join(', ')}`,
     );
   }
 }

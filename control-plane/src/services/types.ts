@@ -15,13 +15,18 @@ import type { ImageScanSummary } from '../analytics/types.js';
 export type Role = 'admin' | 'member' | 'viewer';
 export type TokenScope = 'ci' | 'read' | 'admin';
 export type ScanStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-/** Scheduling priority, highest first: manual > ci > scheduled. */
-export type ScanPriority = 'manual' | 'ci' | 'scheduled';
+/**
+ * Scheduling priority, highest first: manual > ci > scheduled > rematch. `rematch` is the queue level of rematch
+ * batches (control-plane/src/rematch) and of the scans they record; users never choose it (USER_SCAN_PRIORITIES).
+ */
+export type ScanPriority = 'manual' | 'ci' | 'scheduled' | 'rematch';
 
 export const ROLES: readonly Role[] = ['admin', 'member', 'viewer'];
 export const TOKEN_SCOPES: readonly TokenScope[] = ['ci', 'read', 'admin'];
 export const SCAN_STATUSES: readonly ScanStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
-export const SCAN_PRIORITIES: readonly ScanPriority[] = ['manual', 'ci', 'scheduled'];
+export const SCAN_PRIORITIES: readonly ScanPriority[] = ['manual', 'ci', 'scheduled', 'rematch'];
+/** The priorities a scan request may ask for. */
+export const USER_SCAN_PRIORITIES: readonly ScanPriority[] = ['manual', 'ci', 'scheduled'];
 
 /** One page of a keyset-paginated listing; `nextCursor` is null on the last page. */
 export interface Page<T> {

@@ -12,6 +12,12 @@ import * as grpc from '@grpc/grpc-js';
 import {
   ClaimJobRequestSchema,
   ClaimJobResponseSchema,
+  ClaimRematchRequestSchema,
+  ClaimRematchResponseSchema,
+  ReportRematchRequestSchema,
+  ReportRematchResponseSchema,
+  type ClaimRematchResponse,
+  type ReportRematchResponse,
   ReportRequestSchema,
   ReportResponseSchema,
   WorkerService,
@@ -51,6 +57,11 @@ export interface ReportCall {
 export interface WorkerClient {
   claimJob(request: MessageInitShape<typeof ClaimJobRequestSchema>): Promise<ClaimJobResponse>;
   openReport(): ReportCall;
+  /** rematch batches (jobs/rematch.ts); optional so a client without them (tests) still runs scan jobs */
+  claimRematch?(request: MessageInitShape<typeof ClaimRematchRequestSchema>): Promise<ClaimRematchResponse>;
+  reportRematch?(
+    request: MessageInitShape<typeof ReportRematchRequestSchema>,
+  ): Promise<ReportRematchResponse>;
   close(): void;
 }
 
@@ -97,6 +108,9 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     // a control plane back after an outage is found within this, not after grpc-js's default of up to 120 s
     'grpc.initial_reconnect_backoff_ms': Math.min(1_000, maxReconnectBackoffMs),
     'grpc.max_reconnect_backoff_ms': maxReconnectBackoffMs,
+    // a rematch claim carries a batch of stored inventories (the control plane sends at most 16 MiB)
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    'grpc.max_send_message_length': 16 * 1024 * 1024,
   });
   const metadata = () => {
     const m = new grpc.Metadata();
@@ -104,6 +118,24 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
     return m;
   };
   const claimTimeoutMs = options.claimTimeoutMs ?? 30_000;
+  // rematch calls carry a whole batch: a longer deadline than a claim
+  const unary = <I extends DescMessage, O extends DescMessage>(
+    input: I,
+    output: O,
+    name: string,
+    request: MessageInitShape<I>,
+  ) =>
+    new Promise<ReturnType<typeof fromBinary<O>>>((resolve, reject) => {
+      channel.makeUnaryRequest(
+        path(name),
+        encode(input),
+        decode(output),
+        request,
+        metadata(),
+        { deadline: Date.now() + Math.max(claimTimeoutMs, 120_000) },
+        (error, response) => (error || !response ? reject(error) : resolve(response)),
+      );
+    });
 
   return {
     claimJob: (request) =>
@@ -119,6 +151,10 @@ export function createWorkerClient(options: WorkerClientOptions): WorkerClient {
         );
       }),
     openReport: () => openReportCall(channel, metadata()),
+    claimRematch: (request) =>
+      unary(ClaimRematchRequestSchema, ClaimRematchResponseSchema, 'ClaimRematch', request),
+    reportRematch: (request) =>
+      unary(ReportRematchRequestSchema, ReportRematchResponseSchema, 'ReportRematch', request),
     close: () => channel.close(),
   };
 }

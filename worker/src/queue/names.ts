@@ -19,7 +19,7 @@ export const DEFAULT_QUEUE_NAMES: Readonly<QueueNames> = Object.freeze({
 });
 
 /** Highest first. */
-export const JOB_PRIORITIES: readonly JobPriority[] = ['manual', 'ci', 'scheduled'];
+export const JOB_PRIORITIES: readonly JobPriority[] = ['manual', 'ci', 'scheduled', 'rematch'];
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;

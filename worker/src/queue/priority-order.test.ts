@@ -12,7 +12,7 @@ describe('priorityOrder', () => {
     }).toEqual({
       strict: ['manual', 'manual', 'manual', 'manual', 'manual', 'manual', 'manual', 'manual'],
       everyFourth: ['manual', 'manual', 'manual', 'ci', 'manual', 'manual', 'manual', 'scheduled'],
-      boostedOrder: ['ci', 'manual', 'scheduled'],
+      boostedOrder: ['ci', 'manual', 'scheduled', 'rematch'],
     });
   });
 });

@@ -4,7 +4,8 @@
  * in-process queue in the all-in-one server (structurally the same interface).
  */
 
-export type JobPriority = 'manual' | 'ci' | 'scheduled';
+/** `rematch`: rematch batches, taken only when no other job waits. */
+export type JobPriority = 'manual' | 'ci' | 'scheduled' | 'rematch';
 
 export interface ScanJob {
   scanId: string;
@@ -17,6 +18,8 @@ export interface ScanJob {
   queuedAt: Date;
   /** the scan's attempts before this copy of the job was published (0 for its first job) */
   attemptBase: number;
+  /** a rematch batch (jobs/rematch.ts): `scanId` is the batch id */
+  rematch?: boolean;
 }
 
 /**

@@ -26,6 +26,7 @@ export function decodeScanJob(bytes: Uint8Array, priority: JobPriority): ScanJob
       priority,
       queuedAt: timestampDate(job.queuedAt),
       attemptBase: job.attemptBase,
+      ...(job.rematch ? { rematch: true } : {}),
     };
   } catch {
     return null;

@@ -8,7 +8,7 @@ import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { file_google_protobuf_timestamp } from '@bufbuild/protobuf/wkt';
 import type { ImageFilter } from './image_pb.js';
 import { file_vigil_v1_image } from './image_pb.js';
-import type { SeverityCounts } from './model_pb.js';
+import type { Finding, SeverityCounts } from './model_pb.js';
 import { file_vigil_v1_model } from './model_pb.js';
 import type { Message } from '@bufbuild/protobuf';
 
@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_vigil_v1_scan: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'ChN2aWdpbC92MS9zY2FuLnByb3RvEgh2aWdpbC52MSIqCglTY2FuRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIrgECgRTY2FuEgoKAmlkGAEgASgJEhAKCGltYWdlX2lkGAIgASgJEhEKCWltYWdlX3JlZhgDIAEoCRIZCgxpbWFnZV9kaWdlc3QYBCABKAlIAIgBARIkCgZzdGF0dXMYBSABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEigKCHByaW9yaXR5GAYgASgOMhYudmlnaWwudjEuU2NhblByaW9yaXR5EhUKCGJhdGNoX2lkGAcgASgJSAGIAQESDwoHYXR0ZW1wdBgIIAEoDRIXCgpkYl92ZXJzaW9uGAkgASgJSAKIAQESLgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKBmNvdW50cxgNIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzEiIKBWVycm9yGA4gASgLMhMudmlnaWwudjEuU2NhbkVycm9yEg8KB3BhcnRpYWwYDyABKAgSHwoSbWF0Y2hlZF9kYl92ZXJzaW9uGBAgASgJSAOIAQFCDwoNX2ltYWdlX2RpZ2VzdEILCglfYmF0Y2hfaWRCDQoLX2RiX3ZlcnNpb25CFQoTX21hdGNoZWRfZGJfdmVyc2lvbiI6CgxTY2FuUHJvZ3Jlc3MSDQoFc3RhZ2UYASABKAkSDAoEZG9uZRgCIAEoBBINCgV0b3RhbBgDIAEoBCJbChFDcmVhdGVTY2FuUmVxdWVzdBINCgVpbWFnZRgBIAEoCRIoCghwcmlvcml0eRgCIAEoDjIWLnZpZ2lsLnYxLlNjYW5Qcmlvcml0eRINCgVmb3JjZRgDIAEoCCJEChJDcmVhdGVTY2FuUmVzcG9uc2USHAoEc2NhbhgBIAEoCzIOLnZpZ2lsLnYxLlNjYW4SEAoIZXhpc3RpbmcYAiABKAgiHAoOR2V0U2NhblJlcXVlc3QSCgoCaWQYASABKAkiLwoPR2V0U2NhblJlc3BvbnNlEhwKBHNjYW4YASABKAsyDi52aWdpbC52MS5TY2FuIh8KEUNhbmNlbFNjYW5SZXF1ZXN0EgoKAmlkGAEgASgJIjIKEkNhbmNlbFNjYW5SZXNwb25zZRIcCgRzY2FuGAEgASgLMg4udmlnaWwudjEuU2NhbiIXCghJbWFnZUlkcxILCgNpZHMYASADKAkipgEKD0J1bGtTY2FuUmVxdWVzdBInCglpbWFnZV9pZHMYASABKAsyEi52aWdpbC52MS5JbWFnZUlkc0gAEicKBmZpbHRlchgCIAEoCzIVLnZpZ2lsLnYxLkltYWdlRmlsdGVySAASKAoIcHJpb3JpdHkYAyABKA4yFi52aWdpbC52MS5TY2FuUHJpb3JpdHkSDQoFZm9yY2UYBCABKAhCCAoGdGFyZ2V0IqkBCgVCYXRjaBIKCgJpZBgBIAEoCRINCgV0b3RhbBgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHcnVubmluZxgEIAEoDRIRCgljb21wbGV0ZWQYBSABKA0SDgoGZmFpbGVkGAYgASgNEhEKCWNhbmNlbGxlZBgHIAEoDRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIyChBCdWxrU2NhblJlc3BvbnNlEh4KBWJhdGNoGAEgASgLMg8udmlnaWwudjEuQmF0Y2giHQoPR2V0QmF0Y2hSZXF1ZXN0EgoKAmlkGAEgASgJIjIKEEdldEJhdGNoUmVzcG9uc2USHgoFYmF0Y2gYASABKAsyDy52aWdpbC52MS5CYXRjaCIgChJDYW5jZWxCYXRjaFJlcXVlc3QSCgoCaWQYASABKAkiNQoTQ2FuY2VsQmF0Y2hSZXNwb25zZRIeCgViYXRjaBgBIAEoCzIPLnZpZ2lsLnYxLkJhdGNoIh4KEFdhdGNoU2NhblJlcXVlc3QSCgoCaWQYASABKAkiWwoRV2F0Y2hTY2FuUmVzcG9uc2USHAoEc2NhbhgBIAEoCzIOLnZpZ2lsLnYxLlNjYW4SKAoIcHJvZ3Jlc3MYAiABKAsyFi52aWdpbC52MS5TY2FuUHJvZ3Jlc3MqqAEKClNjYW5TdGF0dXMSGwoXU0NBTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJTQ0FOX1NUQVRVU19RVUVVRUQQARIXChNTQ0FOX1NUQVRVU19SVU5OSU5HEAISGQoVU0NBTl9TVEFUVVNfQ09NUExFVEVEEAMSFgoSU0NBTl9TVEFUVVNfRkFJTEVEEAQSGQoVU0NBTl9TVEFUVVNfQ0FOQ0VMTEVEEAUqegoMU2NhblByaW9yaXR5Eh0KGVNDQU5fUFJJT1JJVFlfVU5TUEVDSUZJRUQQABIbChdTQ0FOX1BSSU9SSVRZX1NDSEVEVUxFRBABEhQKEFNDQU5fUFJJT1JJVFlfQ0kQAhIYChRTQ0FOX1BSSU9SSVRZX01BTlVBTBADMvkDCgtTY2FuU2VydmljZRJHCgpDcmVhdGVTY2FuEhsudmlnaWwudjEuQ3JlYXRlU2NhblJlcXVlc3QaHC52aWdpbC52MS5DcmVhdGVTY2FuUmVzcG9uc2USPgoHR2V0U2NhbhIYLnZpZ2lsLnYxLkdldFNjYW5SZXF1ZXN0GhkudmlnaWwudjEuR2V0U2NhblJlc3BvbnNlEkcKCkNhbmNlbFNjYW4SGy52aWdpbC52MS5DYW5jZWxTY2FuUmVxdWVzdBocLnZpZ2lsLnYxLkNhbmNlbFNjYW5SZXNwb25zZRJBCghCdWxrU2NhbhIZLnZpZ2lsLnYxLkJ1bGtTY2FuUmVxdWVzdBoaLnZpZ2lsLnYxLkJ1bGtTY2FuUmVzcG9uc2USQQoIR2V0QmF0Y2gSGS52aWdpbC52MS5HZXRCYXRjaFJlcXVlc3QaGi52aWdpbC52MS5HZXRCYXRjaFJlc3BvbnNlEkoKC0NhbmNlbEJhdGNoEhwudmlnaWwudjEuQ2FuY2VsQmF0Y2hSZXF1ZXN0Gh0udmlnaWwudjEuQ2FuY2VsQmF0Y2hSZXNwb25zZRJGCglXYXRjaFNjYW4SGi52aWdpbC52MS5XYXRjaFNjYW5SZXF1ZXN0GhsudmlnaWwudjEuV2F0Y2hTY2FuUmVzcG9uc2UwAWIGcHJvdG8z',
+    'ChN2aWdpbC92MS9zY2FuLnByb3RvEgh2aWdpbC52MSIqCglTY2FuRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIrgECgRTY2FuEgoKAmlkGAEgASgJEhAKCGltYWdlX2lkGAIgASgJEhEKCWltYWdlX3JlZhgDIAEoCRIZCgxpbWFnZV9kaWdlc3QYBCABKAlIAIgBARIkCgZzdGF0dXMYBSABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEigKCHByaW9yaXR5GAYgASgOMhYudmlnaWwudjEuU2NhblByaW9yaXR5EhUKCGJhdGNoX2lkGAcgASgJSAGIAQESDwoHYXR0ZW1wdBgIIAEoDRIXCgpkYl92ZXJzaW9uGAkgASgJSAKIAQESLgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEigKBmNvdW50cxgNIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzEiIKBWVycm9yGA4gASgLMhMudmlnaWwudjEuU2NhbkVycm9yEg8KB3BhcnRpYWwYDyABKAgSHwoSbWF0Y2hlZF9kYl92ZXJzaW9uGBAgASgJSAOIAQFCDwoNX2ltYWdlX2RpZ2VzdEILCglfYmF0Y2hfaWRCDQoLX2RiX3ZlcnNpb25CFQoTX21hdGNoZWRfZGJfdmVyc2lvbiI6CgxTY2FuUHJvZ3Jlc3MSDQoFc3RhZ2UYASABKAkSDAoEZG9uZRgCIAEoBBINCgV0b3RhbBgDIAEoBCJbChFDcmVhdGVTY2FuUmVxdWVzdBINCgVpbWFnZRgBIAEoCRIoCghwcmlvcml0eRgCIAEoDjIWLnZpZ2lsLnYxLlNjYW5Qcmlvcml0eRINCgVmb3JjZRgDIAEoCCJEChJDcmVhdGVTY2FuUmVzcG9uc2USHAoEc2NhbhgBIAEoCzIOLnZpZ2lsLnYxLlNjYW4SEAoIZXhpc3RpbmcYAiABKAgiHAoOR2V0U2NhblJlcXVlc3QSCgoCaWQYASABKAkiLwoPR2V0U2NhblJlc3BvbnNlEhwKBHNjYW4YASABKAsyDi52aWdpbC52MS5TY2FuIh8KEUNhbmNlbFNjYW5SZXF1ZXN0EgoKAmlkGAEgASgJIjIKEkNhbmNlbFNjYW5SZXNwb25zZRIcCgRzY2FuGAEgASgLMg4udmlnaWwudjEuU2NhbiIXCghJbWFnZUlkcxILCgNpZHMYASADKAkipgEKD0J1bGtTY2FuUmVxdWVzdBInCglpbWFnZV9pZHMYASABKAsyEi52aWdpbC52MS5JbWFnZUlkc0gAEicKBmZpbHRlchgCIAEoCzIVLnZpZ2lsLnYxLkltYWdlRmlsdGVySAASKAoIcHJpb3JpdHkYAyABKA4yFi52aWdpbC52MS5TY2FuUHJpb3JpdHkSDQoFZm9yY2UYBCABKAhCCAoGdGFyZ2V0IqkBCgVCYXRjaBIKCgJpZBgBIAEoCRINCgV0b3RhbBgCIAEoDRIOCgZxdWV1ZWQYAyABKA0SDwoHcnVubmluZxgEIAEoDRIRCgljb21wbGV0ZWQYBSABKA0SDgoGZmFpbGVkGAYgASgNEhEKCWNhbmNlbGxlZBgHIAEoDRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIyChBCdWxrU2NhblJlc3BvbnNlEh4KBWJhdGNoGAEgASgLMg8udmlnaWwudjEuQmF0Y2giHQoPR2V0QmF0Y2hSZXF1ZXN0EgoKAmlkGAEgASgJIjIKEEdldEJhdGNoUmVzcG9uc2USHgoFYmF0Y2gYASABKAsyDy52aWdpbC52MS5CYXRjaCIgChJDYW5jZWxCYXRjaFJlcXVlc3QSCgoCaWQYASABKAkiNQoTQ2FuY2VsQmF0Y2hSZXNwb25zZRIeCgViYXRjaBgBIAEoCzIPLnZpZ2lsLnYxLkJhdGNoIh4KEFdhdGNoU2NhblJlcXVlc3QSCgoCaWQYASABKAkiWwoRV2F0Y2hTY2FuUmVzcG9uc2USHAoEc2NhbhgBIAEoCzIOLnZpZ2lsLnYxLlNjYW4SKAoIcHJvZ3Jlc3MYAiABKAsyFi52aWdpbC52MS5TY2FuUHJvZ3Jlc3MiPwoSR2V0U2NhbkRpZmZSZXF1ZXN0EgoKAmlkGAEgASgJEg4KBmN1cnNvchgCIAEoCRINCgVsaW1pdBgDIAEoDSKKAQoKTmV3RmluZGluZxIiCgdmaW5kaW5nGAEgASgLMhEudmlnaWwudjEuRmluZGluZxIdChBwcmV2aW91c192ZXJzaW9uGAIgASgJSACIAQESJAoGcmVhc29uGAMgASgOMhQudmlnaWwudjEuRGlmZlJlYXNvbkITChFfcHJldmlvdXNfdmVyc2lvbiKiAQoPUmVzb2x2ZWRGaW5kaW5nEiIKB2ZpbmRpbmcYASABKAsyES52aWdpbC52MS5GaW5kaW5nEh4KEWluc3RhbGxlZF92ZXJzaW9uGAIgASgJSACIAQESDwoHcmVtb3ZlZBgDIAEoCBIkCgZyZWFzb24YBCABKA4yFC52aWdpbC52MS5EaWZmUmVhc29uQhQKEl9pbnN0YWxsZWRfdmVyc2lvbiKtAgoTR2V0U2NhbkRpZmZSZXNwb25zZRIcCgRzY2FuGAEgASgLMg4udmlnaWwudjEuU2NhbhIgCghwcmV2aW91cxgCIAEoCzIOLnZpZ2lsLnYxLlNjYW4SLAoKbmV3X2NvdW50cxgDIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzEjEKD3Jlc29sdmVkX2NvdW50cxgEIAEoCzIYLnZpZ2lsLnYxLlNldmVyaXR5Q291bnRzEioKDG5ld19maW5kaW5ncxgFIAMoCzIULnZpZ2lsLnYxLk5ld0ZpbmRpbmcSNAoRcmVzb2x2ZWRfZmluZGluZ3MYBiADKAsyGS52aWdpbC52MS5SZXNvbHZlZEZpbmRpbmcSEwoLbmV4dF9jdXJzb3IYByABKAkqqAEKClNjYW5TdGF0dXMSGwoXU0NBTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJTQ0FOX1NUQVRVU19RVUVVRUQQARIXChNTQ0FOX1NUQVRVU19SVU5OSU5HEAISGQoVU0NBTl9TVEFUVVNfQ09NUExFVEVEEAMSFgoSU0NBTl9TVEFUVVNfRkFJTEVEEAQSGQoVU0NBTl9TVEFUVVNfQ0FOQ0VMTEVEEAUqlQEKDFNjYW5Qcmlvcml0eRIdChlTQ0FOX1BSSU9SSVRZX1VOU1BFQ0lGSUVEEAASGwoXU0NBTl9QUklPUklUWV9TQ0hFRFVMRUQQARIUChBTQ0FOX1BSSU9SSVRZX0NJEAISGAoUU0NBTl9QUklPUklUWV9NQU5VQUwQAxIZChVTQ0FOX1BSSU9SSVRZX1JFTUFUQ0gQBCqsAQoKRGlmZlJlYXNvbhIbChdESUZGX1JFQVNPTl9VTlNQRUNJRklFRBAAEh0KGURJRkZfUkVBU09OX1BBQ0tBR0VfQURERUQQARIfChtESUZGX1JFQVNPTl9QQUNLQUdFX1JFTU9WRUQQAhIfChtESUZGX1JFQVNPTl9WRVJTSU9OX0NIQU5HRUQQAxIgChxESUZGX1JFQVNPTl9EQVRBQkFTRV9DSEFOR0VEEAQyxQQKC1NjYW5TZXJ2aWNlEkcKCkNyZWF0ZVNjYW4SGy52aWdpbC52MS5DcmVhdGVTY2FuUmVxdWVzdBocLnZpZ2lsLnYxLkNyZWF0ZVNjYW5SZXNwb25zZRI+CgdHZXRTY2FuEhgudmlnaWwudjEuR2V0U2NhblJlcXVlc3QaGS52aWdpbC52MS5HZXRTY2FuUmVzcG9uc2USRwoKQ2FuY2VsU2NhbhIbLnZpZ2lsLnYxLkNhbmNlbFNjYW5SZXF1ZXN0GhwudmlnaWwudjEuQ2FuY2VsU2NhblJlc3BvbnNlEkEKCEJ1bGtTY2FuEhkudmlnaWwudjEuQnVsa1NjYW5SZXF1ZXN0GhoudmlnaWwudjEuQnVsa1NjYW5SZXNwb25zZRJBCghHZXRCYXRjaBIZLnZpZ2lsLnYxLkdldEJhdGNoUmVxdWVzdBoaLnZpZ2lsLnYxLkdldEJhdGNoUmVzcG9uc2USSgoLQ2FuY2VsQmF0Y2gSHC52aWdpbC52MS5DYW5jZWxCYXRjaFJlcXVlc3QaHS52aWdpbC52MS5DYW5jZWxCYXRjaFJlc3BvbnNlEkYKCVdhdGNoU2NhbhIaLnZpZ2lsLnYxLldhdGNoU2NhblJlcXVlc3QaGy52aWdpbC52MS5XYXRjaFNjYW5SZXNwb25zZTABEkoKC0dldFNjYW5EaWZmEhwudmlnaWwudjEuR2V0U2NhbkRpZmZSZXF1ZXN0Gh0udmlnaWwudjEuR2V0U2NhbkRpZmZSZXNwb25zZWIGcHJvdG8z',
     [file_google_protobuf_timestamp, file_vigil_v1_image, file_vigil_v1_model],
   );
 
@@ -552,6 +552,165 @@ export const WatchScanResponseSchema: GenMessage<WatchScanResponse> =
   messageDesc(file_vigil_v1_scan, 18);
 
 /**
+ * @generated from message vigil.v1.GetScanDiffRequest
+ */
+export type GetScanDiffRequest = Message<'vigil.v1.GetScanDiffRequest'> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * the previous page's next_cursor; empty for the first page
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+
+  /**
+   * entries per page, 1 to 1000; 0: 100
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message vigil.v1.GetScanDiffRequest.
+ * Use `create(GetScanDiffRequestSchema)` to create a new message.
+ */
+export const GetScanDiffRequestSchema: GenMessage<GetScanDiffRequest> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_scan, 19);
+
+/**
+ * A finding of the scan that the previous scan did not have.
+ *
+ * @generated from message vigil.v1.NewFinding
+ */
+export type NewFinding = Message<'vigil.v1.NewFinding'> & {
+  /**
+   * @generated from field: vigil.v1.Finding finding = 1;
+   */
+  finding?: Finding | undefined;
+
+  /**
+   * the package's version in the previous scan; absent when it had no such package
+   *
+   * @generated from field: optional string previous_version = 2;
+   */
+  previousVersion?: string | undefined;
+
+  /**
+   * @generated from field: vigil.v1.DiffReason reason = 3;
+   */
+  reason: DiffReason;
+};
+
+/**
+ * Describes the message vigil.v1.NewFinding.
+ * Use `create(NewFindingSchema)` to create a new message.
+ */
+export const NewFindingSchema: GenMessage<NewFinding> = /*@__PURE__*/ messageDesc(file_vigil_v1_scan, 20);
+
+/**
+ * A finding of the previous scan that the scan no longer has.
+ *
+ * @generated from message vigil.v1.ResolvedFinding
+ */
+export type ResolvedFinding = Message<'vigil.v1.ResolvedFinding'> & {
+  /**
+   * as the previous scan found it
+   *
+   * @generated from field: vigil.v1.Finding finding = 1;
+   */
+  finding?: Finding | undefined;
+
+  /**
+   * the package's version in this scan, which resolved it ("Fixed In"); absent when the package is gone
+   *
+   * @generated from field: optional string installed_version = 2;
+   */
+  installedVersion?: string | undefined;
+
+  /**
+   * the package is no longer in the image
+   *
+   * @generated from field: bool removed = 3;
+   */
+  removed: boolean;
+
+  /**
+   * @generated from field: vigil.v1.DiffReason reason = 4;
+   */
+  reason: DiffReason;
+};
+
+/**
+ * Describes the message vigil.v1.ResolvedFinding.
+ * Use `create(ResolvedFindingSchema)` to create a new message.
+ */
+export const ResolvedFindingSchema: GenMessage<ResolvedFinding> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_scan, 21);
+
+/**
+ * @generated from message vigil.v1.GetScanDiffResponse
+ */
+export type GetScanDiffResponse = Message<'vigil.v1.GetScanDiffResponse'> & {
+  /**
+   * @generated from field: vigil.v1.Scan scan = 1;
+   */
+  scan?: Scan | undefined;
+
+  /**
+   * the scan compared against; absent for the first completed scan of the image (everything is new)
+   *
+   * @generated from field: vigil.v1.Scan previous = 2;
+   */
+  previous?: Scan | undefined;
+
+  /**
+   * over the whole diff, not this page
+   *
+   * @generated from field: vigil.v1.SeverityCounts new_counts = 3;
+   */
+  newCounts?: SeverityCounts | undefined;
+
+  /**
+   * @generated from field: vigil.v1.SeverityCounts resolved_counts = 4;
+   */
+  resolvedCounts?: SeverityCounts | undefined;
+
+  /**
+   * new entries first, then resolved ones, each worst first
+   *
+   * @generated from field: repeated vigil.v1.NewFinding new_findings = 5;
+   */
+  newFindings: NewFinding[];
+
+  /**
+   * @generated from field: repeated vigil.v1.ResolvedFinding resolved_findings = 6;
+   */
+  resolvedFindings: ResolvedFinding[];
+
+  /**
+   * empty on the last page
+   *
+   * @generated from field: string next_cursor = 7;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message vigil.v1.GetScanDiffResponse.
+ * Use `create(GetScanDiffResponseSchema)` to create a new message.
+ */
+export const GetScanDiffResponseSchema: GenMessage<GetScanDiffResponse> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_scan, 22);
+
+/**
  * @generated from enum vigil.v1.ScanStatus
  */
 export enum ScanStatus {
@@ -616,12 +775,64 @@ export enum ScanPriority {
    * @generated from enum value: SCAN_PRIORITY_MANUAL = 3;
    */
   MANUAL = 3,
+
+  /**
+   * below scheduled: re-evaluation of stored inventories after a vulnerability database update (never user-chosen)
+   *
+   * @generated from enum value: SCAN_PRIORITY_REMATCH = 4;
+   */
+  REMATCH = 4,
 }
 
 /**
  * Describes the enum vigil.v1.ScanPriority.
  */
 export const ScanPrioritySchema: GenEnum<ScanPriority> = /*@__PURE__*/ enumDesc(file_vigil_v1_scan, 1);
+
+/**
+ * Why a finding of a scan diff is new or resolved.
+ *
+ * @generated from enum vigil.v1.DiffReason
+ */
+export enum DiffReason {
+  /**
+   * @generated from enum value: DIFF_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * new: the package was not in the previous scan
+   *
+   * @generated from enum value: DIFF_REASON_PACKAGE_ADDED = 1;
+   */
+  PACKAGE_ADDED = 1,
+
+  /**
+   * resolved: the package is gone
+   *
+   * @generated from enum value: DIFF_REASON_PACKAGE_REMOVED = 2;
+   */
+  PACKAGE_REMOVED = 2,
+
+  /**
+   * the package's version changed
+   *
+   * @generated from enum value: DIFF_REASON_VERSION_CHANGED = 3;
+   */
+  VERSION_CHANGED = 3,
+
+  /**
+   * same package and version: the vulnerability data changed (a rematch, a newer snapshot)
+   *
+   * @generated from enum value: DIFF_REASON_DATABASE_CHANGED = 4;
+   */
+  DATABASE_CHANGED = 4,
+}
+
+/**
+ * Describes the enum vigil.v1.DiffReason.
+ */
+export const DiffReasonSchema: GenEnum<DiffReason> = /*@__PURE__*/ enumDesc(file_vigil_v1_scan, 2);
 
 /**
  * Scheduling, cancelling and watching scans.
@@ -695,5 +906,17 @@ export const ScanService: GenService<{
     methodKind: 'server_streaming';
     input: typeof WatchScanRequestSchema;
     output: typeof WatchScanResponseSchema;
+  };
+  /**
+   * What changed since the image's previous completed scan (the same digest's): the findings of a completed
+   * scan that scan did not have and those it had that are gone, one page at a time (REST GET /scans/{id}/diff).
+   * FAILED_PRECONDITION (CP_SCAN_NOT_COMPLETED) for a scan that is not completed.
+   *
+   * @generated from rpc vigil.v1.ScanService.GetScanDiff
+   */
+  getScanDiff: {
+    methodKind: 'unary';
+    input: typeof GetScanDiffRequestSchema;
+    output: typeof GetScanDiffResponseSchema;
   };
 }> = /*@__PURE__*/ serviceDesc(file_vigil_v1_scan, 0);

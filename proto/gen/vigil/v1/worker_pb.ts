@@ -26,9 +26,209 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_vigil_v1_worker: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'ChV2aWdpbC92MS93b3JrZXIucHJvdG8SCHZpZ2lsLnYxIkYKD0NsYWltSm9iUmVxdWVzdBIPCgdzY2FuX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SEQoJd29ya2VyX2lkGAMgASgJIl0KEENsYWltSm9iUmVzcG9uc2USDwoHcHJvY2VlZBgBIAEoCBIkCgZzdGF0dXMYAiABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEhIKCmRiX3ZlcnNpb24YAyABKAki+AIKDVJlcG9ydFJlcXVlc3QSDwoHc2Nhbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEioKB3N0YXJ0ZWQYAyABKAsyFy52aWdpbC52MS5SZXBvcnRTdGFydGVkSAASKgoIcHJvZ3Jlc3MYBCABKAsyFi52aWdpbC52MS5TY2FuUHJvZ3Jlc3NIABItCglpbnZlbnRvcnkYBSABKAsyGC52aWdpbC52MS5JbnZlbnRvcnlDaHVua0gAEisKCGZpbmRpbmdzGAYgASgLMhcudmlnaWwudjEuRmluZGluZ3NDaHVua0gAEi4KCWNvbXBsZXRlZBgHIAEoCzIZLnZpZ2lsLnYxLlJlcG9ydENvbXBsZXRlZEgAEigKBmZhaWxlZBgIIAEoCzIWLnZpZ2lsLnYxLlJlcG9ydEZhaWxlZEgAEi4KCWNhbmNlbGxlZBgJIAEoCzIZLnZpZ2lsLnYxLlJlcG9ydENhbmNlbGxlZEgAQgcKBWV2ZW50ImYKDVJlcG9ydFN0YXJ0ZWQSEQoJd29ya2VyX2lkGAEgASgJEi4KCnN0YXJ0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmRiX3ZlcnNpb24YAyABKAkirgEKDkludmVudG9yeUNodW5rEgsKA3NlcRgBIAEoDRIkCghhcnRpZmFjdBgCIAEoCzISLnZpZ2lsLnYxLkFydGlmYWN0Eh8KAm9zGAMgASgLMhMudmlnaWwudjEuT3NSZWxlYXNlEiMKCHBhY2thZ2VzGAQgAygLMhEudmlnaWwudjEuUGFja2FnZRIjCgh1bmtub3ducxgFIAMoCzIRLnZpZ2lsLnYxLlVua25vd24iawoNRmluZGluZ3NDaHVuaxILCgNzZXEYASABKA0SIwoIZmluZGluZ3MYAiADKAsyES52aWdpbC52MS5GaW5kaW5nEigKCHdhcm5pbmdzGAMgAygLMhYudmlnaWwudjEuTWF0Y2hXYXJuaW5nItQBCg9SZXBvcnRDb21wbGV0ZWQSLwoLZmluaXNoZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3BhcnRpYWwYAiABKAgSEAoIcGFja2FnZXMYAyABKA0SEAoIZmluZGluZ3MYBCABKA0SGAoQaW52ZW50b3J5X2NodW5rcxgFIAEoDRIXCg9maW5kaW5nc19jaHVua3MYBiABKA0SKAoGY291bnRzGAcgASgLMhgudmlnaWwudjEuU2V2ZXJpdHlDb3VudHMiQAoMUmVwb3J0RmFpbGVkEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgiIQoPUmVwb3J0Q2FuY2VsbGVkEg4KBnJlYXNvbhgBIAEoCSJHCg5SZXBvcnRSZXNwb25zZRIkCgZzdGF0dXMYASABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEg8KB2lnbm9yZWQYAiABKAgi4gEKB1NjYW5Kb2ISDwoHc2Nhbl9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSEAoIaW1hZ2VfaWQYAyABKAkSEQoJaW1hZ2VfcmVmGAQgASgJEg4KBmRpZ2VzdBgFIAEoCRISCgpkYl92ZXJzaW9uGAYgASgJEigKCHByaW9yaXR5GAcgASgOMhYudmlnaWwudjEuU2NhblByaW9yaXR5Ei0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMYXR0ZW1wdF9iYXNlGAkgASgNIj8KDENhbmNlbFNpZ25hbBIPCgdzY2FuX2lkGAEgASgJEg4KBm9yZ19pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkykQEKDVdvcmtlclNlcnZpY2USQQoIQ2xhaW1Kb2ISGS52aWdpbC52MS5DbGFpbUpvYlJlcXVlc3QaGi52aWdpbC52MS5DbGFpbUpvYlJlc3BvbnNlEj0KBlJlcG9ydBIXLnZpZ2lsLnYxLlJlcG9ydFJlcXVlc3QaGC52aWdpbC52MS5SZXBvcnRSZXNwb25zZSgBYgZwcm90bzM',
+    'ChV2aWdpbC92MS93b3JrZXIucHJvdG8SCHZpZ2lsLnYxIksKE0NsYWltUmVtYXRjaFJlcXVlc3QSEAoIYmF0Y2hfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoDRIRCgl3b3JrZXJfaWQYAyABKAkibAoUQ2xhaW1SZW1hdGNoUmVzcG9uc2USDwoHcHJvY2VlZBgBIAEoCBISCgpkYl92ZXJzaW9uGAIgASgJEi8KC2ludmVudG9yaWVzGAMgAygLMhoudmlnaWwudjEuUmVtYXRjaEludmVudG9yeSJZChBSZW1hdGNoSW52ZW50b3J5Eg0KBWluZGV4GAEgASgNEg8KB29zX2pzb24YAiABKAkSFQoNcGFja2FnZXNfanNvbhgDIAEoCRIOCgZpbWFnZXMYBCABKA0isgEKFFJlcG9ydFJlbWF0Y2hSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SEQoJd29ya2VyX2lkGAMgASgJEhIKCmRiX3ZlcnNpb24YBCABKAkSKAoHcmVzdWx0cxgFIAMoCzIXLnZpZ2lsLnYxLlJlbWF0Y2hSZXN1bHQSJgoGZmFpbGVkGAYgASgLMhYudmlnaWwudjEuUmVwb3J0RmFpbGVkIkMKDVJlbWF0Y2hSZXN1bHQSDQoFaW5kZXgYASABKA0SIwoIZmluZGluZ3MYAiADKAsyES52aWdpbC52MS5GaW5kaW5nIjcKFVJlcG9ydFJlbWF0Y2hSZXNwb25zZRIPCgdpZ25vcmVkGAEgASgIEg0KBXNjYW5zGAIgASgNIkYKD0NsYWltSm9iUmVxdWVzdBIPCgdzY2FuX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKA0SEQoJd29ya2VyX2lkGAMgASgJIl0KEENsYWltSm9iUmVzcG9uc2USDwoHcHJvY2VlZBgBIAEoCBIkCgZzdGF0dXMYAiABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEhIKCmRiX3ZlcnNpb24YAyABKAki+AIKDVJlcG9ydFJlcXVlc3QSDwoHc2Nhbl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgNEioKB3N0YXJ0ZWQYAyABKAsyFy52aWdpbC52MS5SZXBvcnRTdGFydGVkSAASKgoIcHJvZ3Jlc3MYBCABKAsyFi52aWdpbC52MS5TY2FuUHJvZ3Jlc3NIABItCglpbnZlbnRvcnkYBSABKAsyGC52aWdpbC52MS5JbnZlbnRvcnlDaHVua0gAEisKCGZpbmRpbmdzGAYgASgLMhcudmlnaWwudjEuRmluZGluZ3NDaHVua0gAEi4KCWNvbXBsZXRlZBgHIAEoCzIZLnZpZ2lsLnYxLlJlcG9ydENvbXBsZXRlZEgAEigKBmZhaWxlZBgIIAEoCzIWLnZpZ2lsLnYxLlJlcG9ydEZhaWxlZEgAEi4KCWNhbmNlbGxlZBgJIAEoCzIZLnZpZ2lsLnYxLlJlcG9ydENhbmNlbGxlZEgAQgcKBWV2ZW50ImYKDVJlcG9ydFN0YXJ0ZWQSEQoJd29ya2VyX2lkGAEgASgJEi4KCnN0YXJ0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmRiX3ZlcnNpb24YAyABKAkirgEKDkludmVudG9yeUNodW5rEgsKA3NlcRgBIAEoDRIkCghhcnRpZmFjdBgCIAEoCzISLnZpZ2lsLnYxLkFydGlmYWN0Eh8KAm9zGAMgASgLMhMudmlnaWwudjEuT3NSZWxlYXNlEiMKCHBhY2thZ2VzGAQgAygLMhEudmlnaWwudjEuUGFja2FnZRIjCgh1bmtub3ducxgFIAMoCzIRLnZpZ2lsLnYxLlVua25vd24iawoNRmluZGluZ3NDaHVuaxILCgNzZXEYASABKA0SIwoIZmluZGluZ3MYAiADKAsyES52aWdpbC52MS5GaW5kaW5nEigKCHdhcm5pbmdzGAMgAygLMhYudmlnaWwudjEuTWF0Y2hXYXJuaW5nItQBCg9SZXBvcnRDb21wbGV0ZWQSLwoLZmluaXNoZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3BhcnRpYWwYAiABKAgSEAoIcGFja2FnZXMYAyABKA0SEAoIZmluZGluZ3MYBCABKA0SGAoQaW52ZW50b3J5X2NodW5rcxgFIAEoDRIXCg9maW5kaW5nc19jaHVua3MYBiABKA0SKAoGY291bnRzGAcgASgLMhgudmlnaWwudjEuU2V2ZXJpdHlDb3VudHMiQAoMUmVwb3J0RmFpbGVkEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIRCglyZXRyeWFibGUYAyABKAgiIQoPUmVwb3J0Q2FuY2VsbGVkEg4KBnJlYXNvbhgBIAEoCSJHCg5SZXBvcnRSZXNwb25zZRIkCgZzdGF0dXMYASABKA4yFC52aWdpbC52MS5TY2FuU3RhdHVzEg8KB2lnbm9yZWQYAiABKAgi8wEKB1NjYW5Kb2ISDwoHc2Nhbl9pZBgBIAEoCRIOCgZvcmdfaWQYAiABKAkSEAoIaW1hZ2VfaWQYAyABKAkSEQoJaW1hZ2VfcmVmGAQgASgJEg4KBmRpZ2VzdBgFIAEoCRISCgpkYl92ZXJzaW9uGAYgASgJEigKCHByaW9yaXR5GAcgASgOMhYudmlnaWwudjEuU2NhblByaW9yaXR5Ei0KCXF1ZXVlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMYXR0ZW1wdF9iYXNlGAkgASgNEg8KB3JlbWF0Y2gYCiABKAgiPwoMQ2FuY2VsU2lnbmFsEg8KB3NjYW5faWQYASABKAkSDgoGb3JnX2lkGAIgASgJEg4KBnJlYXNvbhgDIAEoCTKyAgoNV29ya2VyU2VydmljZRJBCghDbGFpbUpvYhIZLnZpZ2lsLnYxLkNsYWltSm9iUmVxdWVzdBoaLnZpZ2lsLnYxLkNsYWltSm9iUmVzcG9uc2USPQoGUmVwb3J0EhcudmlnaWwudjEuUmVwb3J0UmVxdWVzdBoYLnZpZ2lsLnYxLlJlcG9ydFJlc3BvbnNlKAESTQoMQ2xhaW1SZW1hdGNoEh0udmlnaWwudjEuQ2xhaW1SZW1hdGNoUmVxdWVzdBoeLnZpZ2lsLnYxLkNsYWltUmVtYXRjaFJlc3BvbnNlElAKDVJlcG9ydFJlbWF0Y2gSHi52aWdpbC52MS5SZXBvcnRSZW1hdGNoUmVxdWVzdBofLnZpZ2lsLnYxLlJlcG9ydFJlbWF0Y2hSZXNwb25zZWIGcHJvdG8z',
     [file_google_protobuf_timestamp, file_vigil_v1_model, file_vigil_v1_scan],
   );
+
+/**
+ * @generated from message vigil.v1.ClaimRematchRequest
+ */
+export type ClaimRematchRequest = Message<'vigil.v1.ClaimRematchRequest'> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * @generated from field: uint32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: string worker_id = 3;
+   */
+  workerId: string;
+};
+
+/**
+ * Describes the message vigil.v1.ClaimRematchRequest.
+ * Use `create(ClaimRematchRequestSchema)` to create a new message.
+ */
+export const ClaimRematchRequestSchema: GenMessage<ClaimRematchRequest> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 0);
+
+/**
+ * @generated from message vigil.v1.ClaimRematchResponse
+ */
+export type ClaimRematchResponse = Message<'vigil.v1.ClaimRematchResponse'> & {
+  /**
+   * @generated from field: bool proceed = 1;
+   */
+  proceed: boolean;
+
+  /**
+   * the snapshot the rematch was started for
+   *
+   * @generated from field: string db_version = 2;
+   */
+  dbVersion: string;
+
+  /**
+   * @generated from field: repeated vigil.v1.RematchInventory inventories = 3;
+   */
+  inventories: RematchInventory[];
+};
+
+/**
+ * Describes the message vigil.v1.ClaimRematchResponse.
+ * Use `create(ClaimRematchResponseSchema)` to create a new message.
+ */
+export const ClaimRematchResponseSchema: GenMessage<ClaimRematchResponse> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 1);
+
+/**
+ * One distinct stored inventory of a rematch batch (several images may share it).
+ *
+ * @generated from message vigil.v1.RematchInventory
+ */
+export type RematchInventory = Message<'vigil.v1.RematchInventory'> & {
+  /**
+   * 0, 1, 2 ... within the claim; a result names it
+   *
+   * @generated from field: uint32 index = 1;
+   */
+  index: number;
+
+  /**
+   * the engine's OsRelease as JSON (empty: none)
+   *
+   * @generated from field: string os_json = 2;
+   */
+  osJson: string;
+
+  /**
+   * the engine's Package[] as JSON, as stored with the scan
+   *
+   * @generated from field: string packages_json = 3;
+   */
+  packagesJson: string;
+
+  /**
+   * images of the batch with this inventory
+   *
+   * @generated from field: uint32 images = 4;
+   */
+  images: number;
+};
+
+/**
+ * Describes the message vigil.v1.RematchInventory.
+ * Use `create(RematchInventorySchema)` to create a new message.
+ */
+export const RematchInventorySchema: GenMessage<RematchInventory> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 2);
+
+/**
+ * @generated from message vigil.v1.ReportRematchRequest
+ */
+export type ReportRematchRequest = Message<'vigil.v1.ReportRematchRequest'> & {
+  /**
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * @generated from field: uint32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * @generated from field: string worker_id = 3;
+   */
+  workerId: string;
+
+  /**
+   * the snapshot the worker matched against
+   *
+   * @generated from field: string db_version = 4;
+   */
+  dbVersion: string;
+
+  /**
+   * @generated from field: repeated vigil.v1.RematchResult results = 5;
+   */
+  results: RematchResult[];
+
+  /**
+   * set instead of results when the batch could not be matched
+   *
+   * @generated from field: vigil.v1.ReportFailed failed = 6;
+   */
+  failed?: ReportFailed | undefined;
+};
+
+/**
+ * Describes the message vigil.v1.ReportRematchRequest.
+ * Use `create(ReportRematchRequestSchema)` to create a new message.
+ */
+export const ReportRematchRequestSchema: GenMessage<ReportRematchRequest> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 3);
+
+/**
+ * @generated from message vigil.v1.RematchResult
+ */
+export type RematchResult = Message<'vigil.v1.RematchResult'> & {
+  /**
+   * RematchInventory.index
+   *
+   * @generated from field: uint32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: repeated vigil.v1.Finding findings = 2;
+   */
+  findings: Finding[];
+};
+
+/**
+ * Describes the message vigil.v1.RematchResult.
+ * Use `create(RematchResultSchema)` to create a new message.
+ */
+export const RematchResultSchema: GenMessage<RematchResult> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 4);
+
+/**
+ * @generated from message vigil.v1.ReportRematchResponse
+ */
+export type ReportRematchResponse = Message<'vigil.v1.ReportRematchResponse'> & {
+  /**
+   * true when the report was ignored: an older attempt, or the batch had already finished
+   *
+   * @generated from field: bool ignored = 1;
+   */
+  ignored: boolean;
+
+  /**
+   * rematch scans recorded by this report
+   *
+   * @generated from field: uint32 scans = 2;
+   */
+  scans: number;
+};
+
+/**
+ * Describes the message vigil.v1.ReportRematchResponse.
+ * Use `create(ReportRematchResponseSchema)` to create a new message.
+ */
+export const ReportRematchResponseSchema: GenMessage<ReportRematchResponse> =
+  /*@__PURE__*/
+  messageDesc(file_vigil_v1_worker, 5);
 
 /**
  * @generated from message vigil.v1.ClaimJobRequest
@@ -58,7 +258,7 @@ export type ClaimJobRequest = Message<'vigil.v1.ClaimJobRequest'> & {
  */
 export const ClaimJobRequestSchema: GenMessage<ClaimJobRequest> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 0);
+  messageDesc(file_vigil_v1_worker, 6);
 
 /**
  * @generated from message vigil.v1.ClaimJobResponse
@@ -92,7 +292,7 @@ export type ClaimJobResponse = Message<'vigil.v1.ClaimJobResponse'> & {
  */
 export const ClaimJobResponseSchema: GenMessage<ClaimJobResponse> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 1);
+  messageDesc(file_vigil_v1_worker, 7);
 
 /**
  * @generated from message vigil.v1.ReportRequest
@@ -172,7 +372,7 @@ export type ReportRequest = Message<'vigil.v1.ReportRequest'> & {
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 2);
+  messageDesc(file_vigil_v1_worker, 8);
 
 /**
  * @generated from message vigil.v1.ReportStarted
@@ -202,7 +402,7 @@ export type ReportStarted = Message<'vigil.v1.ReportStarted'> & {
  */
 export const ReportStartedSchema: GenMessage<ReportStarted> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 3);
+  messageDesc(file_vigil_v1_worker, 9);
 
 /**
  * Part of the inventory; artifact and os are set in the first chunk only.
@@ -244,7 +444,7 @@ export type InventoryChunk = Message<'vigil.v1.InventoryChunk'> & {
  */
 export const InventoryChunkSchema: GenMessage<InventoryChunk> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 4);
+  messageDesc(file_vigil_v1_worker, 10);
 
 /**
  * Part of the findings; warnings may come in any chunk.
@@ -274,7 +474,7 @@ export type FindingsChunk = Message<'vigil.v1.FindingsChunk'> & {
  */
 export const FindingsChunkSchema: GenMessage<FindingsChunk> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 5);
+  messageDesc(file_vigil_v1_worker, 11);
 
 /**
  * @generated from message vigil.v1.ReportCompleted
@@ -326,7 +526,7 @@ export type ReportCompleted = Message<'vigil.v1.ReportCompleted'> & {
  */
 export const ReportCompletedSchema: GenMessage<ReportCompleted> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 6);
+  messageDesc(file_vigil_v1_worker, 12);
 
 /**
  * @generated from message vigil.v1.ReportFailed
@@ -358,7 +558,7 @@ export type ReportFailed = Message<'vigil.v1.ReportFailed'> & {
  */
 export const ReportFailedSchema: GenMessage<ReportFailed> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 7);
+  messageDesc(file_vigil_v1_worker, 13);
 
 /**
  * @generated from message vigil.v1.ReportCancelled
@@ -376,7 +576,7 @@ export type ReportCancelled = Message<'vigil.v1.ReportCancelled'> & {
  */
 export const ReportCancelledSchema: GenMessage<ReportCancelled> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 8);
+  messageDesc(file_vigil_v1_worker, 14);
 
 /**
  * @generated from message vigil.v1.ReportResponse
@@ -403,7 +603,7 @@ export type ReportResponse = Message<'vigil.v1.ReportResponse'> & {
  */
 export const ReportResponseSchema: GenMessage<ReportResponse> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 9);
+  messageDesc(file_vigil_v1_worker, 15);
 
 /**
  * One job on the work queue (JetStream stream VIGIL_SCANS, subject vigil.scans.jobs.<priority>). The JetStream
@@ -464,13 +664,21 @@ export type ScanJob = Message<'vigil.v1.ScanJob'> & {
    * @generated from field: uint32 attempt_base = 9;
    */
   attemptBase: number;
+
+  /**
+   * a rematch batch job (priority rematch): scan_id is the batch id, image_id and image_ref name the batch; the
+   * worker calls ClaimRematch and ReportRematch instead of ClaimJob and Report
+   *
+   * @generated from field: bool rematch = 10;
+   */
+  rematch: boolean;
 };
 
 /**
  * Describes the message vigil.v1.ScanJob.
  * Use `create(ScanJobSchema)` to create a new message.
  */
-export const ScanJobSchema: GenMessage<ScanJob> = /*@__PURE__*/ messageDesc(file_vigil_v1_worker, 10);
+export const ScanJobSchema: GenMessage<ScanJob> = /*@__PURE__*/ messageDesc(file_vigil_v1_worker, 16);
 
 /**
  * Published on vigil.scans.cancel (core NATS, every worker hears it): abort the scan if it runs here.
@@ -500,7 +708,7 @@ export type CancelSignal = Message<'vigil.v1.CancelSignal'> & {
  */
 export const CancelSignalSchema: GenMessage<CancelSignal> =
   /*@__PURE__*/
-  messageDesc(file_vigil_v1_worker, 11);
+  messageDesc(file_vigil_v1_worker, 17);
 
 /**
  * Called by workers to deliver the results of one scan job.
@@ -531,5 +739,27 @@ export const WorkerService: GenService<{
     methodKind: 'client_streaming';
     input: typeof ReportRequestSchema;
     output: typeof ReportResponseSchema;
+  };
+  /**
+   * A rematch batch job (ScanJob.rematch): claims the batch for this delivery attempt and returns its stored
+   * inventories, identical ones once (no image pull); proceed=false when the batch is finished or the attempt stale.
+   *
+   * @generated from rpc vigil.v1.WorkerService.ClaimRematch
+   */
+  claimRematch: {
+    methodKind: 'unary';
+    input: typeof ClaimRematchRequestSchema;
+    output: typeof ClaimRematchResponseSchema;
+  };
+  /**
+   * The batch's findings, one result per inventory of the claim (or a failure): the control plane records one
+   * completed rematch scan per image, idempotently (a redelivered batch never duplicates rows).
+   *
+   * @generated from rpc vigil.v1.WorkerService.ReportRematch
+   */
+  reportRematch: {
+    methodKind: 'unary';
+    input: typeof ReportRematchRequestSchema;
+    output: typeof ReportRematchResponseSchema;
   };
 }> = /*@__PURE__*/ serviceDesc(file_vigil_v1_worker, 0);
