@@ -41,6 +41,7 @@ describe('protos', () => {
           'GetBatch unary',
           'CancelBatch unary',
           'WatchScan server_streaming',
+          'GetScanDiff unary',
         ],
       ],
       ['vigil.v1.VulnerabilityService', ['ListVulnerabilityImages unary']],

@@ -12,7 +12,7 @@ import {
   ImageService,
   ListImageFindingsResponseSchema,
 } from '@vigil/proto/v1/image_pb';
-import { ScanService, ScanStatus } from '@vigil/proto/v1/scan_pb';
+import { GetScanDiffResponseSchema, ScanService, ScanStatus } from '@vigil/proto/v1/scan_pb';
 import { VulnerabilityService } from '@vigil/proto/v1/vulnerability_pb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeReport, messages, wirePackage } from '../services/testdata/harness.js';
@@ -126,6 +126,12 @@ const RPCS: readonly RpcCase[] = [
     access: 'read',
     byId: true,
     call: (t, metadata) => drain(clients.scans.watchScan({ id: t.completedScanId }, { metadata })),
+  },
+  {
+    rpc: 'ScanService/GetScanDiff',
+    access: 'read',
+    byId: true,
+    call: (t, metadata) => clients.scans.getScanDiff({ id: t.completedScanId, limit: 10 }, { metadata }),
   },
   {
     rpc: 'ImageService/ListImages',
@@ -285,6 +291,10 @@ describe('malformed requests', () => {
       'GetBatch bad id': () => clients.scans.getBatch({ id: '1' }, o),
       'CancelBatch bad id': () => clients.scans.cancelBatch({ id: '1' }, o),
       'WatchScan bad id': () => drain(clients.scans.watchScan({ id: 'nope' }, o)),
+      'GetScanDiff bad id': () => clients.scans.getScanDiff({ id: "' OR 1=1 --" }, o),
+      'GetScanDiff huge limit': () => clients.scans.getScanDiff({ id: h.a.completedScanId, limit: 5000 }, o),
+      'GetScanDiff garbage cursor': () =>
+        clients.scans.getScanDiff({ id: h.a.completedScanId, cursor: 'garbage' }, o),
       'ListImages huge limit': () => clients.images.listImages({ limit: 5000 }, o),
       'ListImages garbage cursor': () => clients.images.listImages({ cursor: 'garbage' }, o),
       'ListImages unknown sort': () => clients.images.listImages({ sort: 42 }, o),
@@ -352,6 +362,35 @@ describe('answers', () => {
         ],
       },
     });
+  });
+
+  it('maps a scan diff onto the wire, and refuses the diff of a scan not completed', async () => {
+    const metadata = bearer(h.a.tokens.read);
+    const diff = toJson(
+      GetScanDiffResponseSchema,
+      await clients.scans.getScanDiff({ id: h.a.completedScanId }, { metadata }),
+    );
+    const queued = await outcome(clients.scans.getScanDiff({ id: h.a.queuedScanId }, { metadata }));
+    expect({ diff, queued }).toMatchObject({
+      diff: {
+        scan: { id: h.a.completedScanId, status: 'SCAN_STATUS_COMPLETED' },
+        newCounts: { critical: 1, high: 1, total: 2 },
+        resolvedCounts: {},
+        newFindings: [
+          {
+            finding: { id: h.a.vulnerabilityId, package: { name: 'openssl', version: '3.0.1' } },
+            reason: 'DIFF_REASON_PACKAGE_ADDED',
+          },
+          { finding: { id: 'CVE-2024-0002' }, reason: 'DIFF_REASON_PACKAGE_ADDED' },
+        ],
+      },
+      queued: 'FAILED_PRECONDITION CP_SCAN_NOT_COMPLETED',
+    });
+    expect([diff.previous, diff.resolvedFindings, diff.nextCursor]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('shows the snapshot the worker matched against next to the scheduled one (GetScan and GET /scans/{id})', async () => {

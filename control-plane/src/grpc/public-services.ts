@@ -20,6 +20,7 @@ import {
 } from '@vigil/proto/v1/image_pb';
 import { FixState, Severity as WireSeverity, type FindingSchema } from '@vigil/proto/v1/model_pb';
 import {
+  DiffReason,
   ScanPriority as WirePriority,
   ScanService,
   ScanStatus as WireStatus,
@@ -32,6 +33,7 @@ import { actorOf, type TokenPrincipal } from '../auth/principal.js';
 import { ControlPlaneError } from '../errors.js';
 import { MAX_BULK_IDS, MAX_PAGE_LIMIT, UUID_PATTERN, VULNERABILITY_ID_PATTERN } from '../http/schemas.js';
 import { grpcCalls } from '../metrics.js';
+import type { NewReason, ResolvedReason } from '../analytics/diff.js';
 import type { ImageView, ImageViewFilter, QueryService, ScanService as Scans } from '../services/api.js';
 import type { BatchRecord, ScanPriority, ScanRecord, ScanStatus } from '../services/types.js';
 import {
@@ -67,6 +69,7 @@ export const RPC_PERMISSIONS = {
     getBatch: 'read',
     cancelBatch: 'scan.cancel',
     watchScan: 'read',
+    getScanDiff: 'read',
   },
   ImageService: { listImages: 'read', getImage: 'read', listImageFindings: 'read', getSummary: 'read' },
   VulnerabilityService: { listVulnerabilityImages: 'read' },
@@ -105,6 +108,13 @@ const PRIORITY = {
   scheduled: WirePriority.SCHEDULED,
   rematch: WirePriority.REMATCH,
 } as const satisfies Record<ScanPriority, WirePriority>;
+
+const REASON = {
+  'package-added': DiffReason.PACKAGE_ADDED,
+  'package-removed': DiffReason.PACKAGE_REMOVED,
+  'version-changed': DiffReason.VERSION_CHANGED,
+  'database-changed': DiffReason.DATABASE_CHANGED,
+} as const satisfies Record<NewReason | ResolvedReason, DiffReason>;
 
 // ---- requests: wire → service arguments, checked ----
 
@@ -327,6 +337,27 @@ function scanHandlers(deps: PublicServicesDeps): ServiceHandlers<(typeof ScanSer
         throw error;
       }
     },
+    getScanDiff: unary(deps, 'GetScanDiff', p.getScanDiff, async (req, caller) => {
+      const diff = await deps.queries.scanDiff(caller.org.id, uuid(req.id, 'id'), page(req));
+      return {
+        scan: scanToWire(diff.scan),
+        ...(diff.previous ? { previous: scanToWire(diff.previous) } : {}),
+        newCounts: diff.counts.new,
+        resolvedCounts: diff.counts.resolved,
+        newFindings: diff.new.map((e) => ({
+          finding: findingToWire(e.finding),
+          ...(e.previousVersion !== null ? { previousVersion: e.previousVersion } : {}),
+          reason: REASON[e.reason],
+        })),
+        resolvedFindings: diff.resolved.map((e) => ({
+          finding: findingToWire(e.finding),
+          ...(e.installedVersion !== null ? { installedVersion: e.installedVersion } : {}),
+          removed: e.removed,
+          reason: REASON[e.reason],
+        })),
+        nextCursor: diff.nextCursor ?? '',
+      };
+    }),
   };
 }
 
