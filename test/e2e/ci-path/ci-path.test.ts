@@ -441,6 +441,10 @@ describe('vigil remote-scan', () => {
       const image = pushed[0]!;
       const timedOut = await remoteScan(image.reference, ['--timeout', '3s']);
       const scanId = /scan (\S+) of /.exec(timedOut.stderr)?.[1] ?? '';
+      // held mid-download until release(): running from the worker's claim on
+      await waitFor('the scan to run', async () =>
+        (await api(tokens.read, 'GET', `/scans/${scanId}`)).body.status === 'running' ? true : undefined,
+      );
       const badWaits = await Promise.all(
         ['abc', '-1', '1.5'].map(
           async (w) => (await api(tokens.read, 'GET', `/scans/${scanId}?wait=${w}`)).body.code,
