@@ -162,5 +162,6 @@ export function answerError(
 
 function describeNetworkError(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ? `${cause.code} ${cause.message ?? ''}`.trim() : (e as Error).message;
+  if (cause?.code) return `${cause.code} ${cause.message ?? ''}`.trim();
+  return cause?.message ?? (e as Error).message;
 }
