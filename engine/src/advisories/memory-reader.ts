@@ -131,6 +131,7 @@ export class MemoryAdvisoryReader implements AdvisoryReader {
     return out;
   }
 
+  /** As SnapshotReader.affectedEach; this reader has no clear-above versions, so it never skips. */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,

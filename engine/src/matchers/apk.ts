@@ -16,4 +16,8 @@ export const apkMatcher: Matcher = {
     (env.distro?.namespaces ?? []).map((namespace) => ({ namespace, packageName: pkg.srcName || pkg.name })),
   vulnerable: (pkg, affected, env) =>
     decideRow(pkg.srcVersion || pkg.version, affected, env.distro?.scheme ?? 'apk', env.versions),
+  installed: (pkg, env) => ({
+    scheme: env.distro?.scheme ?? 'apk',
+    versions: [pkg.srcVersion || pkg.version],
+  }),
 };

@@ -14,6 +14,8 @@ import type { MatchWarning } from '../model/finding.js';
 import type { Package } from '../model/package.js';
 import type { AdvisoryReader } from '../vulndb/types.js';
 import type { SchemeId } from '../versions/types.js';
+import { compareParsed } from '../versions/registry.js';
+import { ParsedVersions } from './decide.js';
 import { hitOf, type Hit } from './group.js';
 import type { LookupKey, Matcher, MatchEnv } from './types.js';
 
@@ -127,33 +129,53 @@ export function claimAndDecide(
     if (hits) claims.push(scheme ? { pkg, hits, scheme } : { pkg, hits });
     hits = scheme = installedInvalid = undefined;
   };
-  reader.affectedEach(lookups, (j, rows) => {
-    namespacesWithRows.add(lookups[j]!.namespace);
+  // a key whose every row is clear for the package (its clear-above version below the package's
+  // versions) is not even decoded
+  const versions = env.versions ?? new ParsedVersions();
+  const skip = (j: number, scheme: SchemeId, version: string): boolean => {
     const c = keyClaim[j]!;
-    if (c !== current) {
-      close();
-      current = c;
+    const installed = owners[c]!.installed?.(pkgs[c]!, env);
+    if (!installed || installed.scheme !== scheme || installed.versions.length === 0) return false;
+    const bound = versions.get(scheme, version);
+    if (!bound) return false;
+    for (const raw of installed.versions) {
+      const v = versions.installed(scheme, raw);
+      if (!v || compareParsed(v, bound) <= 0) return false;
     }
-    const pkg = pkgs[c]!;
-    const matcher = owners[c]!;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      const verdict = matcher.vulnerable(pkg, row, env);
-      if (verdict.kind === 'clear') continue;
-      if (verdict.kind === 'unknown') {
-        if (verdict.installedInvalid) installedInvalid ??= verdict.reason;
-        else if (invalid.advisories++ === 0)
-          invalid.first = `${row.vulnId} (${row.source ?? '?'} ${row.namespace}/${row.packageName}): ${verdict.reason}`;
-        continue;
+    namespacesWithRows.add(lookups[j]!.namespace);
+    return true;
+  };
+  reader.affectedEach(
+    lookups,
+    (j, rows) => {
+      namespacesWithRows.add(lookups[j]!.namespace);
+      const c = keyClaim[j]!;
+      if (c !== current) {
+        close();
+        current = c;
       }
-      if (verdict.kind === 'affected') scheme ??= verdict.scheme;
-      hits ??= new Map();
-      const hit = hitOf(row, verdict);
-      const same = hits.get(row.vulnId);
-      if (same) same.push(hit);
-      else hits.set(row.vulnId, [hit]);
-    }
-  });
+      const pkg = pkgs[c]!;
+      const matcher = owners[c]!;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        const verdict = matcher.vulnerable(pkg, row, env);
+        if (verdict.kind === 'clear') continue;
+        if (verdict.kind === 'unknown') {
+          if (verdict.installedInvalid) installedInvalid ??= verdict.reason;
+          else if (invalid.advisories++ === 0)
+            invalid.first = `${row.vulnId} (${row.source ?? '?'} ${row.namespace}/${row.packageName}): ${verdict.reason}`;
+          continue;
+        }
+        if (verdict.kind === 'affected') scheme ??= verdict.scheme;
+        hits ??= new Map();
+        const hit = hitOf(row, verdict);
+        const same = hits.get(row.vulnId);
+        if (same) same.push(hit);
+        else hits.set(row.vulnId, [hit]);
+      }
+    },
+    skip,
+  );
   close();
   if (invalid.advisories)
     warnings.push({

@@ -17,4 +17,8 @@ export const dpkgMatcher: Matcher = {
     (env.distro?.namespaces ?? []).map((namespace) => ({ namespace, packageName: pkg.srcName || pkg.name })),
   vulnerable: (pkg, affected, env) =>
     decideRow(pkg.srcVersion || pkg.version, affected, env.distro?.scheme ?? 'deb', env.versions),
+  installed: (pkg, env) => ({
+    scheme: env.distro?.scheme ?? 'deb',
+    versions: [pkg.srcVersion || pkg.version],
+  }),
 };

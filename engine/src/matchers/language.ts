@@ -36,6 +36,7 @@ export function languageMatcher(spec: LanguageSpec): Matcher {
     query: (pkg) => (pkg.name ? [{ namespace: spec.ecosystem, packageName: normalize(pkg.name) }] : []),
     vulnerable: (pkg, row, env) =>
       row.extra?.repository !== undefined ? CLEAR : decideRow(pkg.version, row, scheme, env.versions),
+    installed: (pkg) => ({ scheme, versions: [pkg.version] }),
   };
 }
 

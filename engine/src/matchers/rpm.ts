@@ -76,4 +76,9 @@ export const rpmMatcher: Matcher = {
       ? decideRow(pkg.srcVersion || pkg.version, row, env.distro?.scheme ?? 'rpm', env.versions)
       : CLEAR;
   },
+  // binary rows compare the binary's version, the others the source's
+  installed: (pkg, env) => ({
+    scheme: env.distro?.scheme ?? 'rpm',
+    versions: [pkg.srcVersion || pkg.version, pkg.version],
+  }),
 };

@@ -71,4 +71,11 @@ export interface Matcher {
   query(pkg: Package, env: MatchEnv): LookupKey[];
   /** decides one row returned for one of the package's keys */
   vulnerable(pkg: Package, affected: AffectedPackage, env: MatchEnv): RowVerdict;
+  /**
+   * Optional: the versions `vulnerable` compares rows against and their scheme, for a matcher
+   * whose every verdict is CLEAR or decideRow(one of these versions, row, scheme). The core then
+   * skips the rows of a key whose clear-above version is below all of them (vulndb/clear-above.ts:
+   * every such row is clear for them); undefined: never skipped.
+   */
+  installed?(pkg: Package, env: MatchEnv): { scheme: SchemeId; versions: readonly string[] } | undefined;
 }

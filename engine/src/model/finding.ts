@@ -39,6 +39,7 @@ export interface Finding {
   epssPercentile: number | null;
   title?: string;
   description?: string;
+  /** `references`, `cwes` and `cvss` may be shared with other findings of the vulnerability: read-only */
   references: string[];
   cwes: string[];
   published?: string;

@@ -11,10 +11,12 @@
  * (`JSON.stringify(JSON.parse(t)) === t` for any text `JSON.stringify` produced).
  *
  * Elements are in (vuln_id, source, json) order, SQLite BINARY collation (they are written from
- * an ORDER BY), which is the order the content hash and `reader.affected` use.
+ * an ORDER BY), which is the order the content hash and `reader.affected` use. Each row also
+ * carries its clear-above version (clear-above.ts; NULL when there is none).
  */
 import type { Database } from 'better-sqlite3';
 import { EngineError } from '../errors.js';
+import { clearAbove } from './clear-above.js';
 import { KeyFilter } from './key-filter.js';
 
 /** One entry as the content hash and the staging table see it. */
@@ -80,14 +82,18 @@ export function* packedEntries(db: Database, path: string): Generator<AffectedEn
  * @returns the number of packed rows (distinct keys) written
  */
 export function writePacked(db: Database, entries: Iterable<AffectedEntry>): number {
-  const insert = db.prepare('INSERT INTO affected (namespace, package, rows) VALUES (?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO affected (namespace, package, clear_scheme, clear_above, rows) VALUES (?, ?, ?, ?, ?)',
+  );
   let namespace: string | undefined;
   let packageName = '';
   let parts: string[] = [];
   let written = 0;
   const flush = () => {
     if (namespace === undefined) return;
-    insert.run(namespace, packageName, `[${parts.join(',')}]`);
+    const rows = `[${parts.join(',')}]`;
+    const clear = clearAbove(namespace, JSON.parse(rows) as unknown[]);
+    insert.run(namespace, packageName, clear?.scheme ?? null, clear?.version ?? null, rows);
     written++;
   };
   for (const e of entries) {
@@ -124,6 +130,29 @@ export function readKeyFilter(db: Database, path: string): KeyFilter {
   if (!(bits instanceof Uint8Array) || typeof probes !== 'number' || !KeyFilter.valid(bits, probes))
     throw corrupt(path, 'the package key filter is missing or damaged');
   return new KeyFilter(bits, probes);
+}
+
+/** True when every packed row's stored clear-above version is the one its entries give (clear-above.ts). */
+export function clearAboveMatches(db: Database): boolean {
+  const rows = db
+    .prepare('SELECT namespace, clear_scheme, clear_above, rows FROM affected')
+    .raw()
+    .iterate() as IterableIterator<[string, string | null, string | null, string]>;
+  try {
+    for (const [namespace, scheme, version, text] of rows) {
+      let entries: unknown;
+      try {
+        entries = JSON.parse(text);
+      } catch {
+        return false;
+      }
+      const clear = Array.isArray(entries) ? clearAbove(namespace, entries) : undefined;
+      if ((clear?.scheme ?? null) !== scheme || (clear?.version ?? null) !== version) return false;
+    }
+    return true;
+  } finally {
+    rows.return?.();
+  }
 }
 
 /** True when the stored key filter is exactly the one the packed keys give. @throws ENG_DB_CORRUPT */

@@ -7,7 +7,8 @@
  * snapshot's content hash), schemaVersion, builtAt, size, sha256 (of the file bytes) }.
  * Import checks the file's size and sha256 against the manifest, that the snapshot's stored version
  * equals the manifest's, that the version recomputed from the rows equals both, and that the
- * derived tables (package key filter, vulnerability summaries) are the ones its rows give.
+ * derived data (package key filter, clear-above versions, vulnerability summaries) is what its
+ * rows give.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -19,7 +20,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { EngineError, isEngineError } from '../errors.js';
 import { commitTemp, tempPathFor } from './atomic-file.js';
-import { keyFilterMatches } from './affected-pack.js';
+import { clearAboveMatches, keyFilterMatches } from './affected-pack.js';
 import { recomputeVersion } from './content-hash.js';
 import { acquireDbLock } from './lock.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
@@ -72,6 +73,8 @@ export function verifySnapshot(path: string): SnapshotMeta {
       );
     if (!guardSqlite(path, () => keyFilterMatches(db, path)))
       throw new EngineError('ENG_DB_CORRUPT', `${path}: its package key filter does not match its rows`);
+    if (!guardSqlite(path, () => clearAboveMatches(db)))
+      throw new EngineError('ENG_DB_CORRUPT', `${path}: its clear-above versions do not match its rows`);
     if (!guardSqlite(path, () => summariesMatch(db)))
       throw new EngineError('ENG_DB_CORRUPT', `${path}: its vulnerability summaries do not match its rows`);
     return meta;

@@ -23,6 +23,7 @@ import { readKeyFilter } from './affected-pack.js';
 import type { KeyFilter } from './key-filter.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
 import { decodeSummary, type VulnSummary } from './summary.js';
+import type { SchemeId } from '../versions/types.js';
 import type { AdvisoryReader, SnapshotMeta } from './types.js';
 
 /** A packed element: the AffectedPackage without `namespace` and `packageName`. */
@@ -37,7 +38,7 @@ export class SnapshotReader implements AdvisoryReader {
   private readonly metadata: SnapshotMeta;
   private readonly filter: KeyFilter;
   private readonly st: Record<
-    'affected' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss' | 'summary',
+    'affected' | 'affectedClear' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss' | 'summary',
     Statement
   >;
 
@@ -61,6 +62,9 @@ export class SnapshotReader implements AdvisoryReader {
     this.filter = guardSqlite(path, () => readKeyFilter(db, path));
     this.st = guardSqlite(path, () => ({
       affected: db.prepare('SELECT rows FROM affected WHERE namespace = ? AND package = ?').pluck(),
+      affectedClear: db
+        .prepare('SELECT clear_scheme, clear_above, rows FROM affected WHERE namespace = ? AND package = ?')
+        .raw(),
       vulns: db.prepare('SELECT source, json FROM vulnerabilities WHERE id = ? ORDER BY source').raw(),
       aliasOf: db.prepare('SELECT DISTINCT alias FROM aliases WHERE id = ?').pluck(),
       aliasTo: db.prepare('SELECT DISTINCT id FROM aliases WHERE alias = ?').pluck(),
@@ -92,9 +96,19 @@ export class SnapshotReader implements AdvisoryReader {
 
   /** Affected records for these keys, with `source` filled in; duplicate keys are looked up once. @throws ENG_DB_CORRUPT */
   affected(keys: readonly { namespace: Namespace; packageName: string }[]): AffectedPackage[] {
+    const seen = new Set<string>();
     const out: AffectedPackage[] = [];
-    this.read(keys, new Set(), (_, rows) => {
-      for (const row of rows) out.push(row);
+    guardSqlite(this.path, () => {
+      for (const { namespace, packageName } of keys) {
+        // most keys end at the filter; only the others need the duplicate check
+        if (!this.filter.mayHave(namespace, packageName)) continue;
+        const k = `${namespace}\u0000${packageName}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const text = this.st.affected.get(namespace, packageName) as string | undefined;
+        if (text === undefined) continue;
+        for (const row of this.decode(namespace, packageName, text)) out.push(row);
+      }
     });
     return out;
   }
@@ -102,44 +116,47 @@ export class SnapshotReader implements AdvisoryReader {
   /**
    * `affected`, handed over key by key as the rows are read: `visit(i, rows)` for each key
    * `keys[i]` that has rows, in key order; a key given more than once is handed over at each of
-   * its positions (read again: nothing is kept between keys). @throws ENG_DB_CORRUPT
+   * its positions (read again: nothing is kept between keys). With `skip`, a key whose row has a
+   * clear-above version (clear-above.ts) is first offered to `skip(i, scheme, version)`: when it
+   * returns true the rows are not decoded and not handed over. @throws ENG_DB_CORRUPT
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,
-  ): void {
-    this.read(keys, undefined, visit);
-  }
-
-  /** Reads each key's rows; with `seen`, a key already read is skipped. */
-  private read(
-    keys: readonly { namespace: Namespace; packageName: string }[],
-    seen: Set<string> | undefined,
-    visit: (index: number, rows: AffectedPackage[]) => void,
+    skip?: (index: number, scheme: SchemeId, version: string) => boolean,
   ): void {
     guardSqlite(this.path, () => {
       for (let i = 0; i < keys.length; i++) {
         const { namespace, packageName } = keys[i]!;
-        // most keys end at the filter; only the others need the duplicate check
         if (!this.filter.mayHave(namespace, packageName)) continue;
-        if (seen) {
-          const k = `${namespace}\u0000${packageName}`;
-          if (seen.has(k)) continue;
-          seen.add(k);
+        let text: string | undefined;
+        if (skip) {
+          const row = this.st.affectedClear.get(namespace, packageName) as
+            [SchemeId | null, string | null, string] | undefined;
+          if (row === undefined) continue;
+          if (row[0] !== null && row[1] !== null && skip(i, row[0], row[1])) continue;
+          text = row[2];
+        } else {
+          text = this.st.affected.get(namespace, packageName) as string | undefined;
+          if (text === undefined) continue;
         }
-        const text = this.st.affected.get(namespace, packageName) as string | undefined;
-        if (text === undefined) continue;
-        const list = JSON.parse(text) as PackedAffected[];
-        if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
-        for (const a of list) {
-          if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
-          // assigning onto the parsed object is cheaper than spreading it into a new one
-          a.namespace = namespace;
-          a.packageName = packageName;
-        }
-        if (list.length) visit(i, list as AffectedPackage[]);
+        const rows = this.decode(namespace, packageName, text);
+        if (rows.length) visit(i, rows);
       }
     });
+  }
+
+  /** A packed row's entries as AffectedPackages (key columns assigned). @throws ENG_DB_CORRUPT */
+  private decode(namespace: string, packageName: string, text: string): AffectedPackage[] {
+    const list = JSON.parse(text) as PackedAffected[];
+    if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
+    for (const a of list) {
+      if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);
+      // assigning onto the parsed object is cheaper than spreading it into a new one
+      a.namespace = namespace;
+      a.packageName = packageName;
+    }
+    return list as AffectedPackage[];
   }
 
   private corrupt(namespace: string, packageName: string): EngineError {

@@ -10,16 +10,18 @@ import type {
   Vulnerability,
 } from '../model/vulnerability.js';
 import type { FeedCheckpoint } from '../feeds/types.js';
+import type { SchemeId } from '../versions/types.js';
 import type { VulnSummary } from './summary.js';
 
 export type { VulnSummary } from './summary.js';
 
 /**
- * Layout version of the snapshot file. 3: a `summaries` table, one row per id with what matching
+ * Layout version of the snapshot file. 4: `affected` rows carry their clear-above version
+ * (clear-above.ts). 3: a `summaries` table, one row per id with what matching
  * reads of it. 2: `affected` packed one row per (namespace, package) with a key filter (1: one row
  * per entry). The content hash definition did not change.
  */
-export const SNAPSHOT_SCHEMA_VERSION = 3;
+export const SNAPSHOT_SCHEMA_VERSION = 4;
 
 export interface SourceMeta {
   name: string;
@@ -65,6 +67,12 @@ export interface AdvisoryReader {
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
     visit: (index: number, rows: AffectedPackage[]) => void,
+    /**
+     * offered a key's clear-above version (in a scheme) when the reader has one: true means no
+     * entry of the key can apply to the caller, whose rows are then not handed over (a reader
+     * without such versions never asks)
+     */
+    skip?: (index: number, scheme: SchemeId, version: string) => boolean,
   ): void;
   /** every source's record for these ids, keyed by id */
   vulnerabilities(ids: readonly string[]): Map<string, { source: string; vulnerability: Vulnerability }[]>;
