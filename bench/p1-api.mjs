@@ -498,6 +498,14 @@ export async function benchP1({ runs = 3 } = {}) {
     VIGIL_WORKER_TOKEN: randomBytes(24).toString('base64url'),
     VIGIL_HOST: '127.0.0.1',
     VIGIL_LOG_LEVEL: 'warn',
+    // VIGIL_BENCH_P1_CPU_PROF=<dir>: the control plane writes a V8 CPU profile there when it stops
+    // (bench/cpu-prof-preload.mjs; summarise with bench/cpuprofile-top.mjs)
+    ...(process.env.VIGIL_BENCH_P1_CPU_PROF
+      ? {
+          NODE_OPTIONS: `--import ${join(ROOT, 'bench', 'cpu-prof-preload.mjs')}`,
+          VIGIL_CPU_PROF_DIR: process.env.VIGIL_BENCH_P1_CPU_PROF,
+        }
+      : {}),
   };
   const paramsFile = join(tmp, 'params.json');
   writeFileSync(

@@ -1,7 +1,7 @@
 /** The logger factory's redaction, on the shapes credentials take in log records. */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.js';
+import { createLogger, lazyChildLogger } from './logger.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -69,5 +69,34 @@ describe('createLogger', () => {
       setCookie: { 'set-cookie': '[redacted]' },
       component: 'http',
     });
+  });
+});
+
+describe('lazyChildLogger', () => {
+  it('logs like a pino child (bindings, redaction) and is made only when an enabled level is used', () => {
+    const { lines, logger } = capture();
+    logger.level = 'warn';
+    let made = 0;
+    const parent = Object.assign(Object.create(logger) as typeof logger, {
+      child: (...args: Parameters<typeof logger.child>) => (made++, logger.child(...args)),
+    });
+    const log = lazyChildLogger(parent, { reqId: 'req-1' }, {});
+    log.info({ token: 'vgl_secret' }, 'not logged');
+    log.debug('not logged');
+    expect({ made, lines: lines.length, level: log.level }).toEqual({ made: 0, lines: 0, level: 'warn' });
+    log.error({ token: 'vgl_secret', code: 'CP_X' }, 'request failed');
+    log.warn('again');
+    expect(made).toBe(1);
+    expect(lines.map(({ time: _t, pid: _p, hostname: _h, ...rest }) => rest)).toEqual([
+      {
+        level: 50,
+        service: 'vigil-control-plane',
+        reqId: 'req-1',
+        token: '[redacted]',
+        code: 'CP_X',
+        msg: 'request failed',
+      },
+      { level: 40, service: 'vigil-control-plane', reqId: 'req-1', msg: 'again' },
+    ]);
   });
 });
