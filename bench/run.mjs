@@ -17,8 +17,10 @@
  * - P1-P4 platform benches (control plane, fleet, dispatch, cancel): bench/p*.mjs.
  * - B4 shared layer cache (issue #6): a worker scanning an image whose layers another worker already
  *   scanned (NATS object store) vs that first, cold scan (bench/b4-shared-cache.mjs). ≤ 0.10×.
+ * - R1 rematch (issue #6): 10,000 stored inventories of 300 packages re-evaluated through the queue, a
+ *   worker and the stores vs matchInventory of the same 3M packages in-process (bench/r1-rematch.mjs). ≤ 2×.
  *
- * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [P1…P4] [B4] [--no-fail] [--runs N]` (default: all, 3 runs).
+ * Usage: `node bench/run.mjs [B1] [B2] [B3] [M1] [D1] [D2] [P1…P4] [B4] [R1] [--no-fail] [--runs N]` (default: all, 3 runs).
  * Prints a markdown table (with child CPU time, and the load average as a noise hint), writes
  * bench/.work/results.json, exits 1 when a target fails
  * (unless --no-fail). Fixture images are built on first use (see fixtures.mjs).
@@ -35,6 +37,7 @@ import { benchP2 } from './p2-fleet.mjs';
 import { benchP3 } from './p3-dispatch.mjs';
 import { benchP4 } from './p4-cancel.mjs';
 import { benchB4 } from './b4-shared-cache.mjs';
+import { benchR1 } from './r1-rematch.mjs';
 import { bestOf, fmtMiB, fmtSeconds, runChild, summarizeReport, warmPageCache } from './measure.mjs';
 import process from 'node:process';
 
@@ -46,9 +49,11 @@ const noFail = argv.includes('--no-fail');
 const runsAt = argv.indexOf('--runs');
 const RUNS = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
 const asked = argv
-  .filter((a, i) => /^[BMDP]\d$/i.test(a) && argv[i - 1] !== '--runs')
+  .filter((a, i) => /^[BMDPR]\d$/i.test(a) && argv[i - 1] !== '--runs')
   .map((a) => a.toUpperCase());
-const selected = asked.length ? asked : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2', 'P1', 'P2', 'P3', 'P4', 'B4'];
+const selected = asked.length
+  ? asked
+  : ['B1', 'B2', 'B3', 'M1', 'D1', 'D2', 'P1', 'P2', 'P3', 'P4', 'B4', 'R1'];
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 const scanArgs = (input, extra) => [CLI, 'image', '--input', input, '--format', 'json', '-q', ...extra];
@@ -242,6 +247,8 @@ const BENCHES = {
   P3: () => benchP3({ runs: RUNS }),
   P4: () => benchP4(),
   B4: () => benchB4({ runs: RUNS }),
+  // rematch (issue #6): one run by default (its floor matches 3M packages); docs/performance.md "Rematch"
+  R1: () => benchR1({ runs: argv.includes('--runs') ? RUNS : 1 }),
 };
 
 if (!existsSync(CLI)) {

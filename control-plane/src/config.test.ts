@@ -39,7 +39,7 @@ describe('loadServerConfig', () => {
       insecureRegistries: [],
       demo: true,
       drainTimeoutMs: 30_000,
-      rematchBatchSize: 25,
+      rematchBatchSize: 100,
       logLevel: 'info',
       dbSync: {
         dir: '/srv/.vigil-data/db/snapshots',
@@ -87,7 +87,7 @@ describe('loadServerConfig', () => {
       insecureRegistries: [],
       demo: false,
       drainTimeoutMs: 30_000,
-      rematchBatchSize: 25,
+      rematchBatchSize: 100,
       logLevel: 'debug',
       dbSync: {
         dir: '/srv/state/db/snapshots',

@@ -175,7 +175,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'VIGIL_REMATCH_BATCH_SIZE',
     programs: SERVERS,
-    default: '25',
+    default: '100',
     description:
       'images per rematch batch (1-1000): a new snapshot re-evaluates stored inventories in batches of this size, queued below scheduled scans',
   },
@@ -564,7 +564,7 @@ export function loadServerConfig(
     insecureRegistries: r.list('VIGIL_INSECURE_REGISTRIES'),
     demo: !fleet && r.bool('VIGIL_DEMO', true),
     drainTimeoutMs: r.int('VIGIL_DRAIN_TIMEOUT', 30, 0, 3_600) * 1_000,
-    rematchBatchSize: r.int('VIGIL_REMATCH_BATCH_SIZE', 25, 1, 1_000),
+    rematchBatchSize: r.int('VIGIL_REMATCH_BATCH_SIZE', 100, 1, 1_000),
     logLevel: r.logLevel(),
     dbSync: r.dbSync(dataDir, cwd),
   };

@@ -1,7 +1,8 @@
 /**
  * REST routes of rematch (service.ts): POST /db/rematch starts a run against the current snapshot (db.manage),
  * GET /db/rematch/{id} shows a run's batch counts, GET /scans/{id}/rematch what a rematch scan found by
- * re-evaluation and resolved compared with the image's previous scan (an ordinary scan answers kind `scan`).
+ * re-evaluation and resolved compared with the image's previous scan (an ordinary scan answers kind `scan`),
+ * GET /images/{id}/rematch the same for the image's latest completed scan.
  */
 import type { FastifyInstance } from 'fastify';
 import { ControlPlaneError } from '../errors.js';
@@ -17,6 +18,19 @@ const change = {
     packageName: { type: 'string' },
     installedVersion: { type: 'string' },
     severity: { type: 'string' },
+  },
+} as const;
+
+const scanRematch = {
+  type: 'object',
+  required: ['scanId', 'kind', 'dbVersion', 'previousScanId', 'found', 'resolved'],
+  properties: {
+    scanId: { type: 'string' },
+    kind: { type: 'string', enum: ['scan', 'rematch'] },
+    dbVersion: { type: ['string', 'null'] },
+    previousScanId: { type: ['string', 'null'] },
+    found: { type: 'array', items: change },
+    resolved: { type: 'array', items: change },
   },
 } as const;
 
@@ -80,6 +94,27 @@ export function rematchRoutes(app: FastifyInstance, rematch: Rematch): void {
   );
 
   app.get<{ Params: { id: string } }>(
+    '/images/:id/rematch',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['images'],
+        summary:
+          "What the image's latest completed scan found by re-evaluation and resolved, when it was a rematch",
+        params: idParams,
+        response: { 200: scanRematch, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const info = await rematch.imageRematch(principal.org.id, request.params.id);
+      if (!info)
+        throw new ControlPlaneError('CP_NOT_FOUND', `image ${request.params.id} not found or never scanned`);
+      return info;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
     '/scans/:id/rematch',
     {
       config: { permission: 'read' },
@@ -88,21 +123,7 @@ export function rematchRoutes(app: FastifyInstance, rematch: Rematch): void {
         summary:
           "A rematch scan's changes against the image's previous scan: found by re-evaluation (with the DB version) and resolved",
         params: idParams,
-        response: {
-          200: {
-            type: 'object',
-            required: ['scanId', 'kind', 'dbVersion', 'previousScanId', 'found', 'resolved'],
-            properties: {
-              scanId: { type: 'string' },
-              kind: { type: 'string', enum: ['scan', 'rematch'] },
-              dbVersion: { type: ['string', 'null'] },
-              previousScanId: { type: ['string', 'null'] },
-              found: { type: 'array', items: change },
-              resolved: { type: 'array', items: change },
-            },
-          },
-          ...errorResponses,
-        },
+        response: { 200: scanRematch, ...errorResponses },
       },
     },
     async (request) => {

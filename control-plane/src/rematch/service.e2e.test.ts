@@ -32,6 +32,8 @@ let cp: ServiceInstance;
 let queue: InProcessQueue;
 let rematch: Rematch;
 let org: string;
+/** the current snapshot version */
+let current = 'db-v2';
 /** label → { imageId, scanId } of the uploaded (previous) scan */
 const images: Record<string, { imageId: string; scanId: string }> = {};
 
@@ -96,7 +98,7 @@ beforeAll(async () => {
     db: backends.db,
     analytics: backends.analytics as ClickHouseAnalyticsStore,
     dispatcher: queue,
-    dbVersion: () => 'db-v2',
+    dbVersion: () => current,
     batchSize: 3,
     maxDeliveries: 3,
   });
@@ -216,6 +218,10 @@ describe('rematch service', () => {
       ],
     });
     expect(await rematch.scanRematch(org, scanOf('c'))).toMatchObject({ found: [], resolved: [] });
+    // the image's latest scan is the rematch
+    expect(await rematch.imageRematch(org, images.b!.imageId)).toEqual(
+      await rematch.scanRematch(org, scanOf('b')),
+    );
     expect(await rematch.scanRematch(org, images.a!.scanId)).toEqual({
       scanId: images.a!.scanId,
       kind: 'scan',
@@ -283,5 +289,30 @@ describe('rematch service', () => {
     );
     expect(after).toEqual([{ status: 'failed', code: 'ENG_DB_CORRUPT', message: 'snapshot unreadable' }]);
     expect((await rematch.runStatus(run!.id))!.counts.failed).toBe(1);
+  });
+
+  it('drops a batch of an older snapshot once a newer one is current', async () => {
+    const run = await rematch.start('api');
+    const { rows } = await backends.db.query<{ id: string }>(
+      'SELECT id FROM rematch_batches WHERE run_id = $1',
+      [run!.id],
+    );
+    current = 'db-v3';
+    try {
+      expect(await rematch.claim({ batchId: rows[0]!.id, attempt: 1 })).toEqual({
+        proceed: false,
+        dbVersion: 'db-v2',
+        inventories: [],
+      });
+    } finally {
+      current = 'db-v2';
+    }
+    const { rows: after } = await backends.db.query(
+      'SELECT status, error_code AS "code", error_message AS "message" FROM rematch_batches WHERE id = $1',
+      [rows[0]!.id],
+    );
+    expect(after).toEqual([
+      { status: 'failed', code: 'CP_CONFLICT', message: 'superseded by snapshot db-v3' },
+    ]);
   });
 });

@@ -17,11 +17,11 @@
  *   delivery (report with retryable=false, or the queue's dead-job notice).
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Finding } from '@vigil/engine';
 import type { ClaimRematchRequest, ReportRematchRequest } from '@vigil/proto/v1/worker_pb';
 import type { ClickHouseDriver, Row } from '../analytics/driver.js';
-import { packageKey } from '../analytics/rows.js';
-import type { ClickHouseAnalyticsStore } from '../analytics/store.js';
+import { findingRow, packageKey, toDateTime } from '../analytics/rows.js';
 import { ControlPlaneError } from '../errors.js';
 import { findingFromWire } from '../grpc/mapping.js';
 import type { JobDispatcher, ScanJobMessage } from '../queue/types.js';
@@ -29,13 +29,13 @@ import { SILENT_LOGGER, type ServiceLogger } from '../services/logger.js';
 import type { SqlDatabase } from '../store/postgres/sql.js';
 
 /** Default images (distinct digests) per rematch batch: a user job waits at most one batch of this size. */
-export const DEFAULT_REMATCH_BATCH_SIZE = 25;
+export const DEFAULT_REMATCH_BATCH_SIZE = 100;
 /** Default interval of the watcher (new snapshot versions, unpublished batches). */
 export const DEFAULT_REMATCH_WATCH_MS = 5_000;
 
 export interface RematchOptions {
   db: SqlDatabase;
-  analytics: Pick<ClickHouseAnalyticsStore, 'appendBatch' | 'publishScans'> & { driver: ClickHouseDriver };
+  analytics: { driver: ClickHouseDriver };
   dispatcher: JobDispatcher;
   /** the current snapshot version */
   dbVersion: () => string;
@@ -88,6 +88,8 @@ interface BatchItem {
   digest: string;
   imageIds: string[];
   os: string;
+  /** sum of cityHash64 of the stored inventory's packages ('0': none): equal inventories, equal fingerprints */
+  fingerprint: string;
 }
 
 export interface Rematch {
@@ -103,6 +105,8 @@ export interface Rematch {
     request: Pick<ReportRematchRequest, 'batchId' | 'attempt' | 'dbVersion' | 'results' | 'failed'>,
   ): Promise<{ ignored: boolean; scans: number }>;
   scanRematch(orgId: string, scanId: string): Promise<ScanRematchInfo | null>;
+  /** {@link scanRematch} of the image's latest completed scan; null for an unknown or never-scanned image. */
+  imageRematch(orgId: string, imageId: string): Promise<ScanRematchInfo | null>;
   /** One watcher pass: start a run for a newly current snapshot, publish batches left unpublished. */
   tick(): Promise<void>;
   /** Starts the watcher (the version current now counts as seen). */
@@ -123,6 +127,32 @@ function attemptsWhere(orgId: string, items: readonly { scanId: string; attempt:
       attemptKeys: items.map((a) => `${a.attempt}:${a.scanId}`),
     },
   };
+}
+
+const FINDING_ROW_STRUCTURE =
+  'org_id String, attempt UInt32, severity_rank UInt8, id String, aliases Array(String), package_name String, ' +
+  'package_key String, fixable Bool, title String, finding String, scan_ids Array(String)';
+
+interface GroupSummary {
+  counts: { critical: number; high: number; medium: number; low: number; unknown: number; total: number };
+  fixable: number;
+  packages: number;
+}
+
+/** Counts of one inventory's findings as publishScans counts them: distinct by (severity, id, package). */
+function summarize(findings: readonly Finding[], packages: number): GroupSummary {
+  const counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0, total: 0 };
+  let fixable = 0;
+  const seen = new Set<string>();
+  for (const f of findings) {
+    const key = `${f.severity}\u0000${changeKey(f.id, f.package.name, packageKey(f.package))}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    counts[f.severity.toLowerCase() as keyof typeof counts] += 1;
+    counts.total += 1;
+    if (typeof f.fixedVersion === 'string') fixable += 1;
+  }
+  return { counts, fixable, packages };
 }
 
 const changeKey = (id: string, name: string, key: string) => `${id}\u0000${name}\u0000${key}`;
@@ -169,11 +199,26 @@ export function createRematch(options: RematchOptions): Rematch {
 
   const rematch: Rematch = {
     async start(trigger, dbVersion = options.dbVersion()) {
+      // each image's latest published scan, with a fingerprint of its inventory: identical inventories are sorted
+      // next to each other, so a batch holds them together and its worker matches each once
       const latest = await driver.query(
-        `SELECT org_id, scan_id, attempt, digest, os, arraySort(groupArray(image_id)) AS image_ids
-         FROM image_latest FINAL
-         GROUP BY org_id, scan_id, attempt, digest, os
-         ORDER BY org_id, scan_id`,
+        `SELECT l.org_id AS org_id, l.scan_id AS scan_id, l.attempt AS attempt, l.digest AS digest, l.os AS os,
+           l.image_ids AS image_ids, toString(f.fingerprint) AS fingerprint
+         FROM (
+           SELECT org_id, scan_id, attempt, digest, os, arraySort(groupArray(image_id)) AS image_ids
+           FROM image_latest FINAL
+           GROUP BY org_id, scan_id, attempt, digest, os
+         ) AS l
+         LEFT JOIN (
+           SELECT org_id, scan_id, attempt, sum(cityHash64(package)) AS fingerprint
+           FROM (
+             SELECT org_id, scan_id, attempt, package FROM packages
+             WHERE (org_id, scan_id, attempt) IN (SELECT org_id, scan_id, attempt FROM image_latest FINAL)
+             LIMIT 1 BY org_id, scan_id, attempt, name, package_key
+           )
+           GROUP BY org_id, scan_id, attempt
+         ) AS f ON f.org_id = l.org_id AND f.scan_id = l.scan_id AND f.attempt = l.attempt
+         ORDER BY l.org_id, l.os, fingerprint, l.scan_id`,
       );
       const byOrg = new Map<string, BatchItem[]>();
       for (const r of latest) {
@@ -186,6 +231,7 @@ export function createRematch(options: RematchOptions): Rematch {
           digest: String(r.digest),
           imageIds: (r.image_ids as string[]).map(String),
           os: String(r.os ?? ''),
+          fingerprint: String(r.fingerprint ?? '0'),
         });
         byOrg.set(orgId, items);
       }
@@ -276,11 +322,34 @@ export function createRematch(options: RematchOptions): Rematch {
           return { proceed: false, dbVersion: current ? String(current.db_version) : '', inventories: [] };
       }
       const batch = rows[0]!;
+      const current = options.dbVersion();
+      if (String(batch.db_version) !== current) {
+        // a newer snapshot is current (its own run re-evaluates these images): results of the older one completed
+        // later would replace newer ones as the images' latest scans
+        await db.query(
+          `UPDATE rematch_batches SET status = 'failed', finished_at = now(), error_code = 'CP_CONFLICT',
+             error_message = $3
+           WHERE id = $1 AND attempt = $2 AND status = 'running'`,
+          [batchId, attempt, `superseded by snapshot ${current}`],
+        );
+        log.info({ batchId, dbVersion: batch.db_version, current }, 'rematch batch superseded');
+        return { proceed: false, dbVersion: String(batch.db_version), inventories: [] };
+      }
+      const claimStarted = performance.now();
       const orgId = String(batch.org_id);
       const items = batch.items as BatchItem[];
+      // items with the same OS and inventory fingerprint share an inventory: one of them is read and matched
+      const groupOf = new Map<string, number[]>();
+      items.forEach((item, i) => {
+        const key = `${item.os}\n${item.fingerprint}`;
+        const members = groupOf.get(key);
+        if (members) members.push(i);
+        else groupOf.set(key, [i]);
+      });
+      const representatives = [...groupOf.values()].map((members) => items[members[0]!]!);
       const { where, params } = attemptsWhere(
         orgId,
-        items.map((i) => ({ scanId: i.previousScanId, attempt: i.previousAttempt })),
+        representatives.map((i) => ({ scanId: i.previousScanId, attempt: i.previousAttempt })),
       );
       const stored = await driver.query(
         `SELECT scan_id, attempt, arraySort(groupArray(package)) AS packages FROM (
@@ -291,29 +360,35 @@ export function createRematch(options: RematchOptions): Rematch {
       );
       const packagesOf = new Map(stored.map((r) => [`${r.attempt}:${r.scan_id}`, r.packages as string[]]));
       const inventories: Array<{ index: number; osJson: string; packagesJson: string; images: number }> = [];
-      const groups: number[][] = [];
-      const indexOf = new Map<string, number>();
-      items.forEach((item, i) => {
-        const packages = packagesOf.get(`${item.previousAttempt}:${item.previousScanId}`);
+      const groups: Array<{ members: number[]; packages: number }> = [];
+      for (const members of groupOf.values()) {
+        const first = items[members[0]!]!;
+        const packages = packagesOf.get(`${first.previousAttempt}:${first.previousScanId}`);
         // no stored inventory (pruned, or an image without packages): nothing to re-evaluate
-        if (!packages || packages.length === 0) return;
-        const packagesJson = `[${packages.join(',')}]`;
-        const key = `${item.os}\n${packagesJson}`;
-        let index = indexOf.get(key);
-        if (index === undefined) {
-          index = inventories.length;
-          indexOf.set(key, index);
-          inventories.push({ index, osJson: item.os, packagesJson, images: 0 });
-          groups.push([]);
-        }
-        groups[index]!.push(i);
-        inventories[index]!.images += item.imageIds.length;
-      });
+        if (!packages || packages.length === 0) continue;
+        inventories.push({
+          index: inventories.length,
+          osJson: first.os,
+          packagesJson: `[${packages.join(',')}]`,
+          images: members.reduce((n, m) => n + items[m]!.imageIds.length, 0),
+        });
+        groups.push({ members, packages: packages.length });
+      }
       await db.query(`UPDATE rematch_batches SET groups = $3 WHERE id = $1 AND attempt = $2`, [
         batchId,
         attempt,
         JSON.stringify(groups),
       ]);
+      log.info(
+        {
+          batchId,
+          attempt,
+          items: items.length,
+          inventories: inventories.length,
+          ms: Math.round(performance.now() - claimStarted),
+        },
+        'rematch batch claimed',
+      );
       return { proceed: true, dbVersion: String(batch.db_version), inventories };
     },
 
@@ -347,20 +422,28 @@ export function createRematch(options: RematchOptions): Rematch {
         log.warn({ batchId, attempt, code: failed.code }, 'rematch batch failed');
         return { ignored: false, scans: 0 };
       }
+      const phases: Record<string, number> = {};
+      let phaseStart = performance.now();
+      const phase = (name: string) => {
+        const now = performance.now();
+        phases[name] = Math.round(now - phaseStart);
+        phaseStart = now;
+      };
       const orgId = String(batch.org_id);
       const runVersion = String(batch.db_version);
       const items = batch.items as BatchItem[];
-      const groups = batch.groups as number[][];
+      const groups = batch.groups as Array<{ members: number[]; packages: number }>;
       if (results.length !== groups.length)
         throw new ControlPlaneError(
           'CP_INVALID_ARGUMENT',
           `rematch report: ${results.length} results for ${groups.length} inventories`,
         );
       const findingsOfItem = new Map<number, Finding[]>();
+      const summaryOf = new Map<Finding[], GroupSummary>();
       const seenIndexes = new Set<number>();
       for (const result of results) {
-        const members = groups[result.index];
-        if (!members || seenIndexes.has(result.index))
+        const group = groups[result.index];
+        if (!group || seenIndexes.has(result.index))
           throw new ControlPlaneError(
             'CP_INVALID_ARGUMENT',
             `rematch report: inventory ${result.index} is not due`,
@@ -369,8 +452,10 @@ export function createRematch(options: RematchOptions): Rematch {
         const findings = result.findings.map((f, i) =>
           findingFromWire(f, `results[${result.index}].findings[${i}]`),
         );
-        for (const m of members) findingsOfItem.set(m, findings);
+        summaryOf.set(findings, summarize(findings, group.packages));
+        for (const m of group.members) findingsOfItem.set(m, findings);
       }
+      phase('decodeMs');
       const done = items
         .map((item, i) => ({ item, findings: findingsOfItem.get(i) }))
         .filter((x): x is { item: BatchItem; findings: Finding[] } => x.findings !== undefined);
@@ -394,13 +479,36 @@ export function createRematch(options: RematchOptions): Rematch {
             attempt,
           },
         );
-        await analytics.appendBatch(
-          orgId,
-          done.map(({ item, findings }) => ({ scanId: item.scanId, attempt, findings })),
-        );
+        phase('copyMs');
+        // each distinct inventory's finding rows are built (checked, serialised) once and sent once with the scans
+        // that share them; ClickHouse fans them out (ARRAY JOIN)
+        const scansOfGroup = new Map<Finding[], string[]>();
+        for (const { item, findings } of done) {
+          const ids = scansOfGroup.get(findings);
+          if (ids) ids.push(item.scanId);
+          else scansOfGroup.set(findings, [item.scanId]);
+        }
+        const lines: string[] = [];
+        for (const [findings, scanIds] of scansOfGroup) {
+          findings.forEach((f, i) => {
+            const { scan_id: _scan, ...row } = findingRow(orgId, scanIds[0]!, attempt, f, i);
+            lines.push(JSON.stringify({ ...row, scan_ids: scanIds }));
+          });
+        }
+        if (lines.length > 0) {
+          await driver.exec(
+            `INSERT INTO findings (org_id, scan_id, attempt, severity_rank, id, aliases, package_name, package_key,
+               fixable, title, finding)
+             SELECT org_id, sid, attempt, severity_rank, id, aliases, package_name, package_key, fixable, title, finding
+             FROM format(JSONEachRow, '${FINDING_ROW_STRUCTURE}', {rows:String})
+             ARRAY JOIN scan_ids AS sid`,
+            { rows: lines.join('\n') },
+          );
+        }
+        phase('appendMs');
         const before = await driver.query(
           `SELECT scan_id, id, package_name, package_key, severity_rank,
-             JSONExtractString(finding, 'installedVersion') AS installed
+             JSONExtractString(package_key, 2) AS installed
            FROM findings WHERE ${where}
            LIMIT 1 BY scan_id, attempt, severity_rank, id, package_name, package_key`,
           params,
@@ -411,18 +519,36 @@ export function createRematch(options: RematchOptions): Rematch {
           list.push(r);
           beforeOf.set(String(r.scan_id), list);
         }
+        phase('beforeMs');
         const completedAt = new Date();
-        const summaries = await analytics.publishScans(
-          orgId,
-          done.map(({ item }) => ({
-            scanId: item.scanId,
+        // published as publishScans does, with the counts taken from the findings in hand (each distinct
+        // inventory's once) instead of counted back from ClickHouse: the attempt first, then its images
+        const completed = toDateTime('completedAt', completedAt);
+        const summaryRows: Row[] = [];
+        const latestRows: Row[] = [];
+        for (const { item, findings } of done) {
+          const { counts, fixable, packages } = summaryOf.get(findings)!;
+          const row = {
+            org_id: orgId,
+            scan_id: item.scanId,
             attempt,
             digest: item.digest,
-            imageIds: item.imageIds,
-            completedAt,
-            os: item.os ? JSON.parse(item.os) : null,
-          })),
-        );
+            completed_at: completed,
+            os: item.os,
+            critical: counts.critical,
+            high: counts.high,
+            medium: counts.medium,
+            low: counts.low,
+            unknown: counts.unknown,
+            fixable,
+            packages,
+          };
+          summaryRows.push(row);
+          for (const imageId of item.imageIds) latestRows.push({ ...row, image_id: imageId });
+        }
+        await driver.insert('scan_summaries', summaryRows);
+        await driver.insert('image_latest', latestRows);
+        phase('publishMs');
         const changes: Array<Record<string, string>> = [];
         done.forEach(({ item, findings }) => {
           const old = beforeOf.get(item.previousScanId) ?? [];
@@ -458,18 +584,14 @@ export function createRematch(options: RematchOptions): Rematch {
             });
           }
         });
-        const scans = done.map(({ item }, i) => ({
+        const scans = done.map(({ item, findings }) => ({
           id: item.scanId,
           image_id: item.imageIds[0],
           digest: item.digest,
           previous_scan_id: item.previousScanId,
-          summary: {
-            counts: summaries[i]!.counts,
-            fixable: summaries[i]!.fixable,
-            packages: summaries[i]!.packages,
-            os: summaries[i]!.os,
-          },
+          summary: { ...summaryOf.get(findings)!, os: item.os ? (JSON.parse(item.os) as unknown) : null },
         }));
+        phase('diffMs');
         await db.transaction(async (tx) => {
           await tx.query(
             `WITH input AS (
@@ -525,7 +647,8 @@ export function createRematch(options: RematchOptions): Rematch {
           [batchId, attempt],
         );
       }
-      log.info({ batchId, attempt, scans: done.length }, 'rematch batch completed');
+      phase('postgresMs');
+      log.info({ batchId, attempt, scans: done.length, ...phases }, 'rematch batch completed');
       return { ignored: false, scans: done.length };
     },
 
@@ -560,6 +683,16 @@ export function createRematch(options: RematchOptions): Rematch {
         found: list('found'),
         resolved: list('resolved'),
       };
+    },
+
+    async imageRematch(orgId, imageId) {
+      if (!UUID.test(imageId)) return null;
+      const { rows } = await db.query<{ scan: string | null }>(
+        `SELECT last_completed_scan_id AS scan FROM images WHERE org_id = $1 AND id = $2`,
+        [orgId, imageId],
+      );
+      const scanId = rows[0]?.scan;
+      return scanId ? rematch.scanRematch(orgId, String(scanId)) : null;
     },
 
     async tick() {

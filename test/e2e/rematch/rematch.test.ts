@@ -216,6 +216,8 @@ describe('rematch', () => {
       expect(now.filter((k) => k.startsWith('CVE-2099-0001 '))).toHaveLength(1);
       expect(now.filter((k) => k.startsWith('CVE-2021-36159 '))).toEqual([]);
       expect(now.length).toBe(findingsBefore.get(s.imageId)!.length);
+      // the image's latest scan is that rematch: its changes through the image too
+      expect((await fleet.api.call('GET', `/api/v1/images/${s.imageId}/rematch`)).body).toEqual(changes.body);
       const image = await fleet.api.call('GET', `/api/v1/images/${s.imageId}`);
       expect(image.body).toMatchObject({ lastCompletedScanId: scan.id });
     }
