@@ -7,7 +7,6 @@
 import { Command, Option } from 'commander';
 import {
   EngineError,
-  FINDING_SORTS,
   renderReport,
   type FindingSort,
   type ReportFormat,
@@ -15,7 +14,7 @@ import {
 } from '@vigil/engine/core';
 import { writeOutput } from '../output/write.js';
 import { parseDuration } from '../options.js';
-import { FORMATS, parseExitCode, parseSeverityList } from './scan.js';
+import { addGateOptions, FORMATS } from './scan.js';
 
 interface RemoteScanOpts {
   server?: string;
@@ -96,35 +95,15 @@ async function remoteScan(reference: string, opts: RemoteScanOpts): Promise<void
 }
 
 export function remoteScanCommand(): Command {
-  return new Command('remote-scan')
+  const base = new Command('remote-scan')
     .description('ask a Vigil fleet to scan a pushed image and gate on its findings (docs/ci.md)')
     .argument('<ref>', 'image reference the fleet can pull (registry/repo:tag or repo@sha256:…)')
     .option('--server <url>', 'Vigil control plane (or VIGIL_SERVER)')
     .option('--token <token>', 'API token with the `ci` scope (or VIGIL_TOKEN)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('-q, --quiet', 'no notes on stderr')
-    .option(
-      '-s, --severity <list>',
-      'severities to report and gate on, e.g. CRITICAL,HIGH',
-      parseSeverityList,
-    )
-    .option('--exit-code <n>', 'exit with N when a reported vulnerability remains (default 0)', parseExitCode)
-    .option('--ignore-unfixed', 'leave out vulnerabilities without a fixed version')
-    .option(
-      '--ignorefile <file>',
-      'ignore file (.vigilignore YAML or .trivyignore; default ./.vigilignore when present)',
-    )
-    .option(
-      '--vex <file>',
-      'OpenVEX or CycloneDX VEX document (repeatable)',
-      (v: string, p: string[] = []) => [...p, v],
-    )
-    .addOption(
-      new Option('--sort <order>', 'finding order: severity, or risk (KEV, EPSS, severity)').choices(
-        FINDING_SORTS,
-      ),
-    )
+    .option('-q, --quiet', 'no notes on stderr');
+  return addGateOptions(base)
     .addOption(
       new Option('--timeout <duration>', 'give up waiting after this long (exit 12)')
         .argParser(parseDuration)

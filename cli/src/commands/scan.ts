@@ -87,14 +87,12 @@ export function parseSeverityList(text: string, previous: Severity[] = []): Seve
   }
 }
 
-/** Options every report-producing command takes (Trivy's names where Trivy has them). */
-function addReportOptions(cmd: Command): Command {
+/**
+ * What to report and when to fail, shared by local scans and `remote-scan` (the same semantics,
+ * policy.ts): severities, exit code, unfixed, ignore file, VEX, order.
+ */
+export function addGateOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('-q, --quiet', 'no progress or notes on stderr')
-    .option('--db <file>', 'vulnerability database (default $VIGIL_DB or ~/.cache/vigil/db/vigil.db)')
-    .option('--skip-db', 'list packages only, without matching vulnerabilities')
     .option(
       '-s, --severity <list>',
       'severities to report and gate on, e.g. CRITICAL,HIGH',
@@ -115,7 +113,18 @@ function addReportOptions(cmd: Command): Command {
       new Option('--sort <order>', 'finding order: severity, or risk (KEV, EPSS, severity)').choices(
         FINDING_SORTS,
       ),
-    )
+    );
+}
+
+/** Options every report-producing command takes (Trivy's names where Trivy has them). */
+function addReportOptions(cmd: Command): Command {
+  const withDb = cmd
+    .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('-q, --quiet', 'no progress or notes on stderr')
+    .option('--db <file>', 'vulnerability database (default $VIGIL_DB or ~/.cache/vigil/db/vigil.db)')
+    .option('--skip-db', 'list packages only, without matching vulnerabilities');
+  return addGateOptions(withDb)
     .addOption(
       new Option('--severity-policy <policy>', 'whose CVSS comes first: nvd, or the distro/vendor').choices([
         'nvd',
