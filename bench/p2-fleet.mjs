@@ -17,7 +17,9 @@
  *
  * `node bench/p2-fleet.mjs [--runs N]` runs it alone; run.mjs calls `benchP2`.
  */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +27,32 @@ import { fileURLToPath } from 'node:url';
 import { controlPlaneCpuSeconds, fleetHarness, loadNow, processCpuSeconds } from './platform.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
+// VIGIL_BENCH_P2_CPU_PROF=<dir>: the control plane's V8 CPU profile of each measured window (from the
+// bulk request to the batch's end) is written there as <pid>-<n>.cpuprofile, n counting the windows in
+// the order measured (bench/cpu-prof-preload.mjs window mode; summarise with bench/cpuprofile-top.mjs)
+const PROF_DIR = process.env.VIGIL_BENCH_P2_CPU_PROF;
+const profEnv = () => {
+  if (!PROF_DIR) return {};
+  mkdirSync(PROF_DIR, { recursive: true });
+  // pid files of an earlier run name processes long gone (or reused pids): never signal those
+  for (const f of readdirSync(PROF_DIR).filter((x) => x.endsWith('.pid'))) rmSync(join(PROF_DIR, f));
+  return {
+    NODE_OPTIONS: `--import ${join(dirname(SELF), 'cpu-prof-preload.mjs')}`,
+    VIGIL_CPU_PROF_DIR: PROF_DIR,
+    VIGIL_CPU_PROF_WINDOW: '1',
+  };
+};
+/** Starts or ends a profiled window in every profiled process (SIGUSR2 toggles it). */
+const toggleProfile = () => {
+  if (!PROF_DIR) return;
+  for (const f of readdirSync(PROF_DIR).filter((x) => x.endsWith('.pid'))) {
+    try {
+      process.kill(Number.parseInt(f, 10), 'SIGUSR2');
+    } catch {
+      // a process of an earlier fleet
+    }
+  }
+};
 const IMAGES = 60;
 const WORKER_COUNTS = [1, 2, 4];
 const log = (msg) => process.stderr.write(`[bench fleet] ${msg}\n`);
@@ -37,7 +65,7 @@ const log = (msg) => process.stderr.write(`[bench fleet] ${msg}\n`);
 export async function warmFleet({ images, workers, concurrency = 1 }) {
   const harness = await fleetHarness();
   const started = performance.now();
-  const fleet = await harness.startFleet({ images, repositories: 4 });
+  const fleet = await harness.startFleet({ images, repositories: 4, controlPlaneEnv: profEnv() });
   try {
     const first = await harness.requestScans(fleet.api, fleet.images);
     const running = await Promise.all(
@@ -105,6 +133,7 @@ async function measureWorkers(fleet, n) {
       workers: workers.map((w) => processCpuSeconds(w.pid)),
     };
     const load = await loadNow();
+    toggleProfile();
     const requestedAt = Date.now();
     const bulk = await fleet.api.call('POST', '/api/v1/scans/bulk', {
       filter: { text: 'fleet/svc-' },
@@ -112,6 +141,7 @@ async function measureWorkers(fleet, n) {
     });
     if (bulk.status !== 202) throw new Error(`bulk rescan: ${bulk.status} ${JSON.stringify(bulk.body)}`);
     const counts = await waitForBatch(fleet, bulk.body.id);
+    toggleProfile();
     const completions = workers.flatMap((w) =>
       w.events
         .filter((e) => e.msg === 'scan completed' && e.line.time >= requestedAt)

@@ -2,11 +2,14 @@
  * Reading one worker Report stream (WorkerService.Report): the protocol checks and the rows it carries.
  * The first event is `started`; every message names the same scan and attempt; inventory and findings chunks
  * arrive in seq order (0, 1, 2 … each); exactly one final event (completed, failed or cancelled) ends it.
- * Chunks are appended to the analytics store under (scan, attempt) as they arrive (invisible until published).
+ * Chunk rows are buffered and appended to the analytics store under (scan, attempt) together, both tables at once
+ * (invisible until published): when the final event arrives, or earlier whenever `flushRows` rows are waiting, so a
+ * small scan costs one insert per table however many chunks it came in, and a large one's memory stays bounded.
+ * A report that ends failed or cancelled, or breaks the protocol, appends only what an earlier flush wrote.
  * A protocol violation is CP_INVALID_ARGUMENT; totals that do not match the chunks are a *truncated* report,
  * returned as such for the caller to fail the scan with.
  */
-import type { Finding, OsRelease } from '@vigil/engine/core';
+import type { Finding, OsRelease, Package } from '@vigil/engine/core';
 import type {
   ReportCancelled,
   ReportCompleted,
@@ -75,6 +78,32 @@ interface Tally {
   counts: Record<(typeof SEVERITY_KEYS)[number], number>;
 }
 
+/** Rows buffered before they are appended at once (about five chunks of the worker's default 1,000 items). */
+export const DEFAULT_FLUSH_ROWS = 5_000;
+
+/** The store's one-call append of several attempts' rows (ClickHouseAnalyticsStore.appendBatch), when it has it. */
+type BatchAppend = (
+  orgId: string,
+  batch: ReadonlyArray<{ scanId: string; attempt: number; packages?: Package[]; findings?: Finding[] }>,
+) => Promise<void>;
+
+/** Appends one attempt's buffered packages and findings: one call when the store batches, else both at once. */
+function appendRows(
+  analytics: AnalyticsStore,
+  target: ReportTarget,
+  packages: Package[],
+  findings: Finding[],
+): Promise<unknown> {
+  const { orgId, scanId, attempt } = target;
+  const batch = (analytics as AnalyticsStore & { appendBatch?: BatchAppend }).appendBatch;
+  if (typeof batch === 'function')
+    return batch.call(analytics, orgId, [{ scanId, attempt, packages, findings }]);
+  return Promise.all([
+    packages.length > 0 ? analytics.appendInventory(orgId, scanId, attempt, packages) : null,
+    findings.length > 0 ? analytics.appendFindings(orgId, scanId, attempt, findings) : null,
+  ]);
+}
+
 /**
  * Reads the rest of a stream whose `started` event was accepted, appending its rows. Resolves once the
  * client half-closed after exactly one final event; rejects with CP_INVALID_ARGUMENT for a protocol violation,
@@ -83,9 +112,20 @@ interface Tally {
 export async function readReport(
   requests: AsyncIterator<ReportRequest>,
   target: ReportTarget,
-  deps: { analytics: AnalyticsStore; events: ScanEventBus },
+  deps: { analytics: AnalyticsStore; events: ScanEventBus; flushRows?: number },
 ): Promise<ReportOutcome> {
   const { orgId, scanId, attempt } = target;
+  const flushRows = deps.flushRows ?? DEFAULT_FLUSH_ROWS;
+  let packagesDue: Package[] = [];
+  let findingsDue: Finding[] = [];
+  const flush = async (): Promise<void> => {
+    if (packagesDue.length === 0 && findingsDue.length === 0) return;
+    const [packages, findings] = [packagesDue, findingsDue];
+    packagesDue = [];
+    findingsDue = [];
+    await appendRows(deps.analytics, target, packages, findings);
+  };
+  const buffered = () => packagesDue.length + findingsDue.length;
   const tally: Tally = {
     packages: 0,
     findings: 0,
@@ -121,7 +161,8 @@ export async function readReport(
         const packages = chunk.packages.map((p, i) =>
           packageFromWire(p, `inventory[${chunk.seq}].packages[${i}]`),
         );
-        if (packages.length > 0) await deps.analytics.appendInventory(orgId, scanId, attempt, packages);
+        for (const p of packages) packagesDue.push(p);
+        if (buffered() >= flushRows) await flush();
         tally.inventoryChunks += 1;
         tally.packages += packages.length;
         break;
@@ -133,7 +174,8 @@ export async function readReport(
         const findings: Finding[] = chunk.findings.map((f, i) =>
           findingFromWire(f, `findings[${chunk.seq}].findings[${i}]`),
         );
-        if (findings.length > 0) await deps.analytics.appendFindings(orgId, scanId, attempt, findings);
+        for (const f of findings) findingsDue.push(f);
+        if (buffered() >= flushRows) await flush();
         for (const f of findings)
           tally.counts[f.severity.toLowerCase() as (typeof SEVERITY_KEYS)[number]] += 1;
         tally.findingsChunks += 1;
@@ -152,5 +194,7 @@ export async function readReport(
     }
   }
   if (!final) throw invalid('the stream ended without a completed, failed or cancelled event');
+  // a failed or cancelled attempt is never published: its rows would only take space
+  if (final.case === 'completed') await flush();
   return { final, os, truncated: final.case === 'completed' ? mismatch(final.value, tally) : null };
 }

@@ -1,0 +1,184 @@
+/**
+ * readReport's buffered appends against the real chdb analytics store: a report's chunks are written in one
+ * append per scan (both tables in one call), or every `flushRows` rows for a large one; a failed report writes
+ * nothing; a store without the batch form gets one appendInventory and one appendFindings. What is published
+ * afterwards counts every row once either way.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create } from '@bufbuild/protobuf';
+import { ReportRequestSchema, type ReportRequest } from '@vigil/proto/v1/worker_pb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnalyticsStore } from '../analytics/index.js';
+import type { AnalyticsStore } from '../analytics/types.js';
+import { createScanEventBus } from '../services/events.js';
+import { wireFinding, wirePackage, type ReportInit } from '../services/testdata/harness.js';
+import { readReport } from './worker-report.js';
+
+type Store = AnalyticsStore & { close(): Promise<void> };
+let dir: string;
+let store: Store;
+const orgId = randomUUID();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-report-buffer-'));
+  store = (await createAnalyticsStore({ path: join(dir, 'chdb') })) as Store;
+  await store.migrate();
+});
+afterAll(async () => {
+  await store?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** The store, recording the size of every append it is asked for (and then doing it). */
+function recording(base: AnalyticsStore, withBatch: boolean) {
+  const calls: Array<{ call: string; packages: number; findings: number }> = [];
+  const s = Object.create(base) as AnalyticsStore & Record<string, unknown>;
+  const batchOf = (base as unknown as Record<string, (...a: unknown[]) => Promise<void>>).appendBatch!;
+  if (withBatch) {
+    s.appendBatch = (org: string, batch: Array<{ packages?: unknown[]; findings?: unknown[] }>) => {
+      for (const b of batch)
+        calls.push({
+          call: 'appendBatch',
+          packages: b.packages?.length ?? 0,
+          findings: b.findings?.length ?? 0,
+        });
+      return batchOf.call(base, org, batch);
+    };
+  } else {
+    s.appendBatch = undefined;
+    s.appendInventory = (...args: Parameters<AnalyticsStore['appendInventory']>) => {
+      calls.push({ call: 'appendInventory', packages: args[3].length, findings: 0 });
+      return base.appendInventory(...args);
+    };
+    s.appendFindings = (...args: Parameters<AnalyticsStore['appendFindings']>) => {
+      calls.push({ call: 'appendFindings', packages: 0, findings: args[3].length });
+      return base.appendFindings(...args);
+    };
+  }
+  return { store: s as AnalyticsStore, calls };
+}
+
+const PACKAGES = Array.from({ length: 9 }, (_, i) => wirePackage(`pkg-${i}`));
+const FINDINGS = [
+  wireFinding('CVE-2024-2000', 'CRITICAL', PACKAGES[0]),
+  wireFinding('CVE-2024-2001', 'HIGH', PACKAGES[1], '2.0.0'),
+  wireFinding('CVE-2024-2002', 'HIGH', PACKAGES[2]),
+  wireFinding('CVE-2024-2003', 'LOW', PACKAGES[3]),
+];
+
+/** After `started`: three inventory chunks of three packages, two findings chunks of two, then `final`. */
+function stream(scanId: string, final: 'completed' | 'failed'): AsyncIterator<ReportRequest> {
+  const events: ReportInit['event'][] = [
+    ...[0, 1, 2].map((seq) => ({
+      case: 'inventory' as const,
+      value: {
+        seq,
+        ...(seq === 0 ? { os: { family: 'debian', version: '12' } } : {}),
+        packages: PACKAGES.slice(seq * 3, seq * 3 + 3),
+      },
+    })),
+    { case: 'progress', value: { stage: 'match', done: 1n, total: 2n } },
+    ...[0, 1].map((seq) => ({
+      case: 'findings' as const,
+      value: { seq, findings: FINDINGS.slice(seq * 2, seq * 2 + 2) },
+    })),
+    final === 'completed'
+      ? {
+          case: 'completed',
+          value: {
+            packages: 9,
+            findings: 4,
+            inventoryChunks: 3,
+            findingsChunks: 2,
+            counts: { critical: 1, high: 2, medium: 0, low: 1, unknown: 0, total: 4 },
+          },
+        }
+      : { case: 'failed', value: { code: 'WRK_PULL_FAILED', message: 'gone', retryable: false } },
+  ];
+  const requests = events.map((event) => create(ReportRequestSchema, { scanId, attempt: 1, event }));
+  return (async function* () {
+    yield* requests;
+  })();
+}
+
+async function run(final: 'completed' | 'failed', options: { withBatch?: boolean; flushRows?: number } = {}) {
+  const scanId = randomUUID();
+  const { store: s, calls } = recording(store, options.withBatch ?? true);
+  const outcome = await readReport(
+    stream(scanId, final),
+    { orgId, scanId, attempt: 1 },
+    { analytics: s, events: createScanEventBus(), flushRows: options.flushRows },
+  );
+  const summary = await store.publishScan(orgId, {
+    scanId,
+    attempt: 1,
+    digest: `sha256:${'a'.repeat(64)}`,
+    imageIds: [randomUUID()],
+    completedAt: new Date(),
+    os: outcome.os,
+  });
+  return {
+    final: outcome.final.case,
+    truncated: outcome.truncated,
+    calls,
+    published: { packages: summary.packages, counts: summary.counts, fixable: summary.fixable },
+  };
+}
+
+const PUBLISHED = {
+  packages: 9,
+  counts: { critical: 1, high: 2, medium: 0, low: 1, unknown: 0, total: 4 },
+  fixable: 1,
+};
+
+describe('readReport appends', () => {
+  it('a whole report in one append of both tables', async () => {
+    expect(await run('completed')).toEqual({
+      final: 'completed',
+      truncated: null,
+      calls: [{ call: 'appendBatch', packages: 9, findings: 4 }],
+      published: PUBLISHED,
+    });
+  });
+
+  it('every flushRows rows for a large report, the rest at the end', async () => {
+    expect(await run('completed', { flushRows: 4 })).toEqual({
+      final: 'completed',
+      truncated: null,
+      calls: [
+        { call: 'appendBatch', packages: 6, findings: 0 },
+        { call: 'appendBatch', packages: 3, findings: 2 },
+        { call: 'appendBatch', packages: 0, findings: 2 },
+      ],
+      published: PUBLISHED,
+    });
+  });
+
+  it('nothing for a failed report', async () => {
+    expect(await run('failed')).toEqual({
+      final: 'failed',
+      truncated: null,
+      calls: [],
+      published: {
+        packages: 0,
+        counts: { ...PUBLISHED.counts, critical: 0, high: 0, low: 0, total: 0 },
+        fixable: 0,
+      },
+    });
+  });
+
+  it('a store without the batch form: one appendInventory and one appendFindings', async () => {
+    expect(await run('completed', { withBatch: false })).toEqual({
+      final: 'completed',
+      truncated: null,
+      calls: [
+        { call: 'appendInventory', packages: 9, findings: 0 },
+        { call: 'appendFindings', packages: 0, findings: 4 },
+      ],
+      published: PUBLISHED,
+    });
+  });
+});
