@@ -174,7 +174,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerHandle> {
       if (delivery.job.rematch)
         return await runRematchJob(delivery, signal, {
           ...ctx,
-          snapshot: (version) => (version ? snapshots.nudge(version) : undefined, snapshots.check()),
+          snapshot: async (version) => {
+            snapshots.nudge(version);
+            await snapshots.check();
+          },
           acquire: () => snapshots.pool.acquire(),
         });
       // the job keeps this snapshot to its end, whatever is swapped in meanwhile

@@ -93,6 +93,14 @@ beforeAll(async () => {
     );
     images[label] = { imageId: image.id, scanId: scan.id };
   }
+  // an organisation whose scanning entitlement was turned off after its scan: left out of every rematch
+  const off = (await backends.stores.orgs.createOrg({ slug: 'rematch-off', name: 'Off' })).id;
+  await cp.services.scans.ingestReport(
+    off,
+    report('registry.test/off/x:1', digest('off'), [openssl], []),
+    user,
+  );
+  await backends.stores.orgs.setEntitlements(off, { scanningEnabled: false });
   queue = createInProcessQueue();
   rematch = createRematch({
     db: backends.db,
@@ -114,7 +122,7 @@ describe('rematch service', () => {
   let runId: string;
   let batches: string[];
 
-  it('queues one job per batch of the latest stored scans, below scheduled', async () => {
+  it('queues one job per batch of the latest stored scans of entitled organisations, below scheduled', async () => {
     const run = await rematch.start('snapshot');
     expect(run).toMatchObject({ dbVersion: 'db-v2', trigger: 'snapshot', images: 3, batches: 1 });
     runId = run!.id;

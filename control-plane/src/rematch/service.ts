@@ -220,9 +220,13 @@ export function createRematch(options: RematchOptions): Rematch {
          ) AS f ON f.org_id = l.org_id AND f.scan_id = l.scan_id AND f.attempt = l.attempt
          ORDER BY l.org_id, l.os, fingerprint, l.scan_id`,
       );
+      // organisations whose scanning entitlement is off get no rematch scans either
+      const { rows: enabled } = await db.query<{ id: string }>('SELECT id FROM orgs WHERE scanning_enabled');
+      const entitled = new Set(enabled.map((o) => String(o.id)));
       const byOrg = new Map<string, BatchItem[]>();
       for (const r of latest) {
         const orgId = String(r.org_id);
+        if (!entitled.has(orgId)) continue;
         const items = byOrg.get(orgId) ?? [];
         items.push({
           scanId: randomUUID(),

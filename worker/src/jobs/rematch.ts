@@ -89,14 +89,15 @@ export async function runRematchJob(
     return { outcome: 'dropped' };
   }
   let db = ctx.acquire();
-  if (claim.dbVersion && claim.dbVersion !== db.version) {
-    // the batch re-evaluates with the snapshot it was started for: fetch it first when this worker lags
+  // the batch re-evaluates with the snapshot it was started for: fetch it first when this worker lags (a check
+  // already in flight may have begun before that snapshot was published: a few checks, then go on with ours)
+  for (let check = 0; check < 3 && claim.dbVersion && claim.dbVersion !== db.version; check++) {
     db.release();
     await ctx.snapshot(claim.dbVersion).catch(() => undefined);
     db = ctx.acquire();
-    if (claim.dbVersion !== db.version)
-      log.warn({ wanted: claim.dbVersion, using: db.version }, 'rematch database version differs');
   }
+  if (claim.dbVersion && claim.dbVersion !== db.version)
+    log.warn({ wanted: claim.dbVersion, using: db.version }, 'rematch database version differs');
   try {
     return await matchAndReport(delivery, signal, ctx, db, claim.inventories, log, givenBack);
   } finally {
