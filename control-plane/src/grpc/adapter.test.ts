@@ -61,6 +61,7 @@ const scanHandlers: ServiceHandlers<(typeof ScanService)['method']> = {
   bulkScan: () => ({}),
   getBatch: () => ({}),
   cancelBatch: () => ({}),
+  getScanDiff: () => ({}),
   async *watchScan(request, ctx) {
     if (request.id === 'gone') throw new ControlPlaneError('CP_NOT_FOUND', 'scan gone not found');
     const ended = whenAborted(ctx.signal);
