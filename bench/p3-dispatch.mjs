@@ -15,7 +15,23 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { controlPlane, deleteStream, fmtMs, loadNow, NATS_URL, PG_ADMIN_URL } from './platform.mjs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  controlPlane as builtControlPlane,
+  deleteStream,
+  fmtMs,
+  loadNow,
+  NATS_URL,
+  PG_ADMIN_URL,
+} from './platform.mjs';
+
+// VIGIL_BENCH_P3_CP_DIST=<dir>: import the control plane from another build of control-plane/dist (an A/B
+// against an earlier publisher; the directory must sit inside the checkout so node_modules resolve)
+const controlPlane = (rel) =>
+  process.env.VIGIL_BENCH_P3_CP_DIST
+    ? import(pathToFileURL(join(process.env.VIGIL_BENCH_P3_CP_DIST, rel)).href)
+    : builtControlPlane(rel);
 
 const SELF = fileURLToPath(import.meta.url);
 const IMAGES = 10_000;
