@@ -20,6 +20,7 @@ import { ApiClient, waitFor } from './demo/testdata/api-client.js';
 import { DEMO_FEEDS_DIR, ensureVulnDb } from './demo/vulndb.js';
 import { SHARED_NATS_URL } from './queue/testdata/nats-server.js';
 import { startControlPlane, type ServerHandle } from './server.js';
+import { SCAN_PRIORITIES } from './services/types.js';
 import { createScratchDatabase, type ScratchDatabase } from './store/postgres/testdata/scratch-database.js';
 
 const VIGIL = fileURLToPath(new URL('../../cli/bin/vigil.js', import.meta.url));
@@ -148,7 +149,7 @@ describe('fleet: vigil control-plane + vigil worker', () => {
       findings: ['CVE-2021-44906', 'CVE-2022-25883', 'CVE-2022-37434'],
       ready: { status: 'ready', checks: { database: 'ok', analytics: 'ok', queue: 'ok', startup: 'ok' } },
       // VIGIL_QUEUE_ACK_WAIT, on the consumer of each priority
-      ackWaits: [7e9, 7e9, 7e9],
+      ackWaits: SCAN_PRIORITIES.map(() => 7e9),
       workerExit: 0,
     });
   });
