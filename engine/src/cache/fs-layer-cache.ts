@@ -38,10 +38,10 @@ const NON_ASCII = /[\u0080-\uffff]/g;
 /** `JSON.stringify(value)` with every non-ASCII UTF-16 unit escaped (a pair as two escapes, which
  * JSON.parse joins again). */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    NON_ASCII,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  const json = JSON.stringify(value);
+  // the UTF-8 length equals the length only when every unit is ASCII (most layers): no regex scan
+  if (Buffer.byteLength(json, 'utf8') === json.length) return json;
+  return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export class FsLayerCache implements LayerCache {
