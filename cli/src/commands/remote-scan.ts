@@ -5,29 +5,17 @@
  * their own codes (docs/ci.md, docs/errors.md).
  */
 import { Command, Option } from 'commander';
-import {
-  EngineError,
-  renderReport,
-  type FindingSort,
-  type ReportFormat,
-  type Severity,
-} from '@vigil/engine/core';
+import { EngineError, renderReport, type ReportFormat } from '@vigil/engine/core';
 import { writeOutput } from '../output/write.js';
 import { parseDuration } from '../options.js';
-import { addGateOptions, FORMATS } from './scan.js';
+import { addGateOptions, FORMATS, type GateOpts } from './scan.js';
 
-interface RemoteScanOpts {
+interface RemoteScanOpts extends GateOpts {
   server?: string;
   token?: string;
   format: ReportFormat;
   output?: string;
   quiet?: boolean;
-  severity?: Severity[];
-  exitCode?: number;
-  ignoreUnfixed?: boolean;
-  ignorefile?: string;
-  vex?: string[];
-  sort?: FindingSort;
   timeout: number;
   force?: boolean;
 }

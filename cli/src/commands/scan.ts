@@ -30,18 +30,22 @@ import type { VulnOutcome } from './vulns.js';
 
 export const FORMATS = REPORT_FORMATS;
 
-interface ReportOpts {
-  format: ReportFormat;
-  output?: string;
-  quiet?: boolean;
-  db?: string;
-  skipDb?: boolean;
+/** The options addGateOptions defines. */
+export interface GateOpts {
   severity?: Severity[];
   exitCode?: number;
   ignoreUnfixed?: boolean;
   ignorefile?: string;
   vex?: string[];
   sort?: FindingSort;
+}
+
+interface ReportOpts extends GateOpts {
+  format: ReportFormat;
+  output?: string;
+  quiet?: boolean;
+  db?: string;
+  skipDb?: boolean;
   severityPolicy?: 'nvd' | 'vendor';
   dbMaxAge: number;
   /** --server / VIGIL_SERVER and --token / VIGIL_TOKEN */
