@@ -12,6 +12,7 @@
  * back with a delay; an unreachable control plane gives the job back with a delay (rematches are background work
  * and a batch is small, so holding it like a scan job does would only keep a slot from user scans).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Package, ScanResult } from '@vigil/engine/core';
 import { matchInventory } from '@vigil/engine/db';
 import type { OsRelease } from '@vigil/engine';
@@ -24,6 +25,10 @@ import type { JobDelivery } from '../queue/types.js';
 import { classifyFailure } from './failure.js';
 import type { ScanJobContext } from './scan-image.js';
 import { jobStopOf, type Disposition } from './types.js';
+
+/** How long a lagging worker keeps checking for the snapshot a rematch batch names, and the pause between checks. */
+const SNAPSHOT_WAIT_MS = 20_000;
+const SNAPSHOT_RECHECK_MS = 250;
 
 export interface RematchJobContext extends Pick<
   ScanJobContext,
@@ -89,12 +94,15 @@ export async function runRematchJob(
     return { outcome: 'dropped' };
   }
   let db = ctx.acquire();
-  // the batch re-evaluates with the snapshot it was started for: fetch it first when this worker lags (a check
-  // already in flight may have begun before that snapshot was published: a few checks, then go on with ours)
-  for (let check = 0; check < 3 && claim.dbVersion && claim.dbVersion !== db.version; check++) {
+  // the batch re-evaluates with the snapshot it was started for: fetch it first when this worker lags. A check
+  // already in flight may have begun before that snapshot was published, and on a loaded machine a download
+  // can take a while: checks go on (the job's heartbeat keeps it) for up to SNAPSHOT_WAIT_MS, then ours is used
+  const deadline = Date.now() + SNAPSHOT_WAIT_MS;
+  while (claim.dbVersion && claim.dbVersion !== db.version && Date.now() < deadline && !signal.aborted) {
     db.release();
     await ctx.snapshot(claim.dbVersion).catch(() => undefined);
     db = ctx.acquire();
+    if (claim.dbVersion !== db.version) await delay(SNAPSHOT_RECHECK_MS);
   }
   if (claim.dbVersion && claim.dbVersion !== db.version)
     log.warn({ wanted: claim.dbVersion, using: db.version }, 'rematch database version differs');
