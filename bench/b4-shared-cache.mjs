@@ -16,7 +16,7 @@
  * `node bench/b4-shared-cache.mjs [--runs N]` runs it alone; run.mjs calls `benchB4`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -190,6 +190,33 @@ export async function benchB4({ runs = 3 } = {}) {
   }
 }
 
+/**
+ * With VIGIL_BENCH_B4_CPU_PROF=<dir>: a V8 CPU profile of the measured job alone (its push to its ack),
+ * written as <dir>/<scanId>.cpuprofile when `stop` is awaited (summarise with bench/cpuprofile-top.mjs).
+ */
+async function startProfiler(scanId) {
+  const dir = process.env.VIGIL_BENCH_B4_CPU_PROF;
+  if (!dir) return undefined;
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await post('Profiler.stop');
+      session.disconnect();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${scanId}.cpuprofile`), JSON.stringify(profile));
+    },
+  };
+}
+
 /** Child: one worker process runs the warm-up job, then the measured one; prints the measurement. */
 async function workerChild(options) {
   const { runWorker, createWorkerLogger } = await import('@vigil/worker');
@@ -233,9 +260,11 @@ async function workerChild(options) {
     source.push(scanJob(`${options.scanId}-warm-up`, options.warmImage));
     await settled(1);
     const before = cache.stats();
+    const profiler = await startProfiler(options.scanId);
     const pushedAt = performance.now();
     source.push(scanJob(options.scanId, options.image));
     const settlement = await settled(2);
+    await profiler?.stop();
     const after = cache.stats();
     const delta = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
     const ms = settlement.at - pushedAt;

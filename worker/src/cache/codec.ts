@@ -2,23 +2,51 @@
  * Wire form of one shared layer-cache entry: gzipped JSON `{ format, key, analysis }`. The entry names its own
  * key, so bytes stored under the wrong name are caught, and decoding checks the analysis's shape: anything that
  * does not decode to what the engine wrote is `undefined` (a miss the next put rewrites), never an exception.
+ *
+ * Entries are written all ASCII (non-ASCII characters as `\uXXXX` escapes, as the engine's local cache files
+ * are) with the envelope's fields in a fixed order, so the analysis's JSON is a byte range of the inflated entry:
+ * a bucket hit is parsed once, from a one-byte string, and its local copy is that byte range, written as it is.
+ * Entries written otherwise (raw UTF-8, other field order) still decode, through a full parse.
  */
+import { isAscii } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { LayerAnalysis } from '@vigil/engine/internal';
 
 /** bumped when the envelope changes; entries of another format are misses */
 export const ENTRY_FORMAT = 1;
 
-interface Envelope {
-  format: number;
-  key: string;
-  analysis: LayerAnalysis;
+/** An entry: its stored bytes, and the analysis's JSON text (ASCII bytes) for the local directory tier. */
+export interface EncodedEntry {
+  bytes: Buffer;
+  json: Buffer;
 }
 
-/** The stored bytes of `analysis` under `key`. */
-export function encodeEntry(key: string, analysis: LayerAnalysis): Buffer {
-  const envelope: Envelope = { format: ENTRY_FORMAT, key, analysis };
-  return gzipSync(JSON.stringify(envelope), { level: 1 });
+/** A decoded entry: a fresh analysis, and its JSON text (UTF-8 bytes) for the local directory tier. */
+export interface DecodedEntry {
+  analysis: LayerAnalysis;
+  json: Buffer;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+/** `JSON.stringify(value)` with every non-ASCII UTF-16 unit escaped (JSON.parse joins a pair's two escapes). */
+function asciiJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  // the UTF-8 length equals the length only when every unit is ASCII (most layers): no regex scan
+  if (Buffer.byteLength(json, 'utf8') === json.length) return json;
+  return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** What `JSON.stringify` of an envelope for `key` writes before the analysis (ASCII: chars are bytes). */
+const prefixOf = (key: string): string =>
+  `{"format":${ENTRY_FORMAT},"key":${JSON.stringify(key)},"analysis":`;
+
+/** The stored bytes of `analysis` under `key`, and the analysis's JSON text. */
+export function encodeEntry(key: string, analysis: LayerAnalysis): EncodedEntry {
+  const prefix = prefixOf(key);
+  // the same text as JSON.stringify({ format, key, analysis }), escaped to ASCII
+  const text = Buffer.from(`${prefix}${asciiJson(analysis)}}`, 'latin1');
+  return { bytes: gzipSync(text, { level: 1 }), json: text.subarray(prefix.length, text.length - 1) };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -41,14 +69,45 @@ function isLayerAnalysis(v: unknown): v is LayerAnalysis {
   );
 }
 
+/** JSON.parse of `bytes[start, end)`: a one-byte string when they are ASCII (faster to make and to parse). */
+function parseRange(bytes: Buffer, start: number, end: number): unknown {
+  const range = bytes.subarray(start, end);
+  return JSON.parse(range.toString(isAscii(range) ? 'latin1' : 'utf8'));
+}
+
 /** The analysis stored in `bytes` for `key`, or undefined when the bytes are not such an entry. */
-export function decodeEntry(key: string, bytes: Uint8Array): LayerAnalysis | undefined {
+export function decodeEntry(key: string, bytes: Uint8Array): DecodedEntry | undefined {
+  let text: Buffer;
+  try {
+    text = gunzipSync(bytes);
+  } catch {
+    return undefined;
+  }
+  const prefix = prefixOf(key);
+  // an entry as encodeEntry writes it: the analysis alone is parsed, and its bytes are the local copy
+  if (
+    text.length > prefix.length &&
+    text[text.length - 1] === 0x7d && // '}'
+    text.toString('latin1', 0, prefix.length) === prefix
+  ) {
+    let analysis: unknown;
+    try {
+      analysis = parseRange(text, prefix.length, text.length - 1);
+    } catch {
+      analysis = undefined; // not the analysis alone (more fields after it?): the full parse below decides
+    }
+    if (analysis !== undefined) {
+      if (!isLayerAnalysis(analysis)) return undefined;
+      return { analysis, json: text.subarray(prefix.length, text.length - 1) };
+    }
+  }
   let envelope: unknown;
   try {
-    envelope = JSON.parse(gunzipSync(bytes).toString('utf8'));
+    envelope = parseRange(text, 0, text.length);
   } catch {
     return undefined;
   }
   if (!isObject(envelope) || envelope.format !== ENTRY_FORMAT || envelope.key !== key) return undefined;
-  return isLayerAnalysis(envelope.analysis) ? envelope.analysis : undefined;
+  if (!isLayerAnalysis(envelope.analysis)) return undefined;
+  return { analysis: envelope.analysis, json: Buffer.from(JSON.stringify(envelope.analysis), 'utf8') };
 }

@@ -2,9 +2,10 @@
  * NatsLayerCache on real NATS JetStream: the shared server (a fresh bucket per test) for sharing, big entries,
  * damage and concurrent puts; a private nats-server that the outage test kills and starts again.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FsLayerCache } from '@vigil/engine/core';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Base64UrlPaddedCodec, Objm } from '@nats-io/obj';
@@ -114,6 +115,33 @@ describe('NatsLayerCache on the shared NATS server', () => {
     });
   });
 
+  it("a bucket hit's local copy is the engine's own cache file, also for non-ASCII text and over 1 MiB", async () => {
+    const a = await workerCache({ maxEntryBytes: 4 * 1024 * 1024 });
+    const b = await workerCache({ maxEntryBytes: 4 * 1024 * 1024 });
+    const text = layerAnalysis('sha256:text');
+    text.files[0]!.result.packages![0]!.name = 'mü\u{1F600}lib';
+    const big = layerAnalysis('sha256:big-local', 1.5 * 1024 * 1024); // 1.5 MiB of JSON: gzipped on disk
+    await a.put(key('1'), text);
+    await a.put(key('2'), big);
+    const hits = [await b.get(key('1')), await b.get(key('2'))];
+    await b.flush();
+    const files = (await readdir(dirs[1]!)).sort();
+    const engine = new FsLayerCache({ dir: dirs[1]! }); // the engine's local cache reading b's directory
+    expect({
+      hits,
+      files,
+      read: [await engine.get(key('1')), await engine.get(key('2'))],
+      bigGzipped: (await readFile(join(dirs[1]!, `${key('2')}.v2.json`))).readUInt16BE(0) === 0x1f8b,
+      b: b.stats(),
+    }).toEqual({
+      hits: [text, big],
+      files: [`${key('1')}.v2.json`, `${key('2')}.v2.json`],
+      read: [text, big],
+      bigGzipped: true,
+      b: stats({ hits: 2, remoteHits: 2 }),
+    });
+  });
+
   it('round-trips an entry of several chunks; one over the entry cap stays local', async () => {
     const a = await workerCache({ maxEntryBytes: 2 * 1024 * 1024 });
     const b = await workerCache({ maxEntryBytes: 2 * 1024 * 1024 });
@@ -130,7 +158,7 @@ describe('NatsLayerCache on the shared NATS server', () => {
       a: a.stats(),
       b: b.stats(),
     }).toEqual({
-      chunks: Math.ceil(encodeEntry(key('c'), big).byteLength / (512 * 1024)),
+      chunks: Math.ceil(encodeEntry(key('c'), big).bytes.byteLength / (512 * 1024)),
       big,
       huge: undefined,
       hugeFromA: huge.stats,
@@ -162,7 +190,7 @@ describe('NatsLayerCache on the shared NATS server', () => {
       /** an entry of another key stored under this one */
       async misplaced(k: string) {
         const os = await new Objm(jetstream(nc)).create(bucket);
-        await os.putBlob({ name: k }, encodeEntry(key('0'), layerAnalysis('sha256:other')));
+        await os.putBlob({ name: k }, encodeEntry(key('0'), layerAnalysis('sha256:other')).bytes);
       },
       /** chunks gone (expired or purged) under intact metadata */
       async chunksGone(k: string, writer: NatsLayerCache) {

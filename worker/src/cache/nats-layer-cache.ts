@@ -14,6 +14,7 @@ import type { NatsConnection, Status } from '@nats-io/transport-node';
 import { WorkerError } from '../errors.js';
 import { decodeEntry, encodeEntry } from './codec.js';
 import { LayerBucket } from './layer-bucket.js';
+import { putLocalJson } from './local-dir.js';
 import { ByteLru } from './memory-lru.js';
 
 export interface NatsLayerCacheOptions {
@@ -94,7 +95,7 @@ const intAtLeast = (name: string, value: number, min: number): number => {
 export class NatsLayerCache implements LayerCache {
   readonly bucket: string;
   private readonly nc: NatsConnection;
-  private readonly local: LayerCache | undefined;
+  private readonly local: FsLayerCache | undefined;
   private readonly memory: ByteLru;
   private readonly maxEntryBytes: number;
   private readonly bucketOptions: { ttlMs: number; maxBytes: number; timeoutMs: number };
@@ -162,14 +163,14 @@ export class NatsLayerCache implements LayerCache {
   }
 
   /**
-   * Copies a bucket hit to the local tier after the scan has its answer (a restart then needs no refetch). The
-   * copy is decoded afresh: the scan merges into the analysis it was given while the write is under way.
+   * Copies a bucket hit to the local tier after the scan has its answer (a restart then needs no refetch): the
+   * analysis's JSON text from the fetched entry, written as it is (no second decode, no re-encoding).
    */
-  private writeBehind(key: string, bytes: Uint8Array): void {
+  private writeBehind(key: string, json: Uint8Array): void {
     const local = this.local;
     if (!local) return;
     const write = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => local.put(key, decodeEntry(key, bytes)!))
+      .then(() => putLocalJson(local, key, json))
       .catch(() => undefined)
       .finally(() => this.localWrites.delete(write));
     this.localWrites.add(write);
@@ -178,25 +179,25 @@ export class NatsLayerCache implements LayerCache {
   async get(key: string, signal?: AbortSignal): Promise<LayerAnalysis | undefined> {
     if (!KEY_RE.test(key)) return undefined;
     const inMemory = this.memory.get(key);
-    const fromMemory = inMemory && decodeEntry(key, inMemory);
+    const fromMemory = inMemory && decodeEntry(key, inMemory)?.analysis;
     if (fromMemory) {
       this.counters.memoryHits++;
       return fromMemory;
     }
-    const fromDisk = await this.local?.get(key, signal);
+    const fromDisk = await this.local?.get(key);
     if (fromDisk) {
       this.counters.localHits++;
-      this.memory.set(key, encodeEntry(key, fromDisk));
+      this.memory.set(key, encodeEntry(key, fromDisk).bytes);
       return fromDisk;
     }
     const read = await this.remote((b) => abortable(b.read(key, signal), signal), signal);
     if (read?.kind === 'found') {
-      const analysis = decodeEntry(key, read.bytes);
-      if (analysis) {
+      const entry = decodeEntry(key, read.bytes);
+      if (entry) {
         this.counters.remoteHits++;
         this.memory.set(key, read.bytes);
-        this.writeBehind(key, read.bytes);
-        return analysis;
+        this.writeBehind(key, entry.json);
+        return entry.analysis;
       }
     }
     if (read?.kind === 'found' || read?.kind === 'damaged') {
@@ -217,9 +218,9 @@ export class NatsLayerCache implements LayerCache {
     if (!KEY_RE.test(key)) {
       throw new WorkerError('WRK_INTERNAL', `invalid layer cache key ${JSON.stringify(key)}`);
     }
-    const bytes = encodeEntry(key, value);
+    const { bytes, json } = encodeEntry(key, value);
     this.memory.set(key, bytes);
-    await this.local?.put(key, value).catch(() => undefined);
+    if (this.local) await putLocalJson(this.local, key, json).catch(() => undefined);
     if (bytes.byteLength > this.maxEntryBytes) {
       this.counters.oversized++;
       return;
