@@ -4,7 +4,8 @@
  * docker-archive written by skopeo and the same gzipped. Every form must give the golden
  * inventory, with the introducing layer of each package.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildOciLayout,
@@ -16,6 +17,7 @@ import {
 } from '../../test/harness/images.js';
 import { FsLayerCache } from '../src/cache/fs-layer-cache.js';
 import { scanImage } from '../src/scan/scan-image.js';
+import type { StackInventory } from '../src/cache/types.js';
 import type { ScanResult } from '../src/model/index.js';
 import { LAYERED_IMAGE } from './fixtures/layered-image.js';
 import { normalizeScan, type NormalInventory } from './support/inventory.js';
@@ -82,6 +84,41 @@ describe('layered image built with umoci, in every local format', () => {
       const second = await scanImage({ input: inputs['oci-archive tar']! }, { cache, onEvent });
       expect([normalizeScan(first), normalizeScan(second)]).toEqual([golden, golden]);
       expect(events).toEqual([false, false, false, true, true, true]);
+    } finally {
+      await removeTemp(dir);
+    }
+  });
+
+  it("answers a known layer stack from its merged inventory, and only when the entry's layers are the image's", async () => {
+    const dir = await makeTempDir();
+    try {
+      const cache = new FsLayerCache({ dir });
+      const first = await scanImage({ input: inputs['docker-archive']! }, { cache });
+      const [stackFile] = (await readdir(dir)).filter((n) => n.endsWith('.stack.v2.json'));
+      const path = join(dir, stackFile!);
+      const stack = JSON.parse(await readFile(path, 'utf8')) as StackInventory;
+      expect({
+        diffIds: stack.diffIds,
+        layerFiles: stack.layerFiles.length,
+        packages: stack.packages.map((p) => p.purl),
+      }).toEqual({
+        diffIds: first.artifact.layers!.map((l) => l.diffId),
+        layerFiles: 3,
+        packages: first.packages.map((p) => p.purl),
+      });
+      // the entry is what a rescan reports: a marked package shows it was read, not merged again
+      const marked: StackInventory = {
+        ...stack,
+        packages: stack.packages.map((p) => ({ ...p, license: 'marked' })),
+      };
+      await writeFile(path, JSON.stringify(marked));
+      const fromStack = await scanImage({ input: inputs['oci-archive tar']! }, { cache });
+      expect(fromStack.packages.map((p) => p.license)).toEqual(first.packages.map(() => 'marked'));
+      // an entry that names other layers (a damaged or colliding file) is not used: the layers are merged again
+      await writeFile(path, JSON.stringify({ ...marked, diffIds: [...stack.diffIds].reverse() }));
+      const merged = await scanImage({ input: inputs['oci-layout dir']! }, { cache });
+      expect(normalizeScan(merged)).toEqual(golden);
+      expect(merged.packages.some((p) => p.license === 'marked')).toBe(false);
     } finally {
       await removeTemp(dir);
     }

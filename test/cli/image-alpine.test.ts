@@ -3,12 +3,12 @@
  * packages of the image's /lib/apk/db/installed. The expectation is read from the image with the system `tar`
  * and a plain line parse here, independent of Vigil's analyzers.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runVigil } from '../support/cli.js';
+import { runVigil, VIGIL_BIN } from '../support/cli.js';
 import { hasRealdata, realdata } from '../support/realdata.js';
 
 interface Expected {
@@ -89,13 +89,33 @@ describe.skipIf(!hasRealdata)('vigil image --input alpine 3.10 docker-archive', 
     );
   });
 
+  it('keeps its exit code and says nothing when the reader of its output has gone (`vigil … | head -c 0`)', async () => {
+    const child = spawn(
+      process.execPath,
+      [VIGIL_BIN, 'image', '--input', archive, '-f', 'json', '--no-cache', '--skip-db'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout.destroy(); // the read end closes before anything is written: every write is EPIPE
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('gives the same inventory from the layer cache on a second run', async () => {
     const cacheDir = join(work, 'cache');
     const first = await runVigil(['image', '--input', archive, '-f', 'json', '--cache-dir', cacheDir]);
     const second = await runVigil(['image', '--input', archive, '-f', 'json', '--cache-dir', cacheDir]);
     const pkgs = (s: string) => (JSON.parse(s) as { packages: unknown[] }).packages;
     expect(pkgs(second.stdout)).toEqual(pkgs(first.stdout));
-    expect((await readdir(cacheDir)).filter((n) => /^[a-f0-9]{64}\./.test(n)).length).toBe(1);
+    // one entry for the single layer, one for the stack's merged inventory
+    const entries = (await readdir(cacheDir)).filter((n) => /^[a-f0-9]{64}\./.test(n));
+    expect(entries.map((n) => n.replace(/^[a-f0-9]{64}/, '<key>')).sort()).toEqual([
+      '<key>.stack.v2.json',
+      '<key>.v2.json',
+    ]);
   });
 });
 

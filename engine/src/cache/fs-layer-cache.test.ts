@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LayerAnalysis } from '../image/walk/types.js';
 import { WALK_VERSION } from '../image/walk/types.js';
 import { FsLayerCache } from './fs-layer-cache.js';
-import { layerCacheKey } from './types.js';
+import { layerCacheKey, stackCacheKey, type StackInventory } from './types.js';
 
 const analysis = (diffId: string, pad = 0): LayerAnalysis => ({
   walkVersion: WALK_VERSION,
@@ -76,6 +76,40 @@ describe('FsLayerCache', () => {
       read: await cache.get('3'.repeat(64)),
       readRaw: await cache.get('4'.repeat(64)),
     }).toEqual({ ascii: true, escaped: true, read: value, readRaw: value });
+  });
+
+  it('keeps layer stacks beside layers, each in its own file, under the same bound', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-cache-'));
+    dirs.push(dir);
+    const cache = new FsLayerCache({ dir });
+    const apk = [{ name: 'os/apk', version: 1, tags: [], required: () => false, analyze: () => ({}) }];
+    const key = stackCacheKey(['sha256:a', 'sha256:b'], apk, { maxFileSize: 1 });
+    const stack: StackInventory = {
+      diffIds: ['sha256:a', 'sha256:b'],
+      os: { family: 'alpine', version: '3.19.1' },
+      packages: [
+        { name: 'musl', version: '1.2.4-r2', ecosystem: 'apk', purl: 'pkg:apk/alpine/musl@1.2.4-r2' },
+      ],
+      unknowns: [],
+      layerFiles: [2, 1],
+    };
+    await cache.putStack(key, stack);
+    await cache.put(key, analysis('sha256:a'));
+    expect({
+      stack: await cache.getStack(key),
+      layer: await cache.get(key),
+      files: (await readdir(dir)).sort(),
+      // order matters: the same layers stacked otherwise are another stack
+      otherOrder: stackCacheKey(['sha256:b', 'sha256:a'], apk, { maxFileSize: 1 }) === key,
+    }).toEqual({
+      stack,
+      layer: analysis('sha256:a'),
+      files: [`${key}.stack.v2.json`, `${key}.v2.json`],
+      otherOrder: false,
+    });
+    const small = new FsLayerCache({ dir, maxBytes: 1 });
+    await small.evict();
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('keys change with analyzer versions', () => {

@@ -9,15 +9,18 @@
  * gzip) are misses: never read, evicted like any other entry. Non-ASCII characters are written as
  * `\uXXXX` escapes, so a file is all ASCII and reads back as a one-byte string (one layer with a
  * single non-ASCII licence or author name otherwise makes the whole text two-byte: slower to decode,
- * to parse, and twice the memory); files written before with raw UTF-8 read the same.
+ * to parse, and twice the memory); files written before with raw UTF-8 read the same. A layer
+ * stack's merged inventory (getStack/putStack) is `<key>.stack.v2.json`, in the same format and
+ * under the same bound.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { EngineError } from '../errors.js';
 import type { LayerAnalysis } from '../image/walk/types.js';
-import type { LayerCache } from './types.js';
+import type { LayerCache, StackInventory } from './types.js';
 
 export interface FsLayerCacheOptions {
   dir: string;
@@ -27,7 +30,7 @@ export interface FsLayerCacheOptions {
 
 const KEY_RE = /^[a-f0-9]{64}$/;
 /** Entry files of this and earlier formats (what eviction counts and removes). */
-const ENTRY_RE = /^[a-f0-9]{64}\.(?:v\d+\.json|json\.gz)$/;
+const ENTRY_RE = /^[a-f0-9]{64}\.(?:(?:stack\.)?v\d+\.json|json\.gz)$/;
 const FORMAT = 2;
 /** Entries up to this many bytes of JSON are stored uncompressed. */
 const PLAIN_MAX = 1024 * 1024;
@@ -53,17 +56,33 @@ export class FsLayerCache implements LayerCache {
     this.maxBytes = options.maxBytes ?? 2 * 1024 * 1024 * 1024;
   }
 
-  private file(key: string): string {
+  private file(key: string, kind?: 'stack'): string {
     if (!KEY_RE.test(key)) throw new EngineError('ENG_INVALID_ARGUMENT', `invalid layer cache key "${key}"`);
-    return join(this.dir, `${key}.v${FORMAT}.json`);
+    return join(this.dir, kind ? `${key}.${kind}.v${FORMAT}.json` : `${key}.v${FORMAT}.json`);
   }
 
   async get(key: string): Promise<LayerAnalysis | undefined> {
-    const file = this.file(key);
+    return this.read<LayerAnalysis>(this.file(key));
+  }
+
+  async put(key: string, value: LayerAnalysis): Promise<void> {
+    await this.write(this.file(key), value);
+  }
+
+  async getStack(key: string): Promise<StackInventory | undefined> {
+    return this.read<StackInventory>(this.file(key, 'stack'));
+  }
+
+  async putStack(key: string, value: StackInventory): Promise<void> {
+    await this.write(this.file(key, 'stack'), value);
+  }
+
+  private async read<T>(file: string): Promise<T | undefined> {
     try {
       const body = await readFile(file);
       const json = body.length > 2 && body.readUInt16BE(0) === GZIP_MAGIC ? gunzipSync(body) : body;
-      const value = JSON.parse(json.toString('utf8')) as LayerAnalysis;
+      // entries are written ASCII (asciiJson): Latin-1 decoding is a plain copy, UTF-8 2–3× that
+      const value = JSON.parse(json.toString(isAscii(json) ? 'latin1' : 'utf8')) as T;
       const now = new Date();
       await utimes(file, now, now).catch(() => undefined);
       return value;
@@ -72,8 +91,7 @@ export class FsLayerCache implements LayerCache {
     }
   }
 
-  async put(key: string, value: LayerAnalysis): Promise<void> {
-    const file = this.file(key);
+  private async write(file: string, value: unknown): Promise<void> {
     try {
       await mkdir(this.dir, { recursive: true });
       const tmp = join(this.dir, `.tmp-${randomUUID()}`);

@@ -1,18 +1,22 @@
 /**
  * Scans an opened image source: every layer is walked (or taken from the layer cache), the
  * layers are merged, the OS picked, purls made. Layers are walked concurrently (bounded), each
- * streaming, so memory stays flat in image size.
+ * streaming, so memory stays flat in image size. A cache that keeps layer stacks answers a
+ * known stack with its merged inventory at once (cache/types.ts).
  */
 import type { Analyzer } from '../analyzers/types.js';
 import { pickOsRelease } from '../analyzers/os/release/index.js';
-import type { LayerCache } from '../cache/types.js';
-import { layerCacheKey } from '../cache/types.js';
+import type { LayerCache, StackInventory } from '../cache/types.js';
+import { layerCacheKey, stackCacheKey } from '../cache/types.js';
 import { EngineError, isEngineError } from '../errors.js';
 import type { ImageSource, LayerDescriptor } from '../image/types.js';
 import { DEFAULT_WALK_LIMITS, type LayerAnalysis, type WalkLimits } from '../image/walk/types.js';
 import { walkDirectory } from '../image/walk/walk-directory.js';
 import { walkLayer } from '../image/walk/walk-layer.js';
+import type { OsRelease } from '../model/os.js';
+import type { Package } from '../model/package.js';
 import type { ScanResult } from '../model/scan.js';
+import type { Unknown } from '../model/unknown.js';
 import { toPurl } from '../purl/index.js';
 import type { ScanEventListener } from './events.js';
 import { mergeLayers } from './merge.js';
@@ -57,6 +61,7 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
   const limits: ScanLimits = { ...DEFAULT_WALK_LIMITS, maxImageBytes: 64 * 1024 ** 3, ...options.limits };
   const { analyzers, cache, onEvent } = options;
   let layers: LayerAnalysis[];
+  let stackKey: string | undefined;
 
   if (source.kind === 'rootfs') {
     if (!source.rootDir) throw new EngineError('ENG_INVALID_ARGUMENT', 'rootfs source without a directory');
@@ -69,6 +74,25 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
       }),
     ];
   } else {
+    const diffIds = source.layers.map((l) => l.diffId);
+    stackKey = cache?.getStack && diffIds.length ? stackCacheKey(diffIds, analyzers, limits) : undefined;
+    const stack = stackKey
+      ? await cache!.getStack!(stackKey, options.signal).catch(() => undefined)
+      : undefined;
+    if (stack && sameList(stack.diffIds, diffIds) && stack.layerFiles?.length === diffIds.length) {
+      diffIds.forEach((diffId, index) => {
+        onEvent?.({
+          type: 'layer-start',
+          index,
+          total: diffIds.length,
+          diffId,
+          size: source.layers[index]!.size,
+        });
+        const files = stack.layerFiles[index]!;
+        onEvent?.({ type: 'layer-done', index, diffId, cached: true, files, complete: true });
+      });
+      return scanResult(source, startedAt, stack.os, stack.packages, stack.unknowns, true, onEvent);
+    }
     // one controller for the whole image: the image-size guard and the caller's abort both stop every layer
     const controller = new AbortController();
     const stop = () => controller.abort(options.signal?.reason);
@@ -142,6 +166,34 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
   const merged = mergeLayers(layers);
   const os = pickOsRelease(merged.osCandidates);
   for (const p of merged.packages) p.purl = toPurl(p, os);
+  const complete = layers.every((l) => l.complete);
+  if (stackKey && complete && cache?.putStack) {
+    const stack: StackInventory = {
+      diffIds: layers.map((l) => l.diffId),
+      ...(os ? { os } : {}),
+      packages: merged.packages,
+      unknowns: merged.unknowns,
+      layerFiles: layers.map((l) => l.files.length),
+    };
+    await cache.putStack(stackKey, stack, options.signal).catch(() => undefined);
+  }
+  return scanResult(source, startedAt, os, merged.packages, merged.unknowns, complete, onEvent);
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The result of a scan of `source` that found these OS, packages and unknowns. */
+function scanResult(
+  source: ImageSource,
+  startedAt: string,
+  os: OsRelease | undefined,
+  packages: Package[],
+  unknowns: Unknown[],
+  complete: boolean,
+  onEvent: ScanEventListener | undefined,
+): ScanResult {
   const result: ScanResult = {
     artifact: {
       name: source.name,
@@ -161,9 +213,9 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
         : {}),
     },
     ...(os ? { os } : {}),
-    packages: merged.packages,
-    unknowns: merged.unknowns,
-    status: layers.every((l) => l.complete) && merged.unknowns.length === 0 ? 'succeeded' : 'partial',
+    packages,
+    unknowns,
+    status: complete && unknowns.length === 0 ? 'succeeded' : 'partial',
     startedAt,
     finishedAt: new Date().toISOString(),
   };
