@@ -29,10 +29,19 @@ import type { AdvisoryReader, SnapshotMeta } from './types.js';
 /** A packed element: the AffectedPackage without `namespace` and `packageName`. */
 type PackedAffected = Omit<AffectedPackage, 'namespace' | 'packageName'> & Partial<AffectedPackage>;
 
+/** A stored packed row: clear-above scheme and version (NULL when none), the entries' JSON text. */
+type StoredRow = [SchemeId | null, string | null, string];
+
 /** Largest memory map of the file (SQLite's own ceiling; it maps at most the file's size). */
 const MMAP_BYTES = 0x7fff0000;
 
 const unique = <T>(items: readonly T[]) => [...new Set(items)];
+
+/**
+ * Ids per summaries statement: a statement call costs several times an index probe, and 32k ids
+ * (matching 100k packages) read 2.3x faster in batches of 256 than one by one.
+ */
+const SUMMARY_BATCH = 256;
 
 export class SnapshotReader implements AdvisoryReader {
   private readonly metadata: SnapshotMeta;
@@ -70,7 +79,10 @@ export class SnapshotReader implements AdvisoryReader {
       aliasTo: db.prepare('SELECT DISTINCT id FROM aliases WHERE alias = ?').pluck(),
       kev: db.prepare('SELECT json FROM kev WHERE cve = ?').pluck(),
       epss: db.prepare('SELECT score, percentile, date FROM epss WHERE cve = ?').raw(),
-      summary: db.prepare('SELECT head, records FROM summaries WHERE id = ?').raw(),
+      // a batch of ids a statement (SUMMARY_BATCH): one SQLite call instead of one per id
+      summary: db
+        .prepare('SELECT id, head, records FROM summaries WHERE id IN (SELECT value FROM json_each(?))')
+        .raw(),
     }));
   }
 
@@ -115,10 +127,12 @@ export class SnapshotReader implements AdvisoryReader {
 
   /**
    * `affected`, handed over key by key as the rows are read: `visit(i, rows)` for each key
-   * `keys[i]` that has rows, in key order; a key given more than once is handed over at each of
-   * its positions (read again: nothing is kept between keys). With `skip`, a key whose row has a
-   * clear-above version (clear-above.ts) is first offered to `skip(i, scheme, version)`: when it
-   * returns true the rows are not decoded and not handed over. @throws ENG_DB_CORRUPT
+   * `keys[i]` that has rows, in key order. A key given more than once is handed over at each of
+   * its positions: it is read and decoded once, and the same rows (the same array and objects:
+   * callers do not modify them) are kept until its last position; nothing else is kept between
+   * keys. With `skip`, a key whose row has a clear-above version (clear-above.ts) is first offered
+   * to `skip(i, scheme, version)`, at each position: when it returns true the rows are not decoded
+   * (for that position) and not handed over. @throws ENG_DB_CORRUPT
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
@@ -126,24 +140,49 @@ export class SnapshotReader implements AdvisoryReader {
     skip?: (index: number, scheme: SchemeId, version: string) => boolean,
   ): void {
     guardSqlite(this.path, () => {
+      // the keys the filter lets through, and how many positions each has (packages of one
+      // source package share its key: a fifth of the Debian keys of a 100k-package inventory)
+      const joined: (string | undefined)[] = new Array<string | undefined>(keys.length);
+      const positions = new Map<string, number>();
       for (let i = 0; i < keys.length; i++) {
         const { namespace, packageName } = keys[i]!;
         if (!this.filter.mayHave(namespace, packageName)) continue;
-        let text: string | undefined;
-        if (skip) {
-          const row = this.st.affectedClear.get(namespace, packageName) as
-            [SchemeId | null, string | null, string] | undefined;
-          if (row === undefined) continue;
-          if (row[0] !== null && row[1] !== null && skip(i, row[0], row[1])) continue;
-          text = row[2];
-        } else {
-          text = this.st.affected.get(namespace, packageName) as string | undefined;
-          if (text === undefined) continue;
+        const k = `${namespace}\u0000${packageName}`;
+        joined[i] = k;
+        positions.set(k, (positions.get(k) ?? 0) + 1);
+      }
+      /** keys with positions still to come: their stored row, and its entries once decoded */
+      const kept = new Map<string, { row: StoredRow | undefined; rows?: AffectedPackage[] }>();
+      for (let i = 0; i < keys.length; i++) {
+        const k = joined[i];
+        if (k === undefined) continue;
+        const { namespace, packageName } = keys[i]!;
+        const left = positions.get(k)!;
+        let shared = kept.get(k);
+        if (!shared && left > 1)
+          kept.set(k, (shared = { row: this.storedRow(namespace, packageName, !!skip) }));
+        if (shared) {
+          if (left > 1) positions.set(k, left - 1);
+          else kept.delete(k);
         }
-        const rows = this.decode(namespace, packageName, text);
+        const row = shared ? shared.row : this.storedRow(namespace, packageName, !!skip);
+        if (row === undefined) continue;
+        if (skip && row[0] !== null && row[1] !== null && skip(i, row[0], row[1])) continue;
+        let rows = shared?.rows;
+        if (!rows) {
+          rows = this.decode(namespace, packageName, row[2]);
+          if (shared) shared.rows = rows;
+        }
         if (rows.length) visit(i, rows);
       }
     });
+  }
+
+  /** A key's packed row: [clear scheme, clear-above version, entries text] (no clear-above columns when not asked for). */
+  private storedRow(namespace: string, packageName: string, clear: boolean): StoredRow | undefined {
+    if (clear) return this.st.affectedClear.get(namespace, packageName) as StoredRow | undefined;
+    const text = this.st.affected.get(namespace, packageName) as string | undefined;
+    return text === undefined ? undefined : [null, null, text];
   }
 
   /** A packed row's entries as AffectedPackages (key columns assigned). @throws ENG_DB_CORRUPT */
@@ -223,15 +262,25 @@ export class SnapshotReader implements AdvisoryReader {
   }
 
   /**
-   * What matching reads about these ids: one probe per id, the records decoded when asked for
-   * (summary.ts). Ids are probed in sorted order, neighbours in the index. @throws ENG_DB_CORRUPT
+   * What matching reads about these ids: one statement per SUMMARY_BATCH ids (an index probe
+   * each), the records decoded when asked for (summary.ts). Ids are probed in sorted order,
+   * neighbours in the index. @throws ENG_DB_CORRUPT
    */
   summaries(ids: readonly string[]): Map<string, VulnSummary> {
     const out = new Map<string, VulnSummary>();
+    const sorted = unique(ids).sort();
     guardSqlite(this.path, () => {
-      for (const id of unique(ids).sort()) {
-        const row = this.st.summary.get(id) as [string, string] | undefined;
-        if (row) out.set(id, decodeSummary(this.path, id, { head: row[0], records: row[1] }));
+      const batch = new Map<string, [string, string, string]>();
+      for (let from = 0; from < sorted.length; from += SUMMARY_BATCH) {
+        const chunk = sorted.slice(from, from + SUMMARY_BATCH);
+        batch.clear();
+        const rows = this.st.summary.all(JSON.stringify(chunk)) as [string, string, string][];
+        for (let i = 0; i < rows.length; i++) batch.set(rows[i]![0], rows[i]!);
+        // in id order, whatever order SQLite answered in
+        for (const id of chunk) {
+          const row = batch.get(id);
+          if (row) out.set(id, decodeSummary(this.path, id, { head: row[1], records: row[2] }));
+        }
       }
     });
     return out;

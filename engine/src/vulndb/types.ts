@@ -62,7 +62,7 @@ export interface AdvisoryReader {
    * `affected`, handed over key by key as the rows are read, so a caller that keeps few of them
    * lets the others go at once: `visit(i, rows)` for each key `keys[i]` that has rows, in key
    * order, with the rows `affected` gives for it; a key given more than once is handed over at
-   * each of its positions
+   * each of its positions (possibly the same row objects each time: callers do not modify them)
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
