@@ -222,8 +222,10 @@ export class Enricher {
       kev: kev !== undefined,
       epss: epss?.score ?? null,
       epssPercentile: epss?.percentile ?? null,
-      references,
-      cwes: cwes.length > 1 ? cwes.sort() : cwes,
+      // copies of their exact length: every finding of the vulnerability keeps them, and a list
+      // grown by push holds 16 slots or more
+      references: references.slice(),
+      cwes: cwes.length > 1 ? cwes.sort().slice() : cwes.slice(),
     };
     if (kev) texts.kevEntry = kev;
     if (title) texts.title = title;
@@ -277,6 +279,11 @@ function hitsOf(hits: HitGroup['hits'], source: string): HitGroup['hits'] {
 
 /** The distinct (source, namespace, advisory id) of the hits, sorted. */
 function dataSourcesOf(hits: HitGroup['hits']): Finding['dataSources'] {
+  // one hit (most findings): a list of its exact length (one grown by push holds 16 slots)
+  if (hits.length === 1) {
+    const h = hits[0]!;
+    return [{ source: h.row.source ?? '', namespace: h.row.namespace, advisoryId: h.row.vulnId }];
+  }
   const out: Finding['dataSources'] = [];
   for (const h of hits) {
     const d = { source: h.row.source ?? '', namespace: h.row.namespace, advisoryId: h.row.vulnId };

@@ -79,11 +79,18 @@ const byIdPreference = (a: string, b: string) => {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 };
 
-/** `list` without `drop`, plus `add`, as a new sorted array (no sort when already in order, as the reader's alias lists are). */
+/**
+ * `list` without `drop`, plus `add`, as a new sorted array (no sort when already in order, as the
+ * reader's alias lists are). Allocated at its exact length: findings keep these lists, and an
+ * array grown by push holds 16 slots or more (a 100k-package scan keeps tens of thousands).
+ */
 function sortedList(list: readonly string[], drop?: string, add?: string): string[] {
-  const out: string[] = [];
-  for (const x of list) if (x !== drop) out.push(x);
-  if (add !== undefined) out.push(add);
+  let n = add === undefined ? 0 : 1;
+  for (let i = 0; i < list.length; i++) if (list[i] !== drop) n++;
+  const out = new Array<string>(n);
+  let k = 0;
+  for (let i = 0; i < list.length; i++) if (list[i] !== drop) out[k++] = list[i]!;
+  if (add !== undefined) out[k] = add;
   for (let i = 1; i < out.length; i++) if (out[i - 1]! > out[i]!) return out.sort();
   return out;
 }
