@@ -9,7 +9,8 @@
  * to the control plane over gRPC), inside `runWorker` (worker/dist) with the NATS layer cache, a
  * recording WorkerService peer and the realdata vulnerability database. Each worker first runs one
  * warm-up job (the realdata alpine image), as a long-running worker would have. Best of N each;
- * B's package count must equal A's, and its cache must have answered every layer from the bucket.
+ * B's package count must equal A's, and its cache must have answered every layer from the bucket, or the
+ * whole layer stack (the merged inventory the engine keeps of a stack: image B has image A's).
  * Each round's log line also gives each measured job's CPU time (all the worker process's threads), which
  * the machine's load moves far less than the wall times.
  * Target: B ≤ 0.10 × A. An info row times worker B scanning image B once more (every layer from its
@@ -155,8 +156,12 @@ export async function benchB4({ runs = 3 } = {}) {
     const best = (all) => all.reduce((x, y) => (y.ms < x.ms ? y : x));
     const [a, b] = [best(first), best(second)];
     const packages = { a: packagesOf(plane, a.scanId), b: packagesOf(plane, b.scanId) };
+    // every layer from the bucket, or the whole stack (the engine's merged inventory of the same layers) at once
     const fromBucket = second.every(
-      (r) => r.cache.remoteHits === imageA.layers.length && r.cache.misses === 0,
+      (r) =>
+        r.cache.misses === 0 &&
+        r.cache.stackMisses === 0 &&
+        (r.cache.remoteHits === imageA.layers.length || r.cache.stackRemoteHits === 1),
     );
     const acked = [...first, ...second].every((r) => r.action === 'ack');
     const ratio = b.ms / a.ms;
@@ -170,7 +175,9 @@ export async function benchB4({ runs = 3 } = {}) {
       {
         bench: 'B4 shared layer cache: same layers, another worker',
         floor: `worker A cold ${fmtMs(a.ms)}`,
-        measured: `worker B ${fmtMs(b.ms)}, ${b.cache.remoteHits} layers from NATS in ${fmtMs(b.getMs)}`,
+        measured: `worker B ${fmtMs(b.ms)}, ${
+          b.cache.stackRemoteHits ? 'its layer stack' : `${b.cache.remoteHits} layers`
+        } from NATS in ${fmtMs(b.getMs)}`,
         value: `${ratio.toFixed(3)}×${problems}`,
         target: '≤ 0.10×',
         pass: ratio <= 0.1 && !problems,
@@ -229,17 +236,19 @@ async function workerChild(options) {
   const nc = await connectQueue({ servers: NATS_URL, name: `bench-b4-${options.scanId}` });
   const localDir = mkdtempSync(join(WORK, 'b4-cache-'));
   const cache = new NatsLayerCache({ connection: nc, bucket: options.bucket, localDir });
-  // the span of the cache's get() calls (layers are looked up concurrently): its share of a job
+  // the span of the cache's lookups (a layer stack's, layers' concurrently): its share of a job
   const spans = [];
-  const get = cache.get.bind(cache);
-  cache.get = async (key, signal) => {
-    const start = performance.now();
-    try {
-      return await get(key, signal);
-    } finally {
-      spans.push([start, performance.now()]);
-    }
-  };
+  for (const method of ['get', 'getStack']) {
+    const lookup = cache[method].bind(cache);
+    cache[method] = async (key, signal) => {
+      const start = performance.now();
+      try {
+        return await lookup(key, signal);
+      } finally {
+        spans.push([start, performance.now()]);
+      }
+    };
+  }
   const getSpanSince = (from) => {
     const recent = spans.filter(([start]) => start >= from);
     return Math.max(...recent.map(([, end]) => end)) - Math.min(...recent.map(([start]) => start));

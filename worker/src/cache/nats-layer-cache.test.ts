@@ -18,7 +18,7 @@ import { connectQueue } from '../queue/jetstream/connect.js';
 import { NATS_URL } from '../testdata/jetstream-test-queue.js';
 import { encodeEntry } from './codec.js';
 import { NatsLayerCache, type CacheLogger, type LayerCacheStats } from './nats-layer-cache.js';
-import { dropBucket, layerAnalysis, uniqueBucket } from './testdata/layer-analysis.js';
+import { dropBucket, layerAnalysis, stackInventory, uniqueBucket } from './testdata/layer-analysis.js';
 
 const key = (c: string): string => c.repeat(64);
 const ZERO: LayerCacheStats = {
@@ -32,6 +32,10 @@ const ZERO: LayerCacheStats = {
   remoteAlreadyStored: 0,
   remoteFailures: 0,
   oversized: 0,
+  stackHits: 0,
+  stackRemoteHits: 0,
+  stackMisses: 0,
+  stackRemoteWrites: 0,
 };
 const stats = (s: Partial<LayerCacheStats>): LayerCacheStats => ({ ...ZERO, ...s });
 
@@ -139,6 +143,34 @@ describe('NatsLayerCache on the shared NATS server', () => {
       read: [text, big],
       bigGzipped: true,
       b: stats({ hits: 2, remoteHits: 2 }),
+    });
+  });
+
+  it("a layer stack's merged inventory is shared like a layer, kept locally as the engine's stack file", async () => {
+    const a = await workerCache();
+    const b = await workerCache();
+    const stack = stackInventory(['sha256:base', 'sha256:app']);
+    expect(await a.getStack(key('5'))).toBeUndefined();
+    await a.putStack(key('5'), stack);
+    const first = await b.getStack(key('5'));
+    const second = await b.getStack(key('5'));
+    await b.flush();
+    const engine = new FsLayerCache({ dir: dirs[1]! });
+    expect({
+      first,
+      second,
+      // the same key as a layer names another entry: a miss, not the stack
+      asLayer: await b.get(key('5')),
+      local: await engine.getStack(key('5')),
+      a: a.stats(),
+      b: b.stats(),
+    }).toEqual({
+      first: stack,
+      second: stack,
+      asLayer: undefined,
+      local: stack,
+      a: stats({ stackMisses: 1, stackRemoteWrites: 1 }),
+      b: stats({ stackHits: 2, stackRemoteHits: 1, misses: 1 }),
     });
   });
 

@@ -2,7 +2,9 @@
  * The fleet's layer cache (ARCHITECTURE §2): the engine's LayerCache over three tiers — a byte-bounded memory
  * LRU, the worker's local directory cache, and a NATS JetStream object store shared by every worker — so a base
  * layer one worker analysed is a hit for all the others. Keys are the engine's content addresses (layer diffID,
- * walker and analyzer versions, limits), so entries never change once written.
+ * walker and analyzer versions, limits), so entries never change once written. Layer stacks' merged inventories
+ * (getStack/putStack: an image whose whole stack another worker scanned is answered by one entry, without
+ * merging its layers again) are kept the same way, under their own counters.
  *
  * It never fails a scan: a damaged or undecodable entry is a miss that the scan's put rewrites, and while NATS is
  * unreachable (disconnected, timing out, bucket missing) the local tiers answer alone, with one warning when that
@@ -12,7 +14,16 @@ import { FsLayerCache, type LayerCache } from '@vigil/engine/core';
 import type { LayerAnalysis } from '@vigil/engine/internal';
 import type { NatsConnection, Status } from '@nats-io/transport-node';
 import { WorkerError } from '../errors.js';
-import { decodeEntry, encodeEntry } from './codec.js';
+import {
+  decodeEntry,
+  decodeStack,
+  encodeEntry,
+  encodeStack,
+  type DecodedEntry,
+  type EncodedEntry,
+  type EntryKind,
+  type StackInventory,
+} from './codec.js';
 import { LayerBucket } from './layer-bucket.js';
 import { putLocalJson } from './local-dir.js';
 import { ByteLru } from './memory-lru.js';
@@ -46,7 +57,7 @@ export interface CacheLogger {
   info(fields: object, message: string): void;
 }
 
-/** Counters since the cache was made. `hits` = memory + local + remote hits. */
+/** Counters since the cache was made. `hits` = memory + local + remote hits of layers; stacks have their own. */
 export interface LayerCacheStats {
   hits: number;
   memoryHits: number;
@@ -64,9 +75,36 @@ export interface LayerCacheStats {
   remoteFailures: number;
   /** puts larger than `maxEntryBytes`, kept local only */
   oversized: number;
+  /** layer stacks answered whole (memory, local or bucket); these counters, not the ones above, count stacks */
+  stackHits: number;
+  /** stacks answered from the bucket: another worker scanned the same stack of layers */
+  stackRemoteHits: number;
+  /** no usable stack entry: the layers are looked up (or analysed) and merged */
+  stackMisses: number;
+  stackRemoteWrites: number;
+}
+
+/** How one kind of entry is encoded, decoded, kept locally and counted. */
+interface EntryCodec<T> {
+  kind: EntryKind;
+  encode(key: string, value: T): EncodedEntry;
+  decode(key: string, bytes: Uint8Array): DecodedEntry<T> | undefined;
+  localGet(local: FsLayerCache, key: string): Promise<T | undefined>;
+  counters: {
+    memoryHits: number;
+    localHits: number;
+    remoteHits: number;
+    misses: number;
+    remoteWrites: number;
+  };
 }
 
 const KEY_RE = /^[a-f0-9]{64}$/;
+/**
+ * The name of an entry in the bucket and the memory tier: a layer's key as it is (the names entries have always
+ * had), a stack's prefixed. The kinds' keys are different hashes; the names keep them apart all the same.
+ */
+const slotOf = (kind: EntryKind, key: string): string => (kind === 'stack' ? `stack-${key}` : key);
 const BUCKET_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const SILENT: CacheLogger = { warn: () => {}, info: () => {} };
 
@@ -101,16 +139,21 @@ export class NatsLayerCache implements LayerCache {
   private readonly bucketOptions: { ttlMs: number; maxBytes: number; timeoutMs: number };
   private readonly retryMs: number;
   private readonly logger: CacheLogger;
-  private readonly counters: Omit<LayerCacheStats, 'hits'> = {
-    memoryHits: 0,
-    localHits: 0,
-    remoteHits: 0,
-    misses: 0,
-    corrupt: 0,
-    remoteWrites: 0,
-    remoteAlreadyStored: 0,
-    remoteFailures: 0,
-    oversized: 0,
+  /** outcomes common to both kinds of entry */
+  private readonly counters = { corrupt: 0, remoteAlreadyStored: 0, remoteFailures: 0, oversized: 0 };
+  private readonly layers: EntryCodec<LayerAnalysis> = {
+    kind: 'analysis',
+    encode: encodeEntry,
+    decode: decodeEntry,
+    localGet: (local, key) => local.get(key),
+    counters: { memoryHits: 0, localHits: 0, remoteHits: 0, misses: 0, remoteWrites: 0 },
+  };
+  private readonly stacks: EntryCodec<StackInventory> = {
+    kind: 'stack',
+    encode: encodeStack,
+    decode: decodeStack,
+    localGet: (local, key) => local.getStack(key),
+    counters: { memoryHits: 0, localHits: 0, remoteHits: 0, misses: 0, remoteWrites: 0 },
   };
   /** keys whose bucket entry this process found damaged: their next put replaces the entry */
   private readonly damaged = new Set<string>();
@@ -148,8 +191,17 @@ export class NatsLayerCache implements LayerCache {
 
   /** A copy of the counters. */
   stats(): LayerCacheStats {
-    const c = this.counters;
-    return { hits: c.memoryHits + c.localHits + c.remoteHits, ...c };
+    const l = this.layers.counters;
+    const s = this.stacks.counters;
+    return {
+      hits: l.memoryHits + l.localHits + l.remoteHits,
+      ...l,
+      ...this.counters,
+      stackHits: s.memoryHits + s.localHits + s.remoteHits,
+      stackRemoteHits: s.remoteHits,
+      stackMisses: s.misses,
+      stackRemoteWrites: s.remoteWrites,
+    };
   }
 
   /** Stops following the connection's status (the connection itself stays open). */
@@ -164,72 +216,95 @@ export class NatsLayerCache implements LayerCache {
 
   /**
    * Copies a bucket hit to the local tier after the scan has its answer (a restart then needs no refetch): the
-   * analysis's JSON text from the fetched entry, written as it is (no second decode, no re-encoding).
+   * value's JSON text from the fetched entry, written as it is (no second decode, no re-encoding).
    */
-  private writeBehind(key: string, json: Uint8Array): void {
+  private writeBehind(key: string, json: Uint8Array, kind: EntryKind): void {
     const local = this.local;
     if (!local) return;
     const write = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => putLocalJson(local, key, json))
+      .then(() => putLocalJson(local, key, json, kind))
       .catch(() => undefined)
       .finally(() => this.localWrites.delete(write));
     this.localWrites.add(write);
   }
 
-  async get(key: string, signal?: AbortSignal): Promise<LayerAnalysis | undefined> {
+  get(key: string, signal?: AbortSignal): Promise<LayerAnalysis | undefined> {
+    return this.lookup(this.layers, key, signal);
+  }
+
+  /** Stores in every tier; resolves also when a tier fails (the scan goes on without it). */
+  put(key: string, value: LayerAnalysis, signal?: AbortSignal): Promise<void> {
+    return this.store(this.layers, key, value, signal);
+  }
+
+  /** The merged inventory of a layer stack (the engine's stackCacheKey), from the first tier that has it. */
+  getStack(key: string, signal?: AbortSignal): Promise<StackInventory | undefined> {
+    return this.lookup(this.stacks, key, signal);
+  }
+
+  /** Stores a stack's merged inventory in every tier, as `put` does a layer's analysis. */
+  putStack(key: string, value: StackInventory, signal?: AbortSignal): Promise<void> {
+    return this.store(this.stacks, key, value, signal);
+  }
+
+  private async lookup<T>(codec: EntryCodec<T>, key: string, signal?: AbortSignal): Promise<T | undefined> {
     if (!KEY_RE.test(key)) return undefined;
-    const inMemory = this.memory.get(key);
-    const fromMemory = inMemory && decodeEntry(key, inMemory)?.analysis;
+    const counters = codec.counters;
+    const slot = slotOf(codec.kind, key);
+    const inMemory = this.memory.get(slot);
+    const fromMemory = inMemory && codec.decode(key, inMemory)?.value;
     if (fromMemory) {
-      this.counters.memoryHits++;
+      counters.memoryHits++;
       return fromMemory;
     }
-    const fromDisk = await this.local?.get(key);
+    const fromDisk = this.local && (await codec.localGet(this.local, key));
     if (fromDisk) {
-      this.counters.localHits++;
-      this.memory.set(key, encodeEntry(key, fromDisk).bytes);
+      counters.localHits++;
+      this.memory.set(slot, codec.encode(key, fromDisk).bytes);
       return fromDisk;
     }
-    const read = await this.remote((b) => abortable(b.read(key, signal), signal), signal);
+    const read = await this.remote((b) => abortable(b.read(slot, signal), signal), signal);
     if (read?.kind === 'found') {
-      const entry = decodeEntry(key, read.bytes);
+      const entry = codec.decode(key, read.bytes);
       if (entry) {
-        this.counters.remoteHits++;
-        this.memory.set(key, read.bytes);
-        this.writeBehind(key, entry.json);
-        return entry.analysis;
+        counters.remoteHits++;
+        this.memory.set(slot, read.bytes);
+        this.writeBehind(key, entry.json, codec.kind);
+        return entry.value;
       }
     }
     if (read?.kind === 'found' || read?.kind === 'damaged') {
       this.counters.corrupt++;
-      this.damaged.add(key);
+      this.damaged.add(slot);
       const reason = read.kind === 'damaged' ? read.reason : 'entry does not decode';
       this.logger.warn(
-        { bucket: this.bucket, key, reason },
-        'layer cache entry damaged, analysing the layer again',
+        { bucket: this.bucket, key, kind: codec.kind, reason },
+        codec.kind === 'stack'
+          ? 'layer cache stack entry damaged, merging its layers again'
+          : 'layer cache entry damaged, analysing the layer again',
       );
     }
-    if (!signal?.aborted) this.counters.misses++;
+    if (!signal?.aborted) counters.misses++;
     return undefined;
   }
 
-  /** Stores in every tier; resolves also when a tier fails (the scan goes on without it). */
-  async put(key: string, value: LayerAnalysis, signal?: AbortSignal): Promise<void> {
+  private async store<T>(codec: EntryCodec<T>, key: string, value: T, signal?: AbortSignal): Promise<void> {
     if (!KEY_RE.test(key)) {
       throw new WorkerError('WRK_INTERNAL', `invalid layer cache key ${JSON.stringify(key)}`);
     }
-    const { bytes, json } = encodeEntry(key, value);
-    this.memory.set(key, bytes);
-    if (this.local) await putLocalJson(this.local, key, json).catch(() => undefined);
+    const slot = slotOf(codec.kind, key);
+    const { bytes, json } = codec.encode(key, value);
+    this.memory.set(slot, bytes);
+    if (this.local) await putLocalJson(this.local, key, json, codec.kind).catch(() => undefined);
     if (bytes.byteLength > this.maxEntryBytes) {
       this.counters.oversized++;
       return;
     }
-    const replace = this.damaged.has(key);
-    const written = await this.remote((b) => abortable(b.write(key, bytes, replace), signal), signal);
+    const replace = this.damaged.has(slot);
+    const written = await this.remote((b) => abortable(b.write(slot, bytes, replace), signal), signal);
     if (written === 'written') {
-      this.counters.remoteWrites++;
-      this.damaged.delete(key);
+      codec.counters.remoteWrites++;
+      this.damaged.delete(slot);
     } else if (written === 'present') {
       this.counters.remoteAlreadyStored++;
     }

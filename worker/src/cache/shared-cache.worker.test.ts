@@ -1,7 +1,8 @@
 /**
  * Two workers (two runWorker handles, each with its own memory and local cache directory) sharing one NATS
  * layer-cache bucket scan the same image from the loopback registry: the base layer is downloaded and analysed
- * once, by the first; the second takes it from the bucket (its hit is counted) and reports the same inventory.
+ * once, by the first; the second takes the image's layer stack from the bucket (its hit is counted) and reports
+ * the same inventory.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ describe.skipIf(!hasRealdata)('workers sharing the NATS layer cache', () => {
     await fx?.close();
   });
 
-  it('a base layer scanned by one worker is a counted hit for the other: downloaded and analysed once', async () => {
+  it('an image one worker scanned is answered for the other from the bucket (its layer stack, counted): downloaded and analysed once', async () => {
     const scanOn = async (workerId: string, scanId: string) => {
       const cache = new NatsLayerCache({
         connection: nc,
@@ -62,8 +63,25 @@ describe.skipIf(!hasRealdata)('workers sharing the NATS layer cache', () => {
 
     expect({ layerDownloads, a: a.stats, b: b.stats, kinds: b.kinds, samePackages: b.packages }).toEqual({
       layerDownloads: 1,
-      a: expect.objectContaining({ hits: 0, misses: 1, remoteWrites: 1, remoteFailures: 0 }),
-      b: expect.objectContaining({ hits: 1, remoteHits: 1, misses: 0, remoteWrites: 0, remoteFailures: 0 }),
+      a: expect.objectContaining({
+        hits: 0,
+        misses: 1,
+        remoteWrites: 1,
+        stackMisses: 1,
+        stackRemoteWrites: 1,
+        remoteFailures: 0,
+      }),
+      // the same stack of layers: one entry answers, no layer is looked up or merged again
+      b: expect.objectContaining({
+        stackHits: 1,
+        stackRemoteHits: 1,
+        stackMisses: 0,
+        hits: 0,
+        misses: 0,
+        remoteWrites: 0,
+        stackRemoteWrites: 0,
+        remoteFailures: 0,
+      }),
       kinds: a.kinds,
       samePackages: a.packages,
     });
