@@ -18,13 +18,13 @@ import {
   ReportRematchResponseSchema,
   type ClaimRematchResponse,
   type ReportRematchResponse,
-  ReportRequestSchema,
   ReportResponseSchema,
   WorkerService,
   type ClaimJobResponse,
   type ReportRequest,
   type ReportResponse,
 } from '@vigil/proto/v1/worker_pb';
+import { encodeReportRequest } from './report-encoder.js';
 import { installFastTextEncoding } from './text-encoding.js';
 
 /** Trailer in which the control plane puts the Vigil error code of a failed call. */
@@ -175,7 +175,8 @@ function openReportCall(channel: grpc.Client, metadata: grpc.Metadata): ReportCa
   response.catch(() => undefined); // observed through send/finish
   const call = channel.makeClientStreamRequest(
     path('Report'),
-    encode(ReportRequestSchema),
+    // inventory and findings chunks by hand (report-encoder.ts), every other event by protobuf-es
+    encodeReportRequest,
     decode(ReportResponseSchema),
     metadata,
     {},

@@ -6,22 +6,9 @@
  * each kind: the first inventory chunk carries the artifact and OS, the first findings chunk the
  * match warnings.
  */
-import { create } from '@bufbuild/protobuf';
 import type { Finding, MatchWarning, ScanResult } from '@vigil/engine/core';
-import {
-  FindingsChunkSchema,
-  InventoryChunkSchema,
-  type FindingsChunk,
-  type InventoryChunk,
-} from '@vigil/proto/v1/worker_pb';
-import {
-  toProtoArtifact,
-  toProtoFinding,
-  toProtoOs,
-  toProtoPackage,
-  toProtoUnknown,
-  toProtoWarning,
-} from '../mapping.js';
+import type { FindingsChunk, InventoryChunk } from '@vigil/proto/v1/worker_pb';
+import { lazyFindingsChunk, lazyInventoryChunk } from '../grpc/lazy-chunks.js';
 
 export interface ChunkLimits {
   maxItems: number;
@@ -47,7 +34,11 @@ function* slices<T>(items: readonly T[], limits: ChunkLimits): Generator<T[]> {
   yield slice;
 }
 
-/** The inventory chunks of a scan: packages first, then the unknowns, numbered from 0. */
+/**
+ * The inventory chunks of a scan: packages first, then the unknowns, numbered from 0. The chunks
+ * hold the engine's objects until their lists are read (grpc/lazy-chunks.ts), so the report
+ * encoder writes them without building a message per package.
+ */
 export function* inventoryChunks(scan: ScanResult, limits: ChunkLimits): Generator<InventoryChunk> {
   type Entry = { pkg: ScanResult['packages'][number] } | { unknown: ScanResult['unknowns'][number] };
   const entries: Entry[] = [
@@ -56,16 +47,14 @@ export function* inventoryChunks(scan: ScanResult, limits: ChunkLimits): Generat
   ];
   let seq = 0;
   for (const slice of slices(entries, limits)) {
-    const chunk = create(InventoryChunkSchema, { seq });
-    if (seq === 0) {
-      chunk.artifact = toProtoArtifact(scan.artifact);
-      if (scan.os) chunk.os = toProtoOs(scan.os);
-    }
+    const packages: ScanResult['packages'] = [];
+    const unknowns: ScanResult['unknowns'] = [];
     for (const entry of slice) {
-      if ('pkg' in entry) chunk.packages.push(toProtoPackage(entry.pkg));
-      else chunk.unknowns.push(toProtoUnknown(entry.unknown));
+      if ('pkg' in entry) packages.push(entry.pkg);
+      else unknowns.push(entry.unknown);
     }
-    yield chunk;
+    const first = seq === 0 ? { artifact: scan.artifact, os: scan.os } : undefined;
+    yield lazyInventoryChunk(seq, first, { packages, unknowns });
     seq++;
   }
 }
@@ -78,11 +67,7 @@ export function* findingsChunks(
 ): Generator<FindingsChunk> {
   let seq = 0;
   for (const slice of slices(findings, limits)) {
-    yield create(FindingsChunkSchema, {
-      seq,
-      findings: slice.map(toProtoFinding),
-      warnings: seq === 0 ? warnings.map(toProtoWarning) : [],
-    });
+    yield lazyFindingsChunk(seq, { findings: slice, warnings: seq === 0 ? warnings : [] });
     seq++;
   }
 }
