@@ -90,25 +90,15 @@ function score(vector: string): CvssScore | undefined {
 
 function bestCvss(candidates: Candidate[]): Candidate | undefined {
   let best: Candidate | undefined;
-  const key = (c: Candidate) => [
-    VERSION_TIER[c.scored.version],
-    c.sourceRank,
-    MINOR_RANK[c.scored.version],
-    c.order,
-  ];
   for (const c of candidates) {
-    if (!best) {
-      best = c;
-      continue;
-    }
-    const a = key(c);
-    const b = key(best);
-    for (let i = 0; i < a.length; i++) {
-      if (a[i]! !== b[i]!) {
-        if (a[i]! < b[i]!) best = c;
-        break;
-      }
-    }
+    // version tier, source rank, minor version, order: the first difference decides
+    const d = !best
+      ? -1
+      : VERSION_TIER[c.scored.version] - VERSION_TIER[best.scored.version] ||
+        c.sourceRank - best.sourceRank ||
+        MINOR_RANK[c.scored.version] - MINOR_RANK[best.scored.version] ||
+        c.order - best.order;
+    if (d < 0) best = c;
   }
   return best;
 }
@@ -160,10 +150,12 @@ export function pickSeverity(
         });
     }
   }
-  const rankedRecords = records
-    .map((record, i) => ({ record, rank: sourceRank(record, undefined, vendorSource), i }))
-    .sort((a, b) => a.rank - b.rank || a.i - b.i)
-    .map((r) => r.record);
+  // only a rating needs the records in source order: most vulnerabilities are decided by a vector
+  const rankedRecords = () =>
+    records
+      .map((record, i) => ({ record, rank: sourceRank(record, undefined, vendorSource), i }))
+      .sort((a, b) => a.rank - b.rank || a.i - b.i)
+      .map((r) => r.record);
   const usable = (r: VendorSeverity | undefined): r is VendorSeverity => !!r && r.severity !== 'UNKNOWN';
   const ratingsOf = (rs: readonly SeverityRecord[]) =>
     rs.flatMap((r) => r.vulnerability.vendorSeverities ?? []);
@@ -172,13 +164,15 @@ export function pickSeverity(
     const vendorCvss = bestCvss(candidates.filter((c) => isVendorRecord(c.record, vendorSource)));
     if (vendorCvss) return fromCvss(vendorCvss);
     if (usable(affectedSeverity)) return fromRating(affectedSeverity);
-    const vendorRating = ratingsOf(rankedRecords.filter((r) => isVendorRecord(r, vendorSource))).find(usable);
+    const vendorRating = ratingsOf(rankedRecords().filter((r) => isVendorRecord(r, vendorSource))).find(
+      usable,
+    );
     if (vendorRating) return fromRating(vendorRating);
   }
   const anyCvss = bestCvss(candidates);
   if (anyCvss) return fromCvss(anyCvss);
   if (usable(affectedSeverity)) return fromRating(affectedSeverity);
-  const rating = ratingsOf(rankedRecords).find(usable);
+  const rating = ratingsOf(rankedRecords()).find(usable);
   if (rating) return fromRating(rating);
   return { severity: 'UNKNOWN', cvss: null, source: 'none' };
 }
