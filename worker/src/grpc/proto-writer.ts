@@ -4,8 +4,8 @@
  * `BinaryWriter` writes (https://protobuf.dev/programming-guides/encoding/).
  *
  * protobuf-es's writer keeps a `number[]` per nested message and copies them together on `join`;
- * here a nested message gets one byte for its length and is moved up in place on the rare
- * occasion the length needs more (128 bytes or more: a package, a finding, the chunk itself).
+ * here a nested message gets one byte for its length and is moved up in place when the length
+ * needs more (128 bytes or more: most packages and findings, and the chunk itself).
  */
 import { encodeUtf8 } from './text-encoding.js';
 
@@ -21,11 +21,18 @@ const float64Bytes = new Uint8Array(float64.buffer);
 const varintSize = (value: number) =>
   value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 
+/** The key (tag) of field `field` with wire type `wireType`, for the `…Field` methods. */
+export const key = (field: number, wireType: number) => (field << 3) | wireType;
+
+/**
+ * Each `…Field` method writes a whole field (key and value) with one capacity check: in a worker's
+ * first job this code runs before V8 compiles it, where every call counts.
+ */
 export class ProtoWriter {
   private buf: Uint8Array;
   private pos = 0;
 
-  constructor(initialSize = 64 * 1024) {
+  constructor(initialSize = 1024 * 1024) {
     this.buf = new Uint8Array(initialSize);
   }
 
@@ -46,9 +53,8 @@ export class ProtoWriter {
     return out;
   }
 
-  private ensure(more: number): void {
+  private grow(more: number): void {
     const need = this.pos + more;
-    if (need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const grown = new Uint8Array(size);
@@ -56,47 +62,49 @@ export class ProtoWriter {
     this.buf = grown;
   }
 
-  /** An unsigned 32-bit varint (protobuf-es `uint32`, and `int32` of a value ≥ 0). */
-  uint32(value: number): void {
-    this.ensure(5);
-    const buf = this.buf;
-    let pos = this.pos;
+  /** An unsigned 32-bit varint at `pos` (room checked by the caller); returns the position after it. */
+  private static varint(buf: Uint8Array, pos: number, value: number): number {
     while (value > 0x7f) {
       buf[pos++] = (value & 0x7f) | 0x80;
       value >>>= 7;
     }
     buf[pos++] = value;
-    this.pos = pos;
+    return pos;
   }
 
-  tag(field: number, wireType: number): void {
-    this.uint32((field << 3) | wireType);
+  /** A varint field of an unsigned 32-bit value (protobuf-es `uint32`, and `int32`/enum of a value ≥ 0). */
+  uint32Field(key: number, value: number): void {
+    if (this.pos + 10 > this.buf.length) this.grow(10);
+    this.pos = ProtoWriter.varint(this.buf, ProtoWriter.varint(this.buf, this.pos, key), value);
   }
 
-  bool(value: boolean): void {
-    this.ensure(1);
-    this.buf[this.pos++] = value ? 1 : 0;
+  boolField(key: number, value: boolean): void {
+    if (this.pos + 6 > this.buf.length) this.grow(6);
+    const pos = ProtoWriter.varint(this.buf, this.pos, key);
+    this.buf[pos] = value ? 1 : 0;
+    this.pos = pos + 1;
   }
 
-  /** IEEE 754 double, little-endian. */
-  double(value: number): void {
-    this.ensure(8);
+  /** A 64-bit field of an IEEE 754 double, little-endian. */
+  doubleField(key: number, value: number): void {
+    if (this.pos + 13 > this.buf.length) this.grow(13);
+    const pos = ProtoWriter.varint(this.buf, this.pos, key);
     float64.setFloat64(0, value, true);
-    this.buf.set(float64Bytes, this.pos);
-    this.pos += 8;
+    this.buf.set(float64Bytes, pos);
+    this.pos = pos + 8;
   }
 
   /**
-   * Length and UTF-8 bytes of `text`: ASCII is copied by a loop straight into the buffer, anything
-   * else goes through `encodeUtf8` (TextEncoder's bytes: a lone surrogate becomes U+FFFD).
+   * A length-delimited field of the UTF-8 bytes of `text`: ASCII is copied by a loop straight into
+   * the buffer, anything else goes through `encodeUtf8` (TextEncoder's bytes: a lone surrogate
+   * becomes U+FFFD).
    */
-  string(text: string): void {
+  stringField(key: number, text: string): void {
     const n = text.length;
-    const start = this.pos;
-    this.ensure(n + 5);
-    this.uint32(n);
+    if (this.pos + n + 10 > this.buf.length) this.grow(n + 10);
     const buf = this.buf;
-    let pos = this.pos;
+    const start = ProtoWriter.varint(buf, this.pos, key);
+    let pos = n < 0x80 ? ((buf[start] = n), start + 1) : ProtoWriter.varint(buf, start, n);
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c > 0x7f) {
@@ -109,32 +117,39 @@ export class ProtoWriter {
     this.pos = pos;
   }
 
-  /** Length and `data`. */
-  bytes(data: Uint8Array): void {
-    this.uint32(data.length);
-    this.ensure(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
+  /** A length-delimited field of `data`. */
+  bytesField(key: number, data: Uint8Array): void {
+    if (this.pos + 5 > this.buf.length) this.grow(5);
+    this.pos = ProtoWriter.varint(this.buf, this.pos, key);
+    this.bytes(data);
   }
 
-  /** Starts a length-delimited nested message (after its tag); returns what `join` needs. */
-  fork(): number {
-    this.ensure(1);
-    return this.pos++;
+  private bytes(data: Uint8Array): void {
+    if (this.pos + data.length + 5 > this.buf.length) this.grow(data.length + 5);
+    const pos = ProtoWriter.varint(this.buf, this.pos, data.length);
+    this.buf.set(data, pos);
+    this.pos = pos + data.length;
+  }
+
+  /** Starts a length-delimited field of a nested message; returns what `join` needs. */
+  fork(key: number): number {
+    if (this.pos + 6 > this.buf.length) this.grow(6);
+    const at = ProtoWriter.varint(this.buf, this.pos, key);
+    this.pos = at + 1;
+    return at;
   }
 
   /** Ends the nested message `fork` started: writes its length before it. */
   join(at: number): void {
     const length = this.pos - at - 1;
-    const size = varintSize(length);
-    if (size > 1) {
-      this.ensure(size - 1);
-      this.buf.copyWithin(at + size, at + 1, this.pos);
-      this.pos += size - 1;
+    if (length < 0x80) {
+      this.buf[at] = length;
+      return;
     }
-    const end = this.pos;
-    this.pos = at;
-    this.uint32(length);
-    this.pos = end;
+    const size = varintSize(length);
+    if (this.pos + size > this.buf.length) this.grow(size);
+    this.buf.copyWithin(at + size, at + 1, this.pos);
+    this.pos += size - 1;
+    ProtoWriter.varint(this.buf, at, length);
   }
 }

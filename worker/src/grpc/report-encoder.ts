@@ -24,7 +24,7 @@ import {
 } from '@vigil/proto/v1/worker_pb';
 import { toProtoFixState, toProtoSeverity } from '../mapping.js';
 import { findingsSourceOf, inventorySourceOf } from './lazy-chunks.js';
-import { BIT64, LENGTH_DELIMITED, ProtoWriter, VARINT } from './proto-writer.js';
+import { BIT64, key, LENGTH_DELIMITED, ProtoWriter, VARINT } from './proto-writer.js';
 
 // a writer that grew past this for one message is not kept for the next
 const KEEP_CAPACITY = 4 * 1024 * 1024;
@@ -33,39 +33,51 @@ let shared = new ProtoWriter();
 const isUint32 = (v: unknown): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
-/** A proto3 string without presence: protobuf-es leaves out "" (and a value `create` skipped). */
-function str(w: ProtoWriter, field: number, value: string | null | undefined): void {
-  if (value == null || value === '') return;
-  w.tag(field, LENGTH_DELIMITED);
-  w.string(value);
-}
+// field keys: L<n> length-delimited, V<n> varint, D<n> 64-bit, of field number n
+const ld = (f: number) => key(f, LENGTH_DELIMITED);
+const vi = (f: number) => key(f, VARINT);
+const d64 = (f: number) => key(f, BIT64);
+const L1 = ld(1),
+  L2 = ld(2),
+  L3 = ld(3),
+  L4 = ld(4),
+  L5 = ld(5),
+  L6 = ld(6),
+  L7 = ld(7),
+  L8 = ld(8),
+  L9 = ld(9),
+  L10 = ld(10),
+  L11 = ld(11),
+  L12 = ld(12),
+  L14 = ld(14),
+  L15 = ld(15),
+  L16 = ld(16),
+  L17 = ld(17),
+  L18 = ld(18),
+  L19 = ld(19),
+  L20 = ld(20);
+const V1 = vi(1),
+  V2 = vi(2),
+  V3 = vi(3),
+  V4 = vi(4),
+  V6 = vi(6),
+  V7 = vi(7),
+  V11 = vi(11),
+  V12 = vi(12),
+  V13 = vi(13);
+const D2 = d64(2),
+  D3 = d64(3),
+  D13 = d64(13),
+  D14 = d64(14);
 
-/** An `optional string`: written whenever set, "" included. */
-function optStr(w: ProtoWriter, field: number, value: string | null | undefined): void {
-  if (value == null) return;
-  w.tag(field, LENGTH_DELIMITED);
-  w.string(value);
-}
+// Conventions, as protobuf-es writes a message `create` built from these values:
+// - a proto3 string without presence is left out when "" (or null/undefined, which `create` skips): `if (v)`;
+// - an `optional` field is written whenever set, "" and false included: `if (v != null)`;
+// - an enum without presence (values from mapping.ts tables, never negative) is left out when 0.
 
-function strings(w: ProtoWriter, field: number, values: readonly string[] | null | undefined): void {
+function strings(w: ProtoWriter, k: number, values: readonly string[] | null | undefined): void {
   if (!values) return;
-  for (const value of values) {
-    w.tag(field, LENGTH_DELIMITED);
-    w.string(value);
-  }
-}
-
-/** An enum without presence (values from mapping.ts tables, never negative): 0 is left out. */
-function enumValue(w: ProtoWriter, field: number, value: number | undefined): void {
-  if (!value) return;
-  w.tag(field, VARINT);
-  w.uint32(value);
-}
-
-function optDouble(w: ProtoWriter, field: number, value: number | null | undefined): void {
-  if (value == null) return;
-  w.tag(field, BIT64);
-  w.double(value);
+  for (const value of values) w.stringField(k, value);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -73,16 +85,13 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** google.protobuf.Struct fields of a JSON object, as protobuf-es's `wktStructToReflect` orders them. */
 function structFields(w: ProtoWriter, json: Record<string, unknown>): void {
-  for (const key of Object.keys(json)) {
+  for (const name of Object.keys(json)) {
     // protobuf-es copies the entries into a fresh object, where "__proto__" sets the prototype instead
-    if (key === '__proto__') continue;
-    w.tag(1, LENGTH_DELIMITED);
-    const entry = w.fork();
-    w.tag(1, LENGTH_DELIMITED);
-    w.string(key);
-    w.tag(2, LENGTH_DELIMITED);
-    const value = w.fork();
-    jsonValue(w, json[key]);
+    if (name === '__proto__') continue;
+    const entry = w.fork(L1);
+    w.stringField(L1, name);
+    const value = w.fork(L2);
+    jsonValue(w, json[name]);
     w.join(value);
     w.join(entry);
   }
@@ -92,37 +101,30 @@ function structFields(w: ProtoWriter, json: Record<string, unknown>): void {
 function jsonValue(w: ProtoWriter, json: unknown): void {
   switch (typeof json) {
     case 'number':
-      w.tag(2, BIT64);
-      w.double(json);
+      w.doubleField(D2, json);
       return;
     case 'string':
-      w.tag(3, LENGTH_DELIMITED);
-      w.string(json);
+      w.stringField(L3, json);
       return;
     case 'boolean':
-      w.tag(4, VARINT);
-      w.bool(json);
+      w.boolField(V4, json);
       return;
     case 'object': {
       if (json === null) {
-        w.tag(1, VARINT);
-        w.uint32(0);
+        w.uint32Field(V1, 0);
         return;
       }
       if (Array.isArray(json)) {
-        w.tag(6, LENGTH_DELIMITED);
-        const list = w.fork();
+        const list = w.fork(L6);
         for (const item of json as unknown[]) {
-          w.tag(1, LENGTH_DELIMITED);
-          const at = w.fork();
+          const at = w.fork(L1);
           jsonValue(w, item);
           w.join(at);
         }
         w.join(list);
         return;
       }
-      w.tag(5, LENGTH_DELIMITED);
-      const struct = w.fork();
+      const struct = w.fork(L5);
       structFields(w, json as Record<string, unknown>);
       w.join(struct);
       return;
@@ -131,33 +133,25 @@ function jsonValue(w: ProtoWriter, json: unknown): void {
 }
 
 /** vigil.v1.Package as toProtoPackage builds it. */
-function writePackage(w: ProtoWriter, field: number, pkg: Package): void {
-  w.tag(field, LENGTH_DELIMITED);
-  const at = w.fork();
-  str(w, 1, pkg.name);
-  str(w, 2, pkg.version);
-  str(w, 3, pkg.ecosystem);
-  optStr(w, 4, pkg.purl);
-  optStr(w, 5, pkg.srcName);
-  optStr(w, 6, pkg.srcVersion);
-  optStr(w, 7, pkg.arch);
-  strings(w, 8, pkg.licenses);
-  optStr(w, 9, pkg.layer);
-  optStr(w, 10, pkg.path);
-  str(w, 11, pkg.foundBy);
-  if (pkg.declared != null) {
-    w.tag(12, VARINT);
-    w.bool(pkg.declared);
-  }
-  if (pkg.dev != null) {
-    w.tag(13, VARINT);
-    w.bool(pkg.dev);
-  }
+function writePackage(w: ProtoWriter, k: number, pkg: Package): void {
+  const at = w.fork(k);
+  if (pkg.name) w.stringField(L1, pkg.name);
+  if (pkg.version) w.stringField(L2, pkg.version);
+  if (pkg.ecosystem) w.stringField(L3, pkg.ecosystem);
+  if (pkg.purl != null) w.stringField(L4, pkg.purl);
+  if (pkg.srcName != null) w.stringField(L5, pkg.srcName);
+  if (pkg.srcVersion != null) w.stringField(L6, pkg.srcVersion);
+  if (pkg.arch != null) w.stringField(L7, pkg.arch);
+  if (pkg.licenses) strings(w, L8, pkg.licenses);
+  if (pkg.layer != null) w.stringField(L9, pkg.layer);
+  if (pkg.path != null) w.stringField(L10, pkg.path);
+  if (pkg.foundBy) w.stringField(L11, pkg.foundBy);
+  if (pkg.declared != null) w.boolField(V12, pkg.declared);
+  if (pkg.dev != null) w.boolField(V13, pkg.dev);
   const metadata: unknown = pkg.metadata;
   if (metadata != null) {
     // a value that is not a JSON object becomes an empty Struct in protobuf-es
-    w.tag(14, LENGTH_DELIMITED);
-    const struct = w.fork();
+    const struct = w.fork(L14);
     if (isObject(metadata)) structFields(w, metadata);
     w.join(struct);
   }
@@ -165,89 +159,79 @@ function writePackage(w: ProtoWriter, field: number, pkg: Package): void {
 }
 
 /** vigil.v1.Unknown as toProtoUnknown builds it. */
-function writeUnknown(w: ProtoWriter, field: number, unknown: Unknown): void {
-  w.tag(field, LENGTH_DELIMITED);
-  const at = w.fork();
-  str(w, 1, unknown.path);
-  str(w, 2, unknown.message);
-  optStr(w, 3, unknown.layer);
-  optStr(w, 4, unknown.source);
+function writeUnknown(w: ProtoWriter, k: number, unknown: Unknown): void {
+  const at = w.fork(k);
+  if (unknown.path) w.stringField(L1, unknown.path);
+  if (unknown.message) w.stringField(L2, unknown.message);
+  if (unknown.layer != null) w.stringField(L3, unknown.layer);
+  if (unknown.source != null) w.stringField(L4, unknown.source);
   w.join(at);
 }
 
 /** vigil.v1.Finding as toProtoFinding builds it. */
-function writeFinding(w: ProtoWriter, field: number, finding: Finding): void {
-  w.tag(field, LENGTH_DELIMITED);
-  const at = w.fork();
-  str(w, 1, finding.id);
-  strings(w, 2, finding.aliases);
-  writePackage(w, 3, finding.package);
-  str(w, 4, finding.installedVersion);
-  optStr(w, 5, finding.fixedVersion);
-  enumValue(w, 6, toProtoFixState(finding.status));
-  enumValue(w, 7, toProtoSeverity(finding.severity));
-  str(w, 8, finding.severitySource);
+function writeFinding(w: ProtoWriter, k: number, finding: Finding): void {
+  const at = w.fork(k);
+  if (finding.id) w.stringField(L1, finding.id);
+  strings(w, L2, finding.aliases);
+  writePackage(w, L3, finding.package);
+  if (finding.installedVersion) w.stringField(L4, finding.installedVersion);
+  if (finding.fixedVersion != null) w.stringField(L5, finding.fixedVersion);
+  const status = toProtoFixState(finding.status);
+  if (status) w.uint32Field(V6, status);
+  const severity = toProtoSeverity(finding.severity);
+  if (severity) w.uint32Field(V7, severity);
+  if (finding.severitySource) w.stringField(L8, finding.severitySource);
   const { cvss, vendorSeverity: vendor, kevEntry: kev } = finding;
   if (cvss) {
-    w.tag(9, LENGTH_DELIMITED);
-    const m = w.fork();
-    str(w, 1, cvss.version);
-    str(w, 2, cvss.vector);
+    const m = w.fork(L9);
+    if (cvss.version) w.stringField(L1, cvss.version);
+    if (cvss.vector) w.stringField(L2, cvss.vector);
     // proto3 double without presence: +0 is left out, -0 and NaN are written
-    if (cvss.score != null && !Object.is(cvss.score, 0)) {
-      w.tag(3, BIT64);
-      w.double(cvss.score);
-    }
-    str(w, 4, cvss.source);
+    if (cvss.score != null && !Object.is(cvss.score, 0)) w.doubleField(D3, cvss.score);
+    if (cvss.source) w.stringField(L4, cvss.source);
     w.join(m);
   }
   if (vendor) {
-    w.tag(10, LENGTH_DELIMITED);
-    const m = w.fork();
-    str(w, 1, vendor.source);
-    str(w, 2, vendor.rating);
-    enumValue(w, 3, toProtoSeverity(vendor.severity));
+    const m = w.fork(L10);
+    if (vendor.source) w.stringField(L1, vendor.source);
+    if (vendor.rating) w.stringField(L2, vendor.rating);
+    const rated = toProtoSeverity(vendor.severity);
+    if (rated) w.uint32Field(V3, rated);
     w.join(m);
   }
-  if (finding.kev != null && finding.kev !== false) {
-    w.tag(11, VARINT);
-    w.bool(finding.kev);
-  }
+  if (finding.kev != null && finding.kev !== false) w.boolField(V11, finding.kev);
   if (kev) {
-    w.tag(12, LENGTH_DELIMITED);
-    const m = w.fork();
-    str(w, 1, kev.cveId);
-    str(w, 2, kev.dateAdded);
-    optStr(w, 3, kev.dueDate);
-    optStr(w, 4, kev.knownRansomwareCampaignUse);
-    optStr(w, 5, kev.vendorProject);
-    optStr(w, 6, kev.product);
-    optStr(w, 7, kev.name);
+    const m = w.fork(L12);
+    if (kev.cveId) w.stringField(L1, kev.cveId);
+    if (kev.dateAdded) w.stringField(L2, kev.dateAdded);
+    if (kev.dueDate != null) w.stringField(L3, kev.dueDate);
+    if (kev.knownRansomwareCampaignUse != null) w.stringField(L4, kev.knownRansomwareCampaignUse);
+    if (kev.vendorProject != null) w.stringField(L5, kev.vendorProject);
+    if (kev.product != null) w.stringField(L6, kev.product);
+    if (kev.name != null) w.stringField(L7, kev.name);
     w.join(m);
   }
-  optDouble(w, 13, finding.epss);
-  optDouble(w, 14, finding.epssPercentile);
-  optStr(w, 15, finding.title);
-  optStr(w, 16, finding.description);
-  strings(w, 17, finding.references);
-  strings(w, 18, finding.cwes);
-  optStr(w, 19, finding.published);
+  if (finding.epss != null) w.doubleField(D13, finding.epss);
+  if (finding.epssPercentile != null) w.doubleField(D14, finding.epssPercentile);
+  if (finding.title != null) w.stringField(L15, finding.title);
+  if (finding.description != null) w.stringField(L16, finding.description);
+  strings(w, L17, finding.references);
+  strings(w, L18, finding.cwes);
+  if (finding.published != null) w.stringField(L19, finding.published);
   for (const d of finding.dataSources) {
-    w.tag(20, LENGTH_DELIMITED);
-    const m = w.fork();
-    str(w, 1, d.source);
-    str(w, 2, d.namespace);
-    str(w, 3, d.advisoryId);
+    const m = w.fork(L20);
+    if (d.source) w.stringField(L1, d.source);
+    if (d.namespace) w.stringField(L2, d.namespace);
+    if (d.advisoryId) w.stringField(L3, d.advisoryId);
     w.join(m);
   }
   w.join(at);
 }
 
-function writeWarning(w: ProtoWriter, field: number, warning: MatchWarning): void {
-  w.tag(field, LENGTH_DELIMITED);
-  const at = w.fork();
-  str(w, 1, warning.code);
-  str(w, 2, warning.message);
+function writeWarning(w: ProtoWriter, k: number, warning: MatchWarning): void {
+  const at = w.fork(k);
+  if (warning.code) w.stringField(L1, warning.code);
+  if (warning.message) w.stringField(L2, warning.message);
   w.join(at);
 }
 
@@ -258,20 +242,11 @@ const hasUnknownFields = (message: { $unknown?: unknown[] }) =>
 function writeInventoryChunk(w: ProtoWriter, chunk: InventoryChunk): boolean {
   const source = inventorySourceOf(chunk);
   if (!source || !isUint32(chunk.seq) || hasUnknownFields(chunk)) return false;
-  if (chunk.seq !== 0) {
-    w.tag(1, VARINT);
-    w.uint32(chunk.seq);
-  }
-  if (chunk.artifact !== undefined) {
-    w.tag(2, LENGTH_DELIMITED);
-    w.bytes(toBinary(ArtifactSchema, chunk.artifact));
-  }
-  if (chunk.os !== undefined) {
-    w.tag(3, LENGTH_DELIMITED);
-    w.bytes(toBinary(OsReleaseSchema, chunk.os));
-  }
-  for (const pkg of source.packages) writePackage(w, 4, pkg);
-  for (const unknown of source.unknowns) writeUnknown(w, 5, unknown);
+  if (chunk.seq !== 0) w.uint32Field(V1, chunk.seq);
+  if (chunk.artifact !== undefined) w.bytesField(L2, toBinary(ArtifactSchema, chunk.artifact));
+  if (chunk.os !== undefined) w.bytesField(L3, toBinary(OsReleaseSchema, chunk.os));
+  for (const pkg of source.packages) writePackage(w, L4, pkg);
+  for (const unknown of source.unknowns) writeUnknown(w, L5, unknown);
   return true;
 }
 
@@ -279,12 +254,9 @@ function writeInventoryChunk(w: ProtoWriter, chunk: InventoryChunk): boolean {
 function writeFindingsChunk(w: ProtoWriter, chunk: FindingsChunk): boolean {
   const source = findingsSourceOf(chunk);
   if (!source || !isUint32(chunk.seq) || hasUnknownFields(chunk)) return false;
-  if (chunk.seq !== 0) {
-    w.tag(1, VARINT);
-    w.uint32(chunk.seq);
-  }
-  for (const finding of source.findings) writeFinding(w, 2, finding);
-  for (const warning of source.warnings) writeWarning(w, 3, warning);
+  if (chunk.seq !== 0) w.uint32Field(V1, chunk.seq);
+  for (const finding of source.findings) writeFinding(w, L2, finding);
+  for (const warning of source.warnings) writeWarning(w, L3, warning);
   return true;
 }
 
@@ -300,13 +272,9 @@ export function encodeReportChunkRequest(request: ReportRequest): Buffer | undef
   }
   const w = shared;
   w.reset();
-  str(w, 1, request.scanId);
-  if (request.attempt !== 0) {
-    w.tag(2, VARINT);
-    w.uint32(request.attempt);
-  }
-  w.tag(event.case === 'inventory' ? 5 : 6, LENGTH_DELIMITED);
-  const at = w.fork();
+  if (request.scanId) w.stringField(L1, request.scanId);
+  if (request.attempt !== 0) w.uint32Field(V2, request.attempt);
+  const at = w.fork(event.case === 'inventory' ? L5 : L6);
   const known =
     event.case === 'inventory' ? writeInventoryChunk(w, event.value) : writeFindingsChunk(w, event.value);
   if (!known) return undefined;
