@@ -79,7 +79,7 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
     const stack = stackKey
       ? await cache!.getStack!(stackKey, options.signal).catch(() => undefined)
       : undefined;
-    if (stack && sameList(stack.diffIds, diffIds) && stack.layerFiles?.length === diffIds.length) {
+    if (stack && isStackOf(stack, diffIds)) {
       diffIds.forEach((diffId, index) => {
         onEvent?.({
           type: 'layer-start',
@@ -180,8 +180,27 @@ export async function scanSource(source: ImageSource, options: ScanSourceOptions
   return scanResult(source, startedAt, os, merged.packages, merged.unknowns, complete, onEvent);
 }
 
-function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+/**
+ * A cached stack inventory usable for a source with these layers: its own diffIDs are these (a
+ * damaged or colliding entry names others) and its lists have the shapes a result needs, since a
+ * cache may hand back any JSON it stored.
+ */
+function isStackOf(stack: StackInventory, diffIds: readonly string[]): boolean {
+  const { diffIds: own, layerFiles, packages, unknowns } = stack as Partial<StackInventory>;
+  return (
+    Array.isArray(own) &&
+    own.length === diffIds.length &&
+    own.every((d, i) => d === diffIds[i]) &&
+    Array.isArray(layerFiles) &&
+    layerFiles.length === diffIds.length &&
+    layerFiles.every((n) => typeof n === 'number') &&
+    Array.isArray(packages) &&
+    packages.every(
+      (p) =>
+        typeof p === 'object' && p !== null && typeof p.name === 'string' && typeof p.version === 'string',
+    ) &&
+    Array.isArray(unknowns)
+  );
 }
 
 /** The result of a scan of `source` that found these OS, packages and unknowns. */
