@@ -26,7 +26,7 @@ export {
 export { scanSource, type ScanSourceOptions, type ScanLimits } from './scan/scan-source.js';
 export type { ScanEvent, ScanEventListener } from './scan/events.js';
 export type { LayerCache } from './cache/types.js';
-export { FsLayerCache, type FsLayerCacheOptions } from './cache/fs-layer-cache.js';
+export { asciiJson, FsLayerCache, type FsLayerCacheOptions } from './cache/fs-layer-cache.js';
 export { toPurl } from './purl/index.js';
 export {
   renderReport,

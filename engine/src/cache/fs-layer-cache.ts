@@ -66,7 +66,7 @@ export class FsLayerCache implements LayerCache {
   }
 
   async put(key: string, value: LayerAnalysis): Promise<void> {
-    await this.write(this.file(key), value);
+    await this.putJson(key, Buffer.from(asciiJson(value), 'latin1'));
   }
 
   async getStack(key: string): Promise<StackInventory | undefined> {
@@ -74,7 +74,30 @@ export class FsLayerCache implements LayerCache {
   }
 
   async putStack(key: string, value: StackInventory): Promise<void> {
-    await this.write(this.file(key, 'stack'), value);
+    await this.putJson(key, Buffer.from(asciiJson(value), 'latin1'), 'stack');
+  }
+
+  /**
+   * Stores the JSON text of a layer's analysis (or, with `'stack'`, of a stack's inventory) as it
+   * is, for a caller that has it serialised already (the fleet cache's bucket hits): the entry
+   * `put` (`putStack`) would write for the value. ASCII text (asciiJson) reads back fastest.
+   */
+  async putJson(key: string, json: Uint8Array, kind?: 'stack'): Promise<void> {
+    const file = this.file(key, kind);
+    const tmp = join(this.dir, `.tmp-${randomUUID()}`);
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(tmp, json.byteLength <= PLAIN_MAX ? json : gzipSync(json, { level: 1 }));
+      await rename(tmp, file);
+      await this.evict();
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw new EngineError(
+        'ENG_CACHE_IO',
+        `cannot write layer cache entry in ${this.dir}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   }
 
   private async read<T>(file: string): Promise<T | undefined> {
@@ -88,23 +111,6 @@ export class FsLayerCache implements LayerCache {
       return value;
     } catch {
       return undefined; // a miss, or a damaged entry that the next put replaces
-    }
-  }
-
-  private async write(file: string, value: unknown): Promise<void> {
-    try {
-      await mkdir(this.dir, { recursive: true });
-      const tmp = join(this.dir, `.tmp-${randomUUID()}`);
-      const json = Buffer.from(asciiJson(value), 'latin1');
-      await writeFile(tmp, json.length <= PLAIN_MAX ? json : gzipSync(json, { level: 1 }));
-      await rename(tmp, file);
-      await this.evict();
-    } catch (e) {
-      throw new EngineError(
-        'ENG_CACHE_IO',
-        `cannot write layer cache entry in ${this.dir}: ${(e as Error).message}`,
-        { cause: e },
-      );
     }
   }
 

@@ -11,7 +11,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { LayerCache } from '@vigil/engine/core';
+import { asciiJson, type LayerCache } from '@vigil/engine/core';
 import type { LayerAnalysis } from '@vigil/engine/internal';
 
 /** bumped when the envelope changes; entries of another format are misses */
@@ -33,16 +33,6 @@ export interface EncodedEntry {
 export interface DecodedEntry<T> {
   value: T;
   json: Buffer;
-}
-
-const NON_ASCII = /[\u0080-\uffff]/g;
-
-/** `JSON.stringify(value)` with every non-ASCII UTF-16 unit escaped (JSON.parse joins a pair's two escapes). */
-function asciiJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  // the UTF-8 length equals the length only when every unit is ASCII (most layers): no regex scan
-  if (Buffer.byteLength(json, 'utf8') === json.length) return json;
-  return json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** What `JSON.stringify` of an envelope for `key` writes before the value (ASCII: chars are bytes). */

@@ -25,7 +25,6 @@ import {
   type StackInventory,
 } from './codec.js';
 import { LayerBucket } from './layer-bucket.js';
-import { putLocalJson } from './local-dir.js';
 import { ByteLru } from './memory-lru.js';
 
 export interface NatsLayerCacheOptions {
@@ -222,7 +221,7 @@ export class NatsLayerCache implements LayerCache {
     const local = this.local;
     if (!local) return;
     const write = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => putLocalJson(local, key, json, kind))
+      .then(() => local.putJson(key, json, kind === 'stack' ? 'stack' : undefined))
       .catch(() => undefined)
       .finally(() => this.localWrites.delete(write));
     this.localWrites.add(write);
@@ -295,7 +294,7 @@ export class NatsLayerCache implements LayerCache {
     const slot = slotOf(codec.kind, key);
     const { bytes, json } = codec.encode(key, value);
     this.memory.set(slot, bytes);
-    if (this.local) await putLocalJson(this.local, key, json, codec.kind).catch(() => undefined);
+    await this.local?.putJson(key, json, codec.kind === 'stack' ? 'stack' : undefined).catch(() => undefined);
     if (bytes.byteLength > this.maxEntryBytes) {
       this.counters.oversized++;
       return;
