@@ -237,7 +237,7 @@ export async function benchR1({ runs = 1, images = 10_000, distinct = 2_000, bat
       logger: {
         debug() {},
         info: (fields, msg) => {
-          if (msg === 'rematch batch completed' || msg === 'rematch batch claimed') {
+          if (msg === 'rematch batch completed' || msg === 'rematch batch claimed' || msg === 'rematch started') {
             const sums = (phaseSums[msg] ??= { n: 0 });
             sums.n += 1;
             for (const [k, v] of Object.entries(fields))

@@ -151,7 +151,8 @@ export interface AttemptFindingRows {
 
 /**
  * Reads the raw `findings` rows of the control plane's chdb directory (`<data dir>/clickhouse`), keyed
- * `<scan id>:<attempt>`. The control plane must be stopped (one process holds a chdb directory at a time).
+ * `<scan id>:<attempt>`. A published attempt whose findings another attempt holds (a rematch scan sharing its
+ * group's rows) gets the holder's. The control plane must be stopped (one process holds a chdb directory at a time).
  */
 export async function analyticsFindingRows(chdbDir: string): Promise<Map<string, AttemptFindingRows>> {
   const driver = await createChdbDriver(chdbDir);
@@ -160,9 +161,18 @@ export async function analyticsFindingRows(chdbDir: string): Promise<Map<string,
       `SELECT scan_id, attempt, count() AS rows, uniqExact(severity_rank, id, package_name, package_key) AS distinct
        FROM findings GROUP BY scan_id, attempt`,
     );
-    return new Map(
+    const out = new Map(
       rows.map((r) => [`${r.scan_id}:${r.attempt}`, { rows: Number(r.rows), distinct: Number(r.distinct) }]),
     );
+    const shared = await driver.query<{ scan_id: string; attempt: number; held: string }>(
+      `SELECT DISTINCT scan_id, attempt, concat(findings_scan_id, ':', toString(findings_attempt)) AS held
+       FROM scan_summaries WHERE (findings_scan_id, findings_attempt) != (scan_id, attempt)`,
+    );
+    for (const r of shared) {
+      const held = out.get(r.held);
+      if (held) out.set(`${r.scan_id}:${r.attempt}`, held);
+    }
+    return out;
   } finally {
     await driver.close();
   }

@@ -14,7 +14,8 @@
  * package is gone.
  *
  * The diff is computed from the two attempts' keys (no finding JSON), sorted, and paged with a keyset cursor;
- * only the page's findings are read in full. Published attempts never change, so pages are stable.
+ * only the page's findings are read in full. Published attempts never change, so pages are stable. Each attempt's
+ * rows are read where `scan_summaries` says they are held (itself, or the attempt a rematch scan shares them with).
  */
 import type { Finding } from '@vigil/engine';
 import { ControlPlaneError } from '../errors.js';
@@ -68,16 +69,20 @@ export interface ScanDiffPage {
 
 const DIFF_CURSOR = 'analytics-scan-diff';
 const DEFAULT_DIFF_LIMIT = 100;
-/** findings of both attempts, published ones only, one row per stored finding identity */
+/** where the published ones of the attempts hold their findings and packages (unpublished ones are absent) */
+const SOURCES_SQL = `SELECT scan_id, attempt, findings_scan_id, findings_attempt, packages_scan_id, packages_attempt
+      FROM scan_summaries
+      WHERE org_id = {org:String} AND scan_id IN {scanIds:Array(String)}
+        AND has({attemptKeys:Array(String)}, concat(toString(attempt), ':', scan_id))
+      LIMIT 1 BY scan_id, attempt`;
+/** findings held by the attempts, one row per stored finding identity */
 const KEYS_SQL = `SELECT scan_id, attempt, severity_rank, id, aliases, package_name, package_key FROM findings
       WHERE org_id = {org:String} AND scan_id IN {scanIds:Array(String)}
         AND has({attemptKeys:Array(String)}, concat(toString(attempt), ':', scan_id))
-        AND (scan_id, attempt) IN (SELECT scan_id, attempt FROM scan_summaries WHERE org_id = {org:String})
       LIMIT 1 BY scan_id, attempt, severity_rank, id, package_name, package_key`;
 const PACKAGES_SQL = `SELECT DISTINCT scan_id, attempt, name, package_key FROM packages
       WHERE org_id = {org:String} AND scan_id IN {scanIds:Array(String)}
-        AND has({attemptKeys:Array(String)}, concat(toString(attempt), ':', scan_id))
-        AND (scan_id, attempt) IN (SELECT scan_id, attempt FROM scan_summaries WHERE org_id = {org:String})`;
+        AND has({attemptKeys:Array(String)}, concat(toString(attempt), ':', scan_id))`;
 const FINDINGS_SQL = `SELECT scan_id, attempt, id, package_name, package_key, finding FROM findings
       WHERE org_id = {org:String} AND scan_id IN {scanIds:Array(String)}
         AND has({attemptKeys:Array(String)}, concat(toString(attempt), ':', scan_id))
@@ -133,29 +138,57 @@ export async function diffAttempts(
   const after = query.cursor ? decodeDiffCursor(query.cursor, tag) : null;
 
   const attempts = prev ? [cur, prev] : [cur];
-  const params = attemptParams(orgId, attempts);
+  const sourceRows = await driver.query(SOURCES_SQL, attemptParams(orgId, attempts));
+  // an unpublished attempt has no source: it reads as empty
+  const sourceOf = (a: AttemptRef) => {
+    const r = sourceRows.find((s) => attemptKey(refOf(s)) === attemptKey(a));
+    return r
+      ? {
+          findings: { scanId: String(r.findings_scan_id), attempt: Number(r.findings_attempt) },
+          packages: { scanId: String(r.packages_scan_id), attempt: Number(r.packages_attempt) },
+        }
+      : null;
+  };
+  const curSource = sourceOf(cur);
+  const prevSource = prev ? sourceOf(prev) : null;
+  const sources = [curSource, prevSource].filter((s) => s !== null);
   const [keyRows, packageRows] = await Promise.all([
-    driver.query(KEYS_SQL, params),
-    driver.query(PACKAGES_SQL, params),
+    sources.length > 0
+      ? driver.query(KEYS_SQL, attemptParams(orgId, sources.map((s) => s.findings)))
+      : Promise.resolve([]),
+    sources.length > 0
+      ? driver.query(PACKAGES_SQL, attemptParams(orgId, sources.map((s) => s.packages)))
+      : Promise.resolve([]),
   ]);
-  const sides = new Map(attempts.map((a) => [attemptKey(a), emptySide()]));
+  /** one side per held attempt (two published attempts may share rows) */
+  const findingSides = new Map(sources.map((s) => [attemptKey(s.findings), emptySide()]));
+  const packageVersions = new Map(sources.map((s) => [attemptKey(s.packages), new Map<string, Set<string>>()]));
   for (const r of packageRows) {
-    const side = sides.get(attemptKey(refOf(r)));
+    const versions = packageVersions.get(attemptKey(refOf(r)));
     const p = parsePackageKey(String(r.name), String(r.package_key));
-    if (side && p) addVersion(side, p.identity, p.version);
+    if (versions && p) addVersionTo(versions, p.identity, p.version);
   }
   for (const r of keyRows) {
-    const side = sides.get(attemptKey(refOf(r)));
+    const side = findingSides.get(attemptKey(refOf(r)));
     const row = keyRowOf(r);
     if (!side || !row) continue;
     side.findings.push(row);
-    addVersion(side, row.identity, row.version);
     const names = side.names.get(row.identity) ?? new Set<string>();
     row.names.forEach((n) => names.add(n));
     side.names.set(row.identity, names);
   }
-  const now = sides.get(attemptKey(cur))!;
-  const before = prev ? sides.get(attemptKey(prev))! : emptySide();
+  /** the side of a published attempt: its held findings, with its inventory's and findings' package versions */
+  const sideOf = (source: ReturnType<typeof sourceOf>): Side => {
+    if (!source) return emptySide();
+    const held = findingSides.get(attemptKey(source.findings))!;
+    const versions = new Map<string, Set<string>>();
+    for (const [identity, vs] of packageVersions.get(attemptKey(source.packages)) ?? [])
+      vs.forEach((v) => addVersionTo(versions, identity, v));
+    for (const row of held.findings) addVersionTo(versions, row.identity, row.version);
+    return { findings: held.findings, names: held.names, versions };
+  };
+  const now = sideOf(curSource);
+  const before = sideOf(prevSource);
 
   const entries = [...changed(now, before, 0), ...changed(before, now, 1)].sort((a, b) =>
     compareKeys(a.sortKey, b.sortKey),
@@ -165,10 +198,12 @@ export async function diffAttempts(
   const page = start < 0 ? [] : entries.slice(start, start + limit);
   const more = start >= 0 && start + limit < entries.length;
 
-  const findings = await readFindings(driver, orgId, page, cur, prev);
+  const curHeld = curSource?.findings ?? cur;
+  const prevHeld = prevSource?.findings ?? null;
+  const findings = await readFindings(driver, orgId, page, curHeld, prevHeld);
   const result: ScanDiffPage = { counts, new: [], resolved: [], nextCursor: null };
   for (const e of page) {
-    const attempt = e.section === 0 ? cur : prev!;
+    const attempt = e.section === 0 ? curHeld : prevHeld!;
     const finding = findings.get(findingKey(attempt, e.row));
     if (!finding) continue; // its row was pruned between the two reads: only unpublished rows are, so never
     if (e.section === 0) {
@@ -261,10 +296,10 @@ const attemptKey = (a: AttemptRef): string => `${a.attempt}:${a.scanId}`;
 const refOf = (r: Row): AttemptRef => ({ scanId: String(r.scan_id), attempt: Number(r.attempt) });
 const emptySide = (): Side => ({ findings: [], versions: new Map(), names: new Map() });
 
-function addVersion(side: Side, identity: string, version: string): void {
-  const versions = side.versions.get(identity);
+function addVersionTo(map: Map<string, Set<string>>, identity: string, version: string): void {
+  const versions = map.get(identity);
   if (versions) versions.add(version);
-  else side.versions.set(identity, new Set([version]));
+  else map.set(identity, new Set([version]));
 }
 
 const joinVersions = (versions: Set<string>): string => [...versions].sort().join(', ');

@@ -18,22 +18,49 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const extra = (statements: string[]): AnalyticsMigration => ({ version: 2, name: 'extra', statements });
+const NEXT = ANALYTICS_MIGRATIONS.length + 1;
+const extra = (statements: string[]): AnalyticsMigration => ({ version: NEXT, name: 'extra', statements });
 
-it('applies the shipped migrations once; a second run is a no-op', async () => {
+it('applies the shipped migrations once; a second run is a no-op; rows written before migration 2 hold their own', async () => {
+  // a store written by a control plane that knew only migration 1
+  const v1 = await migrateAnalytics(driver, ANALYTICS_MIGRATIONS.slice(0, 1));
+  await driver.insert('scan_summaries', [
+    { org_id: 'o', scan_id: 's', attempt: 1, digest: 'd', completed_at: '2025-01-01 00:00:00.000', os: '' },
+  ]);
+  await driver.insert('image_latest', [
+    { org_id: 'o', image_id: 'i', scan_id: 's', attempt: 1, digest: 'd', completed_at: '2025-01-01 00:00:00.000', os: '' },
+  ]);
   const first = await migrateAnalytics(driver);
   const second = await migrateAnalytics(driver);
+  const sources = 'scan_id, attempt, findings_scan_id, findings_attempt, packages_scan_id, packages_attempt';
   expect({
+    v1,
     first,
     second,
-    recorded: await driver.query('SELECT version, name, checksum FROM schema_migrations FINAL'),
+    held: {
+      summaries: await driver.query(`SELECT ${sources} FROM scan_summaries FINAL`),
+      latest: await driver.query(`SELECT ${sources} FROM image_latest FINAL`),
+    },
+    recorded: await driver.query('SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version'),
     tables: await driver.query(
       'SELECT name, engine FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     ),
   }).toEqual({
-    first: { applied: [1], current: 1 },
-    second: { applied: [], current: 1 },
-    recorded: [{ version: 1, name: 'init', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[0]!) }],
+    v1: { applied: [1], current: 1 },
+    first: { applied: [2], current: 2 },
+    second: { applied: [], current: 2 },
+    held: {
+      summaries: [
+        { scan_id: 's', attempt: 1, findings_scan_id: 's', findings_attempt: 1, packages_scan_id: 's', packages_attempt: 1 },
+      ],
+      latest: [
+        { scan_id: 's', attempt: 1, findings_scan_id: 's', findings_attempt: 1, packages_scan_id: 's', packages_attempt: 1 },
+      ],
+    },
+    recorded: [
+      { version: 1, name: 'init', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[0]!) },
+      { version: 2, name: 'attempt-sources', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[1]!) },
+    ],
     tables: [
       { name: 'finding_ids', engine: 'ReplacingMergeTree' },
       { name: 'finding_ids_mv', engine: 'MaterializedView' },
@@ -53,18 +80,18 @@ it('a failing migration is not recorded; the next run resumes with it', async ()
   ]);
   await expect(migrateAnalytics(driver, [...ANALYTICS_MIGRATIONS, broken])).rejects.toMatchObject({
     code: 'CP_ANALYTICS_ERROR',
-    message: expect.stringMatching(/^analytics migration 2 \(extra\) failed: /),
+    message: expect.stringMatching(new RegExp(`^analytics migration ${NEXT} \\(extra\\) failed: `)),
   });
   const fixed = extra([
     'CREATE TABLE IF NOT EXISTS extra_a (x UInt8) ENGINE = MergeTree ORDER BY x',
     'CREATE TABLE IF NOT EXISTS extra_b (x UInt8) ENGINE = MergeTree ORDER BY x',
   ]);
   expect(await migrateAnalytics(driver, [...ANALYTICS_MIGRATIONS, fixed])).toEqual({
-    applied: [2],
-    current: 2,
+    applied: [NEXT],
+    current: NEXT,
   });
-  // a control plane that knows only migration 1 leaves the newer one alone
-  expect(await migrateAnalytics(driver)).toEqual({ applied: [], current: 2 });
+  // a control plane that knows only the shipped migrations leaves the newer one alone
+  expect(await migrateAnalytics(driver)).toEqual({ applied: [], current: NEXT });
 });
 
 it('an applied migration edited afterwards is refused', async () => {
@@ -79,7 +106,7 @@ it('an applied migration edited afterwards is refused', async () => {
 });
 
 it('numbers must run 1, 2, 3…', async () => {
-  await expect(migrateAnalytics(driver, [{ ...extra([]), version: 3 }])).rejects.toMatchObject({
+  await expect(migrateAnalytics(driver, [{ ...extra([]), version: NEXT + 1 }])).rejects.toMatchObject({
     code: 'CP_ANALYTICS_ERROR',
     message: expect.stringContaining('found where 1 was expected'),
   });

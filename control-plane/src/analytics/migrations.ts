@@ -5,8 +5,10 @@
  * simply run again. Never edit a shipped migration (its checksum is recorded); add the next number.
  *
  * Visibility model: `packages` and `findings` hold rows per (org, scan, attempt) as workers stream them; nothing
- * reads them except through `image_latest`, which names each image's published (scan, attempt). A half-written
- * attempt is therefore never seen, and a retry (attempt + 1) never doubles counts.
+ * reads them except through `image_latest` / `scan_summaries`, which name each image's published (scan, attempt)
+ * and, since migration 2, the attempts holding its findings and inventory rows (itself, unless it is a rematch
+ * scan sharing rows). A half-written attempt is therefore never seen, and a retry (attempt + 1) never doubles
+ * counts.
  */
 
 /** One numbered migration: statements run in order. */
@@ -120,5 +122,22 @@ export const ANALYTICS_MIGRATIONS: readonly AnalyticsMigration[] = [
       ) ENGINE = ReplacingMergeTree(completed_at)
       ORDER BY (org_id, image_id)`,
     ],
+  },
+  {
+    version: 2,
+    name: 'attempt-sources',
+    // A published attempt names the attempts whose rows hold its findings and its inventory. An ordinary scan
+    // holds its own (the defaults: existing rows, and rows inserted without these columns, read as themselves).
+    // A rematch scan's inventory is the one it re-evaluated, so it points at that attempt's inventory instead of
+    // copying it; scans of one rematch batch with identical inventories share one set of finding rows, written
+    // once under the first of them. Readers go from scan_summaries / image_latest to these columns, never to
+    // `findings` / `packages` by the published (scan, attempt) itself. Sources are always published attempts of
+    // the same org, so pruning (which spares published attempts) never removes rows a published attempt shows.
+    statements: ['scan_summaries', 'image_latest'].flatMap((table) => [
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS findings_scan_id String DEFAULT scan_id`,
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS findings_attempt UInt32 DEFAULT attempt`,
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS packages_scan_id String DEFAULT scan_id`,
+      `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS packages_attempt UInt32 DEFAULT attempt`,
+    ]),
   },
 ];

@@ -54,9 +54,12 @@ const COUNT_COLUMNS = `${SEVERITY_COLUMNS.join(', ')}, fixable, packages`;
 const SUMMARY_COLUMNS = `image_id, scan_id, attempt, completed_at, os, ${COUNT_COLUMNS}`;
 /** Rows of one finding identity: a chunk appended twice counts once. */
 const FINDING_IDENTITY = 'severity_rank, id, package_name, package_key';
-/** The (scan, attempt) of the org's image `{image}` (empty when never scanned). */
-const LATEST_ATTEMPT_OF_IMAGE =
-  'SELECT scan_id, attempt FROM image_latest FINAL WHERE org_id = {org:String} AND image_id = {image:String}';
+/**
+ * The attempt holding the findings of the org's image `{image}`'s latest (scan, attempt): the attempt itself, or
+ * the one whose rows a rematch scan shares (migration 2). Empty when never scanned.
+ */
+const LATEST_FINDINGS_OF_IMAGE =
+  'SELECT findings_scan_id, findings_attempt FROM image_latest FINAL WHERE org_id = {org:String} AND image_id = {image:String}';
 const TEXT_MATCH = `(positionCaseInsensitiveUTF8(id, {text:String}) > 0
     OR arrayExists(a -> positionCaseInsensitiveUTF8(a, {text:String}) > 0, aliases)
     OR positionCaseInsensitiveUTF8(package_name, {text:String}) > 0
@@ -199,7 +202,7 @@ export const analyticsQueries = {
     }
     return {
       sql: `SELECT ${FINDING_IDENTITY}, finding FROM findings
-      WHERE org_id = {org:String} AND (scan_id, attempt) IN (${LATEST_ATTEMPT_OF_IMAGE})${clauses.map((c) => `\n        AND ${c}`).join('')}
+      WHERE org_id = {org:String} AND (scan_id, attempt) IN (${LATEST_FINDINGS_OF_IMAGE})${clauses.map((c) => `\n        AND ${c}`).join('')}
       ORDER BY ${FINDING_IDENTITY}
       LIMIT 1 BY ${FINDING_IDENTITY}
       LIMIT {limit:UInt32}`,
@@ -209,8 +212,9 @@ export const analyticsQueries = {
 
   /**
    * "Which images have CVE-X", step 1: up to `limit` images (ordered by id, after `afterImageId`) whose latest
-   * attempt has a finding with this id or alias (any case), with that attempt. `finding_ids` turns the id into
-   * attempts (a point read on its key); `image_latest` keeps the images whose latest attempt is one of them.
+   * attempt has a finding with this id or alias (any case), with the attempt holding its findings
+   * (`findings_scan_id`, `findings_attempt`). `finding_ids` turns the id into attempts holding finding rows (a
+   * point read on its key); `image_latest` keeps the images whose latest findings are among them.
    */
   vulnerableImagePage(
     orgId: string,
@@ -220,9 +224,9 @@ export const analyticsQueries = {
     const params: Record<string, unknown> = { org: orgId, vulnerability: vulnerabilityId, limit: page.limit };
     if (page.afterImageId) params.afterImage = page.afterImageId;
     return {
-      sql: `SELECT image_id, scan_id, attempt FROM image_latest FINAL
+      sql: `SELECT image_id, findings_scan_id AS scan_id, findings_attempt AS attempt FROM image_latest FINAL
       WHERE org_id = {org:String}
-        AND (scan_id, attempt) IN (
+        AND (findings_scan_id, findings_attempt) IN (
           SELECT scan_id, attempt FROM finding_ids
           WHERE org_id = {org:String} AND vulnerability_id = upperUTF8({vulnerability:String}))${
             page.afterImageId ? '\n        AND image_id > {afterImage:String}' : ''
@@ -251,7 +255,10 @@ export const analyticsQueries = {
     };
   },
 
-  /** Attempts (any org) with rows all older than `olderThan` that were never published. */
+  /**
+   * Attempts (any org) with rows all older than `olderThan` that were never published, and that no published
+   * attempt names as the holder of its findings or inventory.
+   */
   unpublishedAttempts(olderThan: string): BoundQuery {
     return {
       sql: `SELECT org_id, scan_id, attempt FROM (
@@ -261,7 +268,10 @@ export const analyticsQueries = {
       )
       GROUP BY org_id, scan_id, attempt
       HAVING max(last) < {olderThan:DateTime64(3, 'UTC')}
-        AND (org_id, scan_id, attempt) NOT IN (SELECT org_id, scan_id, attempt FROM scan_summaries)`,
+        AND (org_id, scan_id, attempt) NOT IN (
+          SELECT org_id, scan_id, attempt FROM scan_summaries
+          UNION ALL SELECT org_id, findings_scan_id, findings_attempt FROM scan_summaries
+          UNION ALL SELECT org_id, packages_scan_id, packages_attempt FROM scan_summaries)`,
       params: { olderThan },
     };
   },

@@ -15,7 +15,21 @@ export interface BatchItem {
   os: string;
   /** sum of cityHash64 of the stored inventory's packages ('0': none): equal inventories, equal fingerprints */
   fingerprint: string;
+  /**
+   * The attempts holding the previous scan's findings and inventory rows (analytics migration 2: itself, or the
+   * attempt it shares them with). Absent in batches queued before: the previous scan's own.
+   */
+  previousFindings?: { scanId: string; attempt: number };
+  previousPackages?: { scanId: string; attempt: number };
 }
+
+/** Where the previous scan of `item` holds its findings rows. */
+export const previousFindingsOf = (item: BatchItem) =>
+  item.previousFindings ?? { scanId: item.previousScanId, attempt: item.previousAttempt };
+
+/** Where the previous scan of `item` holds its inventory rows. */
+export const previousPackagesOf = (item: BatchItem) =>
+  item.previousPackages ?? { scanId: item.previousScanId, attempt: item.previousAttempt };
 
 /** ClickHouse `WHERE` (and its parameters) for exactly these (scan, attempt) pairs of one organisation. */
 export function attemptsWhere(orgId: string, items: readonly { scanId: string; attempt: number }[]) {

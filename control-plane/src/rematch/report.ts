@@ -1,10 +1,12 @@
 /**
  * WorkerService.ReportRematch for the rematch service (service.ts): a batch's results become completed rematch
- * scans. Copies the inventories to the new scans (one INSERT … SELECT), appends the findings once per distinct
- * inventory and publishes the attempts (one insert per table), diffs them against the previous scans' findings
- * (one query), then in one Postgres transaction inserts the scans (ON CONFLICT DO NOTHING), moves the images'
- * latest-scan summaries, records the changes and completes the batch. A stale or repeated report is ignored; a
- * failure is left to the next delivery while retryable, else recorded on the batch.
+ * scans. Nothing is copied per scan (analytics migration 2): each distinct inventory's findings are appended once,
+ * under the first scan of the inventory's group, and every scan of the group is published pointing at those rows
+ * for its findings and at the inventory it re-evaluated for its packages (one insert per table). The new findings
+ * are diffed against the previous scans' (one query), then in one Postgres transaction the scans are inserted (ON
+ * CONFLICT DO NOTHING), the images' latest-scan summaries moved, the changes recorded and the batch completed. A
+ * stale or repeated report is ignored; a failure is left to the next delivery while retryable, else recorded on
+ * the batch.
  */
 import { performance } from 'node:perf_hooks';
 import type { Finding } from '@vigil/engine';
@@ -15,13 +17,9 @@ import { ControlPlaneError } from '../errors.js';
 import { findingFromWire } from '../grpc/mapping.js';
 import type { ServiceLogger } from '../services/logger.js';
 import type { SqlDatabase } from '../store/postgres/sql.js';
-import { attemptsWhere, UUID, type BatchItem } from './batch.js';
+import { attemptsWhere, previousFindingsOf, previousPackagesOf, UUID, type BatchItem } from './batch.js';
 
 const SEVERITY_OF_RANK = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
-
-const FINDING_ROW_STRUCTURE =
-  'org_id String, attempt UInt32, severity_rank UInt8, id String, aliases Array(String), package_name String, ' +
-  'package_key String, fixable Bool, title String, finding String, scan_ids Array(String)';
 
 interface GroupSummary {
   counts: { critical: number; high: number; medium: number; low: number; unknown: number; total: number };
@@ -110,6 +108,8 @@ export async function reportRematchBatch(
     );
   const findingsOfItem = new Map<number, Finding[]>();
   const summaryOf = new Map<Finding[], GroupSummary>();
+  /** item index → the first item of its inventory's group: the scan whose attempt holds the group's rows */
+  const holderOfItem = new Map<number, number>();
   const seenIndexes = new Set<number>();
   for (const result of results) {
     const group = groups[result.index];
@@ -123,61 +123,28 @@ export async function reportRematchBatch(
       findingFromWire(f, `results[${result.index}].findings[${i}]`),
     );
     summaryOf.set(findings, summarize(findings, group.packages));
-    for (const m of group.members) findingsOfItem.set(m, findings);
+    for (const m of group.members) {
+      findingsOfItem.set(m, findings);
+      holderOfItem.set(m, group.members[0]!);
+    }
   }
   phase('decodeMs');
   const done = items
-    .map((item, i) => ({ item, findings: findingsOfItem.get(i) }))
-    .filter((x): x is { item: BatchItem; findings: Finding[] } => x.findings !== undefined);
+    .map((item, i) => ({ item, findings: findingsOfItem.get(i), holder: items[holderOfItem.get(i)!] }))
+    .filter((x): x is { item: BatchItem; findings: Finding[]; holder: BatchItem } => x.findings !== undefined);
   if (done.length > 0) {
-    const previous = done.map(({ item }) => ({
-      scanId: item.previousScanId,
-      attempt: item.previousAttempt,
-    }));
-    const { where, params } = attemptsWhere(orgId, previous);
-    // the inventories move to the rematch scans: one INSERT … SELECT in ClickHouse, nothing travels
-    await driver.exec(
-      `INSERT INTO packages (org_id, scan_id, attempt, name, package_key, package)
-       SELECT org_id, transform(concat(toString(attempt), ':', scan_id), {from:Array(String)}, {to:Array(String)}, ''),
-         {attempt:UInt32}, name, package_key, package
-       FROM packages WHERE ${where}
-       LIMIT 1 BY scan_id, attempt, name, package_key`,
-      {
-        ...params,
-        from: done.map(({ item }) => `${item.previousAttempt}:${item.previousScanId}`),
-        to: done.map(({ item }) => item.scanId),
-        attempt,
-      },
-    );
-    phase('copyMs');
-    // each distinct inventory's finding rows are built (checked, serialised) once and sent once with the scans
-    // that share them; ClickHouse fans them out (ARRAY JOIN)
-    const scansOfGroup = new Map<Finding[], string[]>();
-    for (const { item, findings } of done) {
-      const ids = scansOfGroup.get(findings);
-      if (ids) ids.push(item.scanId);
-      else scansOfGroup.set(findings, [item.scanId]);
+    const { where, params } = attemptsWhere(orgId, done.map(({ item }) => previousFindingsOf(item)));
+    // each distinct inventory's finding rows are built (checked, serialised) and stored once, under the attempt of
+    // the group's first scan; the group's other scans point at them when published
+    const rows: Row[] = [];
+    for (const { item, findings, holder } of done) {
+      if (item !== holder) continue;
+      findings.forEach((f, i) => rows.push(findingRow(orgId, item.scanId, attempt, f, i)));
     }
-    const lines: string[] = [];
-    for (const [findings, scanIds] of scansOfGroup) {
-      findings.forEach((f, i) => {
-        const { scan_id: _scan, ...row } = findingRow(orgId, scanIds[0]!, attempt, f, i);
-        lines.push(JSON.stringify({ ...row, scan_ids: scanIds }));
-      });
-    }
-    if (lines.length > 0) {
-      await driver.exec(
-        `INSERT INTO findings (org_id, scan_id, attempt, severity_rank, id, aliases, package_name, package_key,
-           fixable, title, finding)
-         SELECT org_id, sid, attempt, severity_rank, id, aliases, package_name, package_key, fixable, title, finding
-         FROM format(JSONEachRow, '${FINDING_ROW_STRUCTURE}', {rows:String})
-         ARRAY JOIN scan_ids AS sid`,
-        { rows: lines.join('\n') },
-      );
-    }
+    await driver.insert('findings', rows);
     phase('appendMs');
     const before = await driver.query(
-      `SELECT scan_id, id, package_name, package_key, severity_rank,
+      `SELECT scan_id, attempt, id, package_name, package_key, severity_rank,
          JSONExtractString(package_key, 2) AS installed
        FROM findings WHERE ${where}
        LIMIT 1 BY scan_id, attempt, severity_rank, id, package_name, package_key`,
@@ -185,9 +152,10 @@ export async function reportRematchBatch(
     );
     const beforeOf = new Map<string, Row[]>();
     for (const r of before) {
-      const list = beforeOf.get(String(r.scan_id)) ?? [];
-      list.push(r);
-      beforeOf.set(String(r.scan_id), list);
+      const key = `${r.attempt}:${r.scan_id}`;
+      const list = beforeOf.get(key);
+      if (list) list.push(r);
+      else beforeOf.set(key, [r]);
     }
     phase('beforeMs');
     const completedAt = new Date();
@@ -196,12 +164,18 @@ export async function reportRematchBatch(
     const completed = toDateTime('completedAt', completedAt);
     const summaryRows: Row[] = [];
     const latestRows: Row[] = [];
-    for (const { item, findings } of done) {
+    for (const { item, findings, holder } of done) {
       const { counts, fixable, packages } = summaryOf.get(findings)!;
+      // the group's inventories are identical (same fingerprint): all point at the one its first scan re-evaluated
+      const heldPackages = previousPackagesOf(holder);
       const row = {
         org_id: orgId,
         scan_id: item.scanId,
         attempt,
+        findings_scan_id: holder.scanId,
+        findings_attempt: attempt,
+        packages_scan_id: heldPackages.scanId,
+        packages_attempt: heldPackages.attempt,
         digest: item.digest,
         completed_at: completed,
         os: item.os,
@@ -221,7 +195,8 @@ export async function reportRematchBatch(
     phase('publishMs');
     const changes: Array<Record<string, string>> = [];
     done.forEach(({ item, findings }) => {
-      const old = beforeOf.get(item.previousScanId) ?? [];
+      const held = previousFindingsOf(item);
+      const old = beforeOf.get(`${held.attempt}:${held.scanId}`) ?? [];
       const oldKeys = new Set(
         old.map((r) => changeKey(String(r.id), String(r.package_name), String(r.package_key))),
       );

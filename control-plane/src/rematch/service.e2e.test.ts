@@ -118,9 +118,27 @@ afterAll(async () => {
   await backends?.dispose();
 });
 
+/** The raw analytics rows of the rematch scans: which scans hold finding and package rows. */
+async function heldRows(): Promise<Record<string, unknown>> {
+  const { rows } = await backends.db.query<{ id: string; image_id: string }>(
+    `SELECT id, image_id FROM scans WHERE kind = 'rematch'`,
+  );
+  const driver = (backends.analytics as ClickHouseAnalyticsStore).driver;
+  const count = async (table: string) =>
+    (
+      await driver.query<{ n: string }>(
+        `SELECT count() AS n FROM ${table} WHERE scan_id IN {ids:Array(String)}`,
+        { ids: rows.map((r) => r.id) },
+      )
+    ).map((r) => Number(r.n))[0];
+  return { findings: await count('findings'), packages: await count('packages') };
+}
+
 describe('rematch service', () => {
   let runId: string;
   let batches: string[];
+  /** the first run's claim: what a later run must hand out again */
+  let firstClaim: Awaited<ReturnType<Rematch['claim']>>;
 
   it('queues one job per batch of the latest stored scans of entitled organisations, below scheduled', async () => {
     const run = await rematch.start('snapshot');
@@ -147,6 +165,7 @@ describe('rematch service', () => {
     const first = await rematch.claim({ batchId, attempt: 1 });
     const claim = await rematch.claim({ batchId, attempt: 2 });
     expect(claim).toEqual(first);
+    firstClaim = claim;
     expect(claim.inventories.map((i) => i.images).sort()).toEqual([1, 2]);
     const shared = claim.inventories.find((i) => i.images === 2)!;
     const single = claim.inventories.find((i) => i.images === 1)!;
@@ -245,6 +264,97 @@ describe('rematch service', () => {
       const page = await backends.analytics.imageFindings(org, images[label]!.imageId);
       expect(page.findings.map((f) => f.id).sort()).toEqual(['CVE-2024-0001', 'CVE-2099-0001']);
     }
+
+    // nothing copied per scan: a and b share one set of finding rows, and no inventory was copied; every reader
+    // follows the scans to the rows they point at
+    expect(await heldRows()).toEqual({ findings: 2, packages: 0 });
+    const cve = await backends.analytics.vulnerableImages(org, 'cve-2099-0001');
+    expect({
+      images: cve.images.map((i) => ({ imageId: i.imageId, findings: i.findings.map((f) => f.package.name) })),
+      nextCursor: cve.nextCursor,
+    }).toEqual({
+      images: [images.a!.imageId, images.b!.imageId]
+        .sort()
+        .map((imageId) => ({ imageId, findings: ['zlib'] })),
+      nextCursor: null,
+    });
+    for (const label of ['a', 'b']) {
+      const diff = await backends.analytics.scanDiff(
+        org,
+        { scanId: scanOf(label), attempt: 2 },
+        { scanId: images[label]!.scanId, attempt: 1 },
+      );
+      expect({
+        counts: [diff.counts.new.total, diff.counts.resolved.total],
+        new: diff.new.map((e) => [e.finding.id, e.previousVersion, e.reason]),
+        resolved: diff.resolved.map((e) => [e.finding.id, e.installedVersion, e.removed, e.reason]),
+      }).toEqual({
+        counts: [1, 1],
+        new: [['CVE-2099-0001', '1.3-r0', 'database-changed']],
+        resolved: [['CVE-2024-0002', '1.3-r0', false, 'database-changed']],
+      });
+    }
+  });
+
+  it('rematches a rematch scan: the inventory and findings it points at are read, the changes are against them', async () => {
+    const run = await rematch.start('api');
+    const { rows } = await backends.db.query<{ id: string }>(
+      'SELECT id FROM rematch_batches WHERE run_id = $1',
+      [run!.id],
+    );
+    const batchId = rows[0]!.id;
+    const claim = await rematch.claim({ batchId, attempt: 1 });
+    expect(claim).toEqual(firstClaim);
+    const shared = claim.inventories.find((i) => i.images === 2)!;
+    const single = claim.inventories.find((i) => i.images === 1)!;
+    const packages = JSON.parse(shared.packagesJson) as Package[];
+    const [sslPkg, zlibPkg] = ['openssl', 'zlib'].map((n) => packages.find((p) => p.name === n)!);
+    const results = [
+      {
+        index: shared.index,
+        findings: [wire('CVE-2099-0001', zlibPkg!), wire('CVE-2099-0002', sslPkg!, 'LOW')],
+      },
+      { index: single.index, findings: [wire('CVE-2099-0003', busybox, 'MEDIUM')] },
+    ];
+    expect(await rematch.report(request({ batchId, attempt: 1, dbVersion: 'db-v2', results }))).toEqual({
+      ignored: false,
+      scans: 3,
+    });
+    const { rows: latest } = await backends.db.query<{ id: string; image_id: string }>(
+      `SELECT s.id, s.image_id FROM scans s JOIN images i ON i.last_completed_scan_id = s.id
+       WHERE s.kind = 'rematch' AND s.org_id = $1`,
+      [org],
+    );
+    const scanOf = (label: string) => latest.find((r) => r.image_id === images[label]!.imageId)!.id;
+    const changes = async (label: string) => {
+      const info = (await rematch.scanRematch(org, scanOf(label)))!;
+      return {
+        found: info.found.map((c) => `${c.vulnerabilityId} ${c.packageName}`),
+        resolved: info.resolved.map((c) => `${c.vulnerabilityId} ${c.packageName}`),
+      };
+    };
+    const findings = async (label: string) =>
+      (await backends.analytics.imageFindings(org, images[label]!.imageId)).findings.map(
+        (f) => `${f.id} ${f.package.name}`,
+      );
+    expect({
+      a: { changes: await changes('a'), findings: await findings('a') },
+      b: { changes: await changes('b'), findings: await findings('b') },
+      c: { changes: await changes('c'), findings: await findings('c') },
+      held: await heldRows(),
+    }).toEqual({
+      a: {
+        changes: { found: ['CVE-2099-0002 openssl'], resolved: ['CVE-2024-0001 openssl'] },
+        findings: ['CVE-2099-0001 zlib', 'CVE-2099-0002 openssl'],
+      },
+      b: {
+        changes: { found: ['CVE-2099-0002 openssl'], resolved: ['CVE-2024-0001 openssl'] },
+        findings: ['CVE-2099-0001 zlib', 'CVE-2099-0002 openssl'],
+      },
+      c: { changes: { found: ['CVE-2099-0003 busybox'], resolved: [] }, findings: ['CVE-2099-0003 busybox'] },
+      // the first run's 2 rows, then one set per distinct inventory: 2 + 1
+      held: { findings: 5, packages: 0 },
+    });
   });
 
   it('refuses malformed claims and reports with coded errors', async () => {

@@ -21,7 +21,7 @@ import { ControlPlaneError } from '../errors.js';
 import type { JobDispatcher, ScanJobMessage } from '../queue/types.js';
 import { SILENT_LOGGER, type ServiceLogger } from '../services/logger.js';
 import type { SqlDatabase } from '../store/postgres/sql.js';
-import { attemptsWhere, UUID, type BatchItem } from './batch.js';
+import { attemptsWhere, previousPackagesOf, UUID, type BatchItem } from './batch.js';
 import { reportRematchBatch } from './report.js';
 
 /** Default images (distinct digests) per rematch batch: a user job waits at most one batch of this size. */
@@ -141,25 +141,33 @@ export function createRematch(options: RematchOptions): Rematch {
 
   const rematch: Rematch = {
     async start(trigger, dbVersion = options.dbVersion()) {
+      const started = performance.now();
       // each image's latest published scan, with a fingerprint of its inventory: identical inventories are sorted
       // next to each other, so a batch holds them together and its worker matches each once
+      // (the inventory and findings rows are where the scan holds them: itself, or the attempt it shares them with;
+      // each held inventory is fingerprinted once however many scans share it)
       const latest = await driver.query(
         `SELECT l.org_id AS org_id, l.scan_id AS scan_id, l.attempt AS attempt, l.digest AS digest, l.os AS os,
-           l.image_ids AS image_ids, toString(f.fingerprint) AS fingerprint
+           l.image_ids AS image_ids, toString(f.fingerprint) AS fingerprint,
+           l.findings_scan_id AS findings_scan_id, l.findings_attempt AS findings_attempt,
+           l.packages_scan_id AS packages_scan_id, l.packages_attempt AS packages_attempt
          FROM (
-           SELECT org_id, scan_id, attempt, digest, os, arraySort(groupArray(image_id)) AS image_ids
+           SELECT org_id, scan_id, attempt, digest, os, findings_scan_id, findings_attempt, packages_scan_id,
+             packages_attempt, arraySort(groupArray(image_id)) AS image_ids
            FROM image_latest FINAL
-           GROUP BY org_id, scan_id, attempt, digest, os
+           GROUP BY org_id, scan_id, attempt, digest, os, findings_scan_id, findings_attempt, packages_scan_id,
+             packages_attempt
          ) AS l
          LEFT JOIN (
            SELECT org_id, scan_id, attempt, sum(cityHash64(package)) AS fingerprint
            FROM (
              SELECT org_id, scan_id, attempt, package FROM packages
-             WHERE (org_id, scan_id, attempt) IN (SELECT org_id, scan_id, attempt FROM image_latest FINAL)
+             WHERE (org_id, scan_id, attempt) IN (
+               SELECT DISTINCT org_id, packages_scan_id, packages_attempt FROM image_latest FINAL)
              LIMIT 1 BY org_id, scan_id, attempt, name, package_key
            )
            GROUP BY org_id, scan_id, attempt
-         ) AS f ON f.org_id = l.org_id AND f.scan_id = l.scan_id AND f.attempt = l.attempt
+         ) AS f ON f.org_id = l.org_id AND f.scan_id = l.packages_scan_id AND f.attempt = l.packages_attempt
          ORDER BY l.org_id, l.os, fingerprint, l.scan_id`,
       );
       // organisations whose scanning entitlement is off get no rematch scans either
@@ -178,6 +186,8 @@ export function createRematch(options: RematchOptions): Rematch {
           imageIds: (r.image_ids as string[]).map(String),
           os: String(r.os ?? ''),
           fingerprint: String(r.fingerprint ?? '0'),
+          previousFindings: { scanId: String(r.findings_scan_id), attempt: Number(r.findings_attempt) },
+          previousPackages: { scanId: String(r.packages_scan_id), attempt: Number(r.packages_attempt) },
         });
         byOrg.set(orgId, items);
       }
@@ -211,7 +221,17 @@ export function createRematch(options: RematchOptions): Rematch {
         return { id: rows[0].id, dbVersion, trigger, images, batches: batches.length };
       });
       if (!run) return null;
-      log.info({ runId: run.id, dbVersion, trigger, images, batches: batches.length }, 'rematch started');
+      log.info(
+        {
+          runId: run.id,
+          dbVersion,
+          trigger,
+          images,
+          batches: batches.length,
+          ms: Math.round(performance.now() - started),
+        },
+        'rematch started',
+      );
       // a failed publish leaves the batches to the watcher's next pass
       await publish(batches).catch((err: unknown) =>
         log.warn({ err, runId: run.id }, 'rematch batches not published yet'),
@@ -293,10 +313,7 @@ export function createRematch(options: RematchOptions): Rematch {
         else groupOf.set(key, [i]);
       });
       const representatives = [...groupOf.values()].map((members) => items[members[0]!]!);
-      const { where, params } = attemptsWhere(
-        orgId,
-        representatives.map((i) => ({ scanId: i.previousScanId, attempt: i.previousAttempt })),
-      );
+      const { where, params } = attemptsWhere(orgId, representatives.map(previousPackagesOf));
       const stored = await driver.query(
         `SELECT scan_id, attempt, arraySort(groupArray(package)) AS packages FROM (
            SELECT scan_id, attempt, package FROM packages WHERE ${where}
@@ -309,7 +326,8 @@ export function createRematch(options: RematchOptions): Rematch {
       const groups: Array<{ members: number[]; packages: number }> = [];
       for (const members of groupOf.values()) {
         const first = items[members[0]!]!;
-        const packages = packagesOf.get(`${first.previousAttempt}:${first.previousScanId}`);
+        const held = previousPackagesOf(first);
+        const packages = packagesOf.get(`${held.attempt}:${held.scanId}`);
         // no stored inventory (pruned, or an image without packages): nothing to re-evaluate
         if (!packages || packages.length === 0) continue;
         inventories.push({
