@@ -146,8 +146,8 @@ export async function benchR1({ runs = 1, images = 10_000, distinct = 2_000, bat
     floors.push({ ms, cpuMs: (c.user + c.system) / 1000, findings });
     log(`floor: matchInventory × ${images}: ${fmtSeconds(ms)}, ${findings} findings`);
   };
-  runFloor();
 
+  // (the worker and every module are loaded before the floor runs: see below)
   const { createPgDatabase, migrate, pgStores } = await controlPlane('store/postgres/index.js');
   const { createAnalyticsStore } = await controlPlane('analytics/index.js');
   const { createServices, registryResolver } = await controlPlane('services/index.js');
@@ -180,6 +180,69 @@ export async function benchR1({ runs = 1, images = 10_000, distinct = 2_000, bat
     analytics = await createAnalyticsStore({ path: chdbDir });
     await analytics.migrate();
     const org = await stores.orgs.createOrg({ slug: `bench-r1-${id}`, name: 'Bench R1' });
+    nc = await connectQueue({ servers: NATS_URL, name: 'bench-r1' });
+    const dispatcher = createJetStreamDispatcher({ connection: nc, ...names });
+    await dispatcher.setup();
+    rematch = createRematch({
+      db,
+      analytics,
+      dispatcher,
+      dbVersion: () => version,
+      ...(batchSize ? { batchSize } : {}),
+      logger: {
+        debug() {},
+        info: (fields, msg) => {
+          if (
+            msg === 'rematch batch completed' ||
+            msg === 'rematch batch claimed' ||
+            msg === 'rematch started'
+          ) {
+            const sums = (phaseSums[msg] ??= { n: 0 });
+            sums.n += 1;
+            for (const [k, v] of Object.entries(fields))
+              if (k.endsWith('Ms') || k === 'ms') sums[k] = (sums[k] ?? 0) + v;
+          }
+        },
+        warn: (fields, msg) => log(`warn: ${msg} ${JSON.stringify(fields)}`),
+        error: (fields, msg) => log(`error: ${msg} ${JSON.stringify(fields)}`),
+      },
+    });
+    const workerToken = randomBytes(24).toString('base64url');
+    const services = createServices({
+      stores,
+      analytics,
+      dispatcher,
+      dbVersion: () => version,
+      resolver: registryResolver({}),
+      workerToken,
+      rematch: () => rematch,
+    });
+    server = new grpc.Server({
+      'grpc.max_receive_message_length': 16 * 2 ** 20,
+      'grpc.max_send_message_length': 16 * 2 ** 20,
+    });
+    addService(server, WorkerService, services.workerService);
+    const port = await new Promise((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    worker = startWorker({
+      NATS_URL,
+      VIGIL_NATS_STREAM: names.stream,
+      VIGIL_NATS_SUBJECT_PREFIX: names.subjectPrefix,
+      VIGIL_DB: snapshot.path,
+      VIGIL_WORKER_TOKEN: workerToken,
+      VIGIL_CONTROL_PLANE: `127.0.0.1:${port}`,
+      VIGIL_WORKER_CONCURRENCY: '1',
+      VIGIL_LAYER_CACHE: 'local',
+      VIGIL_DATA_DIR: workerDir,
+      VIGIL_LOG_LEVEL: 'info',
+    });
+    await worker.started;
+    // everything this run executes is loaded now (the worker above, the control plane's modules): the shared
+    // checkout's builds during the minutes below cannot mix two versions into one run
+    runFloor();
     const seedStarted = performance.now();
     await db.query(
       `WITH repo AS (
@@ -224,63 +287,6 @@ export async function benchR1({ runs = 1, images = 10_000, distinct = 2_000, bat
       );
     }
     log(`seeded ${images} stored scans in ${fmtSeconds(performance.now() - seedStarted)}`);
-
-    nc = await connectQueue({ servers: NATS_URL, name: 'bench-r1' });
-    const dispatcher = createJetStreamDispatcher({ connection: nc, ...names });
-    await dispatcher.setup();
-    rematch = createRematch({
-      db,
-      analytics,
-      dispatcher,
-      dbVersion: () => version,
-      ...(batchSize ? { batchSize } : {}),
-      logger: {
-        debug() {},
-        info: (fields, msg) => {
-          if (msg === 'rematch batch completed' || msg === 'rematch batch claimed' || msg === 'rematch started') {
-            const sums = (phaseSums[msg] ??= { n: 0 });
-            sums.n += 1;
-            for (const [k, v] of Object.entries(fields))
-              if (k.endsWith('Ms') || k === 'ms') sums[k] = (sums[k] ?? 0) + v;
-          }
-        },
-        warn: (fields, msg) => log(`warn: ${msg} ${JSON.stringify(fields)}`),
-        error: (fields, msg) => log(`error: ${msg} ${JSON.stringify(fields)}`),
-      },
-    });
-    const workerToken = randomBytes(24).toString('base64url');
-    const services = createServices({
-      stores,
-      analytics,
-      dispatcher,
-      dbVersion: () => version,
-      resolver: registryResolver({}),
-      workerToken,
-      rematch: () => rematch,
-    });
-    server = new grpc.Server({
-      'grpc.max_receive_message_length': 16 * 2 ** 20,
-      'grpc.max_send_message_length': 16 * 2 ** 20,
-    });
-    addService(server, WorkerService, services.workerService);
-    const port = await new Promise((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
-    );
-    worker = startWorker({
-      NATS_URL,
-      VIGIL_NATS_STREAM: names.stream,
-      VIGIL_NATS_SUBJECT_PREFIX: names.subjectPrefix,
-      VIGIL_DB: snapshot.path,
-      VIGIL_WORKER_TOKEN: workerToken,
-      VIGIL_CONTROL_PLANE: `127.0.0.1:${port}`,
-      VIGIL_WORKER_CONCURRENCY: '1',
-      VIGIL_LAYER_CACHE: 'local',
-      VIGIL_DATA_DIR: workerDir,
-      VIGIL_LOG_LEVEL: 'info',
-    });
-    await worker.started;
 
     const runMeasured = async (r) => {
       phaseSums = {};

@@ -154,15 +154,29 @@ export async function diffAttempts(
   const sources = [curSource, prevSource].filter((s) => s !== null);
   const [keyRows, packageRows] = await Promise.all([
     sources.length > 0
-      ? driver.query(KEYS_SQL, attemptParams(orgId, sources.map((s) => s.findings)))
+      ? driver.query(
+          KEYS_SQL,
+          attemptParams(
+            orgId,
+            sources.map((s) => s.findings),
+          ),
+        )
       : Promise.resolve([]),
     sources.length > 0
-      ? driver.query(PACKAGES_SQL, attemptParams(orgId, sources.map((s) => s.packages)))
+      ? driver.query(
+          PACKAGES_SQL,
+          attemptParams(
+            orgId,
+            sources.map((s) => s.packages),
+          ),
+        )
       : Promise.resolve([]),
   ]);
   /** one side per held attempt (two published attempts may share rows) */
   const findingSides = new Map(sources.map((s) => [attemptKey(s.findings), emptySide()]));
-  const packageVersions = new Map(sources.map((s) => [attemptKey(s.packages), new Map<string, Set<string>>()]));
+  const packageVersions = new Map(
+    sources.map((s) => [attemptKey(s.packages), new Map<string, Set<string>>()]),
+  );
   for (const r of packageRows) {
     const versions = packageVersions.get(attemptKey(refOf(r)));
     const p = parsePackageKey(String(r.name), String(r.package_key));

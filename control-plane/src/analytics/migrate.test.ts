@@ -28,7 +28,15 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
     { org_id: 'o', scan_id: 's', attempt: 1, digest: 'd', completed_at: '2025-01-01 00:00:00.000', os: '' },
   ]);
   await driver.insert('image_latest', [
-    { org_id: 'o', image_id: 'i', scan_id: 's', attempt: 1, digest: 'd', completed_at: '2025-01-01 00:00:00.000', os: '' },
+    {
+      org_id: 'o',
+      image_id: 'i',
+      scan_id: 's',
+      attempt: 1,
+      digest: 'd',
+      completed_at: '2025-01-01 00:00:00.000',
+      os: '',
+    },
   ]);
   const first = await migrateAnalytics(driver);
   const second = await migrateAnalytics(driver);
@@ -41,7 +49,9 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
       summaries: await driver.query(`SELECT ${sources} FROM scan_summaries FINAL`),
       latest: await driver.query(`SELECT ${sources} FROM image_latest FINAL`),
     },
-    recorded: await driver.query('SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version'),
+    recorded: await driver.query(
+      'SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version',
+    ),
     tables: await driver.query(
       'SELECT name, engine FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     ),
@@ -51,10 +61,24 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
     second: { applied: [], current: 2 },
     held: {
       summaries: [
-        { scan_id: 's', attempt: 1, findings_scan_id: 's', findings_attempt: 1, packages_scan_id: 's', packages_attempt: 1 },
+        {
+          scan_id: 's',
+          attempt: 1,
+          findings_scan_id: 's',
+          findings_attempt: 1,
+          packages_scan_id: 's',
+          packages_attempt: 1,
+        },
       ],
       latest: [
-        { scan_id: 's', attempt: 1, findings_scan_id: 's', findings_attempt: 1, packages_scan_id: 's', packages_attempt: 1 },
+        {
+          scan_id: 's',
+          attempt: 1,
+          findings_scan_id: 's',
+          findings_attempt: 1,
+          packages_scan_id: 's',
+          packages_attempt: 1,
+        },
       ],
     },
     recorded: [

@@ -131,9 +131,14 @@ export async function reportRematchBatch(
   phase('decodeMs');
   const done = items
     .map((item, i) => ({ item, findings: findingsOfItem.get(i), holder: items[holderOfItem.get(i)!] }))
-    .filter((x): x is { item: BatchItem; findings: Finding[]; holder: BatchItem } => x.findings !== undefined);
+    .filter(
+      (x): x is { item: BatchItem; findings: Finding[]; holder: BatchItem } => x.findings !== undefined,
+    );
   if (done.length > 0) {
-    const { where, params } = attemptsWhere(orgId, done.map(({ item }) => previousFindingsOf(item)));
+    const { where, params } = attemptsWhere(
+      orgId,
+      done.map(({ item }) => previousFindingsOf(item)),
+    );
     // each distinct inventory's finding rows are built (checked, serialised) and stored once, under the attempt of
     // the group's first scan; the group's other scans point at them when published
     const rows: Row[] = [];

@@ -270,7 +270,10 @@ describe('rematch service', () => {
     expect(await heldRows()).toEqual({ findings: 2, packages: 0 });
     const cve = await backends.analytics.vulnerableImages(org, 'cve-2099-0001');
     expect({
-      images: cve.images.map((i) => ({ imageId: i.imageId, findings: i.findings.map((f) => f.package.name) })),
+      images: cve.images.map((i) => ({
+        imageId: i.imageId,
+        findings: i.findings.map((f) => f.package.name),
+      })),
       nextCursor: cve.nextCursor,
     }).toEqual({
       images: [images.a!.imageId, images.b!.imageId]
