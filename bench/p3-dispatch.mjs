@@ -9,6 +9,11 @@
  * gets a new organisation with 10,000 images and new streams; floor and measured alternate which
  * goes first; best of N each. Target: ≤ 2×.
  *
+ * Each phase also reports the CPU it cost: this process (control plane and NATS client), the local nats-server
+ * and the Postgres backends of the bench database (/proc). `VIGIL_BENCH_P3_TIMELINE=1` prints when each page
+ * read, dispatcher.publish and outbox mark ran; `VIGIL_BENCH_P3_CHUNK=<n>` sets createServices'
+ * dispatch.chunkSize (scans per page, publish and mark; default 1,000).
+ *
  * `node bench/p3-dispatch.mjs [--runs N]` runs it alone; run.mjs calls `benchP3`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -24,7 +29,11 @@ import {
   loadNow,
   NATS_URL,
   PG_ADMIN_URL,
+  postgresCpu,
+  postgresCpuDelta,
+  processCpuSeconds,
 } from './platform.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // VIGIL_BENCH_P3_CP_DIST=<dir>: import the control plane from another build of control-plane/dist (an A/B
 // against an earlier publisher; the directory must sit inside the checkout so node_modules resolve)
@@ -36,7 +45,7 @@ const controlPlane = (rel) =>
 const SELF = fileURLToPath(import.meta.url);
 const IMAGES = 10_000;
 const IN_FLIGHT = 256; // the dispatcher's default maxInFlight
-const log = (msg) => process.stderr.write(`[bench P3] ${msg}\n`);
+const log = (msg) => process.stderr.write(`[bench P3 ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 async function admin(sql) {
   const { default: pg } = await import('pg');
@@ -66,6 +75,43 @@ async function seedOrg(db, stores, tag) {
   const { rows } = await db.query('SELECT id, name, digest FROM images WHERE org_id = $1', [org.id]);
   return { orgId: org.id, images: rows };
 }
+
+/** The pid of the local nats-server (its CPU is counted per phase), or null when it is not on this machine. */
+function natsServerPid() {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nats-server') return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/**
+ * CPU seconds spent while `fn` runs: this process (the control plane's code and the NATS client), the local
+ * nats-server, and the Postgres backends of the bench database (`pgUrl`).
+ */
+async function withCpu(pgUrl, natsPid, fn) {
+  const self0 = process.cpuUsage();
+  const nats0 = natsPid ? processCpuSeconds(natsPid) : NaN;
+  const pg0 = await postgresCpu(pgUrl);
+  const result = await fn();
+  const self1 = process.cpuUsage(self0);
+  const nats1 = natsPid ? processCpuSeconds(natsPid) : NaN;
+  const pg1 = await postgresCpu(pgUrl);
+  return {
+    result,
+    cpu: {
+      selfMs: Math.round((self1.user + self1.system) / 1000),
+      natsMs: Math.round((nats1 - nats0) * 1000),
+      pgMs: Math.round(postgresCpuDelta(pg0, pg1) * 1000),
+    },
+  };
+}
+
+const fmtCpu = (c) => `CPU: process ${c.selfMs} ms, nats-server ${c.natsMs} ms, postgres ${c.pgMs} ms`;
 
 /** The floor: raw publishes of `payloads` into `subject`, IN_FLIGHT at a time; resolves with the time. */
 async function rawPublish(js, subject, payloads) {
@@ -113,6 +159,7 @@ export async function benchP3({ runs = 3 } = {}) {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const resolver = registryResolver({});
+    const natsPid = natsServerPid();
     for (let r = 0; r < runs; r++) {
       const tag = `${id}-${r}`;
       const { orgId, images } = await seedOrg(db, stores, tag);
@@ -142,6 +189,8 @@ export async function benchP3({ runs = 3 } = {}) {
       const phases = {};
       // time spent inside the three steps of the publish phase (summed over the chunks)
       const steps = { pageMs: 0, publishMs: 0, markMs: 0 };
+      // VIGIL_BENCH_P3_TIMELINE=1: each step's start and end, printed after the run
+      const timeline = [];
       const timed =
         (key, fn) =>
         async (...args) => {
@@ -150,6 +199,7 @@ export async function benchP3({ runs = 3 } = {}) {
             return await fn(...args);
           } finally {
             steps[key] += performance.now() - t;
+            timeline.push([key, t, performance.now()]);
           }
         };
       const services = createServices({
@@ -159,6 +209,9 @@ export async function benchP3({ runs = 3 } = {}) {
           outbox: { ...stores.outbox, markPublished: timed('markMs', stores.outbox.markPublished) },
         },
         analytics,
+        ...(process.env.VIGIL_BENCH_P3_CHUNK
+          ? { dispatch: { chunkSize: Number(process.env.VIGIL_BENCH_P3_CHUNK) } }
+          : {}),
         dispatcher: Object.assign(Object.create(dispatcher), {
           publish: timed('publishMs', (jobs) => dispatcher.publish(jobs)),
         }),
@@ -173,24 +226,39 @@ export async function benchP3({ runs = 3 } = {}) {
         },
       });
       const runFloor = async () => {
-        const ms = await rawPublish(js, jobSubject(queueNames(floorNames), 'scheduled'), payloads);
+        const { result: ms, cpu } = await withCpu(url.toString(), natsPid, () =>
+          rawPublish(js, jobSubject(queueNames(floorNames), 'scheduled'), payloads),
+        );
         const stored = (await jsm.streams.info(floorNames.stream)).state.messages;
-        floors.push({ ms, stored, bytes: payloads[0].data.length });
+        floors.push({ ms, stored, bytes: payloads[0].data.length, cpu });
         log(
-          `round ${r + 1}: raw publish of ${stored} messages (${payloads[0].data.length} B each): ${fmtMs(ms)}`,
+          `round ${r + 1}: raw publish of ${stored} messages (${payloads[0].data.length} B each): ${fmtMs(ms)} ` +
+            `(${fmtCpu(cpu)})`,
         );
       };
       const runMeasured = async () => {
-        const started = performance.now();
-        const batch = await services.scans.bulkScan(
-          orgId,
-          { filter: {}, priority: 'scheduled' },
-          {
-            type: 'system',
-            id: null,
-          },
-        );
-        const ms = performance.now() - started;
+        let ms = 0;
+        const { result: batch, cpu } = await withCpu(url.toString(), natsPid, async () => {
+          const started = performance.now();
+          const created = await services.scans.bulkScan(
+            orgId,
+            { filter: {}, priority: 'scheduled' },
+            { type: 'system', id: null },
+          );
+          ms = performance.now() - started;
+          if (process.env.VIGIL_BENCH_P3_TIMELINE) {
+            log(
+              'timeline (ms from the call): ' +
+                timeline
+                  .map(
+                    ([k, a, b]) =>
+                      `${k.replace('Ms', '')} ${(a - started).toFixed(0)}-${(b - started).toFixed(0)}`,
+                  )
+                  .join(', '),
+            );
+          }
+          return created;
+        });
         const stored = (await jsm.streams.info(names.stream)).state.messages;
         const { rows } = await db.query(
           'SELECT count(*)::int AS n FROM scans WHERE org_id = $1 AND published_at IS NULL',
@@ -204,12 +272,13 @@ export async function benchP3({ runs = 3 } = {}) {
           insertMs: phases.insertMs,
           publishMs: phases.publishMs,
           steps: { ...steps },
+          cpu,
         });
         log(
           `round ${r + 1}: bulkScan of ${batch.total} images: ${fmtMs(ms)} (insert ${phases.insertMs} ms, ` +
             `publish ${phases.publishMs} ms: dispatcher.publish ${steps.publishMs.toFixed(0)} ms, outbox marks ` +
             `${steps.markMs.toFixed(0)} ms, pages ${steps.pageMs.toFixed(0)} ms), stored ${stored}, ` +
-            `unpublished ${rows[0].n} (load ${await loadNow()})`,
+            `unpublished ${rows[0].n} (${fmtCpu(cpu)}; load ${await loadNow()})`,
         );
       };
       if (r % 2 === 0) {
@@ -237,10 +306,10 @@ export async function benchP3({ runs = 3 } = {}) {
   return [
     {
       bench: 'P3 bulk rescan dispatch, 10,000 images',
-      floor: `raw JetStream publish ${fmtMs(floor.ms)} (${floor.bytes} B a message)`,
+      floor: `raw JetStream publish ${fmtMs(floor.ms)} (${floor.bytes} B a message; ${fmtCpu(floor.cpu)})`,
       measured:
         `${fmtMs(bulk.ms)} (insert ${bulk.insertMs} ms, publish ${bulk.publishMs} ms: dispatcher ` +
-        `${bulk.steps.publishMs.toFixed(0)} ms + outbox marks ${bulk.steps.markMs.toFixed(0)} ms)` +
+        `${bulk.steps.publishMs.toFixed(0)} ms + outbox marks ${bulk.steps.markMs.toFixed(0)} ms; ${fmtCpu(bulk.cpu)})` +
         `${complete ? '' : ' (jobs missing!)'}`,
       value: `${ratio.toFixed(2)}×`,
       target: '≤ 2×',
