@@ -97,7 +97,7 @@ describe('vigil db build and status on synthetic feed files', () => {
       "database <db>
       version <version>
       built <time>
-      schema 4
+      schema 5
 
       SOURCE VULNS AFFECTED KEV EPSS MALFORMED UPDATED CHECKED LAST ERROR
       epss 0 0 0 3 0 <time> <time>

@@ -11,8 +11,15 @@
  * (`JSON.stringify(JSON.parse(t)) === t` for any text `JSON.stringify` produced).
  *
  * Elements are in (vuln_id, source, json) order, SQLite BINARY collation (they are written from
- * an ORDER BY), which is the order the content hash and `reader.affected` use. Each row also
- * carries its clear-above version (clear-above.ts; NULL when there is none).
+ * an ORDER BY), which is the order the content hash and `reader.affected` use.
+ *
+ * A row's *open* entries (no ranges and no listed versions: they apply to every version, like a
+ * distro tracker's unfixed and will-not-fix records) are stored apart from the others, in
+ * `open_rows` (NULL when there are none), with `open_at` the JSON list of their positions in the
+ * full order; `rows` holds the other entries, in order. Each row carries the clear-above version of
+ * those other entries (clear-above.ts; NULL when there is none). So a package newer than every
+ * fix a tracker lists, but with a few open records (most packages of a current Debian image),
+ * needs only its open entries decoded; `mergeOpen` puts the two lists back in the full order.
  */
 import type { Database } from 'better-sqlite3';
 import { EngineError } from '../errors.js';
@@ -65,14 +72,66 @@ export function unpackRow(
   });
 }
 
+/** True for an entry that applies to every version: no ranges and no listed versions (an "open" entry). */
+export function isOpenEntry(entry: unknown): boolean {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const { ranges, versions } = entry as { ranges?: unknown; versions?: unknown };
+  return (
+    Array.isArray(ranges) &&
+    ranges.length === 0 &&
+    (versions === undefined || (Array.isArray(versions) && versions.length === 0))
+  );
+}
+
+/**
+ * The full list of a packed row: its other entries `rest` and its open entries `open` at the
+ * positions `openAt` (the stored `open_at`, parsed). Undefined when the positions do not fit the
+ * lists (not strictly increasing integers below the total, or not one per open entry): the
+ * caller reports the row as corrupt.
+ */
+export function mergeOpen<T>(rest: readonly T[], open: readonly T[], openAt: unknown): T[] | undefined {
+  if (!Array.isArray(openAt) || openAt.length !== open.length) return undefined;
+  const total = rest.length + open.length;
+  const out = new Array<T>(total);
+  let r = 0;
+  let o = 0;
+  for (let i = 0; i < total; i++) {
+    if (o < open.length && openAt[o] === i) out[i] = open[o++]!;
+    else if (r < rest.length) out[i] = rest[r++]!;
+    else return undefined;
+  }
+  return o === open.length ? out : undefined;
+}
+
 /** Every entry of the packed table, in (namespace, package, vuln_id, source, json) order. @throws ENG_DB_CORRUPT */
 export function* packedEntries(db: Database, path: string): Generator<AffectedEntry> {
   const rows = db
-    .prepare('SELECT namespace, package, rows FROM affected ORDER BY namespace, package')
+    .prepare('SELECT namespace, package, open_at, open_rows, rows FROM affected ORDER BY namespace, package')
     .raw()
-    .iterate() as IterableIterator<[string, string, string]>;
-  for (const [namespace, packageName, text] of rows) yield* unpackRow(path, namespace, packageName, text);
+    .iterate() as IterableIterator<[string, string, string | null, string | null, string]>;
+  for (const [namespace, packageName, openAt, openText, text] of rows) {
+    const rest = unpackRow(path, namespace, packageName, text);
+    if (openText === null && openAt === null) {
+      yield* rest;
+      continue;
+    }
+    const all = mergeOpen(
+      rest,
+      unpackRow(path, namespace, packageName, openText ?? 'null'),
+      parseJson(openAt),
+    );
+    if (!all) throw corrupt(path, `the open entries of ${namespace} ${packageName} do not fit its row`);
+    yield* all;
+  }
 }
+
+const parseJson = (text: string | null): unknown => {
+  try {
+    return text === null ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * Writes packed rows from entries that arrive in (namespace, package, vuln_id, source, json)
@@ -83,7 +142,8 @@ export function* packedEntries(db: Database, path: string): Generator<AffectedEn
  */
 export function writePacked(db: Database, entries: Iterable<AffectedEntry>): number {
   const insert = db.prepare(
-    'INSERT INTO affected (namespace, package, clear_scheme, clear_above, rows) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO affected (namespace, package, clear_scheme, clear_above, open_at, open_rows, rows)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   let namespace: string | undefined;
   let packageName = '';
@@ -91,9 +151,30 @@ export function writePacked(db: Database, entries: Iterable<AffectedEntry>): num
   let written = 0;
   const flush = () => {
     if (namespace === undefined) return;
-    const rows = `[${parts.join(',')}]`;
-    const clear = clearAbove(namespace, JSON.parse(rows) as unknown[]);
-    insert.run(namespace, packageName, clear?.scheme ?? null, clear?.version ?? null, rows);
+    const entries = JSON.parse(`[${parts.join(',')}]`) as unknown[];
+    const rest: string[] = [];
+    const restEntries: unknown[] = [];
+    const open: string[] = [];
+    const openAt: number[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      if (isOpenEntry(entries[i])) {
+        open.push(parts[i]!);
+        openAt.push(i);
+      } else {
+        rest.push(parts[i]!);
+        restEntries.push(entries[i]);
+      }
+    }
+    const clear = restEntries.length ? clearAbove(namespace, restEntries) : undefined;
+    insert.run(
+      namespace,
+      packageName,
+      clear?.scheme ?? null,
+      clear?.version ?? null,
+      open.length ? JSON.stringify(openAt) : null,
+      open.length ? `[${open.join(',')}]` : null,
+      `[${rest.join(',')}]`,
+    );
     written++;
   };
   for (const e of entries) {
@@ -132,21 +213,25 @@ export function readKeyFilter(db: Database, path: string): KeyFilter {
   return new KeyFilter(bits, probes);
 }
 
-/** True when every packed row's stored clear-above version is the one its entries give (clear-above.ts). */
+/**
+ * True when every packed row's derived columns are the ones its entries give: open entries (and
+ * only they) in `open_rows`, and the clear-above version of the others (clear-above.ts).
+ */
 export function clearAboveMatches(db: Database): boolean {
   const rows = db
-    .prepare('SELECT namespace, clear_scheme, clear_above, rows FROM affected')
+    .prepare('SELECT namespace, clear_scheme, clear_above, open_at, open_rows, rows FROM affected')
     .raw()
-    .iterate() as IterableIterator<[string, string | null, string | null, string]>;
+    .iterate() as IterableIterator<[string, string | null, string | null, string | null, string | null, string]>;
   try {
-    for (const [namespace, scheme, version, text] of rows) {
-      let entries: unknown;
-      try {
-        entries = JSON.parse(text);
-      } catch {
-        return false;
+    for (const [namespace, scheme, version, openAt, openText, text] of rows) {
+      const rest = parseJson(text);
+      if (!Array.isArray(rest) || rest.some(isOpenEntry)) return false;
+      if (openText !== null || openAt !== null) {
+        const open = parseJson(openText);
+        if (!Array.isArray(open) || open.length === 0 || !open.every(isOpenEntry)) return false;
+        if (!mergeOpen(rest, open, parseJson(openAt))) return false;
       }
-      const clear = Array.isArray(entries) ? clearAbove(namespace, entries) : undefined;
+      const clear = rest.length ? clearAbove(namespace, rest) : undefined;
       if ((clear?.scheme ?? null) !== scheme || (clear?.version ?? null) !== version) return false;
     }
     return true;

@@ -22,12 +22,14 @@ export const META_KEYS = {
  * - `meta(key, value)`: schema version, content version (hash), build time.
  * - `sources(name, json)`: one SourceMeta per feed (checkpoint, counts, times, last error, content hash).
  * - `vulnerabilities(id, source, json)`: what one source says about one id (a Vulnerability), unique per (id, source).
- * - `affected(id, namespace, package, clear_scheme, clear_above, rows)`: ONE row per (namespace,
- *   package), `rows` a JSON array of that package's AffectedPackage entries in (vulnId, source,
- *   JSON) order (affected-pack.ts has the element format); unique index on (namespace, package): a
- *   lookup is one index probe, one row and one JSON.parse. `clear_above` (in scheme
- *   `clear_scheme`): the version above which no entry applies, NULL when there is none
- *   (clear-above.ts; derived, before `rows` so reading it never touches a long row's overflow). A rowid table (not WITHOUT ROWID): a packed row of a few KiB stays on
+ * - `affected(id, namespace, package, clear_scheme, clear_above, open_at, open_rows, rows)`: ONE
+ *   row per (namespace, package), its AffectedPackage entries as JSON arrays in (vulnId, source,
+ *   JSON) order (affected-pack.ts has the element format): `open_rows` the entries that apply to
+ *   every version (no ranges, no listed versions; NULL when none) at the positions `open_at`,
+ *   `rows` the others; unique index on (namespace, package): a lookup is one index probe and one
+ *   row. `clear_above` (in scheme `clear_scheme`): the version above which none of the entries of
+ *   `rows` applies, NULL when there is none (clear-above.ts; derived, before `rows` so reading it
+ *   never touches a long row's overflow). A rowid table (not WITHOUT ROWID): a packed row of a few KiB stays on
  *   its leaf page (WITHOUT ROWID tables spill rows over ~1 KiB into overflow pages, 1.5× the file
  *   and 3× slower lookups at 4 KiB pages).
  * - `affected_filter(probes, bits)`: one row, a Bloom filter over the `affected` keys (key-filter.ts),
@@ -52,7 +54,7 @@ CREATE TABLE vulnerabilities (
 CREATE INDEX vulnerabilities_by_source ON vulnerabilities (source, id);
 CREATE TABLE affected (
   id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, package TEXT NOT NULL,
-  clear_scheme TEXT, clear_above TEXT, rows TEXT NOT NULL
+  clear_scheme TEXT, clear_above TEXT, open_at TEXT, open_rows TEXT, rows TEXT NOT NULL
 );
 CREATE UNIQUE INDEX affected_by_key ON affected (namespace, package);
 CREATE TABLE affected_filter (probes INTEGER NOT NULL, bits BLOB NOT NULL);

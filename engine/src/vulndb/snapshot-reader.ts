@@ -19,7 +19,7 @@ import type {
   Vulnerability,
 } from '../model/vulnerability.js';
 import { EngineError } from '../errors.js';
-import { readKeyFilter } from './affected-pack.js';
+import { mergeOpen, readKeyFilter } from './affected-pack.js';
 import type { KeyFilter } from './key-filter.js';
 import { guardSqlite, openSnapshotDatabase, readMeta } from './snapshot-file.js';
 import { decodeSummary, type VulnSummary } from './summary.js';
@@ -29,8 +29,11 @@ import type { AdvisoryReader, SnapshotMeta } from './types.js';
 /** A packed element: the AffectedPackage without `namespace` and `packageName`. */
 type PackedAffected = Omit<AffectedPackage, 'namespace' | 'packageName'> & Partial<AffectedPackage>;
 
-/** A stored packed row: clear-above scheme and version (NULL when none), the entries' JSON text. */
-type StoredRow = [SchemeId | null, string | null, string];
+/**
+ * A stored packed row: clear-above scheme and version of its ranged entries (NULL when none), the
+ * positions and JSON text of its open entries (NULL when none), the other entries' JSON text.
+ */
+type StoredRow = [SchemeId | null, string | null, string | null, string | null, string];
 
 /** Largest memory map of the file (SQLite's own ceiling; it maps at most the file's size). */
 const MMAP_BYTES = 0x7fff0000;
@@ -47,7 +50,7 @@ export class SnapshotReader implements AdvisoryReader {
   private readonly metadata: SnapshotMeta;
   private readonly filter: KeyFilter;
   private readonly st: Record<
-    'affected' | 'affectedClear' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss' | 'summary',
+    'affected' | 'vulns' | 'aliasOf' | 'aliasTo' | 'kev' | 'epss' | 'summary',
     Statement
   >;
 
@@ -70,9 +73,10 @@ export class SnapshotReader implements AdvisoryReader {
     });
     this.filter = guardSqlite(path, () => readKeyFilter(db, path));
     this.st = guardSqlite(path, () => ({
-      affected: db.prepare('SELECT rows FROM affected WHERE namespace = ? AND package = ?').pluck(),
-      affectedClear: db
-        .prepare('SELECT clear_scheme, clear_above, rows FROM affected WHERE namespace = ? AND package = ?')
+      affected: db
+        .prepare(
+          'SELECT clear_scheme, clear_above, open_at, open_rows, rows FROM affected WHERE namespace = ? AND package = ?',
+        )
         .raw(),
       vulns: db.prepare('SELECT source, json FROM vulnerabilities WHERE id = ? ORDER BY source').raw(),
       aliasOf: db.prepare('SELECT DISTINCT alias FROM aliases WHERE id = ?').pluck(),
@@ -117,9 +121,9 @@ export class SnapshotReader implements AdvisoryReader {
         const k = `${namespace}\u0000${packageName}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        const text = this.st.affected.get(namespace, packageName) as string | undefined;
-        if (text === undefined) continue;
-        for (const row of this.decode(namespace, packageName, text)) out.push(row);
+        const row = this.st.affected.get(namespace, packageName) as StoredRow | undefined;
+        if (row === undefined) continue;
+        for (const entry of this.decodeAll(namespace, packageName, row)) out.push(entry);
       }
     });
     return out;
@@ -131,8 +135,9 @@ export class SnapshotReader implements AdvisoryReader {
    * its positions: it is read and decoded once, and the same rows (the same array and objects:
    * callers do not modify them) are kept until its last position; nothing else is kept between
    * keys. With `skip`, a key whose row has a clear-above version (clear-above.ts) is first offered
-   * to `skip(i, scheme, version)`, at each position: when it returns true the rows are not decoded
-   * (for that position) and not handed over. @throws ENG_DB_CORRUPT
+   * to `skip(i, scheme, version)`, at each position: when it returns true the entries the version
+   * covers (all but the open ones: affected-pack.ts) are not decoded (for that position) and not
+   * handed over; the open entries, when the key has any, are. @throws ENG_DB_CORRUPT
    */
   affectedEach(
     keys: readonly { namespace: Namespace; packageName: string }[],
@@ -151,43 +156,73 @@ export class SnapshotReader implements AdvisoryReader {
         joined[i] = k;
         positions.set(k, (positions.get(k) ?? 0) + 1);
       }
-      /** keys with positions still to come: their stored row, and its entries once decoded */
-      const kept = new Map<string, { row: StoredRow | undefined; rows?: AffectedPackage[] }>();
+      /** keys with positions still to come: their stored row, and its entries once decoded (all, open only) */
+      const kept = new Map<
+        string,
+        { row: StoredRow | undefined; all?: AffectedPackage[]; open?: AffectedPackage[] }
+      >();
       for (let i = 0; i < keys.length; i++) {
         const k = joined[i];
         if (k === undefined) continue;
         const { namespace, packageName } = keys[i]!;
         const left = positions.get(k)!;
         let shared = kept.get(k);
-        if (!shared && left > 1)
-          kept.set(k, (shared = { row: this.storedRow(namespace, packageName, !!skip) }));
+        if (!shared && left > 1) kept.set(k, (shared = { row: this.storedRow(namespace, packageName) }));
         if (shared) {
           if (left > 1) positions.set(k, left - 1);
           else kept.delete(k);
         }
-        const row = shared ? shared.row : this.storedRow(namespace, packageName, !!skip);
+        const row = shared ? shared.row : this.storedRow(namespace, packageName);
         if (row === undefined) continue;
-        if (skip && row[0] !== null && row[1] !== null && skip(i, row[0], row[1])) continue;
-        let rows = shared?.rows;
-        if (!rows) {
-          rows = this.decode(namespace, packageName, row[2]);
-          if (shared) shared.rows = rows;
+        let rows: AffectedPackage[];
+        if (skip && row[0] !== null && row[1] !== null && skip(i, row[0], row[1])) {
+          // the ranged entries are clear: only the open ones (every version) can apply
+          if (row[3] === null) continue;
+          rows = shared?.open ?? this.decodeOpen(namespace, packageName, row);
+          if (shared) shared.open = rows;
+        } else {
+          rows = shared?.all ?? this.decodeAll(namespace, packageName, row);
+          if (shared) shared.all = rows;
         }
         if (rows.length) visit(i, rows);
       }
     });
   }
 
-  /** A key's packed row: [clear scheme, clear-above version, entries text] (no clear-above columns when not asked for). */
-  private storedRow(namespace: string, packageName: string, clear: boolean): StoredRow | undefined {
-    if (clear) return this.st.affectedClear.get(namespace, packageName) as StoredRow | undefined;
-    const text = this.st.affected.get(namespace, packageName) as string | undefined;
-    return text === undefined ? undefined : [null, null, text];
+  /** A key's packed row (StoredRow), or undefined when the snapshot has none. */
+  private storedRow(namespace: string, packageName: string): StoredRow | undefined {
+    return this.st.affected.get(namespace, packageName) as StoredRow | undefined;
+  }
+
+  /** Every entry of a packed row, in the row's order (open entries merged back at their positions). @throws ENG_DB_CORRUPT */
+  private decodeAll(namespace: string, packageName: string, row: StoredRow): AffectedPackage[] {
+    const rest = this.decode(namespace, packageName, row[4]);
+    if (row[2] === null && row[3] === null) return rest;
+    const open = this.decodeOpen(namespace, packageName, row);
+    let at: unknown;
+    try {
+      at = JSON.parse(row[2] ?? 'null');
+    } catch {
+      at = undefined;
+    }
+    const all = mergeOpen(rest, open, at);
+    if (!all) throw this.corrupt(namespace, packageName);
+    return all;
+  }
+
+  /** A packed row's open entries. @throws ENG_DB_CORRUPT */
+  private decodeOpen(namespace: string, packageName: string, row: StoredRow): AffectedPackage[] {
+    return this.decode(namespace, packageName, row[3] ?? 'null');
   }
 
   /** A packed row's entries as AffectedPackages (key columns assigned). @throws ENG_DB_CORRUPT */
   private decode(namespace: string, packageName: string, text: string): AffectedPackage[] {
-    const list = JSON.parse(text) as PackedAffected[];
+    let list: PackedAffected[];
+    try {
+      list = JSON.parse(text) as PackedAffected[];
+    } catch {
+      throw this.corrupt(namespace, packageName);
+    }
     if (!Array.isArray(list)) throw this.corrupt(namespace, packageName);
     for (const a of list) {
       if (typeof a !== 'object' || a === null) throw this.corrupt(namespace, packageName);

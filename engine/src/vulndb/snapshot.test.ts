@@ -83,7 +83,7 @@ describe('SnapshotWriter and SnapshotReader', () => {
       contentHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(meta).toEqual({
-      schemaVersion: 4,
+      schemaVersion: 5,
       version: expect.stringMatching(/^[0-9a-f]{64}$/),
       builtAt: T0,
       sources: [
@@ -299,7 +299,7 @@ describe('snapshot version (content hash)', () => {
     const empty = sha('');
     const contentHash = sha(`v ${sha(vLines.join(''))}\na ${a}\nk ${empty}\ne ${empty}\n`);
     expect(meta.sources[0]?.contentHash).toBe(contentHash);
-    expect(meta.version).toBe(sha(JSON.stringify({ schemaVersion: 4, sources: [['ghsa', 1, contentHash]] })));
+    expect(meta.version).toBe(sha(JSON.stringify({ schemaVersion: 5, sources: [['ghsa', 1, contentHash]] })));
     // recomputed from the packed rows (their JSON restored), the version is the same
     expect(verifySnapshot(target)).toEqual(meta);
     // and the reader returns the entries of one package in (vulnId, source, JSON) order

@@ -8,6 +8,7 @@ import type { FeedRecord } from '../feeds/types.js';
 import type { AffectedPackage } from '../model/vulnerability.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { SnapshotWriter } from './snapshot-writer.js';
+import { verifySnapshot } from './export.js';
 import { records, testFeed, vuln } from './testdata/test-feed.js';
 import type { AdvisoryReader, VulnSummary } from './types.js';
 
@@ -245,5 +246,90 @@ describe('affectedEach', () => {
       expect(visits.slice(0, 2).flatMap(([, rows]) => rows)).toEqual(reader.affected(keys));
       reader.close();
     }
+  });
+
+  // debian:12/openssl: fixed in 3.0.1 (CVE-1), 3.0.5 (CVE-3), open records CVE-2 (unfixed) and
+  // CVE-4 (will-not-fix) between them in (vulnId) order; debian:12/zlib: open records only
+  const tracker: [string, FeedRecord[]][] = [
+    [
+      'debian',
+      [
+        vuln('CVE-1', [['debian:12', 'openssl', '3.0.1']]),
+        vuln('CVE-2', [['debian:12', 'openssl'], ['debian:12', 'zlib']]),
+        vuln('CVE-3', [['debian:12', 'openssl', '3.0.5']]),
+        { ...vuln('CVE-4', [['debian:12', 'openssl']]) },
+      ],
+    ],
+  ];
+  const keys = [
+    { namespace: 'debian:12', packageName: 'openssl' },
+    { namespace: 'debian:12', packageName: 'zlib' },
+    { namespace: 'debian:12', packageName: 'openssl' },
+  ];
+  const ids = (rows: AffectedPackage[]) => rows.map((r) => `${r.vulnId} ${r.packageName} ${r.fixState}`);
+
+  it('keeps open entries apart: a skipped key hands over only its open entries, any other key every entry in order', async () => {
+    await build(tracker);
+    const all = ['CVE-1 openssl fixed', 'CVE-2 openssl unfixed', 'CVE-3 openssl fixed', 'CVE-4 openssl unfixed'];
+    const db = new Database(target, { readonly: true });
+    expect(db.prepare('SELECT package, clear_scheme, clear_above, open_at, rows IS NOT NULL FROM affected ORDER BY package').raw().all()).toEqual([
+      // the clear-above version is that of the fixed entries; the open ones sit at positions 1 and 3
+      ['openssl', 'deb', '3.0.5', '[1,3]', 1],
+      ['zlib', null, null, '[0]', 1],
+    ]);
+    db.close();
+    const reader = SnapshotReader.open(target);
+    try {
+      expect(ids(reader.affected(keys))).toEqual([...all, 'CVE-2 zlib unfixed']);
+      const offered: [number, string, string][] = [];
+      const visits: [number, string[]][] = [];
+      // position 0 is above 3.0.5 (skipped: open entries only), position 2 below (every entry)
+      reader.affectedEach(
+        keys,
+        (i, rows) => visits.push([i, ids(rows)]),
+        (i, scheme, version) => (offered.push([i, scheme, version]), i === 0),
+      );
+      expect({ offered, visits }).toEqual({
+        offered: [
+          [0, 'deb', '3.0.5'],
+          [2, 'deb', '3.0.5'],
+        ],
+        visits: [
+          [0, ['CVE-2 openssl unfixed', 'CVE-4 openssl unfixed']],
+          [1, ['CVE-2 zlib unfixed']],
+          [2, all],
+        ],
+      });
+    } finally {
+      reader.close();
+    }
+    // the memory reader (no clear-above versions) gives the same rows, in the same order
+    const memory = memoryReader(tracker);
+    expect(ids(memory.affected(keys))).toEqual([...all, 'CVE-2 zlib unfixed']);
+  });
+
+  it.each([
+    ['positions that do not fit', `UPDATE affected SET open_at = '[0,9]' WHERE package = 'openssl'`],
+    ['positions that are not JSON', `UPDATE affected SET open_at = '[1,' WHERE package = 'openssl'`],
+    ['open entries without positions', `UPDATE affected SET open_at = NULL WHERE package = 'openssl'`],
+    ['open entries that are not JSON', `UPDATE affected SET open_rows = '[{' WHERE package = 'openssl'`],
+  ])('refuses a packed row with %s (ENG_DB_CORRUPT), and verifySnapshot finds it', async (_, sql) => {
+    await build(tracker);
+    const db = new Database(target);
+    db.exec(sql);
+    db.close();
+    expect(() => read((r) => r.affected(keys.slice(0, 1)))).toThrow(
+      expect.objectContaining({ code: 'ENG_DB_CORRUPT', message: expect.stringContaining('debian:12 openssl') }),
+    );
+    expect(() => verifySnapshot(target)).toThrow(expect.objectContaining({ code: 'ENG_DB_CORRUPT' }));
+  });
+
+  it('verifySnapshot refuses open entries stored with the ranged ones', async () => {
+    await build(tracker);
+    const db = new Database(target);
+    db.exec(`UPDATE affected SET open_at = NULL, open_rows = NULL, rows = '[' || json_extract(open_rows, '$[0]') || ']' WHERE package = 'zlib'`);
+    db.close();
+    expect(ids(read((r) => r.affected(keys.slice(1, 2))))).toEqual(['CVE-2 zlib unfixed']);
+    expect(() => verifySnapshot(target)).toThrow(expect.objectContaining({ code: 'ENG_DB_CORRUPT' }));
   });
 });

@@ -16,12 +16,14 @@ import type { VulnSummary } from './summary.js';
 export type { VulnSummary } from './summary.js';
 
 /**
- * Layout version of the snapshot file. 4: `affected` rows carry their clear-above version
+ * Layout version of the snapshot file. 5: an `affected` row keeps its open entries (every
+ * version, no fix: tracker unfixed / will-not-fix records) apart from the others, whose
+ * clear-above version it carries (affected-pack.ts). 4: `affected` rows carry their clear-above version
  * (clear-above.ts). 3: a `summaries` table, one row per id with what matching
  * reads of it. 2: `affected` packed one row per (namespace, package) with a key filter (1: one row
  * per entry). The content hash definition did not change.
  */
-export const SNAPSHOT_SCHEMA_VERSION = 4;
+export const SNAPSHOT_SCHEMA_VERSION = 5;
 
 export interface SourceMeta {
   name: string;
@@ -69,8 +71,9 @@ export interface AdvisoryReader {
     visit: (index: number, rows: AffectedPackage[]) => void,
     /**
      * offered a key's clear-above version (in a scheme) when the reader has one: true means no
-     * entry of the key can apply to the caller, whose rows are then not handed over (a reader
-     * without such versions never asks)
+     * entry of the key that has ranges or listed versions can apply to the caller; those are then
+     * not handed over, only the key's open entries (no ranges, no versions: every version), when
+     * it has any (a reader without such versions never asks)
      */
     skip?: (index: number, scheme: SchemeId, version: string) => boolean,
   ): void;
