@@ -11,12 +11,14 @@
  * (`dev-master`, `master`) normalise to `dev-…`, which Composer never orders against anything,
  * so they are rejected here (ENG_VERSION_INVALID) and the matcher records them as unknown.
  */
-import { phpVersionCompare } from './php-version-compare.js';
+import { canonicalPhpForm, phpCompareCanonical } from './php-version-compare.js';
 import { checkRaw, invalid, type Ordering, type VersionScheme } from './types.js';
 
 /** A normalised Composer version, e.g. `1.0.0.0-beta2`. */
 export interface ComposerVersion {
   normalized: string;
+  /** `normalized` in PHP's canonical form (php-version-compare.ts), made once per parse */
+  canonical: string;
 }
 
 // composer/semver's $modifierRegex: [._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*+)?)?([.-]?dev)?
@@ -99,12 +101,12 @@ export function parseComposer(raw: string): ComposerVersion {
   const normalized = normalizeComposer(raw);
   if (normalized === undefined) invalid('composer', raw, 'not a version Composer can normalise');
   if (normalized.startsWith('dev-')) invalid('composer', raw, 'a branch name, which Composer does not order');
-  return { normalized };
+  return { normalized, canonical: canonicalPhpForm(normalized) };
 }
 
-/** Orders two normalised Composer versions with PHP's version_compare. */
+/** Orders two normalised Composer versions with PHP's version_compare (on their canonical forms). */
 export function compareComposer(a: ComposerVersion, b: ComposerVersion): Ordering {
-  return phpVersionCompare(a.normalized, b.normalized);
+  return phpCompareCanonical(a.canonical, b.canonical);
 }
 
 export const composer: VersionScheme<ComposerVersion> = {

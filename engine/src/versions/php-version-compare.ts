@@ -96,11 +96,22 @@ function compareCanonical(s1: string, s2: string): Ordering {
 
 /** version_compare(a, b) as -1, 0 or 1. */
 export function phpVersionCompare(v1: string, v2: string): Ordering {
-  if (v1 === '' || v2 === '') {
-    if (v1 === v2) return 0;
-    return v1 === '' ? -1 : 1;
+  return phpCompareCanonical(canonicalPhpForm(v1), canonicalPhpForm(v2));
+}
+
+/** The form version_compare compares `v` in: canonical, except a version starting with `#` (kept as it is). */
+export function canonicalPhpForm(v: string): string {
+  return v[0] === '#' ? v : canonicalizePhpVersion(v);
+}
+
+/**
+ * version_compare on forms from canonicalPhpForm (a parsed version keeps its own, so a comparison
+ * canonicalises nothing); canonicalising keeps a version empty exactly when it was.
+ */
+export function phpCompareCanonical(c1: string, c2: string): Ordering {
+  if (c1 === '' || c2 === '') {
+    if (c1 === c2) return 0;
+    return c1 === '' ? -1 : 1;
   }
-  const c1 = v1[0] === '#' ? v1 : canonicalizePhpVersion(v1);
-  const c2 = v2[0] === '#' ? v2 : canonicalizePhpVersion(v2);
   return compareCanonical(c1, c2);
 }
