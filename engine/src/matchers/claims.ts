@@ -129,8 +129,8 @@ export function claimAndDecide(
     if (hits) claims.push(scheme ? { pkg, hits, scheme } : { pkg, hits });
     hits = scheme = installedInvalid = undefined;
   };
-  // a key whose every row is clear for the package (its clear-above version below the package's
-  // versions) is not even decoded
+  // a key whose rows with ranges are all clear for the package (their clear-above version below the
+  // package's versions) has them not even decoded: only its open rows (every version) come
   const versions = env.versions ?? new ParsedVersions();
   const skip = (j: number, scheme: SchemeId, version: string): boolean => {
     const c = keyClaim[j]!;
