@@ -72,6 +72,14 @@ export function unpackRow(
   });
 }
 
+const parseJson = (text: string | null): unknown => {
+  try {
+    return text === null ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /** True for an entry that applies to every version: no ranges and no listed versions (an "open" entry). */
 export function isOpenEntry(entry: unknown): boolean {
   if (typeof entry !== 'object' || entry === null) return false;
@@ -85,11 +93,16 @@ export function isOpenEntry(entry: unknown): boolean {
 
 /**
  * The full list of a packed row: its other entries `rest` and its open entries `open` at the
- * positions `openAt` (the stored `open_at`, parsed). Undefined when the positions do not fit the
- * lists (not strictly increasing integers below the total, or not one per open entry): the
- * caller reports the row as corrupt.
+ * positions of `openAtText` (the stored `open_at`). Undefined when the positions do not fit the
+ * lists (not JSON, not strictly increasing integers below the total, or not one per open entry):
+ * the caller reports the row as corrupt.
  */
-export function mergeOpen<T>(rest: readonly T[], open: readonly T[], openAt: unknown): T[] | undefined {
+export function mergeOpen<T>(
+  rest: readonly T[],
+  open: readonly T[],
+  openAtText: string | null,
+): T[] | undefined {
+  const openAt = parseJson(openAtText);
   if (!Array.isArray(openAt) || openAt.length !== open.length) return undefined;
   const total = rest.length + open.length;
   const out = new Array<T>(total);
@@ -115,23 +128,11 @@ export function* packedEntries(db: Database, path: string): Generator<AffectedEn
       yield* rest;
       continue;
     }
-    const all = mergeOpen(
-      rest,
-      unpackRow(path, namespace, packageName, openText ?? 'null'),
-      parseJson(openAt),
-    );
+    const all = mergeOpen(rest, unpackRow(path, namespace, packageName, openText ?? 'null'), openAt);
     if (!all) throw corrupt(path, `the open entries of ${namespace} ${packageName} do not fit its row`);
     yield* all;
   }
 }
-
-const parseJson = (text: string | null): unknown => {
-  try {
-    return text === null ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * Writes packed rows from entries that arrive in (namespace, package, vuln_id, source, json)
@@ -221,7 +222,9 @@ export function clearAboveMatches(db: Database): boolean {
   const rows = db
     .prepare('SELECT namespace, clear_scheme, clear_above, open_at, open_rows, rows FROM affected')
     .raw()
-    .iterate() as IterableIterator<[string, string | null, string | null, string | null, string | null, string]>;
+    .iterate() as IterableIterator<
+    [string, string | null, string | null, string | null, string | null, string]
+  >;
   try {
     for (const [namespace, scheme, version, openAt, openText, text] of rows) {
       const rest = parseJson(text);
@@ -229,7 +232,7 @@ export function clearAboveMatches(db: Database): boolean {
       if (openText !== null || openAt !== null) {
         const open = parseJson(openText);
         if (!Array.isArray(open) || open.length === 0 || !open.every(isOpenEntry)) return false;
-        if (!mergeOpen(rest, open, parseJson(openAt))) return false;
+        if (!mergeOpen(rest, open, openAt)) return false;
       }
       const clear = rest.length ? clearAbove(namespace, rest) : undefined;
       if ((clear?.scheme ?? null) !== scheme || (clear?.version ?? null) !== version) return false;

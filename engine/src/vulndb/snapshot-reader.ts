@@ -198,14 +198,7 @@ export class SnapshotReader implements AdvisoryReader {
   private decodeAll(namespace: string, packageName: string, row: StoredRow): AffectedPackage[] {
     const rest = this.decode(namespace, packageName, row[4]);
     if (row[2] === null && row[3] === null) return rest;
-    const open = this.decodeOpen(namespace, packageName, row);
-    let at: unknown;
-    try {
-      at = JSON.parse(row[2] ?? 'null');
-    } catch {
-      at = undefined;
-    }
-    const all = mergeOpen(rest, open, at);
+    const all = mergeOpen(rest, this.decodeOpen(namespace, packageName, row), row[2]);
     if (!all) throw this.corrupt(namespace, packageName);
     return all;
   }

@@ -255,7 +255,10 @@ describe('affectedEach', () => {
       'debian',
       [
         vuln('CVE-1', [['debian:12', 'openssl', '3.0.1']]),
-        vuln('CVE-2', [['debian:12', 'openssl'], ['debian:12', 'zlib']]),
+        vuln('CVE-2', [
+          ['debian:12', 'openssl'],
+          ['debian:12', 'zlib'],
+        ]),
         vuln('CVE-3', [['debian:12', 'openssl', '3.0.5']]),
         { ...vuln('CVE-4', [['debian:12', 'openssl']]) },
       ],
@@ -270,9 +273,21 @@ describe('affectedEach', () => {
 
   it('keeps open entries apart: a skipped key hands over only its open entries, any other key every entry in order', async () => {
     await build(tracker);
-    const all = ['CVE-1 openssl fixed', 'CVE-2 openssl unfixed', 'CVE-3 openssl fixed', 'CVE-4 openssl unfixed'];
+    const all = [
+      'CVE-1 openssl fixed',
+      'CVE-2 openssl unfixed',
+      'CVE-3 openssl fixed',
+      'CVE-4 openssl unfixed',
+    ];
     const db = new Database(target, { readonly: true });
-    expect(db.prepare('SELECT package, clear_scheme, clear_above, open_at, rows IS NOT NULL FROM affected ORDER BY package').raw().all()).toEqual([
+    expect(
+      db
+        .prepare(
+          'SELECT package, clear_scheme, clear_above, open_at, rows IS NOT NULL FROM affected ORDER BY package',
+        )
+        .raw()
+        .all(),
+    ).toEqual([
       // the clear-above version is that of the fixed entries; the open ones sit at positions 1 and 3
       ['openssl', 'deb', '3.0.5', '[1,3]', 1],
       ['zlib', null, null, '[0]', 1],
@@ -319,7 +334,10 @@ describe('affectedEach', () => {
     db.exec(sql);
     db.close();
     expect(() => read((r) => r.affected(keys.slice(0, 1)))).toThrow(
-      expect.objectContaining({ code: 'ENG_DB_CORRUPT', message: expect.stringContaining('debian:12 openssl') }),
+      expect.objectContaining({
+        code: 'ENG_DB_CORRUPT',
+        message: expect.stringContaining('debian:12 openssl'),
+      }),
     );
     expect(() => verifySnapshot(target)).toThrow(expect.objectContaining({ code: 'ENG_DB_CORRUPT' }));
   });
@@ -327,7 +345,9 @@ describe('affectedEach', () => {
   it('verifySnapshot refuses open entries stored with the ranged ones', async () => {
     await build(tracker);
     const db = new Database(target);
-    db.exec(`UPDATE affected SET open_at = NULL, open_rows = NULL, rows = '[' || json_extract(open_rows, '$[0]') || ']' WHERE package = 'zlib'`);
+    db.exec(
+      `UPDATE affected SET open_at = NULL, open_rows = NULL, rows = '[' || json_extract(open_rows, '$[0]') || ']' WHERE package = 'zlib'`,
+    );
     db.close();
     expect(ids(read((r) => r.affected(keys.slice(1, 2))))).toEqual(['CVE-2 zlib unfixed']);
     expect(() => verifySnapshot(target)).toThrow(expect.objectContaining({ code: 'ENG_DB_CORRUPT' }));
