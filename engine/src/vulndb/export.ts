@@ -74,7 +74,10 @@ export function verifySnapshot(path: string): SnapshotMeta {
     if (!guardSqlite(path, () => keyFilterMatches(db, path)))
       throw new EngineError('ENG_DB_CORRUPT', `${path}: its package key filter does not match its rows`);
     if (!guardSqlite(path, () => clearAboveMatches(db)))
-      throw new EngineError('ENG_DB_CORRUPT', `${path}: its open entries or clear-above versions do not match its rows`);
+      throw new EngineError(
+        'ENG_DB_CORRUPT',
+        `${path}: its open entries or clear-above versions do not match its rows`,
+      );
     if (!guardSqlite(path, () => summariesMatch(db)))
       throw new EngineError('ENG_DB_CORRUPT', `${path}: its vulnerability summaries do not match its rows`);
     return meta;
