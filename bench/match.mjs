@@ -12,7 +12,7 @@
  * `node bench/match.mjs [--runs N]` prints the table rows; run.mjs calls `benchM1`, which runs each
  * measurement in a child process (`--child --profile P`, JSON on stdout) so memory does not mix.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -119,6 +119,7 @@ async function measure(runs, profile) {
 
 /** Runs one profile in a child process and returns its parsed result and peak RSS. */
 async function runProfile(profile, runs) {
+  mkdirSync(WORK, { recursive: true });
   const out = join(WORK, `m1-${profile}.json`);
   const child = await runChild(
     process.execPath,
