@@ -138,6 +138,10 @@ export async function benchP3({ runs = 3 } = {}) {
   const { jobSubject, queueNames } = await controlPlane('queue/names.js');
   const { encodeScanJob } = await controlPlane('queue/wire.js');
   const { toJob } = await controlPlane('dispatch/publisher.js');
+  // the outbox's own condition (a batch mark since migration 0007; before it, published_at alone)
+  const unpublishedSql =
+    (await controlPlane('store/postgres/scan-outbox.js')).UNPUBLISHED_SCAN ??
+    "s.status = 'queued' AND s.published_at IS NULL";
   const { jetstream, jetstreamManager } = await import('@nats-io/jetstream');
 
   const id = randomBytes(4).toString('hex');
@@ -206,7 +210,13 @@ export async function benchP3({ runs = 3 } = {}) {
         stores: {
           ...stores,
           scans: { ...stores.scans, listQueuedScans: timed('pageMs', stores.scans.listQueuedScans) },
-          outbox: { ...stores.outbox, markPublished: timed('markMs', stores.outbox.markPublished) },
+          outbox: {
+            ...stores.outbox,
+            markPublished: timed('markMs', stores.outbox.markPublished),
+            ...(stores.outbox.markBatchPublished
+              ? { markBatchPublished: timed('markMs', stores.outbox.markBatchPublished) }
+              : {}),
+          },
         },
         analytics,
         ...(process.env.VIGIL_BENCH_P3_CHUNK
@@ -261,7 +271,7 @@ export async function benchP3({ runs = 3 } = {}) {
         });
         const stored = (await jsm.streams.info(names.stream)).state.messages;
         const { rows } = await db.query(
-          'SELECT count(*)::int AS n FROM scans WHERE org_id = $1 AND published_at IS NULL',
+          `SELECT count(*)::int AS n FROM scans s WHERE s.org_id = $1 AND ${unpublishedSql}`,
           [orgId],
         );
         measured.push({

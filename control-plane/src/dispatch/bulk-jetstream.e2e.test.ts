@@ -12,6 +12,7 @@ import { connectQueue } from '../queue/jetstream/connect.js';
 import { createJetStreamDispatcher } from '../queue/jetstream/dispatcher.js';
 import type { ScanJobMessage } from '../queue/types.js';
 import { openBackends, startServices, type Backends } from '../services/testdata/harness.js';
+import { UNPUBLISHED_SCAN } from '../store/postgres/scan-outbox.js';
 
 let backends: Backends;
 let nc: NatsConnection;
@@ -93,7 +94,7 @@ it('dispatches a 10,000-image bulk rescan to JetStream once per image', async ()
 
   const jsm = await jetstreamManager(nc);
   const { rows } = await backends.db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM scans WHERE org_id = $1 AND published_at IS NULL`,
+    `SELECT count(*) AS n FROM scans s WHERE s.org_id = $1 AND ${UNPUBLISHED_SCAN}`,
     [org],
   );
   await cp.close();

@@ -14,6 +14,7 @@ import { createInProcessQueue } from '../queue/in-process.js';
 import type { JobDispatcher } from '../queue/types.js';
 import { openBackends, startServices, type Backends } from '../services/testdata/harness.js';
 import type { MetadataStores } from '../services/types.js';
+import { UNPUBLISHED_SCAN, type PgScanOutboxStore } from '../store/postgres/scan-outbox.js';
 
 let backends: Backends;
 const user = { type: 'system' as const, id: null };
@@ -38,27 +39,31 @@ async function orgWithImages(count: number): Promise<string> {
 
 /**
  * Stores of a control plane that dies while recording its second published chunk: the queue stored the chunk,
- * the outbox never heard, and nothing after it is published.
+ * the outbox never heard, and nothing after it is published. A batch's chunks are recorded by the batch mark
+ * (markBatchPublished), single scans and swept ones per scan (markPublished); both die on their second call.
  */
 function dyingOutbox(): MetadataStores {
-  let calls = 0;
-  const real = backends.stores.outbox;
-  return {
-    ...backends.stores,
-    outbox: {
-      ...real,
-      markPublished: async (ids) => {
-        if (++calls === 2)
-          throw Object.assign(new Error('died before recording'), { code: 'CP_DB_UNAVAILABLE' });
-        return real.markPublished(ids);
-      },
-    },
+  const real = backends.stores.outbox as PgScanOutboxStore;
+  const dying = <A extends unknown[], R>(record: (...args: A) => Promise<R>) => {
+    let calls = 0;
+    return async (...args: A): Promise<R> => {
+      if (++calls === 2)
+        throw Object.assign(new Error('died before recording'), { code: 'CP_DB_UNAVAILABLE' });
+      return record(...args);
+    };
   };
+  const outbox: PgScanOutboxStore = {
+    ...real,
+    markPublished: dying(real.markPublished),
+    markBatchPublished: dying(real.markBatchPublished),
+  };
+  return { ...backends.stores, outbox };
 }
 
+/** The org's scans in the outbox: queued, and neither their published_at nor their batch's mark says published. */
 async function unpublished(org: string): Promise<number> {
   const { rows } = await backends.db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM scans WHERE org_id = $1 AND status = 'queued' AND published_at IS NULL`,
+    `SELECT count(*) AS n FROM scans s WHERE s.org_id = $1 AND ${UNPUBLISHED_SCAN}`,
     [org],
   );
   return Number(rows[0]!.n);

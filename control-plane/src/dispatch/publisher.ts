@@ -1,6 +1,7 @@
 /**
  * Publishing queued scans: jobs go to the work queue in chunks, and each chunk the queue confirmed is recorded
- * in the outbox (`published_at`). Recording chunk k runs while chunk k+1 is published (the outbox write is off
+ * in the outbox: `published_at` of its scans, or, for a bulk rescan's pages (read in scan-id order), one mark on
+ * the batch up to the chunk's last scan id (`markBatchPublished`; 0007). Recording chunk k runs while chunk k+1 is published (the outbox write is off
  * the publish path), and chunk k+2 is published only after chunk k's record succeeded, so a failure stops the
  * run with at most two chunks stored and unrecorded. The publisher loop sends what is left again; the queue
  * drops duplicates by scan id (and the worker's claim any copy sent after the duplicate window).
@@ -19,13 +20,26 @@ export interface ScanPublisher {
    * store error), having recorded every chunk but at most the last two published.
    */
   publish(scans: readonly UnpublishedScan[]): Promise<number>;
-  /** The same over chunks that arrive one by one (a batch read page by page). */
-  publishChunks(chunks: AsyncIterable<readonly UnpublishedScan[]>): Promise<number>;
+  /**
+   * The same over chunks that arrive one by one. With `batch`, the chunks are the batch's queued scans read page
+   * by page in scan-id order (listQueuedScans) from the first page on, and each confirmed chunk is recorded as one
+   * mark on the batch (when the outbox has `markBatchPublished`; otherwise per scan).
+   */
+  publishChunks(
+    chunks: AsyncIterable<readonly UnpublishedScan[]>,
+    batch?: { orgId: string; batchId: string },
+  ): Promise<number>;
+}
+
+/** The batch mark of the Postgres outbox (scan-outbox.ts). */
+export interface BatchPublishMarks {
+  markBatchPublished(orgId: string, batchId: string, throughId: string): Promise<boolean>;
 }
 
 export interface ScanPublisherOptions {
   dispatcher: JobDispatcher;
-  outbox: ScanOutboxStore;
+  /** with `markBatchPublished`, a batch's chunks are recorded on the batch (one row) instead of per scan */
+  outbox: ScanOutboxStore & Partial<BatchPublishMarks>;
   /** the job's image reference for a scan's image (see ImageResolver.jobReference) */
   jobReference: (image: { repository: string; digest: string }) => string;
   /** scans per dispatcher.publish call and outbox update (default 1,000) */
@@ -67,7 +81,19 @@ async function publishCounted(dispatcher: JobDispatcher, jobs: ScanJobMessage[])
 export function createScanPublisher(options: ScanPublisherOptions): ScanPublisher {
   const chunkSize = options.chunkSize ?? 1_000;
 
-  async function publishChunks(chunks: AsyncIterable<readonly UnpublishedScan[]>): Promise<number> {
+  const { outbox } = options;
+
+  /** Records a confirmed chunk: on the batch when it is a batch's page and the outbox can, else per scan. */
+  function record(chunk: readonly UnpublishedScan[], batch: { orgId: string; batchId: string } | undefined) {
+    if (batch && outbox.markBatchPublished)
+      return outbox.markBatchPublished(batch.orgId, batch.batchId, chunk.at(-1)!.id);
+    return outbox.markPublished(chunk.map((s) => s.id));
+  }
+
+  async function publishChunks(
+    chunks: AsyncIterable<readonly UnpublishedScan[]>,
+    batch?: { orgId: string; batchId: string },
+  ): Promise<number> {
     let published = 0;
     let recording: Promise<unknown> = Promise.resolve();
     try {
@@ -83,7 +109,7 @@ export function createScanPublisher(options: ScanPublisherOptions): ScanPublishe
         ]);
         if (recorded.status === 'rejected') throw recorded.reason;
         if (sent.status === 'rejected') throw sent.reason;
-        recording = options.outbox.markPublished(chunk.map((s) => s.id));
+        recording = record(chunk, batch);
         // awaited with the next publish (or at the end); until then a failure must not count as unhandled
         recording.catch(() => {});
         published += chunk.length;

@@ -111,7 +111,8 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
       }
     }
     try {
-      return await publisher.publishChunks(pages());
+      // pages in scan-id order from the first: each confirmed chunk is one mark on the batch
+      return await publisher.publishChunks(pages(), { orgId, batchId });
     } catch (error) {
       // the scans stay queued without a publish record: the dispatch loop sends them
       logger.warn({ err: error, orgId, batchId }, 'batch publish deferred');

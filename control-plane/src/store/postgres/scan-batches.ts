@@ -23,8 +23,10 @@ type BatchOperations = Pick<ScanStore, 'createBatch' | 'getBatch' | 'listQueuedS
 export const MAX_BATCH_IMAGE_IDS = 100_000;
 const MAX_QUEUED_PAGE = 10_000;
 
-const BATCH_SELECT = `SELECT b.id, b.org_id, b.priority, b.db_version, b.forced, b.requested, b.matched, b.total,
-         b.created_at, b.cancelled_at,
+const BATCH_COLUMNS = `b.id, b.org_id, b.priority, b.db_version, b.forced, b.requested, b.matched, b.total,
+         b.created_at, b.cancelled_at`;
+
+const BATCH_SELECT = `SELECT ${BATCH_COLUMNS},
          coalesce((SELECT jsonb_object_agg(status, n) FROM (
            SELECT s.status, count(*)::integer AS n FROM scans s WHERE s.org_id = b.org_id AND s.batch_id = b.id GROUP BY s.status
          ) c), '{}'::jsonb) AS counts
@@ -60,11 +62,13 @@ export function pgBatchOperations(db: SqlDatabase): BatchOperations {
           dbVersion,
           force,
         );
-        await tx.query(
-          'UPDATE batches SET requested = $3, matched = $4, total = $5 WHERE org_id = $1 AND id = $2',
+        const updated = await tx.query(
+          `UPDATE batches b SET requested = $3, matched = $4, total = $5 WHERE org_id = $1 AND id = $2
+           RETURNING ${BATCH_COLUMNS}`,
           [orgId, batchId, imageIds ? ids.length : matched, matched, total],
         );
-        return (await readBatch(tx, orgId, batchId))!;
+        // every scan of the new batch is queued (nothing else sees them before the commit): no need to count them
+        return toBatch({ ...updated.rows[0]!, counts: total > 0 ? { queued: total } : {} });
       });
     },
 
@@ -131,17 +135,17 @@ async function insertBatchScans(
   if (selection.ids) where.push(`i.id = ANY ($${values.push(selection.ids)}::uuid[])`);
   else where.push(...imageFilterSql(selection.filter ?? {}, values));
   const cond = where.join(' AND ');
+  // sel is read twice (matched, src), so Postgres materialises it: the images are scanned once
   const { rows } = await tx.query<{ matched: number; total: number }>(
-    `WITH src AS (
-       SELECT DISTINCT ON (i.digest) i.id, i.digest FROM images i WHERE ${cond} ORDER BY i.digest, i.id
-     ),
+    `WITH sel AS (SELECT i.id, i.digest FROM images i WHERE ${cond}),
+     src AS (SELECT DISTINCT ON (sel.digest) sel.id, sel.digest FROM sel ORDER BY sel.digest, sel.id),
      ins AS (
        INSERT INTO scans (org_id, image_id, digest, batch_id, priority, forced, db_version)
        SELECT $1, src.id, src.digest, $2, $3, $4, $5 FROM src
        ON CONFLICT ${ACTIVE_SCAN_CONFLICT} DO NOTHING
        RETURNING id
      )
-     SELECT (SELECT count(*) FROM images i WHERE ${cond})::integer AS matched, (SELECT count(*) FROM ins)::integer AS total`,
+     SELECT (SELECT count(*) FROM sel)::integer AS matched, (SELECT count(*) FROM ins)::integer AS total`,
     values,
   );
   return rows[0]!;

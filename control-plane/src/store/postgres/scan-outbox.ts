@@ -1,24 +1,45 @@
 /**
  * The dispatch outbox and scan lookups by id: system-level operations of the publisher loop, dead-job handling,
- * the stale-scan reaper and the worker service, which know scans only by id and act for no organisation. Queued scans without
- * `published_at` are the outbox, read in priority order along the scans_queued index (0001); published_at has no
- * index of its own, so marking a chunk published is a HOT update (0002).
+ * the stale-scan reaper and the worker service, which know scans only by id and act for no organisation. Queued scans
+ * without `published_at` are the outbox, read in priority order along the scans_queued index (0001); published_at has
+ * no index of its own, so marking a chunk published is a HOT update (0002). A bulk rescan's scans are recorded on
+ * their batch instead (`batches.published_through`, 0007): a never-claimed queued scan of a batch whose id is at most
+ * the batch's mark is published, whatever its published_at.
  */
 import type { ScanOutboxStore, UnpublishedScan } from '../../services/types.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
 import type { SqlDatabase } from './sql.js';
 
+/**
+ * The outbox as a condition on `scans s`: queued, no published_at, and not covered by its batch's mark (a scan
+ * re-queued by the reaper has attempt >= 1, so only its own published_at counts).
+ */
+export const UNPUBLISHED_SCAN = `s.status = 'queued' AND s.published_at IS NULL AND NOT (
+  s.attempt = 0 AND s.batch_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM batches pb WHERE pb.org_id = s.org_id AND pb.id = s.batch_id AND s.id <= pb.published_through
+  ))`;
+
+/** {@link ScanOutboxStore} plus the batch mark of a bulk rescan's publisher. */
+export interface PgScanOutboxStore extends ScanOutboxStore {
+  /**
+   * Records that the queue stored the job of every queued, never-claimed scan of the batch with an id up to
+   * `throughId` (the last id of a page of listQueuedScans, which reads in id order). Only raises the mark; returns
+   * whether the batch exists.
+   */
+  markBatchPublished(orgId: string, batchId: string, throughId: string): Promise<boolean>;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The Postgres implementation of {@link ScanOutboxStore}. */
-export function pgScanOutboxStore(db: SqlDatabase): ScanOutboxStore {
+export function pgScanOutboxStore(db: SqlDatabase): PgScanOutboxStore {
   return {
     async listUnpublished({ limit, createdBefore }) {
       const { rows } = await db.query(
         `SELECT ${QUEUED_SCAN_COLUMNS}
          FROM (
            SELECT s.*, i.name FROM scans s JOIN images i ON i.org_id = s.org_id AND i.id = s.image_id
-           WHERE s.status = 'queued' AND s.published_at IS NULL AND ($2::timestamptz IS NULL OR s.created_at < $2)
+           WHERE ${UNPUBLISHED_SCAN} AND ($2::timestamptz IS NULL OR s.created_at < $2)
            ORDER BY scan_priority_rank(s.priority) DESC, s.created_at, s.id
            LIMIT $1
          ) s`,
@@ -36,12 +57,30 @@ export function pgScanOutboxStore(db: SqlDatabase): ScanOutboxStore {
       return rowCount;
     },
 
-    async forgetPublished() {
-      const result = await db.query(
-        `UPDATE scans SET published_at = NULL WHERE status = 'queued' AND published_at IS NOT NULL`,
+    async markBatchPublished(orgId, batchId, throughId) {
+      if (!UUID.test(throughId)) return false;
+      // greatest() skips NULL: the first mark sets it, later ones only raise it
+      const { rowCount } = await db.query(
+        `UPDATE batches SET published_through = greatest(published_through, $3::uuid) WHERE org_id = $1 AND id = $2`,
+        [orgId, batchId, throughId],
       );
-      return result.rowCount;
+      return rowCount > 0;
     },
+
+    forgetPublished: () =>
+      db.transaction(async (tx) => {
+        // counted before the marks go: the queued scans only a batch mark covered
+        const { rows } = await tx.query<{ n: number }>(
+          `SELECT count(*)::integer AS n FROM scans s JOIN batches b ON b.org_id = s.org_id AND b.id = s.batch_id
+           WHERE b.published_through IS NOT NULL AND s.status = 'queued' AND s.published_at IS NULL
+             AND s.attempt = 0 AND s.id <= b.published_through`,
+        );
+        await tx.query(`UPDATE batches SET published_through = NULL WHERE published_through IS NOT NULL`);
+        const result = await tx.query(
+          `UPDATE scans SET published_at = NULL WHERE status = 'queued' AND published_at IS NOT NULL`,
+        );
+        return rows[0]!.n + result.rowCount;
+      }),
     async findScan(scanId) {
       if (!UUID.test(scanId)) return null;
       const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
