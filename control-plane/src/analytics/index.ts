@@ -31,6 +31,7 @@ export async function createAnalyticsStore(
   return new ClickHouseAnalyticsStore(driver);
 }
 
+export { AttemptCounter, type AttemptCounts } from './attempt-counts.js';
 export { createChdbDriver } from './chdb-driver.js';
 export {
   diffAttempts,

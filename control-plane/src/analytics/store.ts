@@ -2,11 +2,14 @@
  * The ClickHouse implementation of the AnalyticsStore contract (types.ts) over a driver (chdb or HTTP): inputs are
  * checked (rows.ts), SQL comes from queries.ts, rows are mapped back here. Besides the contract it offers batch
  * forms (`appendBatch`, `publishScans`) so a caller holding many attempts, such as a seeder or a buffering
- * ingester, writes them in few inserts: ClickHouse wants few large inserts, not many small ones.
+ * ingester, writes them in few inserts: ClickHouse wants few large inserts, not many small ones. A caller that
+ * appended all of an attempt's rows itself can have them counted as they are inserted (`AttemptRows.counter`) and
+ * hand the counts over (`holdCounts`): publishing that attempt then runs no count query (attempt-counts.ts).
  */
 import type { Finding, Package } from '@vigil/engine';
 import { ControlPlaneError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../store/postgres/cursor.js';
+import type { AttemptCounter, AttemptCounts } from './attempt-counts.js';
 import { diffAttempts, type ScanDiffPage, type ScanDiffQuery } from './diff.js';
 import type { ClickHouseDriver, Row } from './driver.js';
 import { migrateAnalytics } from './migrate.js';
@@ -44,7 +47,12 @@ export interface AttemptRows {
   attempt: number;
   packages?: readonly Package[];
   findings?: readonly Finding[];
+  /** counts this part's rows once they are inserted (see {@link ClickHouseAnalyticsStore.holdCounts}) */
+  counter?: AttemptCounter;
 }
+
+/** Held counts kept at most (oldest dropped first): an attempt held but never published must not pin memory. */
+const MAX_HELD_COUNTS = 4096;
 
 const FINDINGS_CURSOR = 'analytics-findings';
 const IMAGES_CURSOR = 'analytics-vulnerable-images';
@@ -52,6 +60,12 @@ const IMAGES_LIST_CURSOR = 'analytics-images';
 const DEFAULT_FINDINGS_LIMIT = 100;
 
 export class ClickHouseAnalyticsStore implements AnalyticsStore {
+  /**
+   * Counts handed over by `holdCounts`, by `<org>\0<attempt>:<scan>`, until the attempt is published. A plain
+   * property (not `#private`): wrappers such as batchPublishes are objects whose prototype is the store.
+   */
+  protected readonly heldCounts = new Map<string, AttemptCounts>();
+
   constructor(readonly driver: ClickHouseDriver) {}
 
   async migrate(): Promise<void> {
@@ -66,18 +80,52 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     return this.appendBatch(orgId, [{ scanId, attempt, findings }]);
   }
 
-  /** Appends rows of several attempts with one insert per table. Everything is checked before anything is written. */
+  /**
+   * Appends rows of several attempts with one insert per table. Everything is checked before anything is written.
+   * A part's `counter` counts its rows once both inserts succeeded.
+   */
   async appendBatch(orgId: string, batch: readonly AttemptRows[]): Promise<void> {
     checkId('orgId', orgId);
     const packages: Row[] = [];
     const findings: Row[] = [];
+    const counted: Array<{
+      counter: AttemptCounter;
+      packages: [number, number];
+      findings: [number, number];
+    }> = [];
     for (const part of batch) {
       const scanId = checkId('scanId', part.scanId);
       const attempt = checkAttempt(part.attempt);
+      const from = [packages.length, findings.length] as const;
       part.packages?.forEach((p, i) => packages.push(packageRow(orgId, scanId, attempt, p, i)));
       part.findings?.forEach((f, i) => findings.push(findingRow(orgId, scanId, attempt, f, i)));
+      if (part.counter)
+        counted.push({
+          counter: part.counter,
+          packages: [from[0], packages.length],
+          findings: [from[1], findings.length],
+        });
     }
     await Promise.all([this.driver.insert('packages', packages), this.driver.insert('findings', findings)]);
+    for (const c of counted) {
+      c.counter.addPackageRows(packages.slice(...c.packages));
+      c.counter.addFindingRows(findings.slice(...c.findings));
+    }
+  }
+
+  /**
+   * Hands over the counts of an attempt whose every row was appended with one counter (AttemptRows.counter), so
+   * the next publication of that attempt stores them instead of counting its rows with queries. Only the caller
+   * knows that no other rows of the attempt exist (a worker's report stream: one per attempt). Counts never
+   * published are dropped once {@link MAX_HELD_COUNTS} newer ones are held (publishing then counts the rows).
+   */
+  holdCounts(orgId: string, scanId: string, attempt: number, counts: AttemptCounts): void {
+    const key = heldKey(checkId('orgId', orgId), checkId('scanId', scanId), checkAttempt(attempt));
+    this.heldCounts.delete(key);
+    this.heldCounts.set(key, counts);
+    if (this.heldCounts.size > MAX_HELD_COUNTS) {
+      this.heldCounts.delete(this.heldCounts.keys().next().value!);
+    }
   }
 
   async publishScan(orgId: string, scan: PublishScan): Promise<ScanSummary> {
@@ -86,8 +134,9 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
   }
 
   /**
-   * Publishes several attempts (in order of `scans`) with one count query per table and one insert per table.
-   * Same semantics as {@link publishScan}; resolves with the summaries in the same order.
+   * Publishes several attempts (in order of `scans`) with one count query per table (none when every attempt's
+   * counts are held: {@link holdCounts}) and one insert per table. Same semantics as {@link publishScan}; resolves
+   * with the summaries in the same order.
    */
   async publishScans(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]> {
     checkId('orgId', orgId);
@@ -100,27 +149,42 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
       os: s.os ?? null,
     }));
     if (checked.length === 0) return [];
-    const countFindings = q.attemptFindingCounts(orgId, checked);
-    const countPackages = q.attemptPackageCounts(orgId, checked);
-    const [findingCounts, packageCounts] = await Promise.all([
-      this.driver.query(countFindings.sql, countFindings.params),
-      this.driver.query(countPackages.sql, countPackages.params),
-    ]);
-    const byAttempt = (rows: Row[]) => new Map(rows.map((r) => [`${r.attempt}:${r.scan_id}`, r]));
-    const findingsOf = byAttempt(findingCounts);
-    const packagesOf = byAttempt(packageCounts);
+    // held counts are taken (a second publication of the attempt counts its rows: the same numbers)
+    const held = checked.map((s) => {
+      const key = heldKey(orgId, s.scanId, s.attempt);
+      const counts = this.heldCounts.get(key);
+      this.heldCounts.delete(key);
+      return counts;
+    });
+    const uncounted = checked.filter((_, i) => held[i] === undefined);
+    let findingsOf = new Map<string, Row>();
+    let packagesOf = new Map<string, Row>();
+    if (uncounted.length > 0) {
+      const countFindings = q.attemptFindingCounts(orgId, uncounted);
+      const countPackages = q.attemptPackageCounts(orgId, uncounted);
+      const [findingCounts, packageCounts] = await Promise.all([
+        this.driver.query(countFindings.sql, countFindings.params),
+        this.driver.query(countPackages.sql, countPackages.params),
+      ]);
+      const byAttempt = (rows: Row[]) => new Map(rows.map((r) => [`${r.attempt}:${r.scan_id}`, r]));
+      findingsOf = byAttempt(findingCounts);
+      packagesOf = byAttempt(packageCounts);
+    }
 
     const summaries: ScanSummary[] = [];
     const summaryRows: Row[] = [];
     const latestRows: Row[] = [];
-    for (const s of checked) {
+    checked.forEach((s, i) => {
       const key = `${s.attempt}:${s.scanId}`;
+      const inHand = held[i];
       const counted = findingsOf.get(key) ?? {};
-      const columns = {
-        ...pickCounts(severityCounts(counted)),
-        fixable: Number(counted.fixable ?? 0),
-        packages: Number(packagesOf.get(key)?.packages ?? 0),
-      };
+      const columns = inHand
+        ? { ...pickCounts(inHand.counts), fixable: inHand.fixable, packages: inHand.packages }
+        : {
+            ...pickCounts(severityCounts(counted)),
+            fixable: Number(counted.fixable ?? 0),
+            packages: Number(packagesOf.get(key)?.packages ?? 0),
+          };
       const row = {
         org_id: orgId,
         scan_id: s.scanId,
@@ -141,7 +205,7 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         fixable: columns.fixable,
         packages: columns.packages,
       });
-    }
+    });
     // The attempt is recorded as published before any image points at it, so pruning never removes rows an image
     // shows; image_latest's version column keeps the newest completion per image whatever the order of inserts.
     await this.driver.insert('scan_summaries', summaryRows);
@@ -317,6 +381,10 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
   close(): Promise<void> {
     return this.driver.close();
   }
+}
+
+function heldKey(orgId: string, scanId: string, attempt: number): string {
+  return `${orgId}\u0000${attempt}:${scanId}`;
 }
 
 function pickCounts(c: SeverityCounts): Row {

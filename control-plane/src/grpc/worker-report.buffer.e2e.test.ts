@@ -2,7 +2,8 @@
  * readReport's buffered appends against the real chdb analytics store: a report's chunks are written in one
  * append per scan (both tables in one call), or every `flushRows` rows for a large one; a failed report writes
  * nothing; a store without the batch form gets one appendInventory and one appendFindings. What is published
- * afterwards counts every row once either way.
+ * afterwards counts every row once either way. A completed report's rows are counted as they are appended and the
+ * counts handed to the store (publishing needs no count query); a failed or truncated one hands over nothing.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,7 +36,13 @@ afterAll(async () => {
 /** The store, recording the size of every append it is asked for (and then doing it). */
 function recording(base: AnalyticsStore, withBatch: boolean) {
   const calls: Array<{ call: string; packages: number; findings: number }> = [];
+  const held: unknown[] = [];
   const s = Object.create(base) as AnalyticsStore & Record<string, unknown>;
+  const holdOf = (base as unknown as Record<string, (...a: unknown[]) => void>).holdCounts!;
+  s.holdCounts = (...args: unknown[]) => {
+    held.push(args[3]);
+    holdOf.apply(s, args);
+  };
   const batchOf = (base as unknown as Record<string, (...a: unknown[]) => Promise<void>>).appendBatch!;
   if (withBatch) {
     s.appendBatch = (org: string, batch: Array<{ packages?: unknown[]; findings?: unknown[] }>) => {
@@ -58,7 +65,7 @@ function recording(base: AnalyticsStore, withBatch: boolean) {
       return base.appendFindings(...args);
     };
   }
-  return { store: s as AnalyticsStore, calls };
+  return { store: s as AnalyticsStore, calls, held };
 }
 
 const PACKAGES = Array.from({ length: 9 }, (_, i) => wirePackage(`pkg-${i}`));
@@ -70,7 +77,11 @@ const FINDINGS = [
 ];
 
 /** After `started`: three inventory chunks of three packages, two findings chunks of two, then `final`. */
-function stream(scanId: string, final: 'completed' | 'failed'): AsyncIterator<ReportRequest> {
+function stream(
+  scanId: string,
+  final: 'completed' | 'failed',
+  claimedFindings = 4,
+): AsyncIterator<ReportRequest> {
   const events: ReportInit['event'][] = [
     ...[0, 1, 2].map((seq) => ({
       case: 'inventory' as const,
@@ -90,7 +101,7 @@ function stream(scanId: string, final: 'completed' | 'failed'): AsyncIterator<Re
           case: 'completed',
           value: {
             packages: 9,
-            findings: 4,
+            findings: claimedFindings,
             inventoryChunks: 3,
             findingsChunks: 2,
             counts: { critical: 1, high: 2, medium: 0, low: 1, unknown: 0, total: 4 },
@@ -104,11 +115,14 @@ function stream(scanId: string, final: 'completed' | 'failed'): AsyncIterator<Re
   })();
 }
 
-async function run(final: 'completed' | 'failed', options: { withBatch?: boolean; flushRows?: number } = {}) {
+async function run(
+  final: 'completed' | 'failed',
+  options: { withBatch?: boolean; flushRows?: number; claimedFindings?: number } = {},
+) {
   const scanId = randomUUID();
-  const { store: s, calls } = recording(store, options.withBatch ?? true);
+  const { store: s, calls, held } = recording(store, options.withBatch ?? true);
   const outcome = await readReport(
-    stream(scanId, final),
+    stream(scanId, final, options.claimedFindings),
     { orgId, scanId, attempt: 1 },
     { analytics: s, events: createScanEventBus(), flushRows: options.flushRows },
   );
@@ -124,6 +138,7 @@ async function run(final: 'completed' | 'failed', options: { withBatch?: boolean
     final: outcome.final.case,
     truncated: outcome.truncated,
     calls,
+    held,
     published: { packages: summary.packages, counts: summary.counts, fixable: summary.fixable },
   };
 }
@@ -140,6 +155,7 @@ describe('readReport appends', () => {
       final: 'completed',
       truncated: null,
       calls: [{ call: 'appendBatch', packages: 9, findings: 4 }],
+      held: [PUBLISHED],
       published: PUBLISHED,
     });
   });
@@ -153,6 +169,7 @@ describe('readReport appends', () => {
         { call: 'appendBatch', packages: 3, findings: 2 },
         { call: 'appendBatch', packages: 0, findings: 2 },
       ],
+      held: [PUBLISHED],
       published: PUBLISHED,
     });
   });
@@ -162,6 +179,7 @@ describe('readReport appends', () => {
       final: 'failed',
       truncated: null,
       calls: [],
+      held: [],
       published: {
         packages: 0,
         counts: { ...PUBLISHED.counts, critical: 0, high: 0, low: 0, total: 0 },
@@ -178,7 +196,14 @@ describe('readReport appends', () => {
         { call: 'appendInventory', packages: 9, findings: 0 },
         { call: 'appendFindings', packages: 0, findings: 4 },
       ],
+      held: [],
       published: PUBLISHED,
     });
+  });
+
+  it('no counts handed over for a truncated report (its scan fails; nothing is published)', async () => {
+    const result = await run('completed', { claimedFindings: 5 });
+    expect(result.truncated).toMatch(/^report truncated: findings 5 claimed, 4 received/);
+    expect(result.held).toEqual([]);
   });
 });

@@ -6,6 +6,9 @@
  * (invisible until published): when the final event arrives, or earlier whenever `flushRows` rows are waiting, so a
  * small scan costs one insert per table however many chunks it came in, and a large one's memory stays bounded.
  * A report that ends failed or cancelled, or breaks the protocol, appends only what an earlier flush wrote.
+ * With the store's batch form, the rows are counted as they are appended (analytics/attempt-counts.ts) and a
+ * completed report's counts are handed to the store, so publishing the attempt runs no count query: the stream is
+ * the only writer of its attempt (a second stream of an attempt is refused before it reads anything).
  * A protocol violation is CP_INVALID_ARGUMENT; totals that do not match the chunks are a *truncated* report,
  * returned as such for the caller to fail the scan with.
  */
@@ -16,6 +19,7 @@ import type {
   ReportFailed,
   ReportRequest,
 } from '@vigil/proto/v1/worker_pb';
+import { AttemptCounter, type AttemptCounts } from '../analytics/attempt-counts.js';
 import type { AnalyticsStore } from '../analytics/types.js';
 import { ControlPlaneError } from '../errors.js';
 import type { ScanEventBus } from '../services/events.js';
@@ -84,20 +88,40 @@ export const DEFAULT_FLUSH_ROWS = 5_000;
 /** The store's one-call append of several attempts' rows (ClickHouseAnalyticsStore.appendBatch), when it has it. */
 type BatchAppend = (
   orgId: string,
-  batch: ReadonlyArray<{ scanId: string; attempt: number; packages?: Package[]; findings?: Finding[] }>,
+  batch: ReadonlyArray<{
+    scanId: string;
+    attempt: number;
+    packages?: Package[];
+    findings?: Finding[];
+    counter?: AttemptCounter;
+  }>,
 ) => Promise<void>;
 
-/** Appends one attempt's buffered packages and findings: one call when the store batches, else both at once. */
+/** The store's hand-over of counts kept while appending (ClickHouseAnalyticsStore.holdCounts). */
+type HoldCounts = (orgId: string, scanId: string, attempt: number, counts: AttemptCounts) => void;
+
+interface CountingStore {
+  appendBatch?: BatchAppend;
+  holdCounts?: HoldCounts;
+}
+
+/**
+ * Appends one attempt's buffered packages and findings: one call when the store batches (counting the rows with
+ * `counter` when given), else both at once.
+ */
 function appendRows(
   analytics: AnalyticsStore,
   target: ReportTarget,
   packages: Package[],
   findings: Finding[],
+  counter: AttemptCounter | null,
 ): Promise<unknown> {
   const { orgId, scanId, attempt } = target;
-  const batch = (analytics as AnalyticsStore & { appendBatch?: BatchAppend }).appendBatch;
+  const batch = (analytics as AnalyticsStore & CountingStore).appendBatch;
   if (typeof batch === 'function')
-    return batch.call(analytics, orgId, [{ scanId, attempt, packages, findings }]);
+    return batch.call(analytics, orgId, [
+      { scanId, attempt, packages, findings, ...(counter ? { counter } : {}) },
+    ]);
   return Promise.all([
     packages.length > 0 ? analytics.appendInventory(orgId, scanId, attempt, packages) : null,
     findings.length > 0 ? analytics.appendFindings(orgId, scanId, attempt, findings) : null,
@@ -116,6 +140,12 @@ export async function readReport(
 ): Promise<ReportOutcome> {
   const { orgId, scanId, attempt } = target;
   const flushRows = deps.flushRows ?? DEFAULT_FLUSH_ROWS;
+  const store = deps.analytics as AnalyticsStore & CountingStore;
+  // counted only where the counts can be handed over, and only through the batch form (which feeds the counter)
+  const counter =
+    typeof store.appendBatch === 'function' && typeof store.holdCounts === 'function'
+      ? new AttemptCounter()
+      : null;
   let packagesDue: Package[] = [];
   let findingsDue: Finding[] = [];
   const flush = async (): Promise<void> => {
@@ -123,7 +153,7 @@ export async function readReport(
     const [packages, findings] = [packagesDue, findingsDue];
     packagesDue = [];
     findingsDue = [];
-    await appendRows(deps.analytics, target, packages, findings);
+    await appendRows(deps.analytics, target, packages, findings, counter);
   };
   const buffered = () => packagesDue.length + findingsDue.length;
   const tally: Tally = {
@@ -195,6 +225,10 @@ export async function readReport(
   }
   if (!final) throw invalid('the stream ended without a completed, failed or cancelled event');
   // a failed or cancelled attempt is never published: its rows would only take space
-  if (final.case === 'completed') await flush();
-  return { final, os, truncated: final.case === 'completed' ? mismatch(final.value, tally) : null };
+  if (final.case !== 'completed') return { final, os, truncated: null };
+  await flush();
+  const truncated = mismatch(final.value, tally);
+  // a truncated report fails its scan: nothing to publish
+  if (counter && truncated === null) store.holdCounts!.call(store, orgId, scanId, attempt, counter.counts());
+  return { final, os, truncated };
 }
