@@ -3,7 +3,8 @@
  * (control-plane/src/analytics/seed.ts into chdb; the images, their completed scans and latest-scan
  * summary columns into Postgres), `vigil control-plane` (the built CLI, its REST gateway on loopback,
  * chdb in its data dir) and 50 concurrent HTTP clients (undici, a bearer token), one route at a time:
- * GET /summary, GET /images?sort=severity, GET /images/{id}, GET /vulnerabilities/{id}/images.
+ * GET /summary, GET /images?sort=severity, GET /images/{id} and GET /images/{id}/findings (the image
+ * page: the image and the first page of its findings), GET /vulnerabilities/{id}/images.
  *
  * Floor: the same SQL run directly with the same concurrency, in a child process that has the same
  * stores open: the statements each route's QueryService call issues are recorded once (through
@@ -52,7 +53,10 @@ const SEED_GEN = 1;
 const ORG = { id: '5eed0000-0000-4000-a000-00000000b001', slug: 'bench-p1' };
 const REPOSITORIES = 50;
 const CLIENTS = 50;
-const PER_CLIENT = 10;
+/** VIGIL_BENCH_P1_PER_CLIENT: more requests per client (longer rounds, for profiling). */
+const PER_CLIENT = Number(process.env.VIGIL_BENCH_P1_PER_CLIENT ?? 10);
+/** VIGIL_BENCH_P1_ROUTES=<regex>: only the routes whose name matches (for profiling one route). */
+const ONLY = process.env.VIGIL_BENCH_P1_ROUTES ? new RegExp(process.env.VIGIL_BENCH_P1_ROUTES) : null;
 const POOL_SIZE = 10; // createPgDatabase's default, which the control plane uses
 const log = (msg) => process.stderr.write(`[bench P1] ${msg}\n`);
 
@@ -277,6 +281,10 @@ async function seedChild() {
 
 /** The four routes: what the client requests and what the QueryService call behind it is. */
 function routes(info) {
+  return allRoutes(info).filter((r) => !ONLY || ONLY.test(r.name));
+}
+
+function allRoutes(info) {
   return [
     { name: 'GET /summary', args: [null], path: () => '/api/v1/summary', call: (q) => q.summary(ORG.id, {}) },
     {
@@ -290,6 +298,13 @@ function routes(info) {
       args: info.imageIds,
       path: (id) => `/api/v1/images/${id}`,
       call: (q, id) => q.getImage(ORG.id, id),
+    },
+    {
+      // the image page's second call: the findings of its latest completed scan (first page)
+      name: 'GET /images/{id}/findings',
+      args: info.imageIds,
+      path: (id) => `/api/v1/images/${id}/findings`,
+      call: (q, id) => q.imageFindings(ORG.id, id, {}),
     },
     {
       name: 'GET /vulnerabilities/{id}/images',
@@ -410,6 +425,10 @@ async function floorChild(paramsFile) {
 function sampleOf(body) {
   if (!body || typeof body !== 'object') return body;
   if ('scannedImages' in body) return { images: body.images, critical: body.counts.critical };
+  if ('scanId' in body) {
+    const findings = body.items ?? body.findings; // the API's page, or the QueryService's
+    return { scanId: body.scanId, findings: findings.length, first: findings[0]?.id };
+  }
   if ('items' in body)
     return { items: body.items.length, first: body.items[0]?.image?.id ?? body.items[0]?.id };
   return { id: body.id, critical: body.summary?.counts?.critical };
