@@ -8,7 +8,16 @@
  *
  * Semantics are `publishScan`'s: each caller gets its own summary. When a batch fails, its scans are published
  * again one by one, so a caller sees only its own error (a bad input of one completion never fails another).
+ *
+ * Appends (`appendBatch`, and appendInventory / appendFindings through it) are joined the same way, across orgs
+ * (rows carry their org): calls arriving while an append is being inserted go out together in the next one, one
+ * insert per table. On chdb every insert is a new part in each table (and in finding_ids through its view), a
+ * directory of about ten files merged later, so fewer inserts is less work now and less merging after. Each
+ * caller's rows are checked on their own when it calls (a bad input rejects only its caller). An insert that fails
+ * rejects every caller joined in it and is not retried: part of the rows may have been written, and a caller's
+ * attempt with a failed append is never published (its report fails; the redelivered job writes a new attempt).
  */
+import type { AttemptRows, PreparedAppend } from './store.js';
 import type { AnalyticsStore, PublishScan, ScanSummary } from './types.js';
 
 /** An analytics store with the batch form of publishScan (ClickHouseAnalyticsStore has it). */
@@ -16,9 +25,18 @@ export type BatchPublishingStore = AnalyticsStore & {
   publishScans(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]>;
 };
 
+/** An analytics store whose appends can be checked apart and inserted together (ClickHouseAnalyticsStore). */
+export type BatchAppendingStore = AnalyticsStore & {
+  appendBatch(orgId: string, batch: readonly AttemptRows[]): Promise<void>;
+  prepareAppend(orgId: string, batch: readonly AttemptRows[]): PreparedAppend;
+  insertPrepared(prepared: readonly PreparedAppend[]): Promise<void>;
+};
+
 export interface PublishBatchingOptions {
   /** completions per statement at most (default 64) */
   maxBatch?: number;
+  /** rows (packages + findings) per joined append at most (default 20,000; a larger append goes alone) */
+  maxAppendRows?: number;
 }
 
 interface Waiting {
@@ -27,13 +45,29 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+interface WaitingAppend {
+  prepared: PreparedAppend;
+  rows: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * `store` whose `publishScan` joins concurrent calls of one organisation into `publishScans` batches. Stores
- * without `publishScans` are returned as they are. Every other method delegates.
+ * `store` whose `publishScan` joins concurrent calls of one organisation into `publishScans` batches, and whose
+ * `appendBatch` joins concurrent appends (when the store has the prepared form). Stores without `publishScans`
+ * are returned as they are. Every other method delegates.
  */
 export function batchPublishes<S extends AnalyticsStore>(store: S, options: PublishBatchingOptions = {}): S {
-  const batching = store as S & Partial<BatchPublishingStore>;
+  const batching = store as S & Partial<BatchPublishingStore> & Partial<BatchAppendingStore>;
   if (typeof batching.publishScans !== 'function') return store;
+  const overrides: Partial<BatchAppendingStore> = {};
+  if (typeof batching.prepareAppend === 'function' && typeof batching.insertPrepared === 'function') {
+    overrides.appendBatch = joinAppends(
+      batching.prepareAppend.bind(store),
+      batching.insertPrepared.bind(store),
+      options.maxAppendRows ?? 20_000,
+    );
+  }
   const publishScans = batching.publishScans.bind(store);
   const publishOne = store.publishScan.bind(store);
   const maxBatch = options.maxBatch ?? 64;
@@ -62,8 +96,8 @@ export function batchPublishes<S extends AnalyticsStore>(store: S, options: Publ
     queues.delete(orgId);
   }
 
-  const overrides: Partial<AnalyticsStore> = {
-    publishScan(orgId, scan) {
+  Object.assign(overrides, {
+    publishScan(orgId: string, scan: PublishScan) {
       return new Promise<ScanSummary>((resolve, reject) => {
         const waiting = { scan, resolve, reject };
         const queue = queues.get(orgId);
@@ -76,6 +110,53 @@ export function batchPublishes<S extends AnalyticsStore>(store: S, options: Publ
         void drain(orgId, fresh);
       });
     },
-  };
+  });
   return Object.assign(Object.create(store) as S, overrides);
+}
+
+/** appendBatch joining the calls that arrive while an insert runs into the next insert. */
+function joinAppends(
+  prepare: BatchAppendingStore['prepareAppend'],
+  insert: BatchAppendingStore['insertPrepared'],
+  maxRows: number,
+): BatchAppendingStore['appendBatch'] {
+  // the appends waiting for the insert in progress to end; null when none is in progress
+  let queue: WaitingAppend[] | null = null;
+
+  async function drain(waiting: WaitingAppend[]): Promise<void> {
+    while (waiting.length > 0) {
+      let rows = 0;
+      let take = 0;
+      while (take < waiting.length && (take === 0 || rows + waiting[take]!.rows <= maxRows)) {
+        rows += waiting[take]!.rows;
+        take += 1;
+      }
+      const batch = waiting.splice(0, take);
+      try {
+        await insert(batch.map((w) => w.prepared));
+        for (const w of batch) w.resolve();
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    queue = null;
+  }
+
+  return (orgId, parts) =>
+    new Promise<void>((resolve, reject) => {
+      // checked now, on its own: a bad input rejects only this caller
+      const prepared = prepare(orgId, parts);
+      const waiting = {
+        prepared,
+        rows: prepared.packages.length + prepared.findings.length,
+        resolve,
+        reject,
+      };
+      if (queue) {
+        queue.push(waiting);
+        return;
+      }
+      queue = [waiting];
+      void drain(queue);
+    });
 }

@@ -51,6 +51,14 @@ export interface AttemptRows {
   counter?: AttemptCounter;
 }
 
+/** An append's rows, checked and mapped (ClickHouseAnalyticsStore.prepareAppend), not yet inserted. */
+export interface PreparedAppend {
+  packages: Row[];
+  findings: Row[];
+  /** the rows of each part that has a counter, to count once inserted */
+  counted: Array<{ counter: AttemptCounter; packages: Row[]; findings: Row[] }>;
+}
+
 /** Held counts kept at most (oldest dropped first): an attempt held but never published must not pin memory. */
 const MAX_HELD_COUNTS = 4096;
 
@@ -85,14 +93,19 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
    * A part's `counter` counts its rows once both inserts succeeded.
    */
   async appendBatch(orgId: string, batch: readonly AttemptRows[]): Promise<void> {
+    await this.insertPrepared([this.prepareAppend(orgId, batch)]);
+  }
+
+  /**
+   * The checking and mapping half of {@link appendBatch}: throws CP_INVALID_ARGUMENT for a bad input, writes
+   * nothing. With {@link insertPrepared}, a caller joining appends of several callers (publish-batching.ts) checks
+   * each one's rows on its own.
+   */
+  prepareAppend(orgId: string, batch: readonly AttemptRows[]): PreparedAppend {
     checkId('orgId', orgId);
     const packages: Row[] = [];
     const findings: Row[] = [];
-    const counted: Array<{
-      counter: AttemptCounter;
-      packages: [number, number];
-      findings: [number, number];
-    }> = [];
+    const counted: PreparedAppend['counted'] = [];
     for (const part of batch) {
       const scanId = checkId('scanId', part.scanId);
       const attempt = checkAttempt(part.attempt);
@@ -102,14 +115,26 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
       if (part.counter)
         counted.push({
           counter: part.counter,
-          packages: [from[0], packages.length],
-          findings: [from[1], findings.length],
+          packages: packages.slice(from[0]),
+          findings: findings.slice(from[1]),
         });
     }
+    return { packages, findings, counted };
+  }
+
+  /**
+   * Inserts prepared appends (of any orgs: rows carry their org) with one insert per table, then feeds their
+   * counters. When an insert fails, some rows may have been written: the callers' attempts must not be published.
+   */
+  async insertPrepared(prepared: readonly PreparedAppend[]): Promise<void> {
+    const packages = prepared.length === 1 ? prepared[0]!.packages : prepared.flatMap((p) => p.packages);
+    const findings = prepared.length === 1 ? prepared[0]!.findings : prepared.flatMap((p) => p.findings);
     await Promise.all([this.driver.insert('packages', packages), this.driver.insert('findings', findings)]);
-    for (const c of counted) {
-      c.counter.addPackageRows(packages.slice(...c.packages));
-      c.counter.addFindingRows(findings.slice(...c.findings));
+    for (const p of prepared) {
+      for (const c of p.counted) {
+        c.counter.addPackageRows(c.packages);
+        c.counter.addFindingRows(c.findings);
+      }
     }
   }
 
