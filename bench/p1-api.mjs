@@ -467,6 +467,17 @@ async function apiRound(l, info, token, env) {
           `CPU per request: ${fmtCpu(stats.cpu)}`,
       );
     }
+    // info: the HTTP hop alone (no credentials, no statement), what every route pays above its SQL
+    const hop = await metered(
+      async () => {
+        const res = await client.request({ method: 'GET', path: '/healthz' });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+      },
+      { dbUrl: env.DATABASE_URL, serverUrl: server.url },
+    );
+    out[HOP] = hop;
+    log(`API ${HOP}: p50 ${fmtMs(hop.p50)}, p95 ${fmtMs(hop.p95)}; CPU per request: ${fmtCpu(hop.cpu)}`);
     return out;
   } finally {
     await client.close();
@@ -490,6 +501,8 @@ async function createToken(l) {
   }
 }
 
+/** The info route of apiRound: the HTTP hop without credentials or SQL. */
+const HOP = 'GET /healthz';
 const lowestP95 = (stats) => stats.reduce((a, b) => (b.p95 < a.p95 ? b : a));
 
 /** P1 rows for run.mjs. */
@@ -568,6 +581,16 @@ export async function benchP1({ runs = 3 } = {}) {
       pass: ratio <= 1.5 && errors === 0,
       raw: { floors: floors.map((f) => f[route.name]), apis: apis.map((a) => a[route.name]) },
     };
+  });
+  const hop = lowestP95(apis.map((a) => a[HOP]));
+  rows.push({
+    bench: `P1 ${HOP}: the HTTP hop alone, no credentials, no SQL (info)`,
+    floor: '—',
+    measured: `p95 ${fmtMs(hop.p95)}, p50 ${fmtMs(hop.p50)}, ${hop.perSecond.toFixed(0)} req/s; CPU/request: ${fmtCpu(hop.cpu)}`,
+    value: `p95 ${fmtMs(hop.p95)}`,
+    target: 'info',
+    pass: true,
+    raw: { apis: apis.map((a) => a[HOP]) },
   });
   rows.push({
     bench: 'P1 seed (info)',
