@@ -32,6 +32,7 @@ import {
   postgresCpu,
   postgresCpuDelta,
   processCpuSeconds,
+  seedBenchImages,
 } from './platform.mjs';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -61,16 +62,7 @@ async function admin(sql) {
 /** A new organisation with IMAGES images in 10 repositories; returns its id and the images. */
 async function seedOrg(db, stores, tag) {
   const org = await stores.orgs.createOrg({ slug: `bench-p3-${tag}`, name: 'Bench P3' });
-  await db.query(
-    `WITH repo AS (
-       INSERT INTO repositories (org_id, name)
-       SELECT $1, 'registry.bench/p3/app-' || g FROM generate_series(0, 9) g RETURNING id, name
-     )
-     INSERT INTO images (org_id, repository_id, name, digest)
-     SELECT $1, repo.id, repo.name, 'sha256:' || encode(sha256(convert_to($2 || '-' || g, 'UTF8')), 'hex')
-     FROM generate_series(1, $3) g JOIN repo ON repo.name = 'registry.bench/p3/app-' || (g % 10)`,
-    [org.id, tag, IMAGES],
-  );
+  await seedBenchImages(db, { orgId: org.id, bench: 'p3', tag, count: IMAGES });
   await db.exec('ANALYZE images');
   const { rows } = await db.query('SELECT id, name, digest FROM images WHERE org_id = $1', [org.id]);
   return { orgId: org.id, images: rows };

@@ -233,3 +233,23 @@ export function postgresCpuDelta(before, after) {
   for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0);
   return sum;
 }
+
+/**
+ * Seeds `count` images of one organisation in one statement: 10 repositories
+ * `registry.bench/<bench>/app-0…9`, image g in repository g % 10, digest sha256(`<tag>-<g>`) (distinct
+ * per tag, so rounds do not collide). `db` is the control plane's SqlDatabase (or anything with
+ * `query(text, values)`).
+ */
+export async function seedBenchImages(db, { orgId, bench, tag, count }) {
+  const prefix = `registry.bench/${bench}/app-`;
+  await db.query(
+    `WITH repo AS (
+       INSERT INTO repositories (org_id, name)
+       SELECT $1, $4 || g FROM generate_series(0, 9) g RETURNING id, name
+     )
+     INSERT INTO images (org_id, repository_id, name, digest)
+     SELECT $1, repo.id, repo.name, 'sha256:' || encode(sha256(convert_to($2 || '-' || g, 'UTF8')), 'hex')
+     FROM generate_series(1, $3) g JOIN repo ON repo.name = $4 || (g % 10)`,
+    [orgId, tag, count, prefix],
+  );
+}

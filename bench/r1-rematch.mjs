@@ -38,6 +38,7 @@ import {
   deleteStream,
   loadNow,
   processCpuSeconds,
+  seedBenchImages,
 } from './platform.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -244,16 +245,7 @@ export async function benchR1({ runs = 1, images = 10_000, distinct = 2_000, bat
     // checkout's builds during the minutes below cannot mix two versions into one run
     runFloor();
     const seedStarted = performance.now();
-    await db.query(
-      `WITH repo AS (
-         INSERT INTO repositories (org_id, name)
-         SELECT $1, 'registry.bench/r1/app-' || g FROM generate_series(0, 9) g RETURNING id, name
-       )
-       INSERT INTO images (org_id, repository_id, name, digest)
-       SELECT $1, repo.id, repo.name, 'sha256:' || encode(sha256(convert_to($2 || '-' || g, 'UTF8')), 'hex')
-       FROM generate_series(1, $3) g JOIN repo ON repo.name = 'registry.bench/r1/app-' || (g % 10)`,
-      [org.id, id, images],
-    );
+    await seedBenchImages(db, { orgId: org.id, bench: 'r1', tag: id, count: images });
     const { rows: imageRows } = await db.query(
       'SELECT id, digest FROM images WHERE org_id = $1 ORDER BY digest',
       [org.id],
