@@ -69,7 +69,11 @@ describe('malformed streams', () => {
     ['message without an event', (id) => messages(id, 1, [started, { case: undefined }])],
     [
       'another scan id mid-stream',
-      (id) => [...messages(id, 1, [started]), ...messages(`${id.slice(0, -1)}0`, 1, good.slice(1))],
+      // another id: the last hex digit changed (to 1 when it was 0: the same id would make a valid report)
+      (id) => [
+        ...messages(id, 1, [started]),
+        ...messages(`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`, 1, good.slice(1)),
+      ],
     ],
     [
       'another attempt mid-stream',
