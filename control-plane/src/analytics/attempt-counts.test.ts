@@ -142,12 +142,12 @@ describe('AttemptCounter', () => {
   });
 });
 
-describe('publishing held counts', () => {
+describe('publishing with counts in hand', () => {
   it('publishes the counts in hand without a count query; the same summary as counting the rows', async () => {
     const org = 'org-held';
     const { store, selects } = counting(t.store);
     const r = report(5);
-    // attempt 1 died half-way (no counts held); attempt 2 is the whole report, counted as it was appended
+    // attempt 1 died half-way (never published); attempt 2 is the whole report, counted as it was appended
     await append(store, org, 'scan-1', 1, {
       packages: r.packages.slice(0, 1),
       findings: r.findings.slice(0, 2),
@@ -157,8 +157,7 @@ describe('publishing held counts', () => {
     // the same rows under another scan, published the old way (counted by queries)
     await append(store, org, 'scan-2', 1, r);
 
-    store.holdCounts(org, 'scan-1', 2, counter.counts());
-    const inHand = await store.publishScan(org, publish('scan-1', 2));
+    const inHand = await store.publishScan(org, { ...publish('scan-1', 2), counted: counter.counts() });
     expect(selects).toEqual([]);
     const byQuery = await store.publishScan(org, publish('scan-2', 1));
     expect(selects).toHaveLength(2);
@@ -171,41 +170,47 @@ describe('publishing held counts', () => {
     expect(strip(summaries.get('img-scan-1'))).toEqual(strip(summaries.get('img-scan-2')));
   });
 
-  it('a batch counts only the attempts without held counts; held counts are used once', async () => {
+  it('a batch counts only the attempts published without counts', async () => {
     const org = 'org-held-batch';
     const { store, selects } = counting(t.store);
     const counters = [new AttemptCounter(), new AttemptCounter()];
     for (const [i, seed] of [6, 7, 8].entries()) {
       await append(store, org, `scan-${i}`, 1, report(seed), counters[i]);
     }
-    store.holdCounts(org, 'scan-0', 1, counters[0]!.counts());
-    store.holdCounts(org, 'scan-1', 1, counters[1]!.counts());
-    const summaries = await store.publishScans(
-      org,
-      [0, 1, 2].map((i) => publish(`scan-${i}`, 1)),
-    );
+    const summaries = await store.publishScans(org, [
+      { ...publish('scan-0', 1), counted: counters[0]!.counts() },
+      { ...publish('scan-1', 1), counted: counters[1]!.counts() },
+      publish('scan-2', 1),
+    ]);
     expect(selects).toHaveLength(2); // one finding count and one package count, for scan-2 only
     for (const [i, s] of summaries.entries()) {
       const expected = await queried(org, `scan-${i}`, 1);
       expect({ counts: s.counts, fixable: s.fixable, packages: s.packages }).toEqual(expected);
     }
     selects.length = 0;
-    // published again (a retried completion): counted from the rows, same summary
+    // published again without counts (a retried completion after a restart): counted from the rows, same summary
     const again = await store.publishScan(org, publish('scan-0', 1));
     expect(selects).toHaveLength(2);
     expect(again).toEqual(summaries[0]);
   });
 
-  it('counts held for another org, scan or attempt are not used', async () => {
-    const { store, selects } = counting(t.store);
-    const r = report(9);
-    await append(store, 'org-a', 'scan-1', 1, r);
-    const wrong: AttemptCounts = { counts: severityCounts({ critical: 999 }), fixable: 0, packages: 0 };
-    store.holdCounts('org-b', 'scan-1', 1, wrong);
-    store.holdCounts('org-a', 'scan-2', 1, wrong);
-    store.holdCounts('org-a', 'scan-1', 2, wrong);
-    const summary = await store.publishScan('org-a', publish('scan-1', 1));
-    expect(selects).toHaveLength(2);
-    expect(summary.counts).toEqual((await queried('org-a', 'scan-1', 1)).counts);
+  it("refuses counts that are not an attempt's, publishing nothing", async () => {
+    const { store } = counting(t.store);
+    await append(store, 'org-a', 'scan-1', 1, report(9));
+    const good: AttemptCounts = { counts: severityCounts({ high: 2 }), fixable: 1, packages: 3 };
+    const bad: unknown[] = [
+      { ...good, counts: { ...good.counts, total: 3 } },
+      { ...good, fixable: -1 },
+      { ...good, packages: 1.5 },
+      { ...good, counts: { ...good.counts, critical: Number.NaN } },
+      { fixable: 0, packages: 0 },
+      null,
+    ];
+    for (const counted of bad) {
+      await expect(
+        store.publishScan('org-a', { ...publish('scan-1', 1), counted: counted as AttemptCounts }),
+      ).rejects.toMatchObject({ code: 'CP_INVALID_ARGUMENT' });
+    }
+    expect(await store.imageSummaries('org-a', ['img-scan-1'])).toEqual(new Map());
   });
 });

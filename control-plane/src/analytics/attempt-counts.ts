@@ -6,8 +6,9 @@
  *
  * They are only right when every row of the attempt went through one counter: the store's `appendBatch` feeds
  * the counter of a part after its insert succeeded, and whoever appended all the attempt's rows (one report
- * stream: a second stream of an attempt is refused) hands the counts to the store with `holdCounts` before
- * publishing. Counts the store does not hold are counted from the stored rows, as before.
+ * stream: a second stream of an attempt is refused) publishes the attempt with them (`PublishScan.counted`,
+ * through the report's outcome and completeScan). An attempt published without counts is counted from its
+ * stored rows, as before.
  */
 import type { Row } from './driver.js';
 import type { SeverityCounts } from './types.js';

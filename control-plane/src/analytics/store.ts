@@ -4,7 +4,7 @@
  * forms (`appendBatch`, `publishScans`) so a caller holding many attempts, such as a seeder or a buffering
  * ingester, writes them in few inserts: ClickHouse wants few large inserts, not many small ones. A caller that
  * appended all of an attempt's rows itself can have them counted as they are inserted (`AttemptRows.counter`) and
- * hand the counts over (`holdCounts`): publishing that attempt then runs no count query (attempt-counts.ts).
+ * publish it with those counts (`PublishScan.counted`): publishing then runs no count query (attempt-counts.ts).
  */
 import type { Finding, Package } from '@vigil/engine';
 import { ControlPlaneError } from '../errors.js';
@@ -47,7 +47,7 @@ export interface AttemptRows {
   attempt: number;
   packages?: readonly Package[];
   findings?: readonly Finding[];
-  /** counts this part's rows once they are inserted (see {@link ClickHouseAnalyticsStore.holdCounts}) */
+  /** counts this part's rows once they are inserted (publish the attempt with them: `PublishScan.counted`) */
   counter?: AttemptCounter;
 }
 
@@ -59,21 +59,12 @@ export interface PreparedAppend {
   counted: Array<{ counter: AttemptCounter; packages: Row[]; findings: Row[] }>;
 }
 
-/** Held counts kept at most (oldest dropped first): an attempt held but never published must not pin memory. */
-const MAX_HELD_COUNTS = 4096;
-
 const FINDINGS_CURSOR = 'analytics-findings';
 const IMAGES_CURSOR = 'analytics-vulnerable-images';
 const IMAGES_LIST_CURSOR = 'analytics-images';
 const DEFAULT_FINDINGS_LIMIT = 100;
 
 export class ClickHouseAnalyticsStore implements AnalyticsStore {
-  /**
-   * Counts handed over by `holdCounts`, by `<org>\0<attempt>:<scan>`, until the attempt is published. A plain
-   * property (not `#private`): wrappers such as batchPublishes are objects whose prototype is the store.
-   */
-  protected readonly heldCounts = new Map<string, AttemptCounts>();
-
   constructor(readonly driver: ClickHouseDriver) {}
 
   async migrate(): Promise<void> {
@@ -138,29 +129,14 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     }
   }
 
-  /**
-   * Hands over the counts of an attempt whose every row was appended with one counter (AttemptRows.counter), so
-   * the next publication of that attempt stores them instead of counting its rows with queries. Only the caller
-   * knows that no other rows of the attempt exist (a worker's report stream: one per attempt). Counts never
-   * published are dropped once {@link MAX_HELD_COUNTS} newer ones are held (publishing then counts the rows).
-   */
-  holdCounts(orgId: string, scanId: string, attempt: number, counts: AttemptCounts): void {
-    const key = heldKey(checkId('orgId', orgId), checkId('scanId', scanId), checkAttempt(attempt));
-    this.heldCounts.delete(key);
-    this.heldCounts.set(key, counts);
-    if (this.heldCounts.size > MAX_HELD_COUNTS) {
-      this.heldCounts.delete(this.heldCounts.keys().next().value!);
-    }
-  }
-
   async publishScan(orgId: string, scan: PublishScan): Promise<ScanSummary> {
     const [summary] = await this.publishScans(orgId, [scan]);
     return summary!;
   }
 
   /**
-   * Publishes several attempts (in order of `scans`) with one count query per table (none when every attempt's
-   * counts are held: {@link holdCounts}) and one insert per table. Same semantics as {@link publishScan}; resolves
+   * Publishes several attempts (in order of `scans`) with one count query per table (none when every attempt comes
+   * with its counts: `PublishScan.counted`) and one insert per table. Same semantics as {@link publishScan}; resolves
    * with the summaries in the same order.
    */
   async publishScans(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]> {
@@ -172,16 +148,10 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
       imageIds: checkIds('imageIds', s.imageIds),
       completedAt: toDateTime('completedAt', s.completedAt),
       os: s.os ?? null,
+      counted: s.counted === undefined ? undefined : checkCounts(s.counted),
     }));
     if (checked.length === 0) return [];
-    // held counts are taken (a second publication of the attempt counts its rows: the same numbers)
-    const held = checked.map((s) => {
-      const key = heldKey(orgId, s.scanId, s.attempt);
-      const counts = this.heldCounts.get(key);
-      this.heldCounts.delete(key);
-      return counts;
-    });
-    const uncounted = checked.filter((_, i) => held[i] === undefined);
+    const uncounted = checked.filter((s) => s.counted === undefined);
     let findingsOf = new Map<string, Row>();
     let packagesOf = new Map<string, Row>();
     if (uncounted.length > 0) {
@@ -199,9 +169,9 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     const summaries: ScanSummary[] = [];
     const summaryRows: Row[] = [];
     const latestRows: Row[] = [];
-    checked.forEach((s, i) => {
+    checked.forEach((s) => {
       const key = `${s.attempt}:${s.scanId}`;
-      const inHand = held[i];
+      const inHand = s.counted;
       const counted = findingsOf.get(key) ?? {};
       const columns = inHand
         ? { ...pickCounts(inHand.counts), fixable: inHand.fixable, packages: inHand.packages }
@@ -408,8 +378,17 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
   }
 }
 
-function heldKey(orgId: string, scanId: string, attempt: number): string {
-  return `${orgId}\u0000${attempt}:${scanId}`;
+/** Counts handed in with a publication: non-negative integers, the total the sum of the severities. */
+function checkCounts(c: AttemptCounts): AttemptCounts {
+  const numbers = [...SEVERITY_COLUMNS.map((column) => c?.counts?.[column]), c?.fixable, c?.packages];
+  const { critical, high, medium, low, unknown, total } = c?.counts ?? {};
+  if (
+    !numbers.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) ||
+    total !== critical! + high! + medium! + low! + unknown!
+  ) {
+    throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'counted: not the counts of an attempt');
+  }
+  return c;
 }
 
 function pickCounts(c: SeverityCounts): Row {

@@ -9,6 +9,7 @@
  * under a new attempt number, so a half-written attempt never shows and nothing is counted twice; publishing the
  * same (scanId, attempt) again is a no-op. Every call is scoped to one organisation.
  */
+import type { AttemptCounts } from './attempt-counts.js';
 import type { Finding, OsRelease, Package, Severity } from '@vigil/engine';
 import type { ScanDiffPage, ScanDiffQuery } from './diff.js';
 import type { AttemptRef } from './queries.js';
@@ -32,6 +33,11 @@ export interface PublishScan {
   imageIds: string[];
   completedAt: Date;
   os: OsRelease | null;
+  /**
+   * The attempt's counts, when whoever appended every row of it counted them on the way (a worker's report
+   * stream: one per attempt; attempt-counts.ts). Publishing then stores them instead of counting the stored rows.
+   */
+  counted?: AttemptCounts;
 }
 
 /** A published attempt's summary, computed from its rows. */

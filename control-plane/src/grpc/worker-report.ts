@@ -37,6 +37,11 @@ export interface ReportOutcome {
   os: OsRelease | null;
   /** set when the completed event's totals disagree with the chunks received */
   truncated: string | null;
+  /**
+   * A completed, untruncated attempt's counts, taken from its rows as this stream appended them (stores with
+   * `appendBatch`): publish them with the attempt (`PublishScan.counted`) instead of counting the stored rows.
+   */
+  counts?: AttemptCounts;
 }
 
 export interface ReportTarget {
@@ -97,12 +102,8 @@ type BatchAppend = (
   }>,
 ) => Promise<void>;
 
-/** The store's hand-over of counts kept while appending (ClickHouseAnalyticsStore.holdCounts). */
-type HoldCounts = (orgId: string, scanId: string, attempt: number, counts: AttemptCounts) => void;
-
 interface CountingStore {
   appendBatch?: BatchAppend;
-  holdCounts?: HoldCounts;
 }
 
 /**
@@ -141,11 +142,8 @@ export async function readReport(
   const { orgId, scanId, attempt } = target;
   const flushRows = deps.flushRows ?? DEFAULT_FLUSH_ROWS;
   const store = deps.analytics as AnalyticsStore & CountingStore;
-  // counted only where the counts can be handed over, and only through the batch form (which feeds the counter)
-  const counter =
-    typeof store.appendBatch === 'function' && typeof store.holdCounts === 'function'
-      ? new AttemptCounter()
-      : null;
+  // counted through the batch form, which feeds the counter once a part's rows are inserted
+  const counter = typeof store.appendBatch === 'function' ? new AttemptCounter() : null;
   let packagesDue: Package[] = [];
   let findingsDue: Finding[] = [];
   const flush = async (): Promise<void> => {
@@ -229,6 +227,6 @@ export async function readReport(
   await flush();
   const truncated = mismatch(final.value, tally);
   // a truncated report fails its scan: nothing to publish
-  if (counter && truncated === null) store.holdCounts!.call(store, orgId, scanId, attempt, counter.counts());
+  if (counter && truncated === null) return { final, os, truncated, counts: counter.counts() };
   return { final, os, truncated };
 }

@@ -130,6 +130,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
         current,
         attempt,
         outcome.os,
+        outcome.counts,
       );
     }
     emit(next);

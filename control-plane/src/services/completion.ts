@@ -6,6 +6,7 @@
  * again and completes it, so a scan is never `completed` without visible rows.
  */
 import type { OsRelease } from '@vigil/engine/core';
+import type { AttemptCounts } from '../analytics/attempt-counts.js';
 import type { AnalyticsStore } from '../analytics/types.js';
 import type { ImageStore, ScanRecord, ScanStore } from './types.js';
 
@@ -16,7 +17,8 @@ export interface CompletionDeps {
 }
 
 /**
- * Publishes `attempt` of a running scan and completes it. Rejects with the analytics store's errors (nothing
+ * Publishes `attempt` of a running scan (with `counted`, its counts taken while its rows were appended, when the
+ * caller has them) and completes it. Rejects with the analytics store's errors (nothing
  * changed in Postgres) or transitionScan's (CP_SCAN_TRANSITION_INVALID when the scan was cancelled meanwhile,
  * CP_SCAN_ATTEMPT_STALE when a newer attempt took over).
  */
@@ -25,6 +27,7 @@ export async function completeScan(
   scan: ScanRecord,
   attempt: number,
   os: OsRelease | null,
+  counted?: AttemptCounts,
 ): Promise<ScanRecord> {
   const imageIds = await deps.images.imageIdsByDigest(scan.orgId, scan.digest);
   const summary = await deps.analytics.publishScan(scan.orgId, {
@@ -34,6 +37,7 @@ export async function completeScan(
     imageIds,
     completedAt: new Date(),
     os,
+    ...(counted ? { counted } : {}),
   });
   return deps.scans.transitionScan(scan.orgId, scan.id, {
     to: 'completed',
