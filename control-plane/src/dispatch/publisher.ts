@@ -1,10 +1,11 @@
 /**
  * Publishing queued scans: jobs go to the work queue in chunks, and each chunk the queue confirmed is recorded
  * in the outbox: `published_at` of its scans, or, for a bulk rescan's pages (read in scan-id order), one mark on
- * the batch up to the chunk's last scan id (`markBatchPublished`; 0007). Recording chunk k runs while chunk k+1 is published (the outbox write is off
- * the publish path), and chunk k+2 is published only after chunk k's record succeeded, so a failure stops the
- * run with at most two chunks stored and unrecorded. The publisher loop sends what is left again; the queue
- * drops duplicates by scan id (and the worker's claim any copy sent after the duplicate window).
+ * the batch up to the chunk's last scan id (`markBatchPublished`; 0007). Recording chunk k runs while chunk k+1
+ * is published (the outbox write is off the publish path), and chunk k+2 is published only after chunk k's
+ * record succeeded, so a failure stops the run with at most two chunks stored and unrecorded. The publisher loop
+ * sends what is left again; the queue drops duplicates by scan id (and the worker's claim any copy sent after the
+ * duplicate window).
  * Every publish is counted in `vigil_queue_published_total` (ok, duplicate; failed: the jobs of a publish that
  * failed, which the outbox sends again).
  */
