@@ -32,15 +32,10 @@ export interface ScanPublisher {
   ): Promise<number>;
 }
 
-/** The batch mark of the Postgres outbox (scan-outbox.ts). */
-export interface BatchPublishMarks {
-  markBatchPublished(orgId: string, batchId: string, throughId: string): Promise<boolean>;
-}
-
 export interface ScanPublisherOptions {
   dispatcher: JobDispatcher;
   /** with `markBatchPublished`, a batch's chunks are recorded on the batch (one row) instead of per scan */
-  outbox: ScanOutboxStore & Partial<BatchPublishMarks>;
+  outbox: ScanOutboxStore;
   /** the job's image reference for a scan's image (see ImageResolver.jobReference) */
   jobReference: (image: { repository: string; digest: string }) => string;
   /** scans per dispatcher.publish call and outbox update (default 1,000) */

@@ -390,6 +390,13 @@ export interface ScanOutboxStore {
   /** Records that the queue stored these scans' jobs; returns how many rows changed. */
   markPublished(scanIds: readonly string[]): Promise<number>;
   /**
+   * Records that the queue stored the job of every queued, never-claimed scan of the batch with an id up to
+   * `throughId` (the last id of a page of listQueuedScans, which reads in id order): one mark on the batch instead
+   * of markPublished on each scan. Only raises the mark; returns whether the batch exists. Optional: without it
+   * a batch's chunks are recorded with markPublished.
+   */
+  markBatchPublished?(orgId: string, batchId: string, throughId: string): Promise<boolean>;
+  /**
    * Forgets every queued scan's publication, so the dispatch loop publishes them all again: for a queue that keeps
    * nothing across restarts (the all-in-one server's in-process queue). Returns how many scans it touched.
    */

@@ -19,15 +19,8 @@ export const UNPUBLISHED_SCAN = `s.status = 'queued' AND s.published_at IS NULL 
     SELECT 1 FROM batches pb WHERE pb.org_id = s.org_id AND pb.id = s.batch_id AND s.id <= pb.published_through
   ))`;
 
-/** {@link ScanOutboxStore} plus the batch mark of a bulk rescan's publisher. */
-export interface PgScanOutboxStore extends ScanOutboxStore {
-  /**
-   * Records that the queue stored the job of every queued, never-claimed scan of the batch with an id up to
-   * `throughId` (the last id of a page of listQueuedScans, which reads in id order). Only raises the mark; returns
-   * whether the batch exists.
-   */
-  markBatchPublished(orgId: string, batchId: string, throughId: string): Promise<boolean>;
-}
+/** {@link ScanOutboxStore} with the batch mark of a bulk rescan's publisher (0007). */
+export type PgScanOutboxStore = ScanOutboxStore & Required<Pick<ScanOutboxStore, 'markBatchPublished'>>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
