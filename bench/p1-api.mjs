@@ -279,7 +279,7 @@ async function seedChild() {
   }
 }
 
-/** The four routes: what the client requests and what the QueryService call behind it is. */
+/** The routes (those VIGIL_BENCH_P1_ROUTES picks): what the client requests and the QueryService call behind it. */
 function routes(info) {
   return allRoutes(info).filter((r) => !ONLY || ONLY.test(r.name));
 }

@@ -17,11 +17,11 @@
  * `node bench/p3-dispatch.mjs [--runs N]` runs it alone; run.mjs calls `benchP3`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   controlPlane as builtControlPlane,
   deleteStream,
@@ -34,7 +34,6 @@ import {
   processCpuSeconds,
   seedBenchImages,
 } from './platform.mjs';
-import { readdirSync, readFileSync } from 'node:fs';
 
 // VIGIL_BENCH_P3_CP_DIST=<dir>: import the control plane from another build of control-plane/dist (an A/B
 // against an earlier publisher; the directory must sit inside the checkout so node_modules resolve)

@@ -41,6 +41,15 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
   const first = await migrateAnalytics(driver);
   const second = await migrateAnalytics(driver);
   const sources = 'scan_id, attempt, findings_scan_id, findings_attempt, packages_scan_id, packages_attempt';
+  // rows written before migration 2 hold their own findings and inventory
+  const ownSources = {
+    scan_id: 's',
+    attempt: 1,
+    findings_scan_id: 's',
+    findings_attempt: 1,
+    packages_scan_id: 's',
+    packages_attempt: 1,
+  };
   expect({
     v1,
     first,
@@ -59,28 +68,7 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
     v1: { applied: [1], current: 1 },
     first: { applied: [2], current: 2 },
     second: { applied: [], current: 2 },
-    held: {
-      summaries: [
-        {
-          scan_id: 's',
-          attempt: 1,
-          findings_scan_id: 's',
-          findings_attempt: 1,
-          packages_scan_id: 's',
-          packages_attempt: 1,
-        },
-      ],
-      latest: [
-        {
-          scan_id: 's',
-          attempt: 1,
-          findings_scan_id: 's',
-          findings_attempt: 1,
-          packages_scan_id: 's',
-          packages_attempt: 1,
-        },
-      ],
-    },
+    held: { summaries: [ownSources], latest: [ownSources] },
     recorded: [
       { version: 1, name: 'init', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[0]!) },
       { version: 2, name: 'attempt-sources', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[1]!) },

@@ -169,15 +169,14 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     const summaries: ScanSummary[] = [];
     const summaryRows: Row[] = [];
     const latestRows: Row[] = [];
-    checked.forEach((s) => {
+    for (const s of checked) {
       const key = `${s.attempt}:${s.scanId}`;
-      const inHand = s.counted;
-      const counted = findingsOf.get(key) ?? {};
-      const columns = inHand
-        ? { ...pickCounts(inHand.counts), fixable: inHand.fixable, packages: inHand.packages }
+      const queried = findingsOf.get(key) ?? {};
+      const columns = s.counted
+        ? { ...pickCounts(s.counted.counts), fixable: s.counted.fixable, packages: s.counted.packages }
         : {
-            ...pickCounts(severityCounts(counted)),
-            fixable: Number(counted.fixable ?? 0),
+            ...pickCounts(severityCounts(queried)),
+            fixable: Number(queried.fixable ?? 0),
             packages: Number(packagesOf.get(key)?.packages ?? 0),
           };
       const row = {
@@ -200,7 +199,7 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         fixable: columns.fixable,
         packages: columns.packages,
       });
-    });
+    }
     // The attempt is recorded as published before any image points at it, so pruning never removes rows an image
     // shows; image_latest's version column keeps the newest completion per image whatever the order of inserts.
     await this.driver.insert('scan_summaries', summaryRows);
@@ -380,14 +379,12 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
 
 /** Counts handed in with a publication: non-negative integers, the total the sum of the severities. */
 function checkCounts(c: AttemptCounts): AttemptCounts {
-  const numbers = [...SEVERITY_COLUMNS.map((column) => c?.counts?.[column]), c?.fixable, c?.packages];
-  const { critical, high, medium, low, unknown, total } = c?.counts ?? {};
-  if (
-    !numbers.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) ||
-    total !== critical! + high! + medium! + low! + unknown!
-  ) {
-    throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'counted: not the counts of an attempt');
-  }
+  const isCount = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const severities = SEVERITY_COLUMNS.map((column) => c?.counts?.[column]);
+  const ok =
+    [...severities, c?.counts?.total, c?.fixable, c?.packages].every(isCount) &&
+    c.counts.total === severities.reduce((sum: number, n) => sum + n!, 0);
+  if (!ok) throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'counted: not the counts of an attempt');
   return c;
 }
 

@@ -7,8 +7,8 @@
  * small scan costs one insert per table however many chunks it came in, and a large one's memory stays bounded.
  * A report that ends failed or cancelled, or breaks the protocol, appends only what an earlier flush wrote.
  * With the store's batch form, the rows are counted as they are appended (analytics/attempt-counts.ts) and a
- * completed report's counts are handed to the store, so publishing the attempt runs no count query: the stream is
- * the only writer of its attempt (a second stream of an attempt is refused before it reads anything).
+ * completed report's outcome carries the counts, so publishing the attempt with them runs no count query: the
+ * stream is the only writer of its attempt (a second stream of an attempt is refused before it reads anything).
  * A protocol violation is CP_INVALID_ARGUMENT; totals that do not match the chunks are a *truncated* report,
  * returned as such for the caller to fail the scan with.
  */
@@ -20,6 +20,7 @@ import type {
   ReportRequest,
 } from '@vigil/proto/v1/worker_pb';
 import { AttemptCounter, type AttemptCounts } from '../analytics/attempt-counts.js';
+import type { AttemptRows } from '../analytics/store.js';
 import type { AnalyticsStore } from '../analytics/types.js';
 import { ControlPlaneError } from '../errors.js';
 import type { ScanEventBus } from '../services/events.js';
@@ -91,20 +92,9 @@ interface Tally {
 export const DEFAULT_FLUSH_ROWS = 5_000;
 
 /** The store's one-call append of several attempts' rows (ClickHouseAnalyticsStore.appendBatch), when it has it. */
-type BatchAppend = (
-  orgId: string,
-  batch: ReadonlyArray<{
-    scanId: string;
-    attempt: number;
-    packages?: Package[];
-    findings?: Finding[];
-    counter?: AttemptCounter;
-  }>,
-) => Promise<void>;
+type BatchAppend = (orgId: string, batch: readonly AttemptRows[]) => Promise<void>;
 
-interface CountingStore {
-  appendBatch?: BatchAppend;
-}
+type BatchAppendStore = AnalyticsStore & { appendBatch?: BatchAppend };
 
 /**
  * Appends one attempt's buffered packages and findings: one call when the store batches (counting the rows with
@@ -118,7 +108,7 @@ function appendRows(
   counter: AttemptCounter | null,
 ): Promise<unknown> {
   const { orgId, scanId, attempt } = target;
-  const batch = (analytics as AnalyticsStore & CountingStore).appendBatch;
+  const batch = (analytics as BatchAppendStore).appendBatch;
   if (typeof batch === 'function')
     return batch.call(analytics, orgId, [
       { scanId, attempt, packages, findings, ...(counter ? { counter } : {}) },
@@ -141,7 +131,7 @@ export async function readReport(
 ): Promise<ReportOutcome> {
   const { orgId, scanId, attempt } = target;
   const flushRows = deps.flushRows ?? DEFAULT_FLUSH_ROWS;
-  const store = deps.analytics as AnalyticsStore & CountingStore;
+  const store = deps.analytics as BatchAppendStore;
   // counted through the batch form, which feeds the counter once a part's rows are inserted
   const counter = typeof store.appendBatch === 'function' ? new AttemptCounter() : null;
   let packagesDue: Package[] = [];

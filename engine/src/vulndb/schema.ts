@@ -29,9 +29,9 @@ export const META_KEYS = {
  *   `rows` the others; unique index on (namespace, package): a lookup is one index probe and one
  *   row. `clear_above` (in scheme `clear_scheme`): the version above which none of the entries of
  *   `rows` applies, NULL when there is none (clear-above.ts; derived, before `rows` so reading it
- *   never touches a long row's overflow). A rowid table (not WITHOUT ROWID): a packed row of a few KiB stays on
- *   its leaf page (WITHOUT ROWID tables spill rows over ~1 KiB into overflow pages, 1.5× the file
- *   and 3× slower lookups at 4 KiB pages).
+ *   never touches a long row's overflow). A rowid table (not WITHOUT ROWID): a packed row of a
+ *   few KiB stays on its leaf page (WITHOUT ROWID tables spill rows over ~1 KiB into overflow
+ *   pages, 1.5× the file and 3× slower lookups at 4 KiB pages).
  * - `affected_filter(probes, bits)`: one row, a Bloom filter over the `affected` keys (key-filter.ts),
  *   so lookups of packages no feed mentions need no SQLite statement. Derived, not content.
  *   Writers keep the entries one per row in a staging database while they work and pack them

@@ -260,7 +260,7 @@ describe('affectedEach', () => {
           ['debian:12', 'zlib'],
         ]),
         vuln('CVE-3', [['debian:12', 'openssl', '3.0.5']]),
-        { ...vuln('CVE-4', [['debian:12', 'openssl']]) },
+        vuln('CVE-4', [['debian:12', 'openssl']]),
       ],
     ],
   ];

@@ -110,35 +110,18 @@ it('createBatch answers the counts of the batch it inserted, as getBatch reads t
   });
   const shape = (batch: Awaited<ReturnType<typeof stores.scans.createBatch>> | null) =>
     batch && { requested: batch.requested, matched: batch.matched, total: batch.total, counts: batch.counts };
+  const counts = (queued: number) => ({ queued, running: 0, completed: 0, failed: 0, cancelled: 0 });
+  const emptyShape = { requested: 3, matched: 3, total: 0, counts: counts(0) };
+  const forcedShape = { requested: 4, matched: 3, total: 3, counts: counts(3) };
   expect({
     empty: shape(empty),
     emptyRead: shape(await stores.scans.getBatch(org, empty.id)),
     forced: shape(forced),
     forcedRead: shape(await stores.scans.getBatch(org, forced.id)),
   }).toEqual({
-    empty: {
-      requested: 3,
-      matched: 3,
-      total: 0,
-      counts: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
-    },
-    emptyRead: {
-      requested: 3,
-      matched: 3,
-      total: 0,
-      counts: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
-    },
-    forced: {
-      requested: 4,
-      matched: 3,
-      total: 3,
-      counts: { queued: 3, running: 0, completed: 0, failed: 0, cancelled: 0 },
-    },
-    forcedRead: {
-      requested: 4,
-      matched: 3,
-      total: 3,
-      counts: { queued: 3, running: 0, completed: 0, failed: 0, cancelled: 0 },
-    },
+    empty: emptyShape,
+    emptyRead: emptyShape,
+    forced: forcedShape,
+    forcedRead: forcedShape,
   });
 });

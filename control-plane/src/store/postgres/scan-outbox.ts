@@ -10,14 +10,13 @@ import type { ScanOutboxStore, UnpublishedScan } from '../../services/types.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
 import type { SqlDatabase } from './sql.js';
 
-/**
- * The outbox as a condition on `scans s`: queued, no published_at, and not covered by its batch's mark (a scan
- * re-queued by the reaper has attempt >= 1, so only its own published_at counts).
- */
-export const UNPUBLISHED_SCAN = `s.status = 'queued' AND s.published_at IS NULL AND NOT (
-  s.attempt = 0 AND s.batch_id IS NOT NULL AND EXISTS (
-    SELECT 1 FROM batches pb WHERE pb.org_id = s.org_id AND pb.id = s.batch_id AND s.id <= pb.published_through
-  ))`;
+/** `scans s` covered by its batch's mark (a scan re-queued by the reaper has attempt >= 1: never covered). */
+const MARKED_BY_BATCH = `s.attempt = 0 AND s.batch_id IS NOT NULL AND EXISTS (
+  SELECT 1 FROM batches pb WHERE pb.org_id = s.org_id AND pb.id = s.batch_id AND s.id <= pb.published_through
+)`;
+
+/** The outbox as a condition on `scans s`: queued, no published_at, and not covered by its batch's mark. */
+export const UNPUBLISHED_SCAN = `s.status = 'queued' AND s.published_at IS NULL AND NOT (${MARKED_BY_BATCH})`;
 
 /** {@link ScanOutboxStore} with the batch mark of a bulk rescan's publisher (0007). */
 export type PgScanOutboxStore = ScanOutboxStore & Required<Pick<ScanOutboxStore, 'markBatchPublished'>>;
@@ -64,9 +63,8 @@ export function pgScanOutboxStore(db: SqlDatabase): PgScanOutboxStore {
       db.transaction(async (tx) => {
         // counted before the marks go: the queued scans only a batch mark covered
         const { rows } = await tx.query<{ n: number }>(
-          `SELECT count(*)::integer AS n FROM scans s JOIN batches b ON b.org_id = s.org_id AND b.id = s.batch_id
-           WHERE b.published_through IS NOT NULL AND s.status = 'queued' AND s.published_at IS NULL
-             AND s.attempt = 0 AND s.id <= b.published_through`,
+          `SELECT count(*)::integer AS n FROM scans s
+           WHERE s.status = 'queued' AND s.published_at IS NULL AND ${MARKED_BY_BATCH}`,
         );
         await tx.query(`UPDATE batches SET published_through = NULL WHERE published_through IS NOT NULL`);
         const result = await tx.query(
@@ -74,6 +72,7 @@ export function pgScanOutboxStore(db: SqlDatabase): PgScanOutboxStore {
         );
         return rows[0]!.n + result.rowCount;
       }),
+
     async findScan(scanId) {
       if (!UUID.test(scanId)) return null;
       const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
