@@ -69,13 +69,34 @@ async function unpublished(org: string): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/**
+ * The queue failing its first publish call (a batch's early publish, sent with the insert) after storing the
+ * first `stored` jobs of it; later calls go through.
+ */
+function failingFirstPublish(queue: JobDispatcher, stored: number): JobDispatcher {
+  let calls = 0;
+  return {
+    setup: () => queue.setup(),
+    cancel: (m) => queue.cancel(m),
+    onDeadJob: (l) => queue.onDeadJob(l),
+    pending: () => queue.pending(),
+    close: () => queue.close(),
+    async publish(jobs) {
+      if (++calls > 1) return queue.publish(jobs);
+      await queue.publish(jobs.slice(0, stored));
+      throw Object.assign(new Error('queue lost mid-publish'), { code: 'CP_QUEUE_UNAVAILABLE' });
+    },
+  };
+}
+
 /** A crash mid-batch, then a restart: what the queue holds and what the outbox says at each step. */
 async function crashAndRestart(queue: JobDispatcher, stored: () => Promise<number>) {
   const org = await orgWithImages(3_000);
-  // first control plane: chunk 1 published and recorded, chunk 2 published but not recorded, chunk 3 published
-  // while chunk 2 was being recorded (publisher.ts overlaps the two), then it dies
+  // first control plane: the early publish (with the insert) fails after 500 jobs, so the batch commits without
+  // its mark and is sent page by page: chunk 1 published and recorded, chunk 2 published but not recorded,
+  // chunk 3 published while chunk 2 was being recorded (publisher.ts overlaps the two), then it dies
   const first = await startServices(backends, {
-    dispatcher: queue,
+    dispatcher: failingFirstPublish(queue, 500),
     stores: dyingOutbox(),
     dispatch: { chunkSize: 1_000 },
   });

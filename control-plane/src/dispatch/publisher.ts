@@ -30,6 +30,11 @@ export interface ScanPublisher {
     chunks: AsyncIterable<readonly UnpublishedScan[]>,
     batch?: { orgId: string; batchId: string },
   ): Promise<number>;
+  /**
+   * Publishes the scans' jobs in one dispatcher call and records nothing: the caller records them (a bulk rescan's
+   * early dispatch marks its batch in the transaction that inserts the scans). Rejects like `publish`.
+   */
+  send(scans: readonly UnpublishedScan[]): Promise<void>;
 }
 
 export interface ScanPublisherOptions {
@@ -126,5 +131,10 @@ export function createScanPublisher(options: ScanPublisherOptions): ScanPublishe
       return publishChunks(chunks());
     },
     publishChunks,
+    send: (scans) =>
+      publishCounted(
+        options.dispatcher,
+        scans.map((s) => toJob(s, options.jobReference)),
+      ),
   };
 }

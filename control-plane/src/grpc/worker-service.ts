@@ -160,7 +160,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
     async claimJob(request, ctx) {
       authenticate(ctx);
       checkAttempt(request.attempt);
-      const scan = await stores.outbox.findScan(request.scanId);
+      // a bulk rescan's job can arrive before its scan commits: an unknown id waits for batches being created
+      const scan = await stores.outbox.findScan(request.scanId, { awaitBatches: true });
       const dbVersion = deps.dbVersion();
       if (!scan) return { proceed: false, dbVersion };
       if (isFinalStatus(scan.status))

@@ -22,6 +22,7 @@ import {
 } from './testdata/harness.js';
 import { finding, pkg, report } from './testdata/reports.js';
 import { UNPUBLISHED_SCAN } from '../store/postgres/scan-outbox.js';
+import { batchLockWaiter } from '../store/postgres/testdata/batch-lock.js';
 
 let backends: Backends;
 let cp: ServiceInstance;
@@ -245,7 +246,7 @@ async function seedImages(org: string, repository: string, count: number): Promi
 }
 
 describe('bulkScan', () => {
-  it('rescans 10,000 images matching a filter: one batch, one insert, every job published once', async () => {
+  it('rescans 10,000 images matching a filter: one batch, one insert, every job published once, with the insert', async () => {
     const org = await newOrg();
     await seedImages(org, 'fleet/bulk', 10_000);
     await seedImages(org, 'fleet/other', 5);
@@ -299,12 +300,60 @@ describe('bulkScan', () => {
         counts: { queued: 10_000, running: 0, completed: 0, failed: 0, cancelled: 0 },
       },
       jobs: 10_000,
-      publishCalls: 10,
+      publishCalls: 1,
       pending: 10_000,
       outbox: { published: '10000', unpublished: '0', publishedAt: '0' },
       audit: [
         { requested: 10_000, matched: 10_000, total: 10_000, forced: false, filter: { text: 'fleet/bulk' } },
       ],
+    });
+    await queue.close();
+  });
+
+  it("a worker's claim that arrives before its batch commits waits for the commit and proceeds", async () => {
+    const org = await newOrg();
+    await seedImages(org, 'fleet/early', 40);
+    const queue = createInProcessQueue();
+    let claim: Promise<{ proceed: boolean }> | undefined;
+    const claimingFirst: JobDispatcher = {
+      setup: () => queue.setup(),
+      cancel: (m) => queue.cancel(m),
+      onDeadJob: (l) => queue.onDeadJob(l),
+      pending: () => queue.pending(),
+      close: () => queue.close(),
+      async publish(jobs) {
+        // a worker takes the first job at once: its claim reaches the control plane before the insert commits
+        claim ??= instance.worker.claimJob(
+          { scanId: jobs[0]!.scanId, attempt: 1 },
+          { metadata: instance.metadata },
+        );
+        await batchLockWaiter(backends.db);
+        return queue.publish(jobs);
+      },
+    };
+    const instance = await startServices(backends, { dispatcher: claimingFirst });
+    const batch = await instance.services.scans.bulkScan(
+      org,
+      { filter: { text: 'fleet/early' }, priority: 'ci' },
+      user,
+    );
+    const claimed = await claim!;
+    const { rows } = await backends.db.query(
+      `SELECT count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE ${UNPUBLISHED_SCAN})::int AS unpublished
+       FROM scans s WHERE s.org_id = $1 AND s.batch_id = $2`,
+      [org, batch.id],
+    );
+    await instance.close();
+    expect({
+      total: batch.total,
+      proceed: claimed.proceed,
+      pending: await queue.pending(),
+      scans: rows[0],
+    }).toEqual({
+      total: 40,
+      proceed: true,
+      pending: 40,
+      scans: { running: 1, unpublished: 0 },
     });
     await queue.close();
   });

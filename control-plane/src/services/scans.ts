@@ -41,7 +41,12 @@ export interface ScanServiceDeps {
   watchPollMs?: number;
   /** queued scans per listing and publish while dispatching a batch (default 1,000) */
   batchPageSize?: number;
+  /** how long a batch's early publish may hold its transaction open (default {@link EARLY_DISPATCH_LIMIT_MS}) */
+  earlyDispatchLimitMs?: number;
 }
+
+/** A batch's early publish beyond this leaves its scans to the outbox, so the insert's transaction can commit. */
+export const EARLY_DISPATCH_LIMIT_MS = 20_000;
 
 function checkPriority(priority: unknown): asserts priority is ScanPriority {
   if (!(USER_SCAN_PRIORITIES as readonly unknown[]).includes(priority)) {
@@ -66,6 +71,7 @@ function checkTarget(target: unknown): ScanTarget {
 export function createScanService(deps: ScanServiceDeps): ScanService {
   const { stores, dispatcher, publisher, events, logger } = deps;
   const pageSize = deps.batchPageSize ?? 1_000;
+  const earlyLimitMs = deps.earlyDispatchLimitMs ?? EARLY_DISPATCH_LIMIT_MS;
 
   async function requireScanning(orgId: string): Promise<void> {
     const org = await stores.orgs.getOrg(orgId);
@@ -121,6 +127,26 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
       // the scans stay queued without a publish record: the dispatch loop sends them
       logger.warn({ err: error, orgId, batchId }, 'batch publish deferred');
       return 0;
+    }
+  }
+
+  /**
+   * A new batch's jobs, published while its scans are inserted (createBatch's early dispatch). False when the queue
+   * failed or took longer than the transaction should stay open ({@link EARLY_DISPATCH_LIMIT_MS}): the batch then
+   * commits without a publish record and dispatchBatch sends its scans (duplicates are dropped by scan id).
+   */
+  async function sendEarly(orgId: string, scans: UnpublishedScan[]): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), earlyLimitMs);
+    });
+    try {
+      return await Promise.race([publisher.send(scans).then(() => true), late]);
+    } catch (error) {
+      logger.warn({ err: error, orgId, scans: scans.length }, 'batch early publish failed');
+      return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -183,13 +209,21 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
       checkPriority(input?.priority);
       await requireScanning(orgId);
       const started = performance.now();
-      const batch = await stores.scans.createBatch(orgId, {
-        ...(input.imageIds !== undefined ? { imageIds: input.imageIds } : {}),
-        ...(input.filter !== undefined ? { filter: input.filter } : {}),
-        dbVersion: deps.dbVersion(),
-        priority: input.priority,
-        force: input.force === true,
-      });
+      let sentEarly = false;
+      const batch = await stores.scans.createBatch(
+        orgId,
+        {
+          ...(input.imageIds !== undefined ? { imageIds: input.imageIds } : {}),
+          ...(input.filter !== undefined ? { filter: input.filter } : {}),
+          dbVersion: deps.dbVersion(),
+          priority: input.priority,
+          force: input.force === true,
+        },
+        async (scans) => {
+          sentEarly = await sendEarly(orgId, scans);
+          return sentEarly;
+        },
+      );
       const inserted = performance.now();
       await audit(orgId, actor, {
         action: 'batch.create',
@@ -202,7 +236,8 @@ export function createScanService(deps: ScanServiceDeps): ScanService {
           ...(input.filter !== undefined ? { filter: input.filter } : {}),
         },
       });
-      const published = await dispatchBatch(orgId, batch.id);
+      // sent with the insert and recorded on the batch by its transaction; otherwise page by page from the outbox
+      const published = sentEarly ? batch.total : await dispatchBatch(orgId, batch.id);
       logger.info(
         {
           orgId,

@@ -279,6 +279,13 @@ export interface UnpublishedScan extends QueuedScan {
   orgId: string;
 }
 
+/**
+ * Publishes a new batch's jobs while its scans are being inserted, before they commit (ScanStore.createBatch).
+ * Resolves true when the queue stored every job; false or a rejection leaves the scans to the outbox (the batch is
+ * created all the same).
+ */
+export type EarlyDispatch = (scans: UnpublishedScan[]) => Promise<boolean>;
+
 export interface ScanStore {
   /**
    * Queues a scan of an image. Idempotent: while a scan of the same digest and DB version is queued or running,
@@ -325,7 +332,9 @@ export interface ScanStore {
   /**
    * A bulk rescan: one batch and its scans in ONE multi-row insert (one scan per digest; images with an active
    * scan of this DB version are skipped unless `force`). Images are given by id (foreign ids are not matched) or
-   * by filter. CP_INVALID_ARGUMENT when neither or both are given.
+   * by filter. CP_INVALID_ARGUMENT when neither or both are given. With `dispatch`, the jobs are published while
+   * the scans are inserted, and the batch is recorded published in the same transaction when every job was
+   * stored; a claim of such a job waits for the batch's commit (`findScan` with `awaitBatches`).
    */
   createBatch(
     orgId: string,
@@ -336,6 +345,7 @@ export interface ScanStore {
       priority: ScanPriority;
       force?: boolean;
     },
+    dispatch?: EarlyDispatch,
   ): Promise<BatchRecord>;
   getBatch(orgId: string, batchId: string): Promise<BatchRecord | null>;
   /** Queued scans of a batch in id order, after `afterId`, for chunked publishing. CP_NOT_FOUND for a foreign batch. */
@@ -401,8 +411,12 @@ export interface ScanOutboxStore {
    * nothing across restarts (the all-in-one server's in-process queue). Returns how many scans it touched.
    */
   forgetPublished(): Promise<number>;
-  /** A scan by id, whatever its organisation (null when unknown or not a UUID). */
-  findScan(scanId: string): Promise<ScanRecord | null>;
+  /**
+   * A scan by id, whatever its organisation (null when unknown or not a UUID). With `awaitBatches`, an unknown id
+   * is looked up again once every bulk rescan being created has committed or rolled back: a worker's claim of a
+   * job published before its scan committed (createBatch's `dispatch`) waits for it instead of dropping the job.
+   */
+  findScan(scanId: string, options?: { awaitBatches?: boolean }): Promise<ScanRecord | null>;
   /**
    * Records a sign of life of a running scan's attempt (its worker's report stream is open); false when the scan
    * is not running that attempt (finished, cancelled, superseded) or unknown.

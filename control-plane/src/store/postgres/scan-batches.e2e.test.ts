@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetadataStores, ScanStore } from '../../services/types.js';
+import type {
+  EarlyDispatch,
+  MetadataStores,
+  ScanRecord,
+  ScanStore,
+  UnpublishedScan,
+} from '../../services/types.js';
 import { pgStores } from './index.js';
+import { UNPUBLISHED_SCAN } from './scan-outbox.js';
 import { pgScanStore } from './scans.js';
 import type { SqlClient, SqlDatabase } from './sql.js';
+import { batchLockWaiter } from './testdata/batch-lock.js';
 import { createMigratedDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -37,6 +45,31 @@ function recording(inner: SqlDatabase): { db: SqlDatabase; statements: string[] 
     },
   };
 }
+
+/** createBatch without and with an early dispatch (one that accepts every job): the batch is the same. */
+const MODES: Array<[string, EarlyDispatch | undefined]> = [
+  ['insert only', undefined],
+  ['early dispatch', async () => true],
+];
+
+/** The same database, failing (CP_DB_UNAVAILABLE) the statements that match `pattern` (inside transactions too). */
+function failingStatement(inner: SqlDatabase, pattern: RegExp): SqlDatabase {
+  const wrap = (c: SqlClient): SqlClient => ({
+    query: (text, values) =>
+      pattern.test(text.trim())
+        ? Promise.reject(Object.assign(new Error('connection lost'), { code: 'CP_DB_UNAVAILABLE' }))
+        : c.query(text, values),
+    exec: (script) => c.exec(script),
+  });
+  return {
+    ...wrap(inner),
+    transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
+    close: () => inner.close(),
+  };
+}
+
+/** Several sessions run at once (Postgres), or one statement at a time (PGlite, store-suites.e2e.test.ts). */
+const concurrentSessions = (): boolean => !scratch.url.startsWith('pglite:');
 
 describe('bulk rescans', () => {
   it('creates 10,000 scans in ONE insert, pages them out in chunks, tracks progress and cancels the rest', async () => {
@@ -124,78 +157,87 @@ describe('bulk rescans', () => {
     });
   });
 
-  it('selects by id: foreign and unknown ids are not matched, one scan per digest, every image of it points at the scan', async () => {
-    const org = await newOrg();
-    const other = await newOrg();
-    const put = async (o: string, repository: string, label: string) =>
-      (await stores.images.upsertImage(o, { repository, digest: digest(label) })).image;
-    const x = await put(org, 'x', 'shared');
-    const y = await put(org, 'y', 'shared');
-    const z = await put(org, 'z', 'z');
-    const foreign = await put(other, 'x', 'foreign');
-    const batch = await stores.scans.createBatch(org, {
-      imageIds: [x.id, y.id, z.id, z.id, foreign.id, '00000000-0000-4000-8000-000000000000'],
-      dbVersion: 'db-1',
-      priority: 'manual',
-    });
-    const queued = await stores.scans.listQueuedScans(org, batch.id);
-    const last = async (id: string) => (await stores.images.getImage(org, id))?.lastScanId;
-    const sharedScan = queued.find((s) => s.digest === digest('shared'))!;
-    expect({
-      counts: [batch.requested, batch.matched, batch.total],
-      digests: queued.map((s) => s.digest).sort(),
-      priority: [...new Set(queued.map((s) => s.priority))],
-      lastScans: [await last(x.id), await last(y.id)],
-      foreignUntouched: (await stores.images.getImage(other, foreign.id))?.lastScanId,
-    }).toEqual({
-      counts: [5, 3, 2],
-      digests: [digest('shared'), digest('z')].sort(),
-      priority: ['manual'],
-      lastScans: [sharedScan.id, sharedScan.id],
-      foreignUntouched: null,
-    });
-  });
+  it.each(MODES)(
+    'selects by id (%s): foreign and unknown ids are not matched, one scan per digest, every image of it points at the scan',
+    async (_, dispatch) => {
+      const org = await newOrg();
+      const other = await newOrg();
+      const put = async (o: string, repository: string, label: string) =>
+        (await stores.images.upsertImage(o, { repository, digest: digest(label) })).image;
+      const x = await put(org, 'x', 'shared');
+      const y = await put(org, 'y', 'shared');
+      const z = await put(org, 'z', 'z');
+      const foreign = await put(other, 'x', 'foreign');
+      const batch = await stores.scans.createBatch(
+        org,
+        {
+          imageIds: [x.id, y.id, z.id, z.id, foreign.id, '00000000-0000-4000-8000-000000000000'],
+          dbVersion: 'db-1',
+          priority: 'manual',
+        },
+        dispatch,
+      );
+      const queued = await stores.scans.listQueuedScans(org, batch.id);
+      const last = async (id: string) => (await stores.images.getImage(org, id))?.lastScanId;
+      const sharedScan = queued.find((s) => s.digest === digest('shared'))!;
+      expect({
+        counts: [batch.requested, batch.matched, batch.total],
+        digests: queued.map((s) => s.digest).sort(),
+        priority: [...new Set(queued.map((s) => s.priority))],
+        lastScans: [await last(x.id), await last(y.id)],
+        foreignUntouched: (await stores.images.getImage(other, foreign.id))?.lastScanId,
+      }).toEqual({
+        counts: [5, 3, 2],
+        digests: [digest('shared'), digest('z')].sort(),
+        priority: ['manual'],
+        lastScans: [sharedScan.id, sharedScan.id],
+        foreignUntouched: null,
+      });
+    },
+  );
 
-  it('skips digests with an active scan unless forced, and filters by text', async () => {
-    const org = await newOrg();
-    for (const label of ['web-1', 'web-2', 'db-1'])
-      await stores.images.upsertImage(org, { repository: label.split('-')[0]!, digest: digest(label) });
-    const first = await stores.scans.createBatch(org, {
-      filter: { text: 'web' },
-      dbVersion: 'v',
-      priority: 'scheduled',
-    });
-    const second = await stores.scans.createBatch(org, {
-      filter: { text: 'web' },
-      dbVersion: 'v',
-      priority: 'scheduled',
-    });
-    const forced = await stores.scans.createBatch(org, {
-      filter: {},
-      dbVersion: 'v',
-      priority: 'manual',
-      force: true,
-    });
-    const summary = (b: typeof first) => [b.requested, b.matched, b.total, b.forced];
-    expect([summary(first), summary(second), summary(forced)]).toEqual([
-      [2, 2, 2, false],
-      [2, 2, 0, false],
-      [3, 3, 3, true],
-    ]);
-  });
+  it.each(MODES)(
+    'skips digests with an active scan unless forced, and filters by text (%s)',
+    async (_, dispatch) => {
+      const org = await newOrg();
+      for (const label of ['web-1', 'web-2', 'db-1'])
+        await stores.images.upsertImage(org, { repository: label.split('-')[0]!, digest: digest(label) });
+      const web = { filter: { text: 'web' }, dbVersion: 'v', priority: 'scheduled' } as const;
+      const first = await stores.scans.createBatch(org, web, dispatch);
+      const second = await stores.scans.createBatch(org, web, dispatch);
+      const forced = await stores.scans.createBatch(
+        org,
+        { filter: {}, dbVersion: 'v', priority: 'manual', force: true },
+        dispatch,
+      );
+      const summary = (b: typeof first) => [b.requested, b.matched, b.total, b.forced];
+      expect([summary(first), summary(second), summary(forced)]).toEqual([
+        [2, 2, 2, false],
+        [2, 2, 0, false],
+        [3, 3, 3, true],
+      ]);
+    },
+  );
 
-  it.each([
-    [{ dbVersion: 'v', priority: 'ci' }],
-    [{ imageIds: [], filter: {}, dbVersion: 'v', priority: 'ci' }],
-    [{ imageIds: ['nope'], dbVersion: 'v', priority: 'ci' }],
-    [{ filter: {}, dbVersion: 'v', priority: 'asap' }],
-  ])('refuses %j', async (input) => {
+  it.each(
+    MODES.flatMap(([mode, dispatch]) =>
+      [
+        { dbVersion: 'v', priority: 'ci' },
+        { imageIds: [], filter: {}, dbVersion: 'v', priority: 'ci' },
+        { imageIds: ['nope'], dbVersion: 'v', priority: 'ci' },
+        { filter: {}, dbVersion: 'v', priority: 'asap' },
+      ].map((input) => [mode, input, dispatch] as const),
+    ),
+  )('refuses (%s) %j', async (_, input, dispatch) => {
     const org = await newOrg();
     await expect(
-      stores.scans.createBatch(org, input as Parameters<ScanStore['createBatch']>[1]),
+      stores.scans.createBatch(org, input as Parameters<ScanStore['createBatch']>[1], dispatch),
     ).rejects.toMatchObject({
       code: 'CP_INVALID_ARGUMENT',
     });
+    // nothing of a refused batch is left behind
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM batches WHERE org_id = $1', [org]);
+    expect(rows[0]).toEqual({ n: 0 });
   });
 
   it('answers null / CP_NOT_FOUND for unknown batches', async () => {
@@ -207,4 +249,138 @@ describe('bulk rescans', () => {
       await stores.scans.cancelBatch(org, unknown).catch((e: { code: string }) => e.code),
     ]).toEqual([null, 'CP_NOT_FOUND', 'CP_NOT_FOUND']);
   });
+});
+
+/** An org with `count` images of repository `repo`, one of them with an active scan of DB version 'db-1'. */
+async function orgWithActiveImage(count: number): Promise<{ org: string; activeDigest: string }> {
+  const org = await newOrg();
+  const first = await stores.images.upsertImage(org, {
+    repository: 'early',
+    digest: digest(`early-${org}-0`),
+  });
+  await db.query(
+    `INSERT INTO images (org_id, repository_id, name, digest)
+     SELECT $1, $2, 'early', 'sha256:' || encode(sha256(convert_to($4 || '-' || n, 'UTF8')), 'hex')
+     FROM generate_series(1, $3::integer) n`,
+    [org, first.image.repositoryId, count - 1, org],
+  );
+  await stores.scans.createScan(org, { imageId: first.image.id, dbVersion: 'db-1', priority: 'ci' });
+  return { org, activeDigest: first.image.digest };
+}
+
+describe('early dispatch: jobs published with the insert', () => {
+  it('hands every new scan to the dispatch before the commit and records the batch published in the same transaction', async () => {
+    const { org, activeDigest } = await orgWithActiveImage(300);
+    const rec = recording(db);
+    const sent: UnpublishedScan[] = [];
+    const batch = await pgScanStore(rec.db).createBatch(
+      org,
+      { filter: {}, dbVersion: 'db-1', priority: 'scheduled' },
+      async (scans) => {
+        sent.push(...scans);
+        return true;
+      },
+    );
+    const { rows: stored } = await db.query<{
+      id: string;
+      image_id: string;
+      digest: string;
+      created_at: Date;
+    }>(
+      `SELECT s.id, s.image_id, s.digest, s.created_at FROM scans s WHERE s.org_id = $1 AND s.batch_id = $2 ORDER BY s.id`,
+      [org, batch.id],
+    );
+    const { rows: outbox } = await db.query(
+      `SELECT count(*)::int AS unpublished FROM scans s WHERE s.org_id = $1 AND s.batch_id = $2 AND ${UNPUBLISHED_SCAN}`,
+      [org, batch.id],
+    );
+    const byId = [...sent].sort((a, b) => (a.id < b.id ? -1 : 1));
+    expect({
+      counts: [batch.requested, batch.matched, batch.total, batch.counts.queued],
+      scanInserts: rec.statements.filter((s) => /INSERT INTO scans/.test(s)).length,
+      activeDigestSent: sent.some((s) => s.digest === activeDigest),
+      sent: byId.map((s) => ({ id: s.id, image_id: s.imageId, digest: s.digest, created_at: s.createdAt })),
+      shape: [
+        ...new Set(
+          sent.map((s) => JSON.stringify([s.orgId, s.repository, s.priority, s.dbVersion, s.attempt])),
+        ),
+      ],
+      outbox: outbox[0],
+    }).toEqual({
+      counts: [300, 300, 299, 299],
+      scanInserts: 1,
+      activeDigestSent: false,
+      sent: stored,
+      shape: [JSON.stringify([org, 'early', 'scheduled', 'db-1', 0])],
+      outbox: { unpublished: 0 },
+    });
+  });
+
+  it('a claim that finds no scan waits for the batch being created, then finds it queued', async () => {
+    const { org } = await orgWithActiveImage(20);
+    let claim: Promise<ScanRecord | null> | undefined;
+    const batch = await stores.scans.createBatch(
+      org,
+      { filter: {}, dbVersion: 'db-1', priority: 'ci' },
+      async (scans) => {
+        claim = stores.outbox.findScan(scans[0]!.id, { awaitBatches: true });
+        // Postgres: the claim's first read finds nothing and it queues behind the batch's lock (it takes the lock
+        // only after a miss). PGlite runs one statement at a time, so there the claim runs after the commit.
+        if (concurrentSessions()) await batchLockWaiter(db);
+        return true;
+      },
+    );
+    const found = await claim!;
+    expect(found && { status: found.status, batchId: found.batchId, attempt: found.attempt }).toEqual({
+      status: 'queued',
+      batchId: batch.id,
+      attempt: 0,
+    });
+  });
+
+  it('a batch that rolls back after its jobs went out leaves nothing: each job finds no scan', async () => {
+    const { org } = await orgWithActiveImage(50);
+    const sent: string[] = [];
+    // the control plane loses its database between the insert and the commit: the batch's last statement fails
+    const dying = failingStatement(db, /^UPDATE batches b SET requested/);
+    const failure = await pgScanStore(dying)
+      .createBatch(org, { filter: {}, dbVersion: 'db-1', priority: 'ci' }, async (scans) => {
+        sent.push(...scans.map((s) => s.id));
+        return true;
+      })
+      .catch((error: { code: string }) => error.code);
+    const claims = await Promise.all(sent.map((id) => stores.outbox.findScan(id, { awaitBatches: true })));
+    const { rows } = await db.query(
+      `SELECT (SELECT count(*)::int FROM batches WHERE org_id = $1) AS batches,
+              (SELECT count(*)::int FROM scans WHERE org_id = $1 AND batch_id IS NOT NULL) AS scans`,
+      [org],
+    );
+    expect({ failure, sent: sent.length, found: claims.filter(Boolean).length, left: rows[0] }).toEqual({
+      failure: 'CP_DB_UNAVAILABLE',
+      sent: 49,
+      found: 0,
+      left: { batches: 0, scans: 0 },
+    });
+  });
+
+  it.each([
+    ['refuses', async () => false],
+    ['rejects', async () => Promise.reject(new Error('queue down'))],
+  ] as const)(
+    'a dispatch that %s leaves the committed batch unmarked: its scans stay in the outbox',
+    async (_, dispatch) => {
+      const { org } = await orgWithActiveImage(30);
+      const batch = await stores.scans.createBatch(
+        org,
+        { filter: {}, dbVersion: 'db-1', priority: 'ci' },
+        dispatch,
+      );
+      const { rows } = await db.query(
+        `SELECT (SELECT published_through FROM batches WHERE org_id = $1 AND id = $2) AS mark,
+              (SELECT count(*)::int FROM scans s WHERE s.org_id = $1 AND s.batch_id = $2 AND ${UNPUBLISHED_SCAN}) AS unpublished`,
+        [org, batch.id],
+      );
+      expect({ total: batch.total, ...rows[0] }).toEqual({ total: 29, mark: null, unpublished: 29 });
+    },
+  );
 });

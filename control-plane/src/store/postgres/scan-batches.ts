@@ -1,16 +1,27 @@
 /**
- * Bulk rescans: a batch and all its scans created by ONE multi-row INSERT … SELECT (10,000 images is one
- * statement, with ids bound as one uuid[] parameter, so no parameter-count limit applies), the queued scans of a
- * batch in id order for chunked publishing, progress counts derived from the scans (never drifting counters),
- * and bulk cancel. Every query is org-scoped.
+ * Bulk rescans: a batch and all its scans created by ONE multi-row INSERT (10,000 images is one statement, with
+ * ids bound as arrays, so no parameter-count limit applies), the queued scans of a batch in id order for chunked
+ * publishing, progress counts derived from the scans (never drifting counters), and bulk cancel. Every query is
+ * org-scoped.
+ *
+ * With an early dispatch (createBatch's `dispatch`), the jobs are published WHILE the scans are inserted, before
+ * they commit: the transaction reads the selection, gives each scan its id, and runs the insert and the publish
+ * side by side. The batch's mark (`published_through`, 0007) is written in the same transaction when the queue
+ * stored every job, so the outbox never sends them again. A worker may claim such a job before its scan commits:
+ * the creating transaction holds {@link BATCH_CREATION_LOCK} shared, and a claim that finds no scan waits for that
+ * lock and looks again (scan-outbox.ts `findScan` with `awaitBatches`). A job whose scan never commits (the
+ * transaction rolled back, or an active scan of the digest won the ON CONFLICT) finds no scan and is dropped.
  */
+import { randomUUID } from 'node:crypto';
 import { ControlPlaneError } from '../../errors.js';
 import {
   SCAN_STATUSES,
   type BatchRecord,
+  type EarlyDispatch,
   type ScanPriority,
   type ScanStatus,
   type ScanStore,
+  type UnpublishedScan,
 } from '../../services/types.js';
 import { imageFilterSql } from './images.js';
 import { ACTIVE_SCAN_CONFLICT, QUEUED_SCAN_COLUMNS, checkScanOptions, toQueuedScan } from './scan-rows.js';
@@ -18,6 +29,12 @@ import type { SqlClient, SqlDatabase } from './sql.js';
 
 type Row = Record<string, unknown>;
 type BatchOperations = Pick<ScanStore, 'createBatch' | 'getBatch' | 'listQueuedScans' | 'cancelBatch'>;
+
+/**
+ * The advisory lock (`VIGL`, 2) a batch with an early dispatch holds shared while it is created; a claim that
+ * finds no scan takes it exclusively, so it waits until every batch being created has committed or rolled back.
+ */
+export const BATCH_CREATION_LOCK = [0x5649474c, 2] as const;
 
 /** Upper bound of explicit image ids in one batch (a filter has none). */
 export const MAX_BATCH_IMAGE_IDS = 100_000;
@@ -35,7 +52,7 @@ const BATCH_SELECT = `SELECT ${BATCH_COLUMNS},
 /** The batch half of the Postgres {@link ScanStore}. */
 export function pgBatchOperations(db: SqlDatabase): BatchOperations {
   return {
-    async createBatch(orgId, { imageIds, filter, dbVersion, priority, force = false }) {
+    async createBatch(orgId, { imageIds, filter, dbVersion, priority, force = false }, dispatch) {
       checkScanOptions(priority, dbVersion);
       if ((imageIds === undefined) === (filter === undefined)) {
         throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'a batch takes either imageIds or a filter');
@@ -47,25 +64,23 @@ export function pgBatchOperations(db: SqlDatabase): BatchOperations {
           `a batch takes at most ${MAX_BATCH_IMAGE_IDS} image ids; use a filter`,
         );
       }
+      const selection = { ids: imageIds ? ids : null, filter };
       return db.transaction(async (tx) => {
+        if (dispatch) await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...BATCH_CREATION_LOCK]);
         const { rows } = await tx.query<{ id: string }>(
           'INSERT INTO batches (org_id, priority, db_version, forced) VALUES ($1, $2, $3, $4) RETURNING id',
           [orgId, priority, dbVersion, force],
         );
         const batchId = rows[0]!.id;
-        const { matched, total } = await insertBatchScans(
-          tx,
-          orgId,
-          batchId,
-          { ids: imageIds ? ids : null, filter },
-          priority,
-          dbVersion,
-          force,
-        );
+        const scope = { orgId, batchId, priority, dbVersion, force };
+        const { matched, total, publishedThrough } = dispatch
+          ? await insertDispatching(tx, scope, selection, dispatch)
+          : { ...(await insertBatchScans(tx, scope, selection)), publishedThrough: null };
         const updated = await tx.query(
-          `UPDATE batches b SET requested = $3, matched = $4, total = $5 WHERE org_id = $1 AND id = $2
+          `UPDATE batches b SET requested = $3, matched = $4, total = $5, published_through = $6
+           WHERE org_id = $1 AND id = $2
            RETURNING ${BATCH_COLUMNS}`,
-          [orgId, batchId, imageIds ? ids.length : matched, matched, total],
+          [orgId, batchId, imageIds ? ids.length : matched, matched, total, publishedThrough],
         );
         // every scan of the new batch is queued (nothing else sees them before the commit): no need to count them
         return toBatch({ ...updated.rows[0]!, counts: total > 0 ? { queued: total } : {} });
@@ -120,25 +135,38 @@ export function pgBatchOperations(db: SqlDatabase): BatchOperations {
   };
 }
 
-/** The one multi-row insert: one scan per distinct digest among the selected images, skipping active ones. */
-async function insertBatchScans(
-  tx: SqlClient,
-  orgId: string,
-  batchId: string,
-  selection: { ids: string[] | null; filter: BatchSelectionFilter },
-  priority: ScanPriority,
-  dbVersion: string,
-  force: boolean,
-): Promise<{ matched: number; total: number }> {
-  const values: unknown[] = [orgId, batchId, priority, force, dbVersion];
+interface BatchScope {
+  orgId: string;
+  batchId: string;
+  priority: ScanPriority;
+  dbVersion: string;
+  force: boolean;
+}
+
+interface BatchSelection {
+  ids: string[] | null;
+  filter: BatchSelectionFilter;
+}
+
+/** `sel`: the selected images (`$1` is the organisation; further values are pushed on `values`). */
+function selectionSql(selection: BatchSelection, values: unknown[]): string {
   const where = ['i.org_id = $1'];
   if (selection.ids) where.push(`i.id = ANY ($${values.push(selection.ids)}::uuid[])`);
   else where.push(...imageFilterSql(selection.filter ?? {}, values));
-  const cond = where.join(' AND ');
   // sel is read twice (matched, src), so Postgres materialises it: the images are scanned once
+  return `sel AS (SELECT i.id, i.digest, i.name FROM images i WHERE ${where.join(' AND ')}),
+     src AS (SELECT DISTINCT ON (sel.digest) sel.id, sel.digest, sel.name FROM sel ORDER BY sel.digest, sel.id)`;
+}
+
+/** The one multi-row insert: one scan per distinct digest among the selected images, skipping active ones. */
+async function insertBatchScans(
+  tx: SqlClient,
+  { orgId, batchId, priority, dbVersion, force }: BatchScope,
+  selection: BatchSelection,
+): Promise<{ matched: number; total: number }> {
+  const values: unknown[] = [orgId, batchId, priority, force, dbVersion];
   const { rows } = await tx.query<{ matched: number; total: number }>(
-    `WITH sel AS (SELECT i.id, i.digest FROM images i WHERE ${cond}),
-     src AS (SELECT DISTINCT ON (sel.digest) sel.id, sel.digest FROM sel ORDER BY sel.digest, sel.id),
+    `WITH ${selectionSql(selection, values)},
      ins AS (
        INSERT INTO scans (org_id, image_id, digest, batch_id, priority, forced, db_version)
        SELECT $1, src.id, src.digest, $2, $3, $4, $5 FROM src
@@ -149,6 +177,70 @@ async function insertBatchScans(
     values,
   );
   return rows[0]!;
+}
+
+/**
+ * The insert with an early dispatch: reads the selection (leaving out digests with an active scan unless forced),
+ * gives each scan its id, then inserts the scans and publishes their jobs side by side. `publishedThrough` is
+ * the greatest id when the queue stored every job (every scan of the batch is then published), else null.
+ */
+async function insertDispatching(
+  tx: SqlClient,
+  { orgId, batchId, priority, dbVersion, force }: BatchScope,
+  selection: BatchSelection,
+  dispatch: EarlyDispatch,
+): Promise<{ matched: number; total: number; publishedThrough: string | null }> {
+  const values: unknown[] = [orgId, dbVersion, force];
+  // one row: the count, the transaction's now() (the scans' created_at default) and the scans as one JSON array
+  const { rows } = await tx.query<{ matched: number; created_at: Date; scans: [string, string, string][] }>(
+    `WITH ${selectionSql(selection, values)}
+     SELECT (SELECT count(*) FROM sel)::integer AS matched, now() AS created_at,
+       coalesce((SELECT json_agg(json_build_array(src.id, src.digest, src.name)) FROM src
+         WHERE $3::boolean OR NOT EXISTS (
+           SELECT 1 FROM scans a WHERE a.org_id = $1 AND a.digest = src.digest AND a.db_version = $2
+             AND a.status IN ('queued', 'running') AND NOT a.forced
+         )), '[]'::json) AS scans`,
+    values,
+  );
+  const { matched, created_at: createdAt, scans: selected } = rows[0]!;
+  if (selected.length === 0) return { matched, total: 0, publishedThrough: null };
+  const scans: UnpublishedScan[] = selected.map(([imageId, digest, repository]) => ({
+    id: randomUUID(),
+    orgId,
+    imageId,
+    digest,
+    repository,
+    priority,
+    dbVersion,
+    attempt: 0,
+    createdAt,
+  }));
+  const [sent, inserted] = await Promise.all([
+    dispatch(scans).catch(() => false),
+    tx.query<{ total: number }>(
+      `WITH ins AS (
+         INSERT INTO scans (id, org_id, image_id, digest, batch_id, priority, forced, db_version)
+         SELECT t.id, $1, t.image_id, t.digest, $2, $3, $4, $5
+         FROM unnest($6::uuid[], $7::uuid[], $8::text[]) AS t (id, image_id, digest)
+         ON CONFLICT ${ACTIVE_SCAN_CONFLICT} DO NOTHING
+         RETURNING 1
+       )
+       SELECT count(*)::integer AS total FROM ins`,
+      [
+        orgId,
+        batchId,
+        priority,
+        force,
+        dbVersion,
+        scans.map((s) => s.id),
+        scans.map((s) => s.imageId),
+        scans.map((s) => s.digest),
+      ],
+    ),
+  ]);
+  // randomUUID's lower-case hex compares as the uuid type does; a scan that lost the ON CONFLICT does not exist
+  const greatest = scans.reduce((max, s) => (s.id > max ? s.id : max), scans[0]!.id);
+  return { matched, total: inserted.rows[0]!.total, publishedThrough: sent === true ? greatest : null };
 }
 
 type BatchSelectionFilter = Parameters<BatchOperations['createBatch']>[1]['filter'];

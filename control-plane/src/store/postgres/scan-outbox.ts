@@ -7,8 +7,12 @@
  * the batch's mark is published, whatever its published_at.
  */
 import type { ScanOutboxStore, UnpublishedScan } from '../../services/types.js';
+import { BATCH_CREATION_LOCK } from './scan-batches.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
-import type { SqlDatabase } from './sql.js';
+import type { SqlClient, SqlDatabase } from './sql.js';
+
+/** How long a claim waits for batches being created (a lock timeout is CP_DB_UNAVAILABLE: the job is retried). */
+const BATCH_WAIT_LIMIT = '30s';
 
 /** `scans s` covered by its batch's mark (a scan re-queued by the reaper has attempt >= 1: never covered). */
 const MARKED_BY_BATCH = `s.attempt = 0 AND s.batch_id IS NOT NULL AND EXISTS (
@@ -73,10 +77,21 @@ export function pgScanOutboxStore(db: SqlDatabase): PgScanOutboxStore {
         return rows[0]!.n + result.rowCount;
       }),
 
-    async findScan(scanId) {
+    async findScan(scanId, { awaitBatches = false } = {}) {
       if (!UUID.test(scanId)) return null;
-      const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
-      return rows[0] ? toScan(rows[0]) : null;
+      const read = async (client: SqlClient) => {
+        const { rows } = await client.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
+        return rows[0] ? toScan(rows[0]) : null;
+      };
+      const found = await read(db);
+      if (found || !awaitBatches) return found;
+      // a batch being created holds the lock shared until it commits (scan-batches.ts): once we hold it, every
+      // batch whose jobs were out before we asked has committed or rolled back, and a new statement sees which
+      return db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL lock_timeout = '${BATCH_WAIT_LIMIT}'`);
+        await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [...BATCH_CREATION_LOCK]);
+        return read(tx);
+      });
     },
 
     async recordActivity(scanId, attempt) {

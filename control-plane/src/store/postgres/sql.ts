@@ -80,6 +80,12 @@ export function pgDatabase(pool: pg.Pool): SqlDatabase {
         throw classifyDriverError(err);
       });
       let broken = false;
+      // a connection lost mid-transaction (server restart, terminated backend) is emitted on the checked-out
+      // client, where no pool listener is: without one it would crash the process; the pending query rejects anyway
+      const lost = () => {
+        broken = true;
+      };
+      client.on('error', lost);
       try {
         await runExec(client, 'BEGIN');
         const result = await fn({
@@ -94,7 +100,8 @@ export function pgDatabase(pool: pg.Pool): SqlDatabase {
         });
         throw err;
       } finally {
-        // A connection whose rollback failed is in an unknown state: destroy it instead of pooling it.
+        client.off('error', lost);
+        // A connection whose rollback failed or that was lost is in an unknown state: destroy it instead of pooling it.
         client.release(broken);
       }
     },
