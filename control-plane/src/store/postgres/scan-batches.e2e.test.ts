@@ -11,7 +11,7 @@ import { pgStores } from './index.js';
 import { UNPUBLISHED_SCAN } from './scan-outbox.js';
 import { pgScanStore } from './scans.js';
 import type { SqlClient, SqlDatabase } from './sql.js';
-import { batchLockWaiter } from './testdata/batch-lock.js';
+import { batchLockWaiter, lockWaiters } from './testdata/batch-lock.js';
 import { createMigratedDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -316,25 +316,35 @@ describe('early dispatch: jobs published with the insert', () => {
     });
   });
 
-  it('a claim that finds no scan waits for the batch being created, then finds it queued', async () => {
+  it('claims that find no scan wait for the batch being created, sharing one lock wait, then find their scans queued', async () => {
     const { org } = await orgWithActiveImage(20);
-    let claim: Promise<ScanRecord | null> | undefined;
+    let claims: Promise<Array<ScanRecord | null>> | undefined;
+    let waiting: number | undefined;
     const batch = await stores.scans.createBatch(
       org,
       { filter: {}, dbVersion: 'db-1', priority: 'ci' },
       async (scans) => {
-        claim = stores.outbox.findScan(scans[0]!.id, { awaitBatches: true });
-        // Postgres: the claim's first read finds nothing and it queues behind the batch's lock (it takes the lock
-        // only after a miss). PGlite runs one statement at a time, so there the claim runs after the commit.
-        if (concurrentSessions()) await batchLockWaiter(db);
+        claims = Promise.all(scans.map((s) => stores.outbox.findScan(s.id, { awaitBatches: true })));
+        // Postgres: each claim's first read finds nothing; the misses queue behind the batch's lock in one shared
+        // wait (a claim takes the lock only after a miss). PGlite runs one statement at a time, so there the
+        // claims run after the commit.
+        if (concurrentSessions()) {
+          await batchLockWaiter(db);
+          await new Promise((resolve) => setTimeout(resolve, 100)); // every claim has missed by now
+          waiting = await lockWaiters(db);
+        }
         return true;
       },
     );
-    const found = await claim!;
-    expect(found && { status: found.status, batchId: found.batchId, attempt: found.attempt }).toEqual({
-      status: 'queued',
-      batchId: batch.id,
-      attempt: 0,
+    const found = await claims!;
+    expect({
+      waiting: concurrentSessions() ? waiting : 1,
+      found: [...new Set(found.map((s) => s && JSON.stringify([s.status, s.batchId, s.attempt])))],
+      count: found.length,
+    }).toEqual({
+      waiting: 1,
+      found: [JSON.stringify(['queued', batch.id, 0])],
+      count: 19,
     });
   });
 

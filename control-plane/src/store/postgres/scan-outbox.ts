@@ -9,7 +9,7 @@
 import type { ScanOutboxStore, UnpublishedScan } from '../../services/types.js';
 import { BATCH_CREATION_LOCK } from './scan-batches.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
-import type { SqlClient, SqlDatabase } from './sql.js';
+import type { SqlDatabase } from './sql.js';
 
 /** How long a claim waits for batches being created (a lock timeout is CP_DB_UNAVAILABLE: the job is retried). */
 const BATCH_WAIT_LIMIT = '30s';
@@ -29,6 +29,39 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The Postgres implementation of {@link ScanOutboxStore}. */
 export function pgScanOutboxStore(db: SqlDatabase): PgScanOutboxStore {
+  /**
+   * Takes the batch-creation lock exclusively and lets it go: a batch being created holds it shared from before
+   * its first job is published until it commits (scan-batches.ts), so once this resolves, every batch whose jobs
+   * were out when it asked has committed or rolled back, and a new statement sees which.
+   */
+  const lockOnce = () =>
+    db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = '${BATCH_WAIT_LIMIT}'`);
+      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [...BATCH_CREATION_LOCK]);
+    });
+  // Claims that miss share waits, so they hold at most two connections however many arrive during a batch. A
+  // caller may join only a wait that asks for the lock after its miss: the one it starts, or the one that starts
+  // when the wait in flight (which may have asked before) is done.
+  let current: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const start = (): Promise<void> => {
+    const wait: Promise<void> = lockOnce().finally(() => {
+      if (current === wait) current = null;
+    });
+    current = wait;
+    return wait;
+  };
+  const batchesSettled = (): Promise<void> => {
+    if (!current) return start();
+    next ??= current
+      .catch(() => {})
+      .then(() => {
+        next = null;
+        return start();
+      });
+    return next;
+  };
+
   return {
     async listUnpublished({ limit, createdBefore }) {
       const { rows } = await db.query(
@@ -79,19 +112,14 @@ export function pgScanOutboxStore(db: SqlDatabase): PgScanOutboxStore {
 
     async findScan(scanId, { awaitBatches = false } = {}) {
       if (!UUID.test(scanId)) return null;
-      const read = async (client: SqlClient) => {
-        const { rows } = await client.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
+      const read = async () => {
+        const { rows } = await db.query(`SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.id = $1`, [scanId]);
         return rows[0] ? toScan(rows[0]) : null;
       };
-      const found = await read(db);
+      const found = await read();
       if (found || !awaitBatches) return found;
-      // a batch being created holds the lock shared until it commits (scan-batches.ts): once we hold it, every
-      // batch whose jobs were out before we asked has committed or rolled back, and a new statement sees which
-      return db.transaction(async (tx) => {
-        await tx.query(`SET LOCAL lock_timeout = '${BATCH_WAIT_LIMIT}'`);
-        await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [...BATCH_CREATION_LOCK]);
-        return read(tx);
-      });
+      await batchesSettled();
+      return read();
     },
 
     async recordActivity(scanId, attempt) {
