@@ -53,7 +53,7 @@ export {
   type FindingFilter,
   type FindingKey,
 } from './queries.js';
-export { ClickHouseAnalyticsStore, type AttemptRows, type PreparedAppend } from './store.js';
+export { ClickHouseAnalyticsStore, type PreparedAppend } from './store.js';
 export type * from './types.js';
 export {
   prng,

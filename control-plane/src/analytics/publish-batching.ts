@@ -17,20 +17,21 @@
  * rejects every caller joined in it and is not retried: part of the rows may have been written, and a caller's
  * attempt with a failed append is never published (its report fails; the redelivered job writes a new attempt).
  */
-import type { AttemptRows, PreparedAppend } from './store.js';
-import type { AnalyticsStore, PublishScan, ScanSummary } from './types.js';
+import type { PreparedAppend } from './store.js';
+import type { AnalyticsStore, AttemptRows, PublishScan, ScanSummary } from './types.js';
 
-/** An analytics store with the batch form of publishScan (ClickHouseAnalyticsStore has it). */
-export type BatchPublishingStore = AnalyticsStore & {
-  publishScans(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]>;
-};
-
-/** An analytics store whose appends can be checked apart and inserted together (ClickHouseAnalyticsStore). */
-export type BatchAppendingStore = AnalyticsStore & {
-  appendBatch(orgId: string, batch: readonly AttemptRows[]): Promise<void>;
+/**
+ * The prepared form of appendBatch: appends checked apart and inserted together (ClickHouseAnalyticsStore has it;
+ * internal to the ClickHouse store and this module, so not part of the AnalyticsStore contract).
+ */
+interface PreparedAppends {
   prepareAppend(orgId: string, batch: readonly AttemptRows[]): PreparedAppend;
   insertPrepared(prepared: readonly PreparedAppend[]): Promise<void>;
-};
+}
+
+const hasPreparedAppends = (store: AnalyticsStore): store is AnalyticsStore & PreparedAppends =>
+  typeof (store as Partial<PreparedAppends>).prepareAppend === 'function' &&
+  typeof (store as Partial<PreparedAppends>).insertPrepared === 'function';
 
 export interface PublishBatchingOptions {
   /** completions per statement at most (default 64) */
@@ -58,17 +59,16 @@ interface WaitingAppend {
  * are returned as they are. Every other method delegates.
  */
 export function batchPublishes<S extends AnalyticsStore>(store: S, options: PublishBatchingOptions = {}): S {
-  const batching = store as S & Partial<BatchPublishingStore> & Partial<BatchAppendingStore>;
-  if (typeof batching.publishScans !== 'function') return store;
-  const overrides: Partial<BatchAppendingStore> = {};
-  if (typeof batching.prepareAppend === 'function' && typeof batching.insertPrepared === 'function') {
+  if (!store.publishScans) return store;
+  const overrides: Pick<AnalyticsStore, 'appendBatch'> = {};
+  if (hasPreparedAppends(store)) {
     overrides.appendBatch = joinAppends(
-      batching.prepareAppend.bind(store),
-      batching.insertPrepared.bind(store),
+      store.prepareAppend.bind(store),
+      store.insertPrepared.bind(store),
       options.maxAppendRows ?? 20_000,
     );
   }
-  const publishScans = batching.publishScans.bind(store);
+  const publishScans = store.publishScans.bind(store);
   const publishOne = store.publishScan.bind(store);
   const maxBatch = options.maxBatch ?? 64;
   // per org: the completions waiting for the publication in progress to end
@@ -116,10 +116,10 @@ export function batchPublishes<S extends AnalyticsStore>(store: S, options: Publ
 
 /** appendBatch joining the calls that arrive while an insert runs into the next insert. */
 function joinAppends(
-  prepare: BatchAppendingStore['prepareAppend'],
-  insert: BatchAppendingStore['insertPrepared'],
+  prepare: PreparedAppends['prepareAppend'],
+  insert: PreparedAppends['insertPrepared'],
   maxRows: number,
-): BatchAppendingStore['appendBatch'] {
+): NonNullable<AnalyticsStore['appendBatch']> {
   // the appends waiting for the insert in progress to end; null when none is in progress
   let queue: WaitingAppend[] | null = null;
 

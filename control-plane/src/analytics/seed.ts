@@ -7,7 +7,8 @@
  * language packages, and Finding JSON of the engine's full shape (~1 kB with description and references).
  */
 import type { Ecosystem, Finding, Package, Severity } from '@vigil/engine';
-import type { AttemptRows, ClickHouseAnalyticsStore } from './store.js';
+import type { ClickHouseAnalyticsStore } from './store.js';
+import type { AttemptRows } from './types.js';
 import type { PublishScan } from './types.js';
 
 /** Options of {@link seedAnalytics}. */

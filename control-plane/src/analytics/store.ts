@@ -30,6 +30,7 @@ import {
 } from './rows.js';
 import type {
   AnalyticsStore,
+  AttemptRows,
   FindingPage,
   FindingQuery,
   ImageScanSummary,
@@ -40,16 +41,6 @@ import type {
   SeverityCounts,
   VulnerableImagesPage,
 } from './types.js';
-
-/** Part of one attempt's rows, for {@link ClickHouseAnalyticsStore.appendBatch}. */
-export interface AttemptRows {
-  scanId: string;
-  attempt: number;
-  packages?: readonly Package[];
-  findings?: readonly Finding[];
-  /** counts this part's rows once they are inserted (publish the attempt with them: `PublishScan.counted`) */
-  counter?: AttemptCounter;
-}
 
 /** An append's rows, checked and mapped (ClickHouseAnalyticsStore.prepareAppend), not yet inserted. */
 export interface PreparedAppend {

@@ -9,7 +9,7 @@
  * under a new attempt number, so a half-written attempt never shows and nothing is counted twice; publishing the
  * same (scanId, attempt) again is a no-op. Every call is scoped to one organisation.
  */
-import type { AttemptCounts } from './attempt-counts.js';
+import type { AttemptCounter, AttemptCounts } from './attempt-counts.js';
 import type { Finding, OsRelease, Package, Severity } from '@vigil/engine';
 import type { ScanDiffPage, ScanDiffQuery } from './diff.js';
 import type { AttemptRef } from './queries.js';
@@ -103,9 +103,30 @@ export interface VulnerableImagesPage {
   nextCursor: string | null;
 }
 
+/** Rows of one attempt in a batch append (`AnalyticsStore.appendBatch`). */
+export interface AttemptRows {
+  scanId: string;
+  attempt: number;
+  packages?: readonly Package[];
+  findings?: readonly Finding[];
+  /** counts this part's rows once they are inserted (publish the attempt with them: `PublishScan.counted`) */
+  counter?: AttemptCounter;
+}
+
 export interface AnalyticsStore {
   /** Creates or upgrades the schema (idempotent, numbered migrations). */
   migrate(): Promise<void>;
+  /**
+   * Optional batch form of appendInventory + appendFindings: several attempts' rows of one organisation in one
+   * call, each part counted by its `counter` once inserted (ClickHouseAnalyticsStore; publish-batching.ts joins
+   * concurrent calls). Callers fall back to the two single appends without it.
+   */
+  appendBatch?(orgId: string, batch: readonly AttemptRows[]): Promise<void>;
+  /**
+   * Optional batch form of publishScan: several attempts of one organisation in one statement, summaries in the
+   * order given (ClickHouseAnalyticsStore; publish-batching.ts joins concurrent completions through it).
+   */
+  publishScans?(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]>;
   /** Appends part of an attempt's inventory (invisible until published). */
   appendInventory(orgId: string, scanId: string, attempt: number, packages: Package[]): Promise<void>;
   /** Appends part of an attempt's findings (invisible until published). */

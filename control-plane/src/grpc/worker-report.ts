@@ -20,7 +20,6 @@ import type {
   ReportRequest,
 } from '@vigil/proto/v1/worker_pb';
 import { AttemptCounter, type AttemptCounts } from '../analytics/attempt-counts.js';
-import type { AttemptRows } from '../analytics/store.js';
 import type { AnalyticsStore } from '../analytics/types.js';
 import { ControlPlaneError } from '../errors.js';
 import type { ScanEventBus } from '../services/events.js';
@@ -91,11 +90,6 @@ interface Tally {
 /** Rows buffered before they are appended at once (about five chunks of the worker's default 1,000 items). */
 export const DEFAULT_FLUSH_ROWS = 5_000;
 
-/** The store's one-call append of several attempts' rows (ClickHouseAnalyticsStore.appendBatch), when it has it. */
-type BatchAppend = (orgId: string, batch: readonly AttemptRows[]) => Promise<void>;
-
-type BatchAppendStore = AnalyticsStore & { appendBatch?: BatchAppend };
-
 /**
  * Appends one attempt's buffered packages and findings: one call when the store batches (counting the rows with
  * `counter` when given), else both at once.
@@ -108,9 +102,8 @@ function appendRows(
   counter: AttemptCounter | null,
 ): Promise<unknown> {
   const { orgId, scanId, attempt } = target;
-  const batch = (analytics as BatchAppendStore).appendBatch;
-  if (typeof batch === 'function')
-    return batch.call(analytics, orgId, [
+  if (analytics.appendBatch)
+    return analytics.appendBatch(orgId, [
       { scanId, attempt, packages, findings, ...(counter ? { counter } : {}) },
     ]);
   return Promise.all([
@@ -131,9 +124,8 @@ export async function readReport(
 ): Promise<ReportOutcome> {
   const { orgId, scanId, attempt } = target;
   const flushRows = deps.flushRows ?? DEFAULT_FLUSH_ROWS;
-  const store = deps.analytics as BatchAppendStore;
   // counted through the batch form, which feeds the counter once a part's rows are inserted
-  const counter = typeof store.appendBatch === 'function' ? new AttemptCounter() : null;
+  const counter = deps.analytics.appendBatch ? new AttemptCounter() : null;
   let packagesDue: Package[] = [];
   let findingsDue: Finding[] = [];
   const flush = async (): Promise<void> => {
