@@ -8,8 +8,7 @@
  */
 import type { Ecosystem, Finding, Package, Severity } from '@vigil/engine';
 import type { ClickHouseAnalyticsStore } from './store.js';
-import type { AttemptRows } from './types.js';
-import type { PublishScan } from './types.js';
+import type { AttemptRows, PublishScan } from './types.js';
 
 /** Options of {@link seedAnalytics}. */
 export interface SeedOptions {

@@ -12,7 +12,7 @@ import { connectQueue } from '../queue/jetstream/connect.js';
 import { createJetStreamDispatcher } from '../queue/jetstream/dispatcher.js';
 import { createInProcessQueue } from '../queue/in-process.js';
 import type { JobDispatcher } from '../queue/types.js';
-import { openBackends, startServices, type Backends } from '../services/testdata/harness.js';
+import { openBackends, startServices, withPublish, type Backends } from '../services/testdata/harness.js';
 import type { MetadataStores } from '../services/types.js';
 import { UNPUBLISHED_SCAN, type PgScanOutboxStore } from '../store/postgres/scan-outbox.js';
 
@@ -75,18 +75,11 @@ async function unpublished(org: string): Promise<number> {
  */
 function failingFirstPublish(queue: JobDispatcher, stored: number): JobDispatcher {
   let calls = 0;
-  return {
-    setup: () => queue.setup(),
-    cancel: (m) => queue.cancel(m),
-    onDeadJob: (l) => queue.onDeadJob(l),
-    pending: () => queue.pending(),
-    close: () => queue.close(),
-    async publish(jobs) {
-      if (++calls > 1) return queue.publish(jobs);
-      await queue.publish(jobs.slice(0, stored));
-      throw Object.assign(new Error('queue lost mid-publish'), { code: 'CP_QUEUE_UNAVAILABLE' });
-    },
-  };
+  return withPublish(queue, async (jobs) => {
+    if (++calls > 1) return queue.publish(jobs);
+    await queue.publish(jobs.slice(0, stored));
+    throw Object.assign(new Error('queue lost mid-publish'), { code: 'CP_QUEUE_UNAVAILABLE' });
+  });
 }
 
 /** A crash mid-batch, then a restart: what the queue holds and what the outbox says at each step. */

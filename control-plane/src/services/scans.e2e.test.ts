@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessQueue } from '../queue/in-process.js';
-import type { CancelMessage, JobDispatcher } from '../queue/types.js';
+import type { CancelMessage } from '../queue/types.js';
 import type { ScanEvent } from './api.js';
 import {
   completeReport,
@@ -17,6 +17,7 @@ import {
   tableResolver,
   wireFinding,
   wirePackage,
+  withPublish,
   type Backends,
   type ServiceInstance,
 } from './testdata/harness.js';
@@ -160,18 +161,10 @@ describe('requestScan', () => {
     const org = await newOrg();
     const queue = createInProcessQueue();
     let down = true;
-    const flaky: JobDispatcher = {
-      ...queue,
-      setup: () => queue.setup(),
-      cancel: (m) => queue.cancel(m),
-      onDeadJob: (l) => queue.onDeadJob(l),
-      pending: () => queue.pending(),
-      close: () => queue.close(),
-      publish: async (jobs) => {
-        if (down) throw Object.assign(new Error('nats down'), { code: 'CP_QUEUE_UNAVAILABLE' });
-        return queue.publish(jobs);
-      },
-    };
+    const flaky = withPublish(queue, async (jobs) => {
+      if (down) throw Object.assign(new Error('nats down'), { code: 'CP_QUEUE_UNAVAILABLE' });
+      return queue.publish(jobs);
+    });
     const instance = await startServices(backends, { dispatcher: flaky, dispatch: { intervalMs: 60_000 } });
     const { scan } = await instance.services.scans.requestScan(
       org,
@@ -252,17 +245,10 @@ describe('bulkScan', () => {
     await seedImages(org, 'fleet/other', 5);
     const queue = createInProcessQueue();
     let publishCalls = 0;
-    const counting: JobDispatcher = {
-      setup: () => queue.setup(),
-      cancel: (m) => queue.cancel(m),
-      onDeadJob: (l) => queue.onDeadJob(l),
-      pending: () => queue.pending(),
-      close: () => queue.close(),
-      publish: (jobs) => {
-        publishCalls++;
-        return queue.publish(jobs);
-      },
-    };
+    const counting = withPublish(queue, (jobs) => {
+      publishCalls++;
+      return queue.publish(jobs);
+    });
     const instance = await startServices(backends, { dispatcher: counting });
     const started = performance.now();
     const batch = await instance.services.scans.bulkScan(
@@ -315,22 +301,15 @@ describe('bulkScan', () => {
     await seedImages(org, 'fleet/early', 40);
     const queue = createInProcessQueue();
     let claim: Promise<{ proceed: boolean }> | undefined;
-    const claimingFirst: JobDispatcher = {
-      setup: () => queue.setup(),
-      cancel: (m) => queue.cancel(m),
-      onDeadJob: (l) => queue.onDeadJob(l),
-      pending: () => queue.pending(),
-      close: () => queue.close(),
-      async publish(jobs) {
-        // a worker takes the first job at once: its claim reaches the control plane before the insert commits
-        claim ??= instance.worker.claimJob(
-          { scanId: jobs[0]!.scanId, attempt: 1 },
-          { metadata: instance.metadata },
-        );
-        await batchLockWaiter(backends.db);
-        return queue.publish(jobs);
-      },
-    };
+    const claimingFirst = withPublish(queue, async (jobs) => {
+      // a worker takes the first job at once: its claim reaches the control plane before the insert commits
+      claim ??= instance.worker.claimJob(
+        { scanId: jobs[0]!.scanId, attempt: 1 },
+        { metadata: instance.metadata },
+      );
+      await batchLockWaiter(backends.db);
+      return queue.publish(jobs);
+    });
     const instance = await startServices(backends, { dispatcher: claimingFirst });
     const batch = await instance.services.scans.bulkScan(
       org,

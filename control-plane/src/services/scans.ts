@@ -2,11 +2,14 @@
  * The scan lifecycle service (ScanService): scan requests (by image id or by reference, resolved to a digest),
  * one scan per digest and DB version unless forced, priorities manual > ci > scheduled, the organisation's
  * entitlement, cancellation (a running scan's worker gets a cancel message), bulk rescans (one batch, one
- * multi-row insert, chunked publishing), watching and CLI report uploads. Every method is org-scoped.
+ * multi-row insert, its jobs published while the insert runs), watching and CLI report uploads. Every method is
+ * org-scoped.
  *
  * Publishing goes through the outbox: a request publishes its new scan at once and records the confirmation;
  * when the queue is down the scan stays queued and the dispatch loop publishes it later, so a request never
- * fails because of the queue.
+ * fails because of the queue. A bulk rescan publishes its jobs side by side with the insert of its scans and is
+ * recorded published by the same transaction (store/postgres/scan-batches.ts); when that publish fails, its scans
+ * are sent page by page after the commit (dispatchBatch), and failing that, by the dispatch loop.
  */
 import { ControlPlaneError } from '../errors.js';
 import type { AnalyticsStore } from '../analytics/types.js';

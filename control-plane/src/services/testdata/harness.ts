@@ -54,6 +54,18 @@ export async function openBackends(): Promise<Backends> {
 }
 
 /** Resolves `repo@digest` like the registry resolver and `local:<name>` from a table (the all-in-one shape). */
+/** `queue` with its `publish` replaced (a test's view of what is published when); every other method delegates. */
+export function withPublish(queue: JobDispatcher, publish: JobDispatcher['publish']): JobDispatcher {
+  return {
+    setup: () => queue.setup(),
+    cancel: (m) => queue.cancel(m),
+    onDeadJob: (l) => queue.onDeadJob(l),
+    pending: () => queue.pending(),
+    close: () => queue.close(),
+    publish,
+  };
+}
+
 export function tableResolver(table: Record<string, { repository: string; digest: string; tags: string[] }>): ImageResolver {
   return {
     async resolve(reference) {

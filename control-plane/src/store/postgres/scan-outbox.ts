@@ -11,8 +11,9 @@ import { BATCH_CREATION_LOCK } from './scan-batches.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
 import type { SqlDatabase } from './sql.js';
 
-/** How long a claim waits for batches being created (a lock timeout is CP_DB_UNAVAILABLE: the job is retried). */
-const BATCH_WAIT_LIMIT = '30s';
+/** How long a claim waits for batches being created: under the worker's 30 s claim deadline (a lock timeout is
+ * CP_DB_UNAVAILABLE, and the worker retries the job). */
+const BATCH_WAIT_LIMIT = '10s';
 
 /** `scans s` covered by its batch's mark (a scan re-queued by the reaper has attempt >= 1: never covered). */
 const MARKED_BY_BATCH = `s.attempt = 0 AND s.batch_id IS NOT NULL AND EXISTS (
