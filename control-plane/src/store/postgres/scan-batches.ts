@@ -67,12 +67,13 @@ export function pgBatchOperations(db: SqlDatabase): BatchOperations {
       const selection = { ids: imageIds ? ids : null, filter };
       return db.transaction(async (tx) => {
         if (dispatch) await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [...BATCH_CREATION_LOCK]);
-        const { rows } = await tx.query<{ id: string }>(
-          'INSERT INTO batches (org_id, priority, db_version, forced) VALUES ($1, $2, $3, $4) RETURNING id',
+        const { rows } = await tx.query<{ id: string; created_at: Date }>(
+          'INSERT INTO batches (org_id, priority, db_version, forced) VALUES ($1, $2, $3, $4) RETURNING id, created_at',
           [orgId, priority, dbVersion, force],
         );
-        const batchId = rows[0]!.id;
-        const scope = { orgId, batchId, priority, dbVersion, force };
+        const { id: batchId, created_at: createdAt } = rows[0]!;
+        // createdAt is the transaction's now(), so also the created_at of every scan it inserts
+        const scope = { orgId, batchId, priority, dbVersion, force, createdAt };
         const { matched, total, publishedThrough } = dispatch
           ? await insertDispatching(tx, scope, selection, dispatch)
           : { ...(await insertBatchScans(tx, scope, selection)), publishedThrough: null };
@@ -141,6 +142,8 @@ interface BatchScope {
   priority: ScanPriority;
   dbVersion: string;
   force: boolean;
+  /** the transaction's now(): the batch's and its scans' created_at */
+  createdAt: Date;
 }
 
 interface BatchSelection {
@@ -186,30 +189,35 @@ async function insertBatchScans(
  */
 async function insertDispatching(
   tx: SqlClient,
-  { orgId, batchId, priority, dbVersion, force }: BatchScope,
+  { orgId, batchId, priority, dbVersion, force, createdAt }: BatchScope,
   selection: BatchSelection,
   dispatch: EarlyDispatch,
 ): Promise<{ matched: number; total: number; publishedThrough: string | null }> {
   const values: unknown[] = [orgId, dbVersion, force];
-  // one row: the count, the transaction's now() (the scans' created_at default) and the scans as one JSON array
-  const { rows } = await tx.query<{ matched: number; created_at: Date; scans: [string, string, string][] }>(
+  // plain rows, each with the count (at least one row: all null but the count when nothing is left to scan); for
+  // 10,000 images 60-95 ms with reading them, where one JSON array built by Postgres took 90-125 ms
+  const { rows } = await tx.query<{ matched: number; image_id: string | null; digest: string; name: string }>(
     `WITH ${selectionSql(selection, values)}
-     SELECT (SELECT count(*) FROM sel)::integer AS matched, now() AS created_at,
-       coalesce((SELECT json_agg(json_build_array(src.id, src.digest, src.name)) FROM src
-         WHERE $3::boolean OR NOT EXISTS (
-           SELECT 1 FROM scans a WHERE a.org_id = $1 AND a.digest = src.digest AND a.db_version = $2
-             AND a.status IN ('queued', 'running') AND NOT a.forced
-         )), '[]'::json) AS scans`,
+     SELECT m.matched, s.id AS image_id, s.digest, s.name
+     FROM (SELECT count(*)::integer AS matched FROM sel) m
+     LEFT JOIN LATERAL (
+       SELECT src.* FROM src
+       WHERE $3::boolean OR NOT EXISTS (
+         SELECT 1 FROM scans a WHERE a.org_id = $1 AND a.digest = src.digest AND a.db_version = $2
+           AND a.status IN ('queued', 'running') AND NOT a.forced
+       )
+     ) s ON true`,
     values,
   );
-  const { matched, created_at: createdAt, scans: selected } = rows[0]!;
+  const { matched } = rows[0]!;
+  const selected = rows[0]!.image_id === null ? [] : rows;
   if (selected.length === 0) return { matched, total: 0, publishedThrough: null };
-  const scans: UnpublishedScan[] = selected.map(([imageId, digest, repository]) => ({
+  const scans: UnpublishedScan[] = selected.map((r) => ({
     id: randomUUID(),
     orgId,
-    imageId,
-    digest,
-    repository,
+    imageId: r.image_id!,
+    digest: r.digest,
+    repository: r.name,
     priority,
     dbVersion,
     attempt: 0,
