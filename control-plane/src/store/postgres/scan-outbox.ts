@@ -11,8 +11,10 @@ import { BATCH_CREATION_LOCK } from './scan-batches.js';
 import { QUEUED_SCAN_COLUMNS, SCAN_COLUMNS, toQueuedScan, toScan } from './scan-rows.js';
 import type { SqlDatabase } from './sql.js';
 
-/** How long a claim waits for batches being created: under the worker's 30 s claim deadline (a lock timeout is
- * CP_DB_UNAVAILABLE, and the worker retries the job). */
+/**
+ * How long a claim waits for batches being created, per wait (a claim may wait twice): under the worker's 30 s
+ * claim deadline. A lock timeout is CP_DB_UNAVAILABLE, and the worker retries the job.
+ */
 const BATCH_WAIT_LIMIT = '10s';
 
 /** `scans s` covered by its batch's mark (a scan re-queued by the reaper has attempt >= 1: never covered). */
