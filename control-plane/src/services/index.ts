@@ -42,9 +42,16 @@ export interface CreateServicesOptions {
   snapshot?: () => SnapshotInfo | null | Promise<SnapshotInfo | null>;
   /**
    * dispatch loop timing and chunking (defaults: sweep every 5 s, grace 10 s, chunks of 1,000, a running scan
-   * idle for 5 min re-queued; its open report stream records activity every fifth of that)
+   * idle for 5 min re-queued; its open report stream records activity every fifth of that; a bulk rescan's publish
+   * beside its insert given up after 20 s, services/scans.ts EARLY_DISPATCH_LIMIT_MS)
    */
-  dispatch?: { intervalMs?: number; graceMs?: number; chunkSize?: number; idleScanMs?: number };
+  dispatch?: {
+    intervalMs?: number;
+    graceMs?: number;
+    chunkSize?: number;
+    idleScanMs?: number;
+    earlyLimitMs?: number;
+  };
   /** how often watchScan re-reads a scan (default 1,000 ms) */
   watchPollMs?: number;
   /** rematch batches for WorkerService (rematch/service.ts), set once built */
@@ -98,6 +105,9 @@ export function createServices(options: CreateServicesOptions): Services {
       logger,
       ...(options.watchPollMs !== undefined ? { watchPollMs: options.watchPollMs } : {}),
       ...(options.dispatch?.chunkSize !== undefined ? { batchPageSize: options.dispatch.chunkSize } : {}),
+      ...(options.dispatch?.earlyLimitMs !== undefined
+        ? { earlyDispatchLimitMs: options.dispatch.earlyLimitMs }
+        : {}),
     }),
     queries: createQueryService({
       images: stores.images,

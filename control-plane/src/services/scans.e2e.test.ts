@@ -296,6 +296,42 @@ describe('bulkScan', () => {
     await queue.close();
   });
 
+  it('an early publish slower than its limit lets the batch commit unmarked; the scans are sent again, each stored once', async () => {
+    const org = await newOrg();
+    await seedImages(org, 'fleet/slow', 30);
+    const queue = createInProcessQueue();
+    const calls: number[] = [];
+    // the queue answers the first publish (the one beside the insert) only after the limit has passed
+    const slowFirst = withPublish(queue, async (jobs) => {
+      calls.push(jobs.length);
+      if (calls.length === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+      return queue.publish(jobs);
+    });
+    const instance = await startServices(backends, { dispatcher: slowFirst, dispatch: { earlyLimitMs: 50 } });
+    const batch = await instance.services.scans.bulkScan(
+      org,
+      { filter: { text: 'fleet/slow' }, priority: 'ci' },
+      user,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the late publish lands meanwhile
+    const { rows } = await backends.db.query(
+      `SELECT (SELECT published_through FROM batches WHERE org_id = $1 AND id = $2) AS mark,
+              (SELECT count(*)::int FROM scans s WHERE s.org_id = $1 AND s.batch_id = $2 AND ${UNPUBLISHED_SCAN}) AS unpublished`,
+      [org, batch.id],
+    );
+    await instance.close();
+    expect({ total: batch.total, calls, pending: await queue.pending(), ...rows[0] }).toEqual({
+      total: 30,
+      // the early publish, then the batch's one page
+      calls: [30, 30],
+      // the late copies are dropped by scan id
+      pending: 30,
+      mark: expect.any(String),
+      unpublished: 0,
+    });
+    await queue.close();
+  });
+
   it("a worker's claim that arrives before its batch commits waits for the commit and proceeds", async () => {
     const org = await newOrg();
     await seedImages(org, 'fleet/early', 40);
