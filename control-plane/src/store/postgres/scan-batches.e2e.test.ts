@@ -251,7 +251,7 @@ describe('bulk rescans', () => {
   });
 });
 
-/** An org with `count` images of repository `repo`, one of them with an active scan of DB version 'db-1'. */
+/** An org with `count` images of the repository 'early', one of them with an active scan of DB version 'db-1'. */
 async function orgWithActiveImage(count: number): Promise<{ org: string; activeDigest: string }> {
   const org = await newOrg();
   const first = await stores.images.upsertImage(org, {
@@ -338,11 +338,12 @@ describe('early dispatch: jobs published with the insert', () => {
     );
     const found = await claims!;
     expect({
-      waiting: concurrentSessions() ? waiting : 1,
+      waiting,
       found: [...new Set(found.map((s) => s && JSON.stringify([s.status, s.batchId, s.attempt])))],
       count: found.length,
     }).toEqual({
-      waiting: 1,
+      // one lock request at a time however many claims missed (not measured on PGlite: no lock is waited for)
+      waiting: concurrentSessions() ? 1 : undefined,
       found: [JSON.stringify(['queued', batch.id, 0])],
       count: 19,
     });
