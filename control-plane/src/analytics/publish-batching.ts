@@ -60,14 +60,6 @@ interface WaitingAppend {
  */
 export function batchPublishes<S extends AnalyticsStore>(store: S, options: PublishBatchingOptions = {}): S {
   if (!store.publishScans) return store;
-  const overrides: Pick<AnalyticsStore, 'appendBatch'> = {};
-  if (hasPreparedAppends(store)) {
-    overrides.appendBatch = joinAppends(
-      store.prepareAppend.bind(store),
-      store.insertPrepared.bind(store),
-      options.maxAppendRows ?? 20_000,
-    );
-  }
   const publishScans = store.publishScans.bind(store);
   const publishOne = store.publishScan.bind(store);
   const maxBatch = options.maxBatch ?? 64;
@@ -96,8 +88,8 @@ export function batchPublishes<S extends AnalyticsStore>(store: S, options: Publ
     queues.delete(orgId);
   }
 
-  Object.assign(overrides, {
-    publishScan(orgId: string, scan: PublishScan) {
+  const overrides: Partial<AnalyticsStore> = {
+    publishScan(orgId, scan) {
       return new Promise<ScanSummary>((resolve, reject) => {
         const waiting = { scan, resolve, reject };
         const queue = queues.get(orgId);
@@ -110,7 +102,14 @@ export function batchPublishes<S extends AnalyticsStore>(store: S, options: Publ
         void drain(orgId, fresh);
       });
     },
-  });
+  };
+  if (hasPreparedAppends(store)) {
+    overrides.appendBatch = joinAppends(
+      store.prepareAppend.bind(store),
+      store.insertPrepared.bind(store),
+      options.maxAppendRows ?? 20_000,
+    );
+  }
   return Object.assign(Object.create(store) as S, overrides);
 }
 
