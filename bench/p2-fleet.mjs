@@ -24,7 +24,13 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { controlPlaneCpuSeconds, fleetHarness, loadNow, processCpuSeconds } from './platform.mjs';
+import {
+  controlPlaneCpuSeconds,
+  fleetHarness,
+  loadNow,
+  machineCpuSeconds,
+  processCpuSeconds,
+} from './platform.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 // VIGIL_BENCH_P2_CPU_PROF=<dir>: the control plane's V8 CPU profile of each measured window (from the
@@ -135,6 +141,7 @@ async function measureWorkers(fleet, n) {
     const cpuBefore = {
       cp: await controlPlaneCpuSeconds(fleet.controlPlane.url),
       workers: workers.map((w) => processCpuSeconds(w.pid)),
+      machine: machineCpuSeconds(),
     };
     const load = await loadNow();
     toggleProfile();
@@ -155,6 +162,8 @@ async function measureWorkers(fleet, n) {
     const cpu = {
       cp: (await controlPlaneCpuSeconds(fleet.controlPlane.url)) - cpuBefore.cp,
       workers: workers.map((w, i) => processCpuSeconds(w.pid) - cpuBefore.workers[i]),
+      // every process of the machine from the request to the batch's end (its last poll may idle up to 500 ms)
+      machine: machineCpuSeconds() - cpuBefore.machine,
     };
     const result = {
       n,
@@ -169,6 +178,7 @@ async function measureWorkers(fleet, n) {
       cpuPerScanMs: {
         controlPlane: (cpu.cp / counts.total) * 1000,
         workers: (cpu.workers.reduce((a, b) => a + b, 0) / counts.total) * 1000,
+        machine: (cpu.machine / counts.total) * 1000,
       },
       load,
     };
@@ -177,7 +187,7 @@ async function measureWorkers(fleet, n) {
         `${(makespanMs / 1000).toFixed(1)} s = ${result.perSecond.toFixed(2)} scans/s; per worker ` +
         `${result.perWorker.join(', ')}; per scan ${result.phases.scanMs.toFixed(0)} ms + gap ` +
         `${result.phases.gapMs.toFixed(0)} ms (first start after ${result.phases.firstStartMs} ms); CPU per scan: control plane ${result.cpuPerScanMs.controlPlane.toFixed(0)} ms, ` +
-        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms (load ${load})`,
+        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms, machine ${result.cpuPerScanMs.machine.toFixed(0)} ms (load ${load})`,
     );
     return result;
   } finally {
@@ -212,7 +222,7 @@ export async function benchP2({ runs = 3 } = {}) {
       floor: n === 1 ? '—' : `1 worker ${one.perSecond.toFixed(2)} scans/s`,
       measured:
         `${b.perSecond.toFixed(2)} scans/s (runs: ${results[n].map((x) => x.perSecond.toFixed(2)).join(', ')}); ` +
-        `CPU/scan: cp ${b.cpuPerScanMs.controlPlane.toFixed(0)} ms, workers ${b.cpuPerScanMs.workers.toFixed(0)} ms`,
+        `CPU/scan: cp ${b.cpuPerScanMs.controlPlane.toFixed(0)} ms, workers ${b.cpuPerScanMs.workers.toFixed(0)} ms, machine ${b.cpuPerScanMs.machine.toFixed(0)} ms`,
       value: `${ratio.toFixed(2)}× (${(ratio / n).toFixed(2)} × N)`,
       target: judged ? `≥ ${(0.8 * n).toFixed(1)}×` : `info (${cores} cores)`,
       pass: (judged ? ratio >= 0.8 * n : true) && clean,

@@ -202,6 +202,22 @@ export function processCpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds every process of the machine spent so far, from /proc/stat's first line (user, nice, system,
+ * irq, softirq, steal: every state but idle and iowait), summed over the cores.
+ */
+export function machineCpuSeconds() {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]
+      .split(/\s+/)
+      .map(Number);
+    return (user + nice + system + irq + softirq + (steal || 0)) / 100; // USER_HZ 100
+  } catch {
+    return NaN;
+  }
+}
+
 /** A running control plane's own CPU seconds (its Prometheus /metrics at `url`). */
 export async function controlPlaneCpuSeconds(url) {
   const res = await fetch(`${url}/metrics`);

@@ -140,4 +140,16 @@ export const ANALYTICS_MIGRATIONS: readonly AnalyticsMigration[] = [
       `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS packages_attempt UInt32 DEFAULT attempt`,
     ]),
   },
+  {
+    version: 3,
+    name: 'content-digests',
+    // A published attempt records the content digests of the rows it shows (rows.ts rowsDigest: SHA-256 of the
+    // sorted row JSON, one per kind). Publishing a rescan of the same image digest whose rows have a digest some
+    // published attempt already records points at that attempt's rows instead of writing them again
+    // (storeAttemptRows). '' (existing rows, rematch scans, uploads): no digest, never matched.
+    statements: [
+      `ALTER TABLE scan_summaries ADD COLUMN IF NOT EXISTS packages_digest String DEFAULT ''`,
+      `ALTER TABLE scan_summaries ADD COLUMN IF NOT EXISTS findings_digest String DEFAULT ''`,
+    ],
+  },
 ];

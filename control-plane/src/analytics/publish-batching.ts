@@ -9,28 +9,27 @@
  * Semantics are `publishScan`'s: each caller gets its own summary. When a batch fails, its scans are published
  * again one by one, so a caller sees only its own error (a bad input of one completion never fails another).
  *
- * Appends (`appendBatch`, and appendInventory / appendFindings through it) are joined the same way, across orgs
- * (rows carry their org): calls arriving while an append is being inserted go out together in the next one, one
- * insert per table. On chdb every insert is a new part in each table (and in finding_ids through its view), a
+ * Inserts of appended rows (`insertPrepared`, behind appendBatch, appendInventory / appendFindings and
+ * storeAttemptRows) are joined the same way, across orgs (rows carry their org): calls arriving while an append is
+ * being inserted go out together in the next one, one insert per table. On chdb every insert is a new part in each table (and in finding_ids through its view), a
  * directory of about ten files merged later, so fewer inserts is less work now and less merging after. Each
  * caller's rows are checked on their own when it calls (a bad input rejects only its caller). An insert that fails
  * rejects every caller joined in it and is not retried: part of the rows may have been written, and a caller's
  * attempt with a failed append is never published (its report fails; the redelivered job writes a new attempt).
  */
 import type { PreparedAppend } from './store.js';
-import type { AnalyticsStore, AttemptRows, PublishScan, ScanSummary } from './types.js';
+import type { AnalyticsStore, PublishScan, ScanSummary } from './types.js';
 
 /**
- * The prepared form of appendBatch: appends checked apart and inserted together (ClickHouseAnalyticsStore has it;
- * internal to the ClickHouse store and this module, so not part of the AnalyticsStore contract).
+ * The prepared form of appendBatch: appends checked apart and inserted together. ClickHouseAnalyticsStore checks
+ * every caller's rows (`prepareAppend`) before it calls `this.insertPrepared`, the method joined here (internal to
+ * the ClickHouse store and this module, so not part of the AnalyticsStore contract).
  */
 interface PreparedAppends {
-  prepareAppend(orgId: string, batch: readonly AttemptRows[]): PreparedAppend;
   insertPrepared(prepared: readonly PreparedAppend[]): Promise<void>;
 }
 
 const hasPreparedAppends = (store: AnalyticsStore): store is AnalyticsStore & PreparedAppends =>
-  typeof (store as Partial<PreparedAppends>).prepareAppend === 'function' &&
   typeof (store as Partial<PreparedAppends>).insertPrepared === 'function';
 
 export interface PublishBatchingOptions {
@@ -47,7 +46,7 @@ interface Waiting {
 }
 
 interface WaitingAppend {
-  prepared: PreparedAppend;
+  prepared: readonly PreparedAppend[];
   rows: number;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -55,8 +54,9 @@ interface WaitingAppend {
 
 /**
  * `store` whose `publishScan` joins concurrent calls of one organisation into `publishScans` batches, and whose
- * `appendBatch` joins concurrent appends (when the store has the prepared form). Stores without `publishScans`
- * are returned as they are. Every other method delegates.
+ * `insertPrepared` joins concurrent inserts of appended rows (when the store has that form). Stores without
+ * `publishScans` are returned as they are. Every other method delegates (called on the returned object, the
+ * store's own methods reach the joined `insertPrepared` through `this`).
  */
 export function batchPublishes<S extends AnalyticsStore>(store: S, options: PublishBatchingOptions = {}): S {
   if (!store.publishScans) return store;
@@ -103,22 +103,17 @@ export function batchPublishes<S extends AnalyticsStore>(store: S, options: Publ
       });
     },
   };
-  if (hasPreparedAppends(store)) {
-    overrides.appendBatch = joinAppends(
-      store.prepareAppend.bind(store),
-      store.insertPrepared.bind(store),
-      options.maxAppendRows ?? 20_000,
-    );
-  }
-  return Object.assign(Object.create(store) as S, overrides);
+  const joined: Partial<PreparedAppends> = hasPreparedAppends(store)
+    ? { insertPrepared: joinInserts(store.insertPrepared.bind(store), options.maxAppendRows ?? 20_000) }
+    : {};
+  return Object.assign(Object.create(store) as S, overrides, joined);
 }
 
-/** appendBatch joining the calls that arrive while an insert runs into the next insert. */
-function joinAppends(
-  prepare: PreparedAppends['prepareAppend'],
+/** insertPrepared joining the calls that arrive while an insert runs into the next insert. */
+function joinInserts(
   insert: PreparedAppends['insertPrepared'],
   maxRows: number,
-): NonNullable<AnalyticsStore['appendBatch']> {
+): PreparedAppends['insertPrepared'] {
   // the appends waiting for the insert in progress to end; null when none is in progress
   let queue: WaitingAppend[] | null = null;
 
@@ -132,7 +127,7 @@ function joinAppends(
       }
       const batch = waiting.splice(0, take);
       try {
-        await insert(batch.map((w) => w.prepared));
+        await insert(batch.flatMap((w) => w.prepared));
         for (const w of batch) w.resolve();
       } catch (error) {
         for (const w of batch) w.reject(error);
@@ -141,13 +136,11 @@ function joinAppends(
     queue = null;
   }
 
-  return (orgId, parts) =>
+  return (prepared) =>
     new Promise<void>((resolve, reject) => {
-      // checked now, on its own: a bad input rejects only this caller
-      const prepared = prepare(orgId, parts);
       const waiting = {
         prepared,
-        rows: prepared.packages.length + prepared.findings.length,
+        rows: prepared.reduce((n, p) => n + p.packages.length + p.findings.length, 0),
         resolve,
         reject,
       };

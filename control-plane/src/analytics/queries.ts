@@ -276,6 +276,38 @@ export const analyticsQueries = {
     };
   },
 
+  /**
+   * Where rows with these content digests already are (storeAttemptRows): of the published attempts of the org's
+   * image digest `{digest}` recording the same inventory digest, the newest one's inventory holder as
+   * `<attempt>:<scan id>` (`packages_from`, '' when none), and likewise for findings. A summary row names the
+   * attempts holding its rows, never one that points elsewhere, so reusing them needs no second hop.
+   */
+  reusableRows(orgId: string, digest: string, packagesDigest: string, findingsDigest: string): BoundQuery {
+    const newest = (kind: 'packages' | 'findings') =>
+      `if(countIf(${kind}_digest = {${kind}Digest:String}) = 0, '',
+        argMaxIf(concat(toString(${kind}_attempt), ':', ${kind}_scan_id), (published_at, scan_id, attempt),
+          ${kind}_digest = {${kind}Digest:String})) AS ${kind}_from`;
+    return {
+      sql: `SELECT ${newest('packages')}, ${newest('findings')}
+      FROM scan_summaries
+      WHERE org_id = {org:String} AND digest = {digest:String}
+        AND (packages_digest = {packagesDigest:String} OR findings_digest = {findingsDigest:String})`,
+      params: { org: orgId, digest, packagesDigest, findingsDigest },
+    };
+  },
+
+  /** Where the rows of already published attempts are, and their content digests (one row per published attempt). */
+  publishedContents(orgId: string, attempts: readonly AttemptRef[]): BoundQuery {
+    const { where, params } = attemptsWhere(orgId, attempts);
+    return {
+      sql: `SELECT scan_id, attempt, packages_scan_id, packages_attempt, packages_digest,
+        findings_scan_id, findings_attempt, findings_digest
+      FROM scan_summaries WHERE ${where}
+      LIMIT 1 BY scan_id, attempt`,
+      params,
+    };
+  },
+
   /** Deletes the rows of the given attempts of one org from one of the per-attempt tables. */
   deleteAttempts(
     table: 'findings' | 'finding_ids' | 'packages',

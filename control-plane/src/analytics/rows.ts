@@ -3,6 +3,7 @@
  * store method runs first: ids are non-empty strings of at most {@link MAX_ID_LENGTH} characters (any content:
  * values are bound, never spliced), attempts positive 32-bit integers, dates within DateTime64's range.
  */
+import { createHash } from 'node:crypto';
 import { SEVERITIES, type Finding, type OsRelease, type Package, type Severity } from '@vigil/engine';
 import { ControlPlaneError } from '../errors.js';
 import type { Row } from './driver.js';
@@ -116,6 +117,23 @@ export function findingRow(
     title: typeof finding.title === 'string' ? wellFormed(finding.title) : '',
     finding: JSON.stringify(finding),
   };
+}
+
+/**
+ * Names the derivation of rows from their JSON column (packageRow, findingRow) inside every rows digest: change it
+ * when a derived column's meaning changes, so that no new attempt reuses rows derived the old way.
+ */
+const ROWS_DIGEST_VERSION = 'vigil-analytics-rows-1';
+
+/**
+ * Content digest of one kind of an attempt's rows: SHA-256 over the rows' JSON column (`package` or `finding`, from
+ * which every other column is derived), sorted so the order the rows arrived in does not count, each line ended by
+ * a newline (JSON text has none of its own). Equal digests: identical rows, repeats included.
+ */
+export function rowsDigest(rows: readonly Row[], column: 'package' | 'finding'): string {
+  const hash = createHash('sha256').update(`${ROWS_DIGEST_VERSION}\n${column}\n`);
+  for (const text of rows.map((r) => String(r[column])).sort()) hash.update(text).update('\n');
+  return hash.digest('hex');
 }
 
 function checkPackage(what: string, pkg: Package): void {

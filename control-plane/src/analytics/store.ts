@@ -23,6 +23,7 @@ import {
   invalid,
   osToColumn,
   packageRow,
+  rowsDigest,
   severityCounts,
   severityRank,
   summaryFromRow,
@@ -30,6 +31,7 @@ import {
 } from './rows.js';
 import type {
   AnalyticsStore,
+  AttemptContents,
   AttemptRows,
   FindingPage,
   FindingQuery,
@@ -120,6 +122,47 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     }
   }
 
+  /**
+   * Stores all the rows of an attempt of the image `digest`, each kind (inventory, findings) unless a published
+   * attempt of that digest records the same content digest (queries.ts reusableRows): the attempt then shows that
+   * attempt's rows. One lookup query, then at most one insert per table (through `insertPrepared`, which
+   * publish-batching.ts joins across callers); the part's counter counts every row either way (identical rows,
+   * identical counts). Everything is checked before anything is written.
+   */
+  async storeAttemptRows(orgId: string, digest: string, rows: AttemptRows): Promise<AttemptContents> {
+    checkId('digest', digest);
+    const { counter, ...part } = rows;
+    const prepared = this.prepareAppend(orgId, [part]);
+    const own: AttemptRef = { scanId: rows.scanId, attempt: rows.attempt };
+    const digests = {
+      packages: rowsDigest(prepared.packages, 'package'),
+      findings: rowsDigest(prepared.findings, 'finding'),
+    };
+    let reuse: { packages: AttemptRef | null; findings: AttemptRef | null } = {
+      packages: null,
+      findings: null,
+    };
+    if (prepared.packages.length + prepared.findings.length > 0) {
+      const { sql, params } = q.reusableRows(orgId, digest, digests.packages, digests.findings);
+      const [row = {}] = await this.driver.query(sql, params);
+      reuse = { packages: attemptRefOf(row.packages_from), findings: attemptRefOf(row.findings_from) };
+    }
+    const write = {
+      packages: reuse.packages ? [] : prepared.packages,
+      findings: reuse.findings ? [] : prepared.findings,
+      counted: [],
+    };
+    if (write.packages.length + write.findings.length > 0) await this.insertPrepared([write]);
+    counter?.addPackageRows(prepared.packages);
+    counter?.addFindingRows(prepared.findings);
+    const stored = (kind: 'packages' | 'findings') => ({
+      from: reuse[kind] ?? own,
+      digest: digests[kind],
+      reused: reuse[kind] !== null,
+    });
+    return { packages: stored('packages'), findings: stored('findings') };
+  }
+
   async publishScan(orgId: string, scan: PublishScan): Promise<ScanSummary> {
     const [summary] = await this.publishScans(orgId, [scan]);
     return summary!;
@@ -140,14 +183,35 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
       completedAt: toDateTime('completedAt', s.completedAt),
       os: s.os ?? null,
       counted: s.counted === undefined ? undefined : checkCounts(s.counted),
+      contents: s.contents === undefined ? undefined : checkContents(s.contents),
     }));
     if (checked.length === 0) return [];
     const uncounted = checked.filter((s) => s.counted === undefined);
+    // An attempt published again without its contents keeps those it was published with (publishing is idempotent):
+    // its rows may be another attempt's.
+    const again = uncounted.filter((s) => s.contents === undefined);
+    const published = new Map<string, Contents>();
+    if (again.length > 0) {
+      const { sql, params } = q.publishedContents(orgId, again);
+      for (const r of await this.driver.query(sql, params))
+        published.set(`${r.attempt}:${r.scan_id}`, contentsOf(r));
+    }
+    const contentsOfScan = (s: (typeof checked)[number]): Contents | undefined =>
+      s.contents ?? published.get(`${s.attempt}:${s.scanId}`);
     let findingsOf = new Map<string, Row>();
     let packagesOf = new Map<string, Row>();
+    // counted from the rows each attempt shows: its own, or those of the attempts its contents name
+    const holder = (s: (typeof checked)[number], kind: 'packages' | 'findings'): AttemptRef =>
+      contentsOfScan(s)?.[kind].from ?? s;
     if (uncounted.length > 0) {
-      const countFindings = q.attemptFindingCounts(orgId, uncounted);
-      const countPackages = q.attemptPackageCounts(orgId, uncounted);
+      const countFindings = q.attemptFindingCounts(
+        orgId,
+        uncounted.map((s) => holder(s, 'findings')),
+      );
+      const countPackages = q.attemptPackageCounts(
+        orgId,
+        uncounted.map((s) => holder(s, 'packages')),
+      );
       const [findingCounts, packageCounts] = await Promise.all([
         this.driver.query(countFindings.sql, countFindings.params),
         this.driver.query(countPackages.sql, countPackages.params),
@@ -161,16 +225,16 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     const summaryRows: Row[] = [];
     const latestRows: Row[] = [];
     for (const s of checked) {
-      const key = `${s.attempt}:${s.scanId}`;
-      const queried = findingsOf.get(key) ?? {};
+      const keyOf = (ref: AttemptRef) => `${ref.attempt}:${ref.scanId}`;
+      const queried = findingsOf.get(keyOf(holder(s, 'findings'))) ?? {};
       const columns = s.counted
         ? { ...pickCounts(s.counted.counts), fixable: s.counted.fixable, packages: s.counted.packages }
         : {
             ...pickCounts(severityCounts(queried)),
             fixable: Number(queried.fixable ?? 0),
-            packages: Number(packagesOf.get(key)?.packages ?? 0),
+            packages: Number(packagesOf.get(keyOf(holder(s, 'packages')))?.packages ?? 0),
           };
-      const row = {
+      const row: Row = {
         org_id: orgId,
         scan_id: s.scanId,
         attempt: s.attempt,
@@ -178,9 +242,11 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         completed_at: s.completedAt,
         os: osToColumn(s.os),
         ...columns,
+        ...contentColumns(contentsOfScan(s)),
       };
       summaryRows.push(row);
-      for (const imageId of s.imageIds) latestRows.push({ ...row, image_id: imageId });
+      const { packages_digest: _p, findings_digest: _f, ...latest } = row;
+      for (const imageId of s.imageIds) latestRows.push({ ...latest, image_id: imageId });
       summaries.push({
         scanId: s.scanId,
         attempt: s.attempt,
@@ -377,6 +443,58 @@ function checkCounts(c: AttemptCounts): AttemptCounts {
     c.counts.total === severities.reduce((sum: number, n) => sum + n!, 0);
   if (!ok) throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'counted: not the counts of an attempt');
   return c;
+}
+
+/** Where a publication's rows are (`PublishScan.contents`), checked: holders are attempts, digests hex SHA-256. */
+function checkContents(c: AttemptContents): AttemptContents {
+  for (const kind of ['packages', 'findings'] as const) {
+    const stored = c?.[kind];
+    if (!stored || typeof stored.digest !== 'string' || !/^[0-9a-f]{64}$/.test(stored.digest)) {
+      throw invalid(`contents.${kind} must name its holder and its content digest`);
+    }
+    checkId(`contents.${kind}.from.scanId`, stored.from?.scanId);
+    checkAttempt(stored.from.attempt);
+  }
+  return c;
+}
+
+/** Where a published attempt's rows are; '' digests: not recorded (published before migration 3, or without them). */
+interface Contents {
+  packages: { from: AttemptRef; digest: string };
+  findings: { from: AttemptRef; digest: string };
+}
+
+/** A publishedContents row as Contents. */
+function contentsOf(r: Row): Contents {
+  const stored = (kind: 'packages' | 'findings') => ({
+    from: { scanId: String(r[`${kind}_scan_id`]), attempt: Number(r[`${kind}_attempt`]) },
+    digest: String(r[`${kind}_digest`] ?? ''),
+  });
+  return { packages: stored('packages'), findings: stored('findings') };
+}
+
+/**
+ * scan_summaries / image_latest columns naming the holders of a publication's rows, and its content digests; none
+ * for an attempt showing its own rows without digests (the columns' defaults).
+ */
+function contentColumns(c: Contents | undefined): Row {
+  if (!c) return {};
+  return {
+    packages_scan_id: c.packages.from.scanId,
+    packages_attempt: c.packages.from.attempt,
+    packages_digest: c.packages.digest,
+    findings_scan_id: c.findings.from.scanId,
+    findings_attempt: c.findings.from.attempt,
+    findings_digest: c.findings.digest,
+  };
+}
+
+/** `<attempt>:<scan id>` (reusableRows) as an attempt; null for ''. */
+function attemptRefOf(value: unknown): AttemptRef | null {
+  const text = typeof value === 'string' ? value : '';
+  const colon = text.indexOf(':');
+  if (colon < 1) return null;
+  return { scanId: text.slice(colon + 1), attempt: Number(text.slice(0, colon)) };
 }
 
 function pickCounts(c: SeverityCounts): Row {

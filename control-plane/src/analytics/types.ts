@@ -38,6 +38,29 @@ export interface PublishScan {
    * stream: one per attempt; attempt-counts.ts). Publishing then stores them instead of counting the stored rows.
    */
   counted?: AttemptCounts;
+  /**
+   * Where the attempt's rows are and what they hold (`storeAttemptRows`): the attempt shows the findings and the
+   * inventory of those attempts, and its content digests are recorded so a later rescan can reuse them. Without
+   * it the attempt shows its own rows and records no digests.
+   */
+  contents?: AttemptContents;
+}
+
+/**
+ * One kind of an attempt's rows (inventory or findings) as stored: `from` is the published attempt whose rows hold
+ * them (the attempt itself when it wrote them), `digest` the content digest of those rows (rows.ts rowsDigest).
+ */
+export interface StoredRows {
+  from: AttemptRef;
+  digest: string;
+  /** true when `from` is another attempt, whose identical rows this one shows instead of writing its own */
+  reused: boolean;
+}
+
+/** An attempt's inventory and findings as `storeAttemptRows` stored them. */
+export interface AttemptContents {
+  packages: StoredRows;
+  findings: StoredRows;
 }
 
 /** A published attempt's summary, computed from its rows. */
@@ -127,6 +150,14 @@ export interface AnalyticsStore {
    * order given (ClickHouseAnalyticsStore; publish-batching.ts joins concurrent completions through it).
    */
   publishScans?(orgId: string, scans: readonly PublishScan[]): Promise<ScanSummary[]>;
+  /**
+   * Optional: stores ALL the rows of an attempt (none of them appended before) of an image with `digest`, where
+   * each kind (inventory, findings) is written only when no published attempt of that digest in the org already
+   * holds exactly the same rows; otherwise the attempt will show those (content addressing: a rescan of an
+   * unchanged image under the same database writes no rows). The part's `counter` counts the rows either way.
+   * Publish the attempt with the result (`PublishScan.contents`).
+   */
+  storeAttemptRows?(orgId: string, digest: string, rows: AttemptRows): Promise<AttemptContents>;
   /** Appends part of an attempt's inventory (invisible until published). */
   appendInventory(orgId: string, scanId: string, attempt: number, packages: Package[]): Promise<void>;
   /** Appends part of an attempt's findings (invisible until published). */

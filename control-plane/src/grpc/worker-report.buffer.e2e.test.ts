@@ -3,7 +3,9 @@
  * append per scan (both tables in one call), or every `flushRows` rows for a large one; a failed report writes
  * nothing; a store without the batch form gets one appendInventory and one appendFindings. What is published
  * afterwards counts every row once either way. A completed report's rows are counted as they are appended and the
- * counts handed to the store (publishing needs no count query); a failed or truncated one hands over nothing.
+ * counts handed to the store (publishing needs no count query); a failed or truncated one hands over nothing. A
+ * report still held whole at its end, of a known image digest, is stored content-addressed (storeAttemptRows): a
+ * rescan with the same rows writes none.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { create } from '@bufbuild/protobuf';
 import { ReportRequestSchema, type ReportRequest } from '@vigil/proto/v1/worker_pb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsStore } from '../analytics/index.js';
+import type { ClickHouseAnalyticsStore } from '../analytics/store.js';
 import type { AnalyticsStore } from '../analytics/types.js';
 import { createScanEventBus } from '../services/events.js';
 import { wireFinding, wirePackage, type ReportInit } from '../services/testdata/harness.js';
@@ -39,6 +42,16 @@ function recording(base: AnalyticsStore, withBatch: boolean) {
   const s = Object.create(base) as AnalyticsStore & Record<string, unknown>;
   const batchOf = (base as unknown as Record<string, (...a: unknown[]) => Promise<void>>).appendBatch!;
   if (withBatch) {
+    const storeRows = base.storeAttemptRows!;
+    s.storeAttemptRows = (...args: Parameters<NonNullable<AnalyticsStore['storeAttemptRows']>>) => {
+      const rows = args[2];
+      calls.push({
+        call: 'storeAttemptRows',
+        packages: rows.packages?.length ?? 0,
+        findings: rows.findings?.length ?? 0,
+      });
+      return storeRows.call(base, ...args);
+    };
     s.appendBatch = (org: string, batch: Array<{ packages?: unknown[]; findings?: unknown[] }>) => {
       for (const b of batch)
         calls.push({
@@ -50,6 +63,7 @@ function recording(base: AnalyticsStore, withBatch: boolean) {
     };
   } else {
     s.appendBatch = undefined;
+    s.storeAttemptRows = undefined;
     s.appendInventory = (...args: Parameters<AnalyticsStore['appendInventory']>) => {
       calls.push({ call: 'appendInventory', packages: args[3].length, findings: 0 });
       return base.appendInventory(...args);
@@ -111,15 +125,36 @@ function stream(
 
 async function run(
   final: 'completed' | 'failed',
-  options: { withBatch?: boolean; flushRows?: number; claimedFindings?: number } = {},
+  options: { withBatch?: boolean; flushRows?: number; claimedFindings?: number; digest?: string } = {},
 ) {
   const scanId = randomUUID();
   const { store: s, calls } = recording(store, options.withBatch ?? true);
   const outcome = await readReport(
     stream(scanId, final, options.claimedFindings),
-    { orgId, scanId, attempt: 1 },
+    { orgId, scanId, attempt: 1, ...(options.digest ? { digest: options.digest } : {}) },
     { analytics: s, events: createScanEventBus(), flushRows: options.flushRows },
   );
+  if (outcome.contents) {
+    // stored content-addressed: published as a worker report is, with where its rows are
+    const summary = await store.publishScan(orgId, {
+      scanId,
+      attempt: 1,
+      digest: options.digest!,
+      imageIds: [randomUUID()],
+      completedAt: new Date(),
+      os: outcome.os,
+      counted: outcome.counts!,
+      contents: outcome.contents,
+    });
+    return {
+      scanId,
+      calls,
+      counts: outcome.counts,
+      reused: [outcome.contents.packages.reused, outcome.contents.findings.reused],
+      from: outcome.contents.findings.from.scanId,
+      published: { packages: summary.packages, counts: summary.counts, fixable: summary.fixable },
+    };
+  }
   // published the old way (its stored rows counted by queries), to compare with the counts taken on the way
   const summary = await store.publishScan(orgId, {
     scanId,
@@ -193,6 +228,49 @@ describe('readReport appends', () => {
       ],
       counts: null,
       published: PUBLISHED,
+    });
+  });
+
+  it('a report held whole is stored content-addressed: a rescan of the same image digest writes no rows', async () => {
+    const image = `sha256:${randomUUID().replaceAll('-', '')}`;
+    const first = await run('completed', { digest: image });
+    const rescan = await run('completed', { digest: image });
+    // flushed on the way: written as it came, its own rows, no contents
+    const flushed = await run('completed', { digest: image, flushRows: 4 });
+    const rows = await (store as ClickHouseAnalyticsStore).driver.query(
+      `SELECT scan_id, toUInt32(count()) AS n FROM findings WHERE org_id = {org:String}
+         AND scan_id IN {ids:Array(String)} GROUP BY scan_id ORDER BY scan_id`,
+      { org: orgId, ids: [first.scanId, rescan.scanId] },
+    );
+    expect({ first, rescan, flushed, rows }).toEqual({
+      first: {
+        scanId: first.scanId,
+        calls: [{ call: 'storeAttemptRows', packages: 9, findings: 4 }],
+        counts: PUBLISHED,
+        reused: [false, false],
+        from: first.scanId,
+        published: PUBLISHED,
+      },
+      rescan: {
+        scanId: rescan.scanId,
+        calls: [{ call: 'storeAttemptRows', packages: 9, findings: 4 }],
+        counts: PUBLISHED,
+        reused: [true, true],
+        from: first.scanId,
+        published: PUBLISHED,
+      },
+      flushed: {
+        final: 'completed',
+        truncated: null,
+        calls: [
+          { call: 'appendBatch', packages: 6, findings: 0 },
+          { call: 'appendBatch', packages: 3, findings: 2 },
+          { call: 'appendBatch', packages: 0, findings: 2 },
+        ],
+        counts: PUBLISHED,
+        published: PUBLISHED,
+      },
+      rows: [{ scan_id: first.scanId, n: 4 }],
     });
   });
 

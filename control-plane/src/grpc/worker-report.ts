@@ -20,7 +20,7 @@ import type {
   ReportRequest,
 } from '@vigil/proto/v1/worker_pb';
 import { AttemptCounter, type AttemptCounts } from '../analytics/attempt-counts.js';
-import type { AnalyticsStore } from '../analytics/types.js';
+import type { AnalyticsStore, AttemptContents } from '../analytics/types.js';
 import { ControlPlaneError } from '../errors.js';
 import type { ScanEventBus } from '../services/events.js';
 import { findingFromWire, osFromWire, packageFromWire } from './mapping.js';
@@ -42,12 +42,19 @@ export interface ReportOutcome {
    * `appendBatch`): publish them with the attempt (`PublishScan.counted`) instead of counting the stored rows.
    */
   counts?: AttemptCounts;
+  /**
+   * Where the attempt's rows are, when the whole report was still in hand at its end and the store stored it
+   * content-addressed (`storeAttemptRows`): publish the attempt with it (`PublishScan.contents`).
+   */
+  contents?: AttemptContents;
 }
 
 export interface ReportTarget {
   orgId: string;
   scanId: string;
   attempt: number;
+  /** the scanned image's digest: a report held whole until its end reuses identical rows of this digest */
+  digest?: string;
 }
 
 function invalid(problem: string): ControlPlaneError {
@@ -128,11 +135,13 @@ export async function readReport(
   const counter = deps.analytics.appendBatch ? new AttemptCounter() : null;
   let packagesDue: Package[] = [];
   let findingsDue: Finding[] = [];
+  let flushed = false;
   const flush = async (): Promise<void> => {
     if (packagesDue.length === 0 && findingsDue.length === 0) return;
     const [packages, findings] = [packagesDue, findingsDue];
     packagesDue = [];
     findingsDue = [];
+    flushed = true;
     await appendRows(deps.analytics, target, packages, findings, counter);
   };
   const buffered = () => packagesDue.length + findingsDue.length;
@@ -206,8 +215,20 @@ export async function readReport(
   if (!final) throw invalid('the stream ended without a completed, failed or cancelled event');
   // a failed or cancelled attempt is never published: its rows would only take space
   if (final.case !== 'completed') return { final, os, truncated: null };
-  await flush();
   const truncated = mismatch(final.value, tally);
+  const { storeAttemptRows } = deps.analytics;
+  if (truncated === null && !flushed && counter && target.digest !== undefined && storeAttemptRows) {
+    // the whole report is in hand: stored content-addressed (a rescan of an unchanged image writes no rows)
+    const contents = await storeAttemptRows.call(deps.analytics, orgId, target.digest, {
+      scanId,
+      attempt,
+      packages: packagesDue,
+      findings: findingsDue,
+      counter,
+    });
+    return { final, os, truncated, counts: counter.counts(), contents };
+  }
+  await flush();
   // a truncated report fails its scan: nothing to publish
   if (counter && truncated === null) return { final, os, truncated, counts: counter.counts() };
   return { final, os, truncated };

@@ -131,6 +131,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
         attempt,
         outcome.os,
         outcome.counts,
+        outcome.contents,
       );
     }
     emit(next);
@@ -234,7 +235,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
       try {
         const outcome = await readReport(
           iterator,
-          { orgId: scan.orgId, scanId, attempt },
+          { orgId: scan.orgId, scanId, attempt, digest: scan.digest },
           { analytics: deps.analytics, events },
         );
         return await finish(scan, attempt, outcome).catch((error: unknown) => {

@@ -7,7 +7,7 @@
  */
 import type { OsRelease } from '@vigil/engine/core';
 import type { AttemptCounts } from '../analytics/attempt-counts.js';
-import type { AnalyticsStore } from '../analytics/types.js';
+import type { AnalyticsStore, AttemptContents } from '../analytics/types.js';
 import type { ImageStore, ScanRecord, ScanStore } from './types.js';
 
 export interface CompletionDeps {
@@ -17,8 +17,8 @@ export interface CompletionDeps {
 }
 
 /**
- * Publishes `attempt` of a running scan (with `counted`, its counts taken while its rows were appended, when the
- * caller has them) and completes it. Rejects with the analytics store's errors (nothing
+ * Publishes `attempt` of a running scan (with `counted`, its counts taken while its rows were appended, and
+ * `contents`, where storeAttemptRows put its rows, when the caller has them) and completes it. Rejects with the analytics store's errors (nothing
  * changed in Postgres) or transitionScan's (CP_SCAN_TRANSITION_INVALID when the scan was cancelled meanwhile,
  * CP_SCAN_ATTEMPT_STALE when a newer attempt took over).
  */
@@ -28,6 +28,7 @@ export async function completeScan(
   attempt: number,
   os: OsRelease | null,
   counted?: AttemptCounts,
+  contents?: AttemptContents,
 ): Promise<ScanRecord> {
   const imageIds = await deps.images.imageIdsByDigest(scan.orgId, scan.digest);
   const summary = await deps.analytics.publishScan(scan.orgId, {
@@ -38,6 +39,7 @@ export async function completeScan(
     completedAt: new Date(),
     os,
     ...(counted ? { counted } : {}),
+    ...(contents ? { contents } : {}),
   });
   return deps.scans.transitionScan(scan.orgId, scan.id, {
     to: 'completed',
