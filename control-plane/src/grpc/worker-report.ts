@@ -9,6 +9,9 @@
  * With the store's batch form, the rows are counted as they are appended (analytics/attempt-counts.ts) and a
  * completed report's outcome carries the counts, so publishing the attempt with them runs no count query: the
  * stream is the only writer of its attempt (a second stream of an attempt is refused before it reads anything).
+ * A completed report still held whole at its end, of a known image digest, is stored content-addressed instead
+ * (`storeAttemptRows`): rows identical to a published attempt's of that digest are not written again, and the
+ * outcome says where they are (`contents`).
  * A protocol violation is CP_INVALID_ARGUMENT; totals that do not match the chunks are a *truncated* report,
  * returned as such for the caller to fail the scan with.
  */

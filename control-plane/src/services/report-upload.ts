@@ -16,7 +16,8 @@ import type {
 } from '@vigil/engine/core';
 import { parseReference } from '@vigil/engine/internal';
 import { ControlPlaneError, isControlPlaneError } from '../errors.js';
-import type { AnalyticsStore } from '../analytics/types.js';
+import { AttemptCounter, type AttemptCounts } from '../analytics/attempt-counts.js';
+import type { AnalyticsStore, AttemptContents } from '../analytics/types.js';
 import { completeScan } from './completion.js';
 import type { ScanEventBus } from './events.js';
 import { validateReport } from './report-validate.js';
@@ -176,17 +177,33 @@ export async function ingestUpload(
     upload: true,
   });
   try {
-    await appendInChunks(content.packages, (chunk) =>
-      analytics.appendInventory(orgId, scan.id, scan.attempt, chunk),
-    );
-    await appendInChunks(content.findings, (chunk) =>
-      analytics.appendFindings(orgId, scan.id, scan.attempt, chunk),
-    );
+    let held: { counts: AttemptCounts; contents: AttemptContents } | null = null;
+    if (analytics.storeAttemptRows && content.packages.length + content.findings.length <= ROWS_PER_APPEND) {
+      // stored content-addressed: the same report uploaded again for this image digest writes no rows
+      const counter = new AttemptCounter();
+      const contents = await analytics.storeAttemptRows(orgId, scan.digest, {
+        scanId: scan.id,
+        attempt: scan.attempt,
+        packages: content.packages,
+        findings: content.findings,
+        counter,
+      });
+      held = { counts: counter.counts(), contents };
+    } else {
+      await appendInChunks(content.packages, (chunk) =>
+        analytics.appendInventory(orgId, scan.id, scan.attempt, chunk),
+      );
+      await appendInChunks(content.findings, (chunk) =>
+        analytics.appendFindings(orgId, scan.id, scan.attempt, chunk),
+      );
+    }
     const completed = await completeScan(
       { analytics, images: stores.images, scans: stores.scans },
       scan,
       scan.attempt,
       content.os,
+      held?.counts,
+      held?.contents,
     );
     deps.events.emit(orgId, { type: 'status', scan: completed });
     return { scan: completed, image: (await stores.images.getImage(orgId, image.id)) ?? image };

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouseAnalyticsStore } from '../analytics/store.js';
 import { createInProcessQueue } from '../queue/in-process.js';
 import type { CancelMessage } from '../queue/types.js';
 import type { ScanEvent } from './api.js';
@@ -290,7 +291,7 @@ describe('watchScan', () => {
 });
 
 describe('ingestReport', () => {
-  it('records an upload as a completed scan of the image it names; the same upload again replaces, never adds', async () => {
+  it('records an upload as a completed scan of the image it names; the same upload again replaces, never adds, and writes no rows', async () => {
     const org = await newOrg();
     const openssl = pkg('openssl', '3.1.4-r0');
     const upload = report(
@@ -305,6 +306,11 @@ describe('ingestReport', () => {
       .ingestReport(org, { ...upload, schemaVersion: 2 }, user)
       .catch(failure);
     const images = await cp.services.queries.listImages(org);
+    // the same rows uploaded again for the same digest: stored once, shown by both scans
+    const rows = await (backends.analytics as ClickHouseAnalyticsStore).driver.query(
+      `SELECT scan_id, toUInt32(count()) AS n FROM findings WHERE org_id = {org:String} GROUP BY scan_id`,
+      { org },
+    );
     expect({
       scan: {
         status: first.scan.status,
@@ -316,6 +322,8 @@ describe('ingestReport', () => {
       image: { repository: first.image.repository, tags: first.image.tags, digest: first.image.digest },
       secondIsLatest: second.image.summary?.scanId === second.scan.id && second.scan.id !== first.scan.id,
       counts: second.image.summary?.counts,
+      findings: (await cp.services.queries.imageFindings(org, second.image.id)).findings.map((f) => f.id),
+      rows,
       refused,
       images: images.items.length,
       audit: (await backends.stores.audit.listAudit(org, { action: 'report.upload' })).items.length,
@@ -324,6 +332,8 @@ describe('ingestReport', () => {
       image: { repository: 'ghcr.io/acme/web', tags: ['5.1'], digest: digest('upload') },
       secondIsLatest: true,
       counts: { critical: 0, high: 1, medium: 0, low: 1, unknown: 0, total: 2 },
+      findings: ['CVE-2024-0001', 'CVE-2024-0002'],
+      rows: [{ scan_id: first.scan.id, n: 2 }],
       refused: 'CP_REPORT_INVALID',
       images: 1,
       audit: 2,
