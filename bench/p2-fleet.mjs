@@ -12,8 +12,9 @@
  * `scan completed` log time − request time). Each run measures N = 1, 2, 4 (the order alternates
  * between runs); best throughput of the runs per N. Ratio: throughput(N) / throughput(1). Target:
  * ≥ 0.8 × N up to the core count (N = 4 is reported, and judged only on a machine with ≥ 4 cores).
- * CPU seconds of the control plane (its /metrics) and of the workers (/proc) are recorded per scan,
- * and each worker's log lines split a scan's time (phasesOf).
+ * CPU seconds of the control plane (its /metrics), of the workers (/proc) and of the whole machine
+ * (/proc/stat: Postgres, NATS, the registry and the bench too) are recorded per scan, and each
+ * worker's log lines split a scan's time (phasesOf).
  *
  * `node bench/p2-fleet.mjs [--runs N]` runs it alone; run.mjs calls `benchP2`.
  */
