@@ -8,7 +8,7 @@ import { AttemptCounter } from './attempt-counts.js';
 import { batchPublishes } from './publish-batching.js';
 import { rowsDigest } from './rows.js';
 import type { AttemptContents, AttemptRows, PublishScan } from './types.js';
-import { finding, fixable, openTestStore, pkg, type TestStore } from './testdata/fixtures.js';
+import { finding, openTestStore, pkg, sampleRows, type TestStore } from './testdata/fixtures.js';
 
 let t: TestStore;
 beforeAll(async () => {
@@ -18,12 +18,7 @@ afterAll(async () => {
   await t.dispose();
 });
 
-const openssl = pkg('openssl', '3.0.11-1');
-const zlib = pkg('zlib', '1.2.13');
-const critical = fixable(finding('CVE-2024-0001', 'CRITICAL', openssl, { aliases: ['GHSA-2222-3333-4444'] }));
-const high = finding('CVE-2024-0002', 'HIGH', openssl);
-const medium = fixable(finding('CVE-2024-0003', 'MEDIUM', zlib));
-const low = finding('CVE-2024-0004', 'LOW', zlib);
+const { openssl, zlib, critical, high, medium, low } = sampleRows();
 const DIGEST = 'sha256:aaaa';
 
 /** Stores a whole report of `scanId` attempt 1 of `digest` and publishes it as the latest scan of `imageId`. */

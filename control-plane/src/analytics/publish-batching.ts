@@ -11,8 +11,9 @@
  *
  * Inserts of appended rows (`insertPrepared`, behind appendBatch, appendInventory / appendFindings and
  * storeAttemptRows) are joined the same way, across orgs (rows carry their org): calls arriving while an append is
- * being inserted go out together in the next one, one insert per table. On chdb every insert is a new part in each table (and in finding_ids through its view), a
- * directory of about ten files merged later, so fewer inserts is less work now and less merging after. Each
+ * being inserted go out together in the next one, one insert per table. On chdb every insert is a new part in each
+ * table (and in finding_ids through its view), a directory of about ten files merged later, so fewer inserts is
+ * less work now and less merging after. Each
  * caller's rows are checked on their own when it calls (a bad input rejects only its caller). An insert that fails
  * rejects every caller joined in it and is not retried: part of the rows may have been written, and a caller's
  * attempt with a failed append is never published (its report fails; the redelivered job writes a new attempt).

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishScan } from './types.js';
-import { finding, fixable, openTestStore, pkg, type TestStore } from './testdata/fixtures.js';
+import { openTestStore, sampleRows, type TestStore } from './testdata/fixtures.js';
 
 let t: TestStore;
 beforeAll(async () => {
@@ -11,12 +11,7 @@ afterAll(async () => {
 });
 
 const ZERO = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0, total: 0 };
-const openssl = pkg('openssl', '3.0.11-1');
-const zlib = pkg('zlib', '1.2.13');
-const critical = fixable(finding('CVE-2024-0001', 'CRITICAL', openssl, { aliases: ['GHSA-2222-3333-4444'] }));
-const high = finding('CVE-2024-0002', 'HIGH', openssl);
-const medium = fixable(finding('CVE-2024-0003', 'MEDIUM', zlib));
-const low = finding('CVE-2024-0004', 'LOW', zlib);
+const { openssl, zlib, critical, high, medium, low } = sampleRows();
 
 function publish(scanId: string, attempt: number, imageIds: string[], completedAt: string): PublishScan {
   return {

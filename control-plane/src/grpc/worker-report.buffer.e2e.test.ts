@@ -179,6 +179,19 @@ const PUBLISHED = {
   fixable: 1,
 };
 
+/** A whole report with flushRows 4: three appends as the rows come, counted and published whole. */
+const FLUSHED_EVERY_4 = {
+  final: 'completed',
+  truncated: null,
+  calls: [
+    { call: 'appendBatch', packages: 6, findings: 0 },
+    { call: 'appendBatch', packages: 3, findings: 2 },
+    { call: 'appendBatch', packages: 0, findings: 2 },
+  ],
+  counts: PUBLISHED,
+  published: PUBLISHED,
+};
+
 describe('readReport appends', () => {
   it('a whole report in one append of both tables', async () => {
     expect(await run('completed')).toEqual({
@@ -191,17 +204,7 @@ describe('readReport appends', () => {
   });
 
   it('every flushRows rows for a large report, the rest at the end', async () => {
-    expect(await run('completed', { flushRows: 4 })).toEqual({
-      final: 'completed',
-      truncated: null,
-      calls: [
-        { call: 'appendBatch', packages: 6, findings: 0 },
-        { call: 'appendBatch', packages: 3, findings: 2 },
-        { call: 'appendBatch', packages: 0, findings: 2 },
-      ],
-      counts: PUBLISHED,
-      published: PUBLISHED,
-    });
+    expect(await run('completed', { flushRows: 4 })).toEqual(FLUSHED_EVERY_4);
   });
 
   it('nothing for a failed report', async () => {
@@ -242,34 +245,19 @@ describe('readReport appends', () => {
          AND scan_id IN {ids:Array(String)} GROUP BY scan_id ORDER BY scan_id`,
       { org: orgId, ids: [first.scanId, rescan.scanId] },
     );
+    // one call storing the whole report; the rows held by the first scan
+    const stored = (scanId: string, reused: boolean) => ({
+      scanId,
+      calls: [{ call: 'storeAttemptRows', packages: 9, findings: 4 }],
+      counts: PUBLISHED,
+      reused: [reused, reused],
+      from: first.scanId,
+      published: PUBLISHED,
+    });
     expect({ first, rescan, flushed, rows }).toEqual({
-      first: {
-        scanId: first.scanId,
-        calls: [{ call: 'storeAttemptRows', packages: 9, findings: 4 }],
-        counts: PUBLISHED,
-        reused: [false, false],
-        from: first.scanId,
-        published: PUBLISHED,
-      },
-      rescan: {
-        scanId: rescan.scanId,
-        calls: [{ call: 'storeAttemptRows', packages: 9, findings: 4 }],
-        counts: PUBLISHED,
-        reused: [true, true],
-        from: first.scanId,
-        published: PUBLISHED,
-      },
-      flushed: {
-        final: 'completed',
-        truncated: null,
-        calls: [
-          { call: 'appendBatch', packages: 6, findings: 0 },
-          { call: 'appendBatch', packages: 3, findings: 2 },
-          { call: 'appendBatch', packages: 0, findings: 2 },
-        ],
-        counts: PUBLISHED,
-        published: PUBLISHED,
-      },
+      first: stored(first.scanId, false),
+      rescan: stored(rescan.scanId, true),
+      flushed: FLUSHED_EVERY_4,
       rows: [{ scan_id: first.scanId, n: 4 }],
     });
   });

@@ -61,3 +61,17 @@ export function finding(id: string, severity: Severity, p: Package, extra: Parti
 export function fixable(f: Finding, fixedVersion = '9.9.9'): Finding {
   return { ...f, fixedVersion, status: 'fixed' };
 }
+
+/** Two packages and four findings of every severity but UNKNOWN (the critical one has a GHSA alias; two are fixable). */
+export function sampleRows() {
+  const openssl = pkg('openssl', '3.0.11-1');
+  const zlib = pkg('zlib', '1.2.13');
+  return {
+    openssl,
+    zlib,
+    critical: fixable(finding('CVE-2024-0001', 'CRITICAL', openssl, { aliases: ['GHSA-2222-3333-4444'] })),
+    high: finding('CVE-2024-0002', 'HIGH', openssl),
+    medium: fixable(finding('CVE-2024-0003', 'MEDIUM', zlib)),
+    low: finding('CVE-2024-0004', 'LOW', zlib),
+  };
+}
