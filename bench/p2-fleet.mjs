@@ -26,6 +26,7 @@ import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  controlPlaneAnalyticsInserts,
   controlPlaneCpuSeconds,
   fleetHarness,
   loadNow,
@@ -143,6 +144,7 @@ async function measureWorkers(fleet, n) {
       cp: await controlPlaneCpuSeconds(fleet.controlPlane.url),
       workers: workers.map((w) => processCpuSeconds(w.pid)),
       machine: machineCpuSeconds(),
+      inserts: await controlPlaneAnalyticsInserts(fleet.controlPlane.url),
     };
     const load = await loadNow();
     toggleProfile();
@@ -166,6 +168,7 @@ async function measureWorkers(fleet, n) {
       // every process of the machine from the request to the batch's end (its last poll may idle up to 500 ms)
       machine: machineCpuSeconds() - cpuBefore.machine,
     };
+    const inserts = (await controlPlaneAnalyticsInserts(fleet.controlPlane.url)) - cpuBefore.inserts;
     const result = {
       n,
       phases: phasesOf(workers, requestedAt),
@@ -181,6 +184,8 @@ async function measureWorkers(fleet, n) {
         workers: (cpu.workers.reduce((a, b) => a + b, 0) / counts.total) * 1000,
         machine: (cpu.machine / counts.total) * 1000,
       },
+      // analytics inserts (ClickHouse parts, finding_ids through its view not counted) a scan
+      insertsPerScan: inserts / counts.total,
       load,
     };
     log(
@@ -188,7 +193,8 @@ async function measureWorkers(fleet, n) {
         `${(makespanMs / 1000).toFixed(1)} s = ${result.perSecond.toFixed(2)} scans/s; per worker ` +
         `${result.perWorker.join(', ')}; per scan ${result.phases.scanMs.toFixed(0)} ms + gap ` +
         `${result.phases.gapMs.toFixed(0)} ms (first start after ${result.phases.firstStartMs} ms); CPU per scan: control plane ${result.cpuPerScanMs.controlPlane.toFixed(0)} ms, ` +
-        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms, machine ${result.cpuPerScanMs.machine.toFixed(0)} ms (load ${load})`,
+        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms, machine ${result.cpuPerScanMs.machine.toFixed(0)} ms; ` +
+        `${result.insertsPerScan.toFixed(2)} analytics inserts a scan (load ${load})`,
     );
     return result;
   } finally {

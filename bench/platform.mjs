@@ -225,6 +225,15 @@ export async function controlPlaneCpuSeconds(url) {
   return m ? Number(m[1]) : NaN;
 }
 
+/** A running control plane's analytics inserts so far (its /metrics), summed over the tables. */
+export async function controlPlaneAnalyticsInserts(url) {
+  const res = await fetch(`${url}/metrics`);
+  let total = 0;
+  for (const m of (await res.text()).matchAll(/^vigil_analytics_inserts_total\{[^}]*\} (\S+)$/gm))
+    total += Number(m[1]);
+  return total;
+}
+
 /**
  * CPU seconds used so far by each Postgres backend connected to the database at `url` (other than
  * the one asking), by pid, from /proc: what the database server spent on a bench's statements.

@@ -83,6 +83,34 @@ export const authAttempts: Counter<'method' | 'result'> = new Counter({
 });
 
 /**
+ * Inserts into the analytics store and their rows, by table (the driver's own count: an insert into `findings` also
+ * fills `finding_ids` through its view). On ClickHouse each insert is a new part of the table: the rate to watch.
+ */
+export const analyticsInserts: Counter<'table'> = new Counter({
+  name: 'vigil_analytics_inserts_total',
+  help: 'Inserts into the analytics store (each a new ClickHouse part) by table',
+  labelNames: ['table'],
+  registers: [metricsRegistry],
+});
+export const analyticsInsertedRows: Counter<'table'> = new Counter({
+  name: 'vigil_analytics_inserted_rows_total',
+  help: 'Rows inserted into the analytics store by table',
+  labelNames: ['table'],
+  registers: [metricsRegistry],
+});
+
+/**
+ * Worker reports stored content-addressed (analytics storeAttemptRows), per kind of rows (`packages`, `findings`):
+ * `written`, or `reused` when a published scan of the same image digest already held identical rows.
+ */
+export const reportContents: Counter<'kind' | 'stored'> = new Counter({
+  name: 'vigil_report_contents_total',
+  help: 'Worker reports stored content-addressed, by kind of rows and whether they were written or reused',
+  labelNames: ['kind', 'stored'],
+  registers: [metricsRegistry],
+});
+
+/**
  * Reads the queue depth on every scrape from `pending` (e.g. `JobDispatcher.pending`). A failing read leaves the
  * gauge at its last value rather than failing the scrape.
  */

@@ -37,7 +37,7 @@ import { ensureVulnDb } from './demo/vulndb.js';
 import { ControlPlaneError } from './errors.js';
 import { addService } from './grpc/adapter.js';
 import { buildApi, createLogger, grpcPublicServices } from './http/index.js';
-import { trackQueueDepth } from './metrics.js';
+import { analyticsInsertedRows, analyticsInserts, trackQueueDepth } from './metrics.js';
 import { createInProcessQueue, type InProcessJobSource } from './queue/in-process.js';
 import { connectQueue } from './queue/jetstream/connect.js';
 import { createJetStreamDispatcher } from './queue/jetstream/dispatcher.js';
@@ -310,10 +310,14 @@ function handle(
 }
 
 async function openAnalytics(config: ServerConfig): Promise<AnalyticsStore> {
-  if (config.clickhouseUrl) return createAnalyticsStore({ url: config.clickhouseUrl });
+  const onInsert = (table: string, rows: number) => {
+    analyticsInserts.inc({ table });
+    analyticsInsertedRows.inc({ table }, rows);
+  };
+  if (config.clickhouseUrl) return createAnalyticsStore({ url: config.clickhouseUrl, onInsert });
   const path = join(config.dataDir, 'clickhouse');
   await mkdir(path, { recursive: true });
-  return createAnalyticsStore({ path });
+  return createAnalyticsStore({ path, onInsert });
 }
 
 /** The services, gRPC and HTTP servers over a mode's parts. */

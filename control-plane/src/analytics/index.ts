@@ -14,6 +14,8 @@ export interface AnalyticsStoreOptions {
   path?: string;
   /** HTTP only: per-request timeout (default 30,000 ms). */
   requestTimeoutMillis?: number;
+  /** Told of every insert the store makes once it succeeded: the table and the number of rows (metrics). */
+  onInsert?: (table: string, rows: number) => void;
 }
 
 /**
@@ -28,7 +30,15 @@ export async function createAnalyticsStore(
     options.url !== undefined
       ? await createHttpDriver({ url: options.url, requestTimeoutMillis: options.requestTimeoutMillis })
       : await createChdbDriver(options.path);
-  return new ClickHouseAnalyticsStore(driver);
+  const { onInsert } = options;
+  if (!onInsert) return new ClickHouseAnalyticsStore(driver);
+  return new ClickHouseAnalyticsStore({
+    ...driver,
+    async insert(table, rows) {
+      await driver.insert(table, rows);
+      if (rows.length > 0) onInsert(table, rows.length);
+    },
+  });
 }
 
 export { AttemptCounter, type AttemptCounts } from './attempt-counts.js';

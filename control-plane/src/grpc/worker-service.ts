@@ -22,6 +22,7 @@ import type { WorkerService } from '@vigil/proto/v1/worker_pb';
 import type { ReportRequest } from '@vigil/proto/v1/worker_pb';
 import type { AnalyticsStore } from '../analytics/types.js';
 import { ControlPlaneError, isControlPlaneError } from '../errors.js';
+import { reportContents } from '../metrics.js';
 import { completeScan } from '../services/completion.js';
 import type { ScanEventBus } from '../services/events.js';
 import type { ServiceLogger } from '../services/logger.js';
@@ -238,6 +239,10 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerServiceHandl
           { orgId: scan.orgId, scanId, attempt, digest: scan.digest },
           { analytics: deps.analytics, events },
         );
+        if (outcome.contents) {
+          for (const kind of ['packages', 'findings'] as const)
+            reportContents.inc({ kind, stored: outcome.contents[kind].reused ? 'reused' : 'written' });
+        }
         return await finish(scan, attempt, outcome).catch((error: unknown) => {
           // cancelled or superseded while finishing: the report no longer decides anything
           if (isCode(error, 'CP_SCAN_TRANSITION_INVALID', 'CP_SCAN_ATTEMPT_STALE')) return ignoredReply(scan);
