@@ -12,9 +12,10 @@
  * `scan completed` log time − request time). Each run measures N = 1, 2, 4 (the order alternates
  * between runs); best throughput of the runs per N. Ratio: throughput(N) / throughput(1). Target:
  * ≥ 0.8 × N up to the core count (N = 4 is reported, and judged only on a machine with ≥ 4 cores).
- * CPU seconds of the control plane (its /metrics), of the workers (/proc) and of the whole machine
- * (/proc/stat: Postgres, NATS, the registry and the bench too) are recorded per scan, and each
- * worker's log lines split a scan's time (phasesOf).
+ * CPU seconds of the control plane (its /metrics), of the workers (/proc), of the database's Postgres
+ * backends, of this process (the registry proxy, log parsing, the batch polls) and of the whole machine
+ * (/proc/stat) are recorded per scan, with the control plane's analytics inserts (ClickHouse parts) a
+ * scan; each worker's log lines split a scan's time (phasesOf).
  *
  * `node bench/p2-fleet.mjs [--runs N]` runs it alone; run.mjs calls `benchP2`.
  */
@@ -31,6 +32,8 @@ import {
   fleetHarness,
   loadNow,
   machineCpuSeconds,
+  postgresCpu,
+  postgresCpuDelta,
   processCpuSeconds,
 } from './platform.mjs';
 
@@ -145,6 +148,8 @@ async function measureWorkers(fleet, n) {
       workers: workers.map((w) => processCpuSeconds(w.pid)),
       machine: machineCpuSeconds(),
       inserts: await controlPlaneAnalyticsInserts(fleet.controlPlane.url),
+      postgres: await postgresCpu(fleet.scratch.url),
+      bench: process.cpuUsage(),
     };
     const load = await loadNow();
     toggleProfile();
@@ -167,6 +172,12 @@ async function measureWorkers(fleet, n) {
       workers: workers.map((w, i) => processCpuSeconds(w.pid) - cpuBefore.workers[i]),
       // every process of the machine from the request to the batch's end (its last poll may idle up to 500 ms)
       machine: machineCpuSeconds() - cpuBefore.machine,
+      // the database's backends, and this process (the registry proxy, log parsing, the batch polls)
+      postgres: postgresCpuDelta(cpuBefore.postgres, await postgresCpu(fleet.scratch.url)),
+      bench: (() => {
+        const { user, system } = process.cpuUsage(cpuBefore.bench);
+        return (user + system) / 1e6;
+      })(),
     };
     const inserts = (await controlPlaneAnalyticsInserts(fleet.controlPlane.url)) - cpuBefore.inserts;
     const result = {
@@ -183,6 +194,8 @@ async function measureWorkers(fleet, n) {
         controlPlane: (cpu.cp / counts.total) * 1000,
         workers: (cpu.workers.reduce((a, b) => a + b, 0) / counts.total) * 1000,
         machine: (cpu.machine / counts.total) * 1000,
+        postgres: (cpu.postgres / counts.total) * 1000,
+        bench: (cpu.bench / counts.total) * 1000,
       },
       // analytics inserts (ClickHouse parts, finding_ids through its view not counted) a scan
       insertsPerScan: inserts / counts.total,
@@ -193,7 +206,8 @@ async function measureWorkers(fleet, n) {
         `${(makespanMs / 1000).toFixed(1)} s = ${result.perSecond.toFixed(2)} scans/s; per worker ` +
         `${result.perWorker.join(', ')}; per scan ${result.phases.scanMs.toFixed(0)} ms + gap ` +
         `${result.phases.gapMs.toFixed(0)} ms (first start after ${result.phases.firstStartMs} ms); CPU per scan: control plane ${result.cpuPerScanMs.controlPlane.toFixed(0)} ms, ` +
-        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms, machine ${result.cpuPerScanMs.machine.toFixed(0)} ms; ` +
+        `workers ${result.cpuPerScanMs.workers.toFixed(0)} ms, machine ${result.cpuPerScanMs.machine.toFixed(0)} ms ` +
+        `(postgres ${result.cpuPerScanMs.postgres.toFixed(0)} ms, bench ${result.cpuPerScanMs.bench.toFixed(0)} ms); ` +
         `${result.insertsPerScan.toFixed(2)} analytics inserts a scan (load ${load})`,
     );
     return result;
