@@ -37,6 +37,7 @@ import { ensureVulnDb } from './demo/vulndb.js';
 import { ControlPlaneError } from './errors.js';
 import { addService } from './grpc/adapter.js';
 import { buildApi, createLogger, grpcPublicServices } from './http/index.js';
+import { bindGrpc, closeGrpc, closeHttp, localHost } from './listen.js';
 import { analyticsInsertedRows, analyticsInserts, trackQueueDepth } from './metrics.js';
 import { createInProcessQueue, type InProcessJobSource } from './queue/in-process.js';
 import { connectQueue } from './queue/jetstream/connect.js';
@@ -55,6 +56,7 @@ import {
   type SqlDatabase,
 } from './store/postgres/index.js';
 import { advisoryLock, processLock, startDbSync, type DbSync, type SyncLock } from './vulndb-sync/index.js';
+import { banner, landingPage } from './welcome.js';
 
 /** What one in-process worker is started with: a subset of @vigil/worker's WorkerOptions. */
 export interface InProcessWorkerOptions {
@@ -456,96 +458,6 @@ async function serve(config: ServerConfig, logger: Logger, parts: Parts): Promis
       logger.info('control plane stopped');
     },
   };
-}
-
-function bindGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
-  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
-      if (err) {
-        reject(
-          new ControlPlaneError('CP_UNAVAILABLE', `cannot listen for gRPC on ${address}: ${err.message}`),
-        );
-      } else resolve(bound);
-    });
-  });
-}
-
-/** Stops accepting, lets requests finish, then cuts what is left (SSE watchers) after `timeoutMs`. */
-async function closeHttp(app: FastifyInstance, timeoutMs: number): Promise<void> {
-  const timer = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
-  try {
-    await app.close();
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Lets calls in flight (worker reports) finish, then cancels what is left after `timeoutMs`. */
-function closeGrpc(server: grpc.Server, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, timeoutMs);
-    server.tryShutdown(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** `0.0.0.0` / `::` listen everywhere; locally the server is reached on loopback. */
-function localHost(host: string, loopback = 'localhost'): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return loopback;
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/** `/`: until the console ships, a page pointing at the API documentation. */
-function landingPage(app: FastifyInstance): void {
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Vigil</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}</style></head>
-<body><h1>Vigil</h1>
-<p>The control plane is running. The console is not part of this release yet.</p>
-<ul>
-<li><a href="/api/docs">API documentation</a> (OpenAPI JSON at <a href="/api/docs/json">/api/docs/json</a>)</li>
-<li><a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, <a href="/metrics">/metrics</a></li>
-</ul></body></html>
-`;
-  app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(html),
-  );
-}
-
-function banner(url: string, seed: SeedResult, images: number): string {
-  const password =
-    seed.generatedPassword ??
-    (seed.createdAdmin ? '(VIGIL_ADMIN_PASSWORD)' : '(set on first start; not shown again)');
-  const lines = [
-    '',
-    'Vigil all-in-one server is running',
-    `  URL           ${url}   (API docs: ${url}/api/docs)`,
-    `  organisation  ${seed.org.slug}`,
-    `  admin         ${seed.email}`,
-    `  password      ${password}`,
-    ...(seed.generatedPassword
-      ? ['                (generated for this data directory and shown only now: keep it)']
-      : []),
-    ...(images > 0
-      ? [
-          `  demo          ${images} demo images${seed.scansRequested ? `, ${seed.scansRequested} scans queued` : ''}`,
-        ]
-      : []),
-    '  API token     sign in, then create a token with the CSRF token the login returns:',
-    `    curl -s -c vigil.cookies -H 'content-type: application/json' \\`,
-    `      -d '{"email":"${seed.email}","password":"<password>"}' ${url}/api/v1/auth/login`,
-    `    curl -s -b vigil.cookies -H 'content-type: application/json' -H 'x-csrf-token: <csrfToken>' \\`,
-    `      -d '{"name":"ci","scopes":["ci","read"]}' ${url}/api/v1/tokens`,
-    '    then: curl -H "authorization: Bearer <secret>" ' + `${url}/api/v1/summary`,
-    '',
-  ];
-  return `${lines.join('\n')}\n`;
 }
 
 /**

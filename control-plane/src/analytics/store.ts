@@ -11,6 +11,7 @@ import { ControlPlaneError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../store/postgres/cursor.js';
 import type { AttemptCounter, AttemptCounts } from './attempt-counts.js';
 import { diffAttempts, type ScanDiffPage, type ScanDiffQuery } from './diff.js';
+import { attemptRefOf, checkContents, contentColumns, contentsOf, type Contents } from './contents.js';
 import type { ClickHouseDriver, Row } from './driver.js';
 import { migrateAnalytics } from './migrate.js';
 import { analyticsQueries as q, SEVERITY_COLUMNS, type AttemptRef, type FindingKey } from './queries.js';
@@ -234,7 +235,7 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
             fixable: Number(queried.fixable ?? 0),
             packages: Number(packagesOf.get(keyOf(holder(s, 'packages')))?.packages ?? 0),
           };
-      const row: Row = {
+      const row = {
         org_id: orgId,
         scan_id: s.scanId,
         attempt: s.attempt,
@@ -242,10 +243,10 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         completed_at: s.completedAt,
         os: osToColumn(s.os),
         ...columns,
-        ...contentColumns(contentsOfScan(s)),
       };
-      summaryRows.push(row);
-      const { packages_digest: _p, findings_digest: _f, ...latest } = row;
+      const contents = contentsOfScan(s);
+      summaryRows.push({ ...row, ...contentColumns(contents, 'scan_summaries') });
+      const latest = { ...row, ...contentColumns(contents, 'image_latest') };
       for (const imageId of s.imageIds) latestRows.push({ ...latest, image_id: imageId });
       summaries.push({
         scanId: s.scanId,
@@ -443,58 +444,6 @@ function checkCounts(c: AttemptCounts): AttemptCounts {
     c.counts.total === severities.reduce((sum: number, n) => sum + n!, 0);
   if (!ok) throw new ControlPlaneError('CP_INVALID_ARGUMENT', 'counted: not the counts of an attempt');
   return c;
-}
-
-/** Where a publication's rows are (`PublishScan.contents`), checked: holders are attempts, digests hex SHA-256. */
-function checkContents(c: AttemptContents): AttemptContents {
-  for (const kind of ['packages', 'findings'] as const) {
-    const stored = c?.[kind];
-    if (!stored || typeof stored.digest !== 'string' || !/^[0-9a-f]{64}$/.test(stored.digest)) {
-      throw invalid(`contents.${kind} must name its holder and its content digest`);
-    }
-    checkId(`contents.${kind}.from.scanId`, stored.from?.scanId);
-    checkAttempt(stored.from.attempt);
-  }
-  return c;
-}
-
-/** Where a published attempt's rows are; '' digests: not recorded (published before migration 3, or without them). */
-interface Contents {
-  packages: { from: AttemptRef; digest: string };
-  findings: { from: AttemptRef; digest: string };
-}
-
-/** A publishedContents row as Contents. */
-function contentsOf(r: Row): Contents {
-  const stored = (kind: 'packages' | 'findings') => ({
-    from: { scanId: String(r[`${kind}_scan_id`]), attempt: Number(r[`${kind}_attempt`]) },
-    digest: String(r[`${kind}_digest`] ?? ''),
-  });
-  return { packages: stored('packages'), findings: stored('findings') };
-}
-
-/**
- * scan_summaries / image_latest columns naming the holders of a publication's rows, and its content digests; none
- * for an attempt showing its own rows without digests (the columns' defaults).
- */
-function contentColumns(c: Contents | undefined): Row {
-  if (!c) return {};
-  return {
-    packages_scan_id: c.packages.from.scanId,
-    packages_attempt: c.packages.from.attempt,
-    packages_digest: c.packages.digest,
-    findings_scan_id: c.findings.from.scanId,
-    findings_attempt: c.findings.from.attempt,
-    findings_digest: c.findings.digest,
-  };
-}
-
-/** `<attempt>:<scan id>` (reusableRows) as an attempt; null for ''. */
-function attemptRefOf(value: unknown): AttemptRef | null {
-  const text = typeof value === 'string' ? value : '';
-  const colon = text.indexOf(':');
-  if (colon < 1) return null;
-  return { scanId: text.slice(colon + 1), attempt: Number(text.slice(0, colon)) };
 }
 
 function pickCounts(c: SeverityCounts): Row {
