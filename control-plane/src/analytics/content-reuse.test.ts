@@ -211,6 +211,34 @@ describe('storeAttemptRows', () => {
     });
   });
 
+  it("finds the rows through the digest's images: another image's latest scan of the same digest", async () => {
+    const org = 'org-reuse-images';
+    const a = { packages: [openssl], findings: [critical] };
+    const b = { packages: [openssl, zlib], findings: [high] };
+    // two images of one digest (two repositories), each with its own latest scan
+    await scanOf(org, 'scan-1', a, { imageId: 'img-1', completedAt: '2025-03-01T10:00:00.000Z' });
+    await scanOf(org, 'scan-2', b, { imageId: 'img-2', completedAt: '2025-03-02T10:00:00.000Z' });
+    // img-2 goes back to the rows img-1 shows
+    const back = await scanOf(org, 'scan-3', a, {
+      imageId: 'img-2',
+      completedAt: '2025-03-03T10:00:00.000Z',
+    });
+    expect({
+      back: [back.contents.packages.from.scanId, back.contents.findings.from.scanId],
+      rows: await rowsOf(org),
+      visible: (await visible(org, 'img-2')).findings,
+    }).toEqual({
+      back: ['scan-1', 'scan-1'],
+      rows: [
+        { t: 'findings', scan_id: 'scan-1', n: 1 },
+        { t: 'findings', scan_id: 'scan-2', n: 1 },
+        { t: 'packages', scan_id: 'scan-1', n: 1 },
+        { t: 'packages', scan_id: 'scan-2', n: 2 },
+      ],
+      visible: [critical],
+    });
+  });
+
   it('through publish batching, concurrent reports insert together and each gets its own contents', async () => {
     const org = 'org-reuse-5';
     const store = batchPublishes(t.store);

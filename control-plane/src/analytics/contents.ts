@@ -1,5 +1,5 @@
 /**
- * Where a published attempt's rows are (content addressing, analytics migrations 2 and 3): the attempts holding its
+ * Where a published attempt's rows are (content addressing, analytics migrations 2 to 4): the attempts holding its
  * inventory and findings, and their content digests (rows.ts rowsDigest). The checks, row mappings and parsing the
  * store's storeAttemptRows and publishScans share.
  */
@@ -37,19 +37,19 @@ export function contentsOf(r: Row): Contents {
 }
 
 /**
- * The columns naming the holders of a publication's rows, with its content digests for `scan_summaries` (image_latest
- * has no digest columns); none for an attempt showing its own rows without digests (the columns' defaults).
+ * The columns naming the holders of a publication's rows, with its content digests (the same in `scan_summaries` and
+ * `image_latest`); none for an attempt showing its own rows without digests (the columns' defaults).
  */
-export function contentColumns(c: Contents | undefined, table: 'scan_summaries' | 'image_latest'): Row {
+export function contentColumns(c: Contents | undefined): Row {
   if (!c) return {};
-  const holders = {
+  return {
     packages_scan_id: c.packages.from.scanId,
     packages_attempt: c.packages.from.attempt,
     findings_scan_id: c.findings.from.scanId,
     findings_attempt: c.findings.from.attempt,
+    packages_digest: c.packages.digest,
+    findings_digest: c.findings.digest,
   };
-  if (table === 'image_latest') return holders;
-  return { ...holders, packages_digest: c.packages.digest, findings_digest: c.findings.digest };
 }
 
 /** `<attempt>:<scan id>` (reusableRows) as an attempt; null for ''. */

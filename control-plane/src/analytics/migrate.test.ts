@@ -21,7 +21,7 @@ afterAll(async () => {
 const NEXT = ANALYTICS_MIGRATIONS.length + 1;
 const extra = (statements: string[]): AnalyticsMigration => ({ version: NEXT, name: 'extra', statements });
 
-it('applies the shipped migrations once; a second run is a no-op; rows written before migrations 2 and 3 hold their own rows, without digests', async () => {
+it('applies the shipped migrations once; a second run is a no-op; rows written before migrations 2-4 hold their own rows, without digests', async () => {
   // a store written by a control plane that knew only migration 1
   const v1 = await migrateAnalytics(driver, ANALYTICS_MIGRATIONS.slice(0, 1));
   await driver.insert('scan_summaries', [
@@ -58,7 +58,9 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
       summaries: await driver.query(
         `SELECT ${sources}, packages_digest, findings_digest FROM scan_summaries FINAL`,
       ),
-      latest: await driver.query(`SELECT ${sources} FROM image_latest FINAL`),
+      latest: await driver.query(
+        `SELECT ${sources}, packages_digest, findings_digest FROM image_latest FINAL`,
+      ),
     },
     recorded: await driver.query(
       'SELECT version, name, checksum FROM schema_migrations FINAL ORDER BY version',
@@ -68,16 +70,21 @@ it('applies the shipped migrations once; a second run is a no-op; rows written b
     ),
   }).toEqual({
     v1: { applied: [1], current: 1 },
-    first: { applied: [2, 3], current: 3 },
-    second: { applied: [], current: 3 },
+    first: { applied: [2, 3, 4], current: 4 },
+    second: { applied: [], current: 4 },
     held: {
       summaries: [{ ...ownSources, packages_digest: '', findings_digest: '' }],
-      latest: [ownSources],
+      latest: [{ ...ownSources, packages_digest: '', findings_digest: '' }],
     },
     recorded: [
       { version: 1, name: 'init', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[0]!) },
       { version: 2, name: 'attempt-sources', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[1]!) },
       { version: 3, name: 'content-digests', checksum: migrationChecksum(ANALYTICS_MIGRATIONS[2]!) },
+      {
+        version: 4,
+        name: 'latest-content-digests',
+        checksum: migrationChecksum(ANALYTICS_MIGRATIONS[3]!),
+      },
     ],
     tables: [
       { name: 'finding_ids', engine: 'ReplacingMergeTree' },

@@ -152,4 +152,15 @@ export const ANALYTICS_MIGRATIONS: readonly AnalyticsMigration[] = [
       `ALTER TABLE scan_summaries ADD COLUMN IF NOT EXISTS findings_digest String DEFAULT ''`,
     ],
   },
+  {
+    version: 4,
+    name: 'latest-content-digests',
+    // Each image's latest attempt carries its content digests too, so storeAttemptRows finds reusable rows in
+    // image_latest (one row per image of the org) instead of reading every summary the org ever published:
+    // `digest` is not in scan_summaries' key (queries.ts reusableRows). '' (rows written before): never matched.
+    statements: [
+      `ALTER TABLE image_latest ADD COLUMN IF NOT EXISTS packages_digest String DEFAULT ''`,
+      `ALTER TABLE image_latest ADD COLUMN IF NOT EXISTS findings_digest String DEFAULT ''`,
+    ],
+  },
 ];

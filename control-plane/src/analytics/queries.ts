@@ -277,19 +277,27 @@ export const analyticsQueries = {
   },
 
   /**
-   * Where rows with these content digests already are (storeAttemptRows): of the published attempts of the org's
-   * image digest `{digest}` recording the same inventory digest, the newest one's inventory holder as
-   * `<attempt>:<scan id>` (`packages_from`, '' when none), and likewise for findings. A summary row names the
-   * attempts holding its rows, never one that points elsewhere, so reusing them needs no second hop.
+   * Where rows with these content digests already are (storeAttemptRows): of the attempts the org's images of digest
+   * `{digest}` show as published in `image_latest` (each image's latest, and older versions its parts have not merged
+   * away yet), those recording the same inventory digest, the newest one's inventory holder as `<attempt>:<scan id>`
+   * (`packages_from`, '' when none), and likewise for findings. A publication names the attempts holding its rows,
+   * never one that points elsewhere, so reusing them needs no second hop; image_latest rows are written after the
+   * attempt's summary, so every attempt found here is published.
+   *
+   * image_latest holds one row per image of the org, however long their history. Filtering `scan_summaries` by
+   * digest (not in its key) read every summary the org ever published instead: 9 ms of chdb CPU at 2,000 summaries,
+   * 67 ms at 500,000, on every completion (bench/reuse-lookup.mjs, docs/performance.md). An older attempt with the
+   * same rows that is no longer an image's latest is not found once parts merge; its rows are then written again,
+   * which costs space, never correctness.
    */
   reusableRows(orgId: string, digest: string, packagesDigest: string, findingsDigest: string): BoundQuery {
     const newest = (kind: 'packages' | 'findings') =>
       `if(countIf(${kind}_digest = {${kind}Digest:String}) = 0, '',
-        argMaxIf(concat(toString(${kind}_attempt), ':', ${kind}_scan_id), (published_at, scan_id, attempt),
+        argMaxIf(concat(toString(${kind}_attempt), ':', ${kind}_scan_id), (completed_at, scan_id, attempt),
           ${kind}_digest = {${kind}Digest:String})) AS ${kind}_from`;
     return {
       sql: `SELECT ${newest('packages')}, ${newest('findings')}
-      FROM scan_summaries
+      FROM image_latest
       WHERE org_id = {org:String} AND digest = {digest:String}
         AND (packages_digest = {packagesDigest:String} OR findings_digest = {findingsDigest:String})`,
       params: { org: orgId, digest, packagesDigest, findingsDigest },

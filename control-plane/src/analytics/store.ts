@@ -245,8 +245,8 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         ...columns,
       };
       const contents = contentsOfScan(s);
-      summaryRows.push({ ...row, ...contentColumns(contents, 'scan_summaries') });
-      const latest = { ...row, ...contentColumns(contents, 'image_latest') };
+      summaryRows.push({ ...row, ...contentColumns(contents) });
+      const latest = { ...row, ...contentColumns(contents) };
       for (const imageId of s.imageIds) latestRows.push({ ...latest, image_id: imageId });
       summaries.push({
         scanId: s.scanId,
