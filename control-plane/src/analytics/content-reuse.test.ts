@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttemptCounter } from './attempt-counts.js';
 import { batchPublishes } from './publish-batching.js';
 import { rowsDigest } from './rows.js';
+import { ClickHouseAnalyticsStore } from './store.js';
 import type { AttemptContents, AttemptRows, PublishScan } from './types.js';
 import { finding, openTestStore, pkg, sampleRows, type TestStore } from './testdata/fixtures.js';
 
@@ -236,6 +237,53 @@ describe('storeAttemptRows', () => {
         { t: 'packages', scan_id: 'scan-2', n: 2 },
       ],
       visible: [critical],
+    });
+  });
+
+  it('remembers what it published: an unchanged rescan runs no lookup, and another replica finds the same by its query', async () => {
+    const org = 'org-reuse-remembered';
+    const statements: string[] = [];
+    const counting = {
+      ...t.store.driver,
+      query: (sql: string, params?: Record<string, unknown>) => {
+        statements.push(
+          /FROM image_latest\s+WHERE org_id = \{org:String\} AND digest/.test(sql) ? 'lookup' : 'other',
+        );
+        return t.store.driver.query(sql, params);
+      },
+    } as typeof t.store.driver;
+    const replica = (): ClickHouseAnalyticsStore => new ClickHouseAnalyticsStore(counting);
+    const store = replica();
+    const rows = { packages: [openssl, zlib], findings: [critical] };
+    const stored = async (on: ClickHouseAnalyticsStore, scanId: string, completedAt: string) => {
+      const counter = new AttemptCounter();
+      const contents = await on.storeAttemptRows(org, DIGEST, { scanId, attempt: 1, ...rows, counter });
+      await on.publishScan(org, {
+        scanId,
+        attempt: 1,
+        digest: DIGEST,
+        imageIds: ['img-1'],
+        completedAt: new Date(completedAt),
+        os: null,
+        counted: counter.counts(),
+        contents,
+      });
+      const used = statements.splice(0);
+      return { from: [contents.packages.from.scanId, contents.findings.from.scanId], lookups: used };
+    };
+    expect({
+      first: await stored(store, 'scan-1', '2025-03-01T10:00:00.000Z'),
+      remembered: await stored(store, 'scan-2', '2025-03-02T10:00:00.000Z'),
+      otherReplica: await stored(replica(), 'scan-3', '2025-03-03T10:00:00.000Z'),
+      rows: await rowsOf(org),
+    }).toEqual({
+      first: { from: ['scan-1', 'scan-1'], lookups: ['lookup'] },
+      remembered: { from: ['scan-1', 'scan-1'], lookups: [] },
+      otherReplica: { from: ['scan-1', 'scan-1'], lookups: ['lookup'] },
+      rows: [
+        { t: 'findings', scan_id: 'scan-1', n: 1 },
+        { t: 'packages', scan_id: 'scan-1', n: 2 },
+      ],
     });
   });
 

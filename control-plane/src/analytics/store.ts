@@ -11,7 +11,14 @@ import { ControlPlaneError } from '../errors.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../store/postgres/cursor.js';
 import type { AttemptCounter, AttemptCounts } from './attempt-counts.js';
 import { diffAttempts, type ScanDiffPage, type ScanDiffQuery } from './diff.js';
-import { attemptRefOf, checkContents, contentColumns, contentsOf, type Contents } from './contents.js';
+import {
+  attemptRefOf,
+  checkContents,
+  contentColumns,
+  contentsOf,
+  PublishedContents,
+  type Contents,
+} from './contents.js';
 import type { ClickHouseDriver, Row } from './driver.js';
 import { migrateAnalytics } from './migrate.js';
 import { analyticsQueries as q, SEVERITY_COLUMNS, type AttemptRef, type FindingKey } from './queries.js';
@@ -59,6 +66,9 @@ const IMAGES_LIST_CURSOR = 'analytics-images';
 const DEFAULT_FINDINGS_LIMIT = 100;
 
 export class ClickHouseAnalyticsStore implements AnalyticsStore {
+  /** what this store last published per image digest (storeAttemptRows skips its lookup when the rows match) */
+  private readonly published = new PublishedContents();
+
   constructor(readonly driver: ClickHouseDriver) {}
 
   async migrate(): Promise<void> {
@@ -126,7 +136,8 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
   /**
    * Stores all the rows of an attempt of the image `digest`, each kind (inventory, findings) unless a published
    * attempt of that digest records the same content digest (queries.ts reusableRows): the attempt then shows that
-   * attempt's rows. One lookup query, then at most one insert per table (through `insertPrepared`, which
+   * attempt's rows. One lookup query (none when this store last published the same rows for the digest:
+   * contents.ts PublishedContents), then at most one insert per table (through `insertPrepared`, which
    * publish-batching.ts joins across callers); the part's counter counts every row either way (identical rows,
    * identical counts). Everything is checked before anything is written.
    */
@@ -143,7 +154,11 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
       packages: null,
       findings: null,
     };
-    if (prepared.packages.length + prepared.findings.length > 0) {
+    const anyRows = prepared.packages.length + prepared.findings.length > 0;
+    const known = anyRows ? this.published.get(orgId, digest) : undefined;
+    if (known && known.packages.digest === digests.packages && known.findings.digest === digests.findings) {
+      reuse = { packages: known.packages.from, findings: known.findings.from };
+    } else if (anyRows) {
       const { sql, params } = q.reusableRows(orgId, digest, digests.packages, digests.findings);
       const [row = {}] = await this.driver.query(sql, params);
       reuse = { packages: attemptRefOf(row.packages_from), findings: attemptRefOf(row.findings_from) };
@@ -262,6 +277,10 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     // shows; image_latest's version column keeps the newest completion per image whatever the order of inserts.
     await this.driver.insert('scan_summaries', summaryRows);
     await this.driver.insert('image_latest', latestRows);
+    for (const s of checked) {
+      const contents = contentsOfScan(s);
+      if (contents) this.published.set(orgId, s.digest, contents);
+    }
     return summaries;
   }
 
