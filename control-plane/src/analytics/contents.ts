@@ -66,7 +66,9 @@ export function attemptRefOf(value: unknown): AttemptRef | null {
  * time). Serving this from memory is safe because an entry only ever names published attempts, and published rows
  * are immutable and never pruned (pruning spares every published attempt and every holder a publication names). An
  * entry that is missing, or older than what another replica published since, costs at most the query, or reuse of an
- * older holder of identical rows. Bounded: the least recently used entries go first.
+ * older holder of identical rows. This rests on a published attempt keeping its holders: publishing an attempt again
+ * without contents keeps those it was published with (ClickHouseAnalyticsStore.publishScans), and a retried report
+ * is a new attempt. Bounded: the least recently used entries go first.
  */
 export class PublishedContents {
   private readonly entries = new Map<string, Contents>();
@@ -89,7 +91,12 @@ export class PublishedContents {
     if (!contents.packages.digest || !contents.findings.digest) return;
     const key = `${orgId}\n${digest}`;
     this.entries.delete(key);
-    this.entries.set(key, contents);
+    // a copy: callers get these holders back in the contents they return
+    const kept = (kind: 'packages' | 'findings') => ({
+      from: { scanId: contents[kind].from.scanId, attempt: contents[kind].from.attempt },
+      digest: contents[kind].digest,
+    });
+    this.entries.set(key, { packages: kept('packages'), findings: kept('findings') });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 }
