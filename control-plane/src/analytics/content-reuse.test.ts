@@ -1,5 +1,5 @@
 /**
- * Content-addressed rows (storeAttemptRows, migration 3): a rescan of an image digest whose inventory or findings
+ * Content-addressed rows (storeAttemptRows, migrations 3 and 4): a rescan of an image digest whose inventory or findings
  * are identical to a published attempt's shows those rows instead of writing them again; everything readers see
  * is the same as if it had written its own.
  */

@@ -21,7 +21,7 @@ export function checkContents(c: AttemptContents): AttemptContents {
   return c;
 }
 
-/** Where a published attempt's rows are; '' digests: not recorded (published before migration 3, or without them). */
+/** Where a published attempt's rows are; '' digests: not recorded (published before migrations 3 and 4, or without them). */
 export interface Contents {
   packages: { from: AttemptRef; digest: string };
   findings: { from: AttemptRef; digest: string };
