@@ -240,7 +240,11 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     const summaries: ScanSummary[] = [];
     const summaryRows: Row[] = [];
     const latestRows: Row[] = [];
+    // what this store remembers once both inserts went through (storeAttemptRows then skips its lookup)
+    const remembered: Array<[digest: string, contents: Contents]> = [];
     for (const s of checked) {
+      const contents = contentsOfScan(s);
+      if (contents) remembered.push([s.digest, contents]);
       const keyOf = (ref: AttemptRef) => `${ref.attempt}:${ref.scanId}`;
       const queried = findingsOf.get(keyOf(holder(s, 'findings'))) ?? {};
       const columns = s.counted
@@ -258,11 +262,10 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
         completed_at: s.completedAt,
         os: osToColumn(s.os),
         ...columns,
+        ...contentColumns(contents),
       };
-      const contents = contentsOfScan(s);
-      summaryRows.push({ ...row, ...contentColumns(contents) });
-      const latest = { ...row, ...contentColumns(contents) };
-      for (const imageId of s.imageIds) latestRows.push({ ...latest, image_id: imageId });
+      summaryRows.push(row);
+      for (const imageId of s.imageIds) latestRows.push({ ...row, image_id: imageId });
       summaries.push({
         scanId: s.scanId,
         attempt: s.attempt,
@@ -277,10 +280,7 @@ export class ClickHouseAnalyticsStore implements AnalyticsStore {
     // shows; image_latest's version column keeps the newest completion per image whatever the order of inserts.
     await this.driver.insert('scan_summaries', summaryRows);
     await this.driver.insert('image_latest', latestRows);
-    for (const s of checked) {
-      const contents = contentsOfScan(s);
-      if (contents) this.published.set(orgId, s.digest, contents);
-    }
+    for (const [digest, contents] of remembered) this.published.set(orgId, digest, contents);
     return summaries;
   }
 
