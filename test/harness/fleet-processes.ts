@@ -214,6 +214,27 @@ export class WorkerProcess {
   }
 }
 
+/**
+ * Waits until each listed scan has a `scan completed` line from some worker, and returns how many each has. A
+ * worker logs that line after the control plane answered its report, so a scan's row can be `completed` before
+ * the line arrives: read completions through this, not right after the scans table says they are done.
+ */
+export async function waitForCompletionLines(
+  workers: readonly WorkerProcess[],
+  scanIds: readonly string[],
+  timeoutMs = 60_000,
+): Promise<number[]> {
+  const counts = (): number[] => {
+    const seen = new Map<string, number>();
+    for (const w of workers)
+      for (const id of w.scans('scan completed')) seen.set(id, (seen.get(id) ?? 0) + 1);
+    return scanIds.map((id) => seen.get(id) ?? 0);
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (counts().includes(0) && Date.now() < deadline) await sleep(50);
+  return counts();
+}
+
 /** Starts a worker and waits for its `worker start` log line. */
 export async function startWorkerProcess(env: Env): Promise<WorkerProcess> {
   const worker = new WorkerProcess(env);

@@ -31,12 +31,18 @@ import {
 import { runVigil } from '../support/cli.js';
 import { realdata } from '../support/realdata.js';
 import { pushFleetImages, type FleetImage } from './fleet-images.js';
-import { ControlPlaneProcess, killAll, startWorkerProcess, type WorkerProcess } from './fleet-processes.js';
+import {
+  ControlPlaneProcess,
+  killAll,
+  startWorkerProcess,
+  waitForCompletionLines,
+  type WorkerProcess,
+} from './fleet-processes.js';
 import { startRegistryProxy, type RegistryProxy } from './fleet-proxy.js';
 import { freePort } from './process.js';
 import { startRegistry, type RegistryHandle } from './registry.js';
 
-export { ApiClient, waitFor };
+export { ApiClient, waitFor, waitForCompletionLines };
 export type { FleetImage, RegistryProxy, WorkerProcess };
 
 export interface FleetOptions {

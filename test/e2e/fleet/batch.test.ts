@@ -21,7 +21,14 @@ import {
   waitForScans,
   type RequestedScan,
 } from '../../harness/fleet-checks.js';
-import { startFleet, waitFor, type Fleet, type FleetImage, type WorkerProcess } from '../../harness/fleet.js';
+import {
+  startFleet,
+  waitFor,
+  waitForCompletionLines,
+  type Fleet,
+  type FleetImage,
+  type WorkerProcess,
+} from '../../harness/fleet.js';
 
 const IMAGES = 200;
 const REPOSITORIES = 5;
@@ -53,13 +60,9 @@ function countBy(values: Iterable<string | number>): Record<string, number> {
   return out;
 }
 
-/** How many times each listed scan was reported completed by any worker, as a histogram. */
-function completionsPerScan(scanIds: readonly string[]): Record<string, number> {
-  const counts = new Map(scanIds.map((id) => [id, 0]));
-  for (const worker of workers) {
-    for (const id of worker.scans('scan completed')) if (counts.has(id)) counts.set(id, counts.get(id)! + 1);
-  }
-  return countBy(counts.values());
+/** How many times each listed scan was reported completed by any worker, as a histogram (once every one was). */
+async function completionsPerScan(scanIds: readonly string[]): Promise<Record<string, number>> {
+  return countBy(await waitForCompletionLines(workers, scanIds));
 }
 
 /** Images whose findings through the API differ from the reference of their base (expected: none). */
@@ -100,6 +103,7 @@ describe('fleet at scale: 3 worker processes, 200 images', () => {
       fleet.db,
       first.map((s) => s.scanId),
     );
+    const completions = await completionsPerScan(first.map((s) => s.scanId));
     const perWorker = workers.map((w) => w.scans('scan completed').length);
     console.log(
       `${IMAGES} scans by 3 workers: ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
@@ -110,7 +114,7 @@ describe('fleet at scale: 3 worker processes, 200 images', () => {
       referenceFindings: { '3.10': reference['3.10'].length > 0, '3.11': reference['3.11'].length > 0 },
       statuses: [...new Set(rows.map((r) => `${r.status}, attempt ${r.attempt}, error ${r.errorCode}`))],
       scansInTable: (await scanRows(fleet.db)).length,
-      completionsPerScan: completionsPerScan(first.map((s) => s.scanId)),
+      completionsPerScan: completions,
       everyWorkerScanned: perWorker.map((n) => n > 0),
       findingMismatches: await findingMismatches(first),
       analytics: await analyticsProblems(first.map((s) => ({ ...s, attempt: 1 }))),
@@ -175,7 +179,7 @@ describe('fleet at scale: 3 worker processes, 200 images', () => {
       progress: { total: progress.total, counts: progress.counts },
       latestIsTheBatchScan: images.items.filter((i) => batchScanOf.get(i.id) === i.lastCompletedScanId)
         .length,
-      scansCompletedTwice: Object.keys(completionsPerScan(rows.map((r) => r.id))).filter(
+      scansCompletedTwice: Object.keys(await completionsPerScan(rows.map((r) => r.id))).filter(
         (n) => Number(n) > 1,
       ),
       findingMismatches: await findingMismatches(subset),

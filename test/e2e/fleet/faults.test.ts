@@ -22,7 +22,13 @@ import {
   waitForScans,
   type RequestedScan,
 } from '../../harness/fleet-checks.js';
-import { startFleet, waitFor, type Fleet, type WorkerProcess } from '../../harness/fleet.js';
+import {
+  startFleet,
+  waitFor,
+  waitForCompletionLines,
+  type Fleet,
+  type WorkerProcess,
+} from '../../harness/fleet.js';
 
 let fleet: Fleet;
 
@@ -75,7 +81,10 @@ describe('fleet faults and cancellation', () => {
       `killed worker's scan restarted as attempt 2 after ${((retried.at - killedAt) / 1000).toFixed(1)} s`,
     );
 
-    const completions = survivors.flatMap((w) => w.scans('scan completed'));
+    const completedOnce = await waitForCompletionLines(
+      survivors,
+      scans.map((s) => s.scanId),
+    );
     const rowsOf = (s: RequestedScan) => ({
       rows: reference[s.image.base].length,
       distinct: reference[s.image.base].length,
@@ -91,7 +100,7 @@ describe('fleet faults and cancellation', () => {
       victimExit,
       statuses: rows.map((r) => `${r.status} attempt ${r.attempt} error ${r.errorCode}`),
       retriedBy: survivors.filter((w) => starts(w).includes(`${victimScan}#2`)).length,
-      completedOnce: scans.map((s) => completions.filter((id) => id === s.scanId).length),
+      completedOnce,
       victimCompleted: victim.scans('scan completed'),
       findingsAsReference: findings.map(
         (f, i) => JSON.stringify(f) === JSON.stringify(reference[scans[i]!.image.base]),
@@ -133,6 +142,7 @@ describe('fleet faults and cancellation', () => {
     fleet.proxy.release();
     const [next] = await requestScans(fleet.api, [fleet.images[10]!]);
     const [nextRow] = await waitForScans(fleet.db, [next!.scanId]);
+    await waitForCompletionLines([worker], [next!.scanId]);
     const final = (await fleet.api.call('GET', `/api/v1/scans/${scan!.scanId}`)).body as {
       status: string;
       finishedAt: string | null;

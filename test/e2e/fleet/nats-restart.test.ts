@@ -14,7 +14,7 @@ import {
   type PrivateNatsServer,
 } from '../../../control-plane/src/queue/testdata/nats-server.js';
 import { requestScans, waitForScans } from '../../harness/fleet-checks.js';
-import { startFleet, waitFor, type Fleet } from '../../harness/fleet.js';
+import { startFleet, waitFor, waitForCompletionLines, type Fleet } from '../../harness/fleet.js';
 
 let nats: PrivateNatsServer;
 let fleet: Fleet;
@@ -87,10 +87,12 @@ describe('fleet: NATS restart', () => {
       fleet.db,
       all.map((s) => s.scanId),
     );
-    const completions = workers.flatMap((w) => w.scans('scan completed'));
     expect({
       statuses: rows.map((r) => `${r.status} error ${r.errorCode}`),
-      completedOnce: all.map((s) => completions.filter((id) => id === s.scanId).length),
+      completedOnce: await waitForCompletionLines(
+        workers,
+        all.map((s) => s.scanId),
+      ),
       sameWorkers: workers.map((w) => (w.running ? w.pid : null)),
       pulledAgain: pulledAgain.map((e) => e.msg),
     }).toEqual({
