@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageListQuery, ImageRecord, MetadataStores } from '../../services/types.js';
+import { pgImageStore } from './images.js';
 import { pgStores } from './index.js';
 import type { SqlDatabase } from './sql.js';
 import { createMigratedDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
@@ -230,5 +231,47 @@ describe('listImages', () => {
       ['limit 0', 'CP_INVALID_ARGUMENT'],
       ['limit 1001', 'CP_INVALID_ARGUMENT'],
     ]);
+  });
+});
+
+describe('getImage', () => {
+  it('reads the images asked for in one turn with one statement per organisation, each scoped to its own', async () => {
+    const [a, b] = [await newOrg(), await newOrg()];
+    const add = async (org: string, label: string) =>
+      (await stores.images.upsertImage(org, { repository: 'registry.test/app', digest: digest(label) }))
+        .image;
+    const [a1, a2, b1] = [await add(a, 'g1'), await add(a, 'g2'), await add(b, 'g3')];
+    const statements: string[] = [];
+    const images = pgImageStore({
+      ...db,
+      query: (text, values) => {
+        statements.push(text.replace(/^SELECT .* FROM/s, 'SELECT … FROM'));
+        return db.query(text, values);
+      },
+    });
+    const burst = await Promise.all([
+      images.getImage(a, a1.id),
+      images.getImage(b, a2.id), // another organisation's image: not found
+      images.getImage(a, a2.id),
+      images.getImage(b, b1.id),
+      images.getImage(a, a1.id),
+      images.getImage(a, '00000000-0000-4000-8000-000000000000'),
+    ]);
+    const upperCase = await images.getImage(a, a2.id.toUpperCase()); // Postgres reads it; it goes alone
+    expect({
+      ids: burst.map((image) => image?.id ?? null),
+      upperCase: upperCase?.id,
+      records: burst[0],
+      statements,
+    }).toEqual({
+      ids: [a1.id, null, a2.id, b1.id, a1.id, null],
+      upperCase: a2.id,
+      records: a1,
+      statements: [
+        'SELECT … FROM images i WHERE i.org_id = $1 AND i.id = ANY ($2::uuid[])',
+        'SELECT … FROM images i WHERE i.org_id = $1 AND i.id = ANY ($2::uuid[])',
+        'SELECT … FROM images i WHERE i.org_id = $1 AND i.id = $2',
+      ],
+    });
   });
 });
