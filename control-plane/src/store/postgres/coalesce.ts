@@ -9,6 +9,15 @@
  * failed. Groups never share a statement, so tenant scoping stays in the SQL of each batch.
  */
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Whether `id` is a uuid as Postgres prints one, so a batch's rows are found again by the text asked for. Any other
+ * spelling Postgres may accept (upper case, braces) or refuse should run alone, so it can neither fail a batch
+ * nor be missed in its rows.
+ */
+export const batchableUuid = (id: string): boolean => CANONICAL_UUID.test(id);
+
 interface Waiter<V> {
   resolve(value: V | undefined): void;
   reject(error: unknown): void;

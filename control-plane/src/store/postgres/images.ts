@@ -16,14 +16,12 @@ import type {
   ImageTotals,
   Page,
 } from '../../services/types.js';
-import { coalescedLookup } from './coalesce.js';
+import { batchableUuid, coalescedLookup } from './coalesce.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import type { SqlDatabase } from './sql.js';
 
 type Row = Record<string, unknown>;
 
-// an id as Postgres prints a uuid, so a batch's rows are found again by the text asked for
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 // Registry host (with port) and lower-case path components, as `docker` accepts them; kept permissive on hosts.
@@ -102,11 +100,10 @@ export function pgImageStore(db: SqlDatabase): ImageStore {
     },
 
     async getImage(orgId, imageId) {
-      if (CANONICAL_UUID.test(imageId)) {
+      if (batchableUuid(imageId)) {
         const row = await imageRows(orgId, imageId);
         return row ? toImage(row) : null;
       }
-      // any other spelling Postgres may accept (or refuse) goes alone, so it cannot fail a batch
       const { rows } = await db.query(
         `SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.org_id = $1 AND i.id = $2`,
         [orgId, imageId],

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRecord, MetadataStores, ScanRecord, ScanStatus } from '../../services/types.js';
 import { pgStores } from './index.js';
+import { pgScanStore } from './scans.js';
 import type { SqlDatabase } from './sql.js';
 import { createMigratedDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
 
@@ -261,5 +262,36 @@ describe('createScan', () => {
       stores.scans.getScan(org, unknown),
     ]);
     expect(codes).toEqual(['CP_NOT_FOUND', 'CP_NOT_FOUND', null]);
+  });
+});
+
+describe('getScan', () => {
+  it('reads the scans asked for in one turn with one statement per organisation, each scoped to its own', async () => {
+    const other = (await stores.orgs.createOrg({ slug: 'scans-other', name: 'Other' })).id;
+    const [queued, completed] = [await scanIn('queued'), await scanIn('completed')];
+    const statements: string[] = [];
+    const scans = pgScanStore({
+      ...db,
+      query: (text, values) => {
+        statements.push(text.replace(/^SELECT .* FROM/s, 'SELECT … FROM'));
+        return db.query(text, values);
+      },
+    });
+    const burst = await Promise.all([
+      scans.getScan(org, queued.id),
+      scans.getScan(other, completed.id), // another organisation's scan: not found
+      scans.getScan(org, completed.id),
+      scans.getScan(org, queued.id),
+    ]);
+    const upperCase = await scans.getScan(org, completed.id.toUpperCase()); // read by Postgres, alone
+    expect({ burst, upperCase, statements }).toEqual({
+      burst: [queued, null, completed, queued],
+      upperCase: completed,
+      statements: [
+        'SELECT … FROM scans s WHERE s.org_id = $1 AND s.id = ANY ($2::uuid[])',
+        'SELECT … FROM scans s WHERE s.org_id = $1 AND s.id = ANY ($2::uuid[])',
+        'SELECT … FROM scans s WHERE s.org_id = $1 AND s.id = $2',
+      ],
+    });
   });
 });
