@@ -4,6 +4,7 @@ import type { ImageListQuery, ImageRecord, MetadataStores } from '../../services
 import { pgImageStore } from './images.js';
 import { pgStores } from './index.js';
 import type { SqlDatabase } from './sql.js';
+import { recordingDatabase } from './testdata/recording-database.js';
 import { createMigratedDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -241,14 +242,9 @@ describe('getImage', () => {
       (await stores.images.upsertImage(org, { repository: 'registry.test/app', digest: digest(label) }))
         .image;
     const [a1, a2, b1] = [await add(a, 'g1'), await add(a, 'g2'), await add(b, 'g3')];
-    const statements: string[] = [];
-    const images = pgImageStore({
-      ...db,
-      query: (text, values) => {
-        statements.push(text.replace(/^SELECT .* FROM/s, 'SELECT … FROM'));
-        return db.query(text, values);
-      },
-    });
+    const recorded = recordingDatabase(db);
+    const { statements } = recorded;
+    const images = pgImageStore(recorded.db);
     const burst = await Promise.all([
       images.getImage(a, a1.id),
       images.getImage(b, a2.id), // another organisation's image: not found

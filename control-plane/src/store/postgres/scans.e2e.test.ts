@@ -4,6 +4,7 @@ import type { ImageRecord, MetadataStores, ScanRecord, ScanStatus } from '../../
 import { pgStores } from './index.js';
 import { pgScanStore } from './scans.js';
 import type { SqlDatabase } from './sql.js';
+import { recordingDatabase } from './testdata/recording-database.js';
 import { createMigratedDatabase, type ScratchDatabase } from './testdata/scratch-database.js';
 
 let scratch: ScratchDatabase;
@@ -269,14 +270,9 @@ describe('getScan', () => {
   it('reads the scans asked for in one turn with one statement per organisation, each scoped to its own', async () => {
     const other = (await stores.orgs.createOrg({ slug: 'scans-other', name: 'Other' })).id;
     const [queued, completed] = [await scanIn('queued'), await scanIn('completed')];
-    const statements: string[] = [];
-    const scans = pgScanStore({
-      ...db,
-      query: (text, values) => {
-        statements.push(text.replace(/^SELECT .* FROM/s, 'SELECT … FROM'));
-        return db.query(text, values);
-      },
-    });
+    const recorded = recordingDatabase(db);
+    const { statements } = recorded;
+    const scans = pgScanStore(recorded.db);
     const burst = await Promise.all([
       scans.getScan(org, queued.id),
       scans.getScan(other, completed.id), // another organisation's scan: not found
