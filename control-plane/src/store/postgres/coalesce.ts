@@ -9,14 +9,16 @@
  * failed. Groups never share a statement, so tenant scoping stays in the SQL of each batch.
  */
 
+import type { SqlDatabase } from './sql.js';
+
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Whether `id` is a uuid as Postgres prints one, so a batch's rows are found again by the text asked for. Any other
- * spelling Postgres may accept (upper case, braces) or refuse should run alone, so it can neither fail a batch
- * nor be missed in its rows.
+ * spelling Postgres may accept (upper case, braces) or refuse runs alone, so it can neither fail a batch nor be
+ * missed in its rows.
  */
-export const batchableUuid = (id: string): boolean => CANONICAL_UUID.test(id);
+const batchableUuid = (id: string): boolean => CANONICAL_UUID.test(id);
 
 interface Waiter<V> {
   resolve(value: V | undefined): void;
@@ -68,4 +70,24 @@ export function coalescedLookup<V>(load: BatchLoad<V>, maxBatch = 100): Coalesce
         setImmediate(flush);
       }
     });
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * Point reads of one organisation's row by uuid `id`: `select` is the statement up to its WHERE (`SELECT … FROM
+ * scans s`), `alias` the table's alias. Ids spelled as Postgres prints them are coalesced (`alias.id = ANY ($2)`);
+ * any other spelling runs alone (`alias.id = $2`). Resolves with the row, or null when there is none.
+ */
+export function orgRowById(db: SqlDatabase, select: string, alias: string) {
+  const where = `WHERE ${alias}.org_id = $1 AND ${alias}.id`;
+  const batched = coalescedLookup<Row>(async (orgId, ids) => {
+    const { rows } = await db.query(`${select} ${where} = ANY ($2::uuid[])`, [orgId, ids]);
+    return new Map(rows.map((r) => [r.id as string, r]));
+  });
+  return async (orgId: string, id: string): Promise<Row | null> => {
+    if (batchableUuid(id)) return (await batched(orgId, id)) ?? null;
+    const { rows } = await db.query(`${select} ${where} = $2`, [orgId, id]);
+    return rows[0] ?? null;
+  };
 }

@@ -16,7 +16,7 @@ import type {
   ImageTotals,
   Page,
 } from '../../services/types.js';
-import { batchableUuid, coalescedLookup } from './coalesce.js';
+import { orgRowById } from './coalesce.js';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import type { SqlDatabase } from './sql.js';
 
@@ -51,13 +51,7 @@ const SORTS: Record<ImageSort, { exprs: string[]; casts: string[] }> = {
 /** The Postgres implementation of {@link ImageStore}. */
 export function pgImageStore(db: SqlDatabase): ImageStore {
   // point reads of one event-loop turn, per organisation, in one statement (coalesce.ts)
-  const imageRows = coalescedLookup<Row>(async (orgId, ids) => {
-    const { rows } = await db.query(
-      `SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.org_id = $1 AND i.id = ANY ($2::uuid[])`,
-      [orgId, ids],
-    );
-    return new Map(rows.map((r) => [r.id as string, r]));
-  });
+  const imageRow = orgRowById(db, `SELECT ${IMAGE_COLUMNS} FROM images i`, 'i');
   return {
     async upsertImage(orgId, { repository, digest, tags = [] }) {
       if (!REPOSITORY.test(repository) || repository.length > 255) {
@@ -100,15 +94,8 @@ export function pgImageStore(db: SqlDatabase): ImageStore {
     },
 
     async getImage(orgId, imageId) {
-      if (batchableUuid(imageId)) {
-        const row = await imageRows(orgId, imageId);
-        return row ? toImage(row) : null;
-      }
-      const { rows } = await db.query(
-        `SELECT ${IMAGE_COLUMNS} FROM images i WHERE i.org_id = $1 AND i.id = $2`,
-        [orgId, imageId],
-      );
-      return rows[0] ? toImage(rows[0]) : null;
+      const row = await imageRow(orgId, imageId);
+      return row ? toImage(row) : null;
     },
 
     listImages: (orgId, query = {}) => listImages(db, orgId, query),

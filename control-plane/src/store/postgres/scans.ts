@@ -15,7 +15,7 @@
  */
 import { ControlPlaneError } from '../../errors.js';
 import type { ScanCompletionSummary, ScanStatus, ScanStore, ScanTransition } from '../../services/types.js';
-import { batchableUuid, coalescedLookup } from './coalesce.js';
+import { orgRowById } from './coalesce.js';
 import { pgBatchOperations } from './scan-batches.js';
 import { pgScanHistory } from './scan-history.js';
 import { ACTIVE_SCAN_CONFLICT, SCAN_COLUMNS, checkScanOptions, toScan } from './scan-rows.js';
@@ -86,13 +86,7 @@ const MAX_ERROR_MESSAGE = 4_000;
 /** The Postgres implementation of {@link ScanStore} (batch operations live in scan-batches.ts). */
 export function pgScanStore(db: SqlDatabase): ScanStore {
   // point reads of one event-loop turn (status pages, watchers polling), per organisation, in one statement
-  const scanRows = coalescedLookup<Record<string, unknown>>(async (orgId, ids) => {
-    const { rows } = await db.query(
-      `SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.org_id = $1 AND s.id = ANY ($2::uuid[])`,
-      [orgId, ids],
-    );
-    return new Map(rows.map((r) => [r.id as string, r]));
-  });
+  const scanRow = orgRowById(db, `SELECT ${SCAN_COLUMNS} FROM scans s`, 's');
   return {
     async createScan(orgId, { imageId, dbVersion, priority, force = false, upload = false }) {
       checkScanOptions(priority, dbVersion);
@@ -122,15 +116,8 @@ export function pgScanStore(db: SqlDatabase): ScanStore {
     },
 
     async getScan(orgId, scanId) {
-      if (batchableUuid(scanId)) {
-        const row = await scanRows(orgId, scanId);
-        return row ? toScan(row) : null;
-      }
-      const { rows } = await db.query(
-        `SELECT ${SCAN_COLUMNS} FROM scans s WHERE s.org_id = $1 AND s.id = $2`,
-        [orgId, scanId],
-      );
-      return rows[0] ? toScan(rows[0]) : null;
+      const row = await scanRow(orgId, scanId);
+      return row ? toScan(row) : null;
     },
 
     async transitionScan(orgId, scanId, transition) {
